@@ -1,0 +1,401 @@
+"""The layer catalog: every layer type the designer knows, grouped like MATLAB's Layer Library.
+
+Each :class:`LayerSpec` names its Keras class, category, input ports and a parameter schema
+derived from the Keras signature and ``get_config()`` plus the curated table below. Any other
+Keras layer met while importing a model gets a generic spec by introspection (:func:`get_spec`
+or :func:`spec_for_class`), so that no model fails to import because its type is not curated.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import keras
+
+from designer.core.errors import ParamError, UnknownLayerType
+from designer.core.params import (
+    ParamSpec,
+    first_line,
+    infer_spec,
+    parse_arg_help,
+    to_plain,
+)
+
+INPUT = "Input"
+CONV = "Convolution and dense"
+POOL = "Pooling and unpooling"
+NORM = "Normalisation and regularisation"
+ACT = "Activation"
+RNN = "Recurrent and sequence"
+ATTN = "Attention"
+MERGE = "Combination"
+RESHAPE = "Reshape and utility"
+AUG = "Augmentation"
+MODEL = "Networks"
+OTHER = "Other"
+CATEGORIES = (INPUT, CONV, POOL, NORM, ACT, RNN, ATTN, MERGE, RESHAPE, AUG, MODEL, OTHER)
+
+# Keys of get_config() that are not user parameters (held elsewhere on the node).
+HIDDEN_KEYS = frozenset({"name", "trainable"})
+
+MANY = None  # max_inputs for merge layers: any number of inputs
+
+
+@dataclass(frozen=True)
+class Curated:
+    """Hand-written facts about a layer type that introspection cannot know."""
+
+    category: str
+    primary: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+    inputs: tuple[int, int | None] = (1, 1)
+    call_style: str = "single"  # "single": f(x); "list": f([x, y]); "args": f(x, y, z)
+    input_names: tuple[str, ...] = ()
+
+
+_F = ("filters", "kernel_size", "strides", "padding", "activation")
+_P = ("pool_size", "strides", "padding")
+_R = ("units", "activation", "return_sequences", "dropout")
+_M2 = (2, MANY)
+_LSTM = {"module": "keras.layers", "class_name": "LSTM", "registered_name": None,
+         "config": {"units": 32, "return_sequences": False}}  # fmt: skip
+_DENSE = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+          "config": {"units": 10}}  # fmt: skip
+
+CURATED: dict[str, Curated] = {
+    "Input": Curated(INPUT, ("shape", "dtype"), {"shape": [28, 28, 1]}, inputs=(0, 0)),
+    # A nested network (a model used as a layer); its layers live in the node's subgraph.
+    "Model": Curated(MODEL, (), inputs=(1, MANY)),
+    "Conv1D": Curated(CONV, _F, {"filters": 32, "kernel_size": 3}),
+    "Conv2D": Curated(CONV, _F, {"filters": 32, "kernel_size": [3, 3]}),
+    "Conv3D": Curated(CONV, _F, {"filters": 32, "kernel_size": [3, 3, 3]}),
+    "SeparableConv2D": Curated(CONV, _F, {"filters": 32, "kernel_size": [3, 3]}),
+    "DepthwiseConv2D": Curated(
+        CONV, ("kernel_size", "strides", "depth_multiplier", "padding"), {"kernel_size": [3, 3]}
+    ),
+    "Conv2DTranspose": Curated(CONV, _F, {"filters": 32, "kernel_size": [3, 3], "strides": [2, 2]}),
+    "Dense": Curated(CONV, ("units", "activation", "use_bias"), {"units": 10}),
+    "MaxPooling1D": Curated(POOL, _P, {"pool_size": 2}),
+    "MaxPooling2D": Curated(POOL, _P, {"pool_size": [2, 2]}),
+    "MaxPooling3D": Curated(POOL, _P, {"pool_size": [2, 2, 2]}),
+    "AveragePooling1D": Curated(POOL, _P, {"pool_size": 2}),
+    "AveragePooling2D": Curated(POOL, _P, {"pool_size": [2, 2]}),
+    "AveragePooling3D": Curated(POOL, _P, {"pool_size": [2, 2, 2]}),
+    "GlobalMaxPooling1D": Curated(POOL, ("keepdims",)),
+    "GlobalMaxPooling2D": Curated(POOL, ("keepdims",)),
+    "GlobalAveragePooling1D": Curated(POOL, ("keepdims",)),
+    "GlobalAveragePooling2D": Curated(POOL, ("keepdims",)),
+    "UpSampling1D": Curated(POOL, ("size",)),
+    "UpSampling2D": Curated(POOL, ("size", "interpolation")),
+    "BatchNormalization": Curated(NORM, ("momentum", "epsilon", "center", "scale")),
+    "LayerNormalization": Curated(NORM, ("axis", "epsilon")),
+    "GroupNormalization": Curated(NORM, ("groups", "epsilon"), {"groups": 8}),
+    "Dropout": Curated(NORM, ("rate",), {"rate": 0.5}),
+    "SpatialDropout1D": Curated(NORM, ("rate",), {"rate": 0.2}),
+    "SpatialDropout2D": Curated(NORM, ("rate",), {"rate": 0.2}),
+    "GaussianNoise": Curated(NORM, ("stddev",), {"stddev": 0.1}),
+    "ActivityRegularization": Curated(NORM, ("l1", "l2")),
+    "Activation": Curated(ACT, ("activation",), {"activation": "relu"}),
+    "ReLU": Curated(ACT, ("max_value", "negative_slope", "threshold")),
+    "LeakyReLU": Curated(ACT, ("negative_slope",)),
+    "PReLU": Curated(ACT, ("shared_axes",)),
+    "ELU": Curated(ACT, ("alpha",)),
+    "Softmax": Curated(ACT, ("axis",)),
+    "SimpleRNN": Curated(RNN, _R, {"units": 32}),
+    "LSTM": Curated(RNN, _R, {"units": 32}),
+    "GRU": Curated(RNN, _R, {"units": 32}),
+    "Bidirectional": Curated(RNN, ("layer", "merge_mode"), {"layer": _LSTM}),
+    "TimeDistributed": Curated(RNN, ("layer",), {"layer": _DENSE}),
+    "Embedding": Curated(RNN, ("input_dim", "output_dim", "mask_zero"),
+                         {"input_dim": 1000, "output_dim": 64}),  # fmt: skip
+    "ConvLSTM2D": Curated(RNN, _F + ("return_sequences",), {"filters": 16, "kernel_size": [3, 3]}),
+    "MultiHeadAttention": Curated(
+        ATTN, ("num_heads", "key_dim", "dropout"), {"num_heads": 4, "key_dim": 16},
+        inputs=(2, 3), call_style="args", input_names=("query", "value", "key"),
+    ),
+    "Add": Curated(MERGE, (), inputs=_M2, call_style="list"),
+    "Subtract": Curated(MERGE, (), inputs=(2, 2), call_style="list"),
+    "Multiply": Curated(MERGE, (), inputs=_M2, call_style="list"),
+    "Average": Curated(MERGE, (), inputs=_M2, call_style="list"),
+    "Maximum": Curated(MERGE, (), inputs=_M2, call_style="list"),
+    "Minimum": Curated(MERGE, (), inputs=_M2, call_style="list"),
+    "Concatenate": Curated(MERGE, ("axis",), inputs=_M2, call_style="list"),
+    "Flatten": Curated(RESHAPE),
+    "Reshape": Curated(RESHAPE, ("target_shape",), {"target_shape": [-1]}),
+    "Permute": Curated(RESHAPE, ("dims",), {"dims": [2, 1]}),
+    "RepeatVector": Curated(RESHAPE, ("n",), {"n": 4}),
+    "Cropping1D": Curated(RESHAPE, ("cropping",)),
+    "Cropping2D": Curated(RESHAPE, ("cropping",)),
+    "ZeroPadding1D": Curated(RESHAPE, ("padding",)),
+    "ZeroPadding2D": Curated(RESHAPE, ("padding",)),
+    "Resizing": Curated(RESHAPE, ("height", "width", "interpolation"),
+                        {"height": 224, "width": 224}),  # fmt: skip
+    "Rescaling": Curated(RESHAPE, ("scale", "offset"), {"scale": 1 / 255}),
+    "RandomFlip": Curated(AUG, ("mode",)),
+    "RandomRotation": Curated(AUG, ("factor", "fill_mode"), {"factor": 0.1}),
+    "RandomTranslation": Curated(AUG, ("height_factor", "width_factor", "fill_mode"),
+                                 {"height_factor": 0.1, "width_factor": 0.1}),  # fmt: skip
+    "RandomZoom": Curated(AUG, ("height_factor", "width_factor"), {"height_factor": 0.1}),
+    "RandomContrast": Curated(AUG, ("factor",), {"factor": 0.2}),
+    "RandomBrightness": Curated(AUG, ("factor",), {"factor": 0.2}),
+    "RandomCrop": Curated(AUG, ("height", "width"), {"height": 24, "width": 24}),
+    "RandomShear": Curated(AUG, ("x_factor", "y_factor"), {"x_factor": 0.1, "y_factor": 0.1}),
+    "RandomHue": Curated(AUG, ("factor", "value_range"), {"factor": 0.1}),
+    "RandomSaturation": Curated(AUG, ("factor", "value_range"), {"factor": 0.2}),
+    "RandomGaussianBlur": Curated(AUG, ("factor", "kernel_size", "sigma")),
+    "RandomErasing": Curated(AUG, ("factor", "scale", "fill_value")),
+    "RandomGrayscale": Curated(AUG, ("factor",)),
+    "RandomColorJitter": Curated(AUG, ("brightness_factor", "contrast_factor")),
+    "RandomSharpness": Curated(AUG, ("factor",), {"factor": 0.2}),
+    "RandomPerspective": Curated(AUG, ("factor", "scale")),
+    "RandomInvert": Curated(AUG, ("factor",)),
+    "RandomPosterization": Curated(AUG, ("factor",), {"factor": [4, 8]}),
+    "RandomColorDegeneration": Curated(AUG, ("factor",), {"factor": 0.2}),
+    "RandomElasticTransform": Curated(AUG, ("factor", "scale")),
+}
+
+# Library entries beyond one-per-type: (category, label, type, preset parameters, help).
+LIBRARY_PRESETS = (
+    (INPUT, "Image input", "Input", {"shape": [28, 28, 1]}, "Images: height x width x channels."),
+    (INPUT, "Feature input", "Input", {"shape": [10]}, "A vector of numeric features."),
+    (INPUT, "Sequence input", "Input", {"shape": [None, 12]},
+     "Time series: any number of steps x features."),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Everything the designer knows about one layer type."""
+
+    type_name: str
+    keras_class: type
+    category: str
+    params: dict[str, ParamSpec]
+    primary: tuple[str, ...]
+    help: str
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    call_style: str = "single"
+    input_names: tuple[str, ...] = ()
+    curated: bool = True
+    class_path: str = ""  # "module:QualName" for types outside keras.layers
+
+    def defaults(self) -> dict[str, Any]:
+        """A fresh (shallow) dict of every parameter's default value."""
+        return dict(self._defaults)
+
+    @cached_property
+    def _defaults(self) -> dict[str, Any]:
+        return {name: to_plain(p.default) for name, p in self.params.items()}
+
+    def check_params(self, params: dict[str, Any], node_name: str = "") -> dict[str, Any]:
+        """Validate values for this type; return them as plain data or raise ParamError."""
+        owner = f"{self.type_name} '{node_name}'" if node_name else self.type_name
+        checked = {}
+        for key, value in params.items():
+            spec = self.params.get(key)
+            if spec is None:
+                if self.curated:
+                    known = ", ".join(self.params)
+                    raise ParamError(f"{owner} has no parameter '{key}'; known: {known}")
+                checked[key] = to_plain(value)
+                continue
+            checked[key] = spec.check(value, owner)
+        return checked
+
+    def input_label(self, port: int) -> str:
+        """The name of input port ``port`` ("in 1", or "query" for attention)."""
+        if port < len(self.input_names):
+            return self.input_names[port]
+        return f"in {port + 1}"
+
+
+_lock = threading.RLock()
+_SPECS: dict[str, LayerSpec] = {}
+
+
+def _keras_class(type_name: str) -> type:
+    if type_name == "Input":
+        return keras.layers.InputLayer
+    if type_name == "Model":
+        return keras.Model
+    cls = getattr(keras.layers, type_name, None)
+    if cls is None:
+        raise UnknownLayerType(type_name)
+    return cls
+
+
+def _derive(type_name: str, cls: type, curated: Curated | None, sample_config: dict | None,
+            class_path: str = "") -> LayerSpec:  # fmt: skip
+    """Build a LayerSpec from a Keras class, its docstring and a default configuration."""
+    helps = parse_arg_help(cls.__init__.__doc__ or cls.__doc__)
+    cur = curated or Curated(OTHER)
+    if type_name == "Input":
+        config = {"shape": list(cur.defaults["shape"]), "dtype": "float32"}
+    elif type_name == "Model":
+        config = {}
+    elif sample_config is not None:
+        config = {k: v for k, v in sample_config.items() if k not in HIDDEN_KEYS}
+    else:
+        config = _default_config(cls, cur.defaults)
+    params = {}
+    for key, value in config.items():
+        value = cur.defaults.get(key, value)
+        params[key] = infer_spec(key, value, helps.get(key, ""))
+    if type_name == "Input":
+        params["dtype"] = ParamSpec("dtype", "choice", "float32", "Element type of the input.",
+                                    choices=("float32", "float16", "int32", "int64", "bool"))  # fmt: skip
+        params["shape"] = ParamSpec("shape", "shape", cur.defaults["shape"],
+                                    "Size of one sample, without the batch; None = any length.")  # fmt: skip
+    lo, hi = cur.inputs
+    primary = tuple(p for p in cur.primary if p in params)
+    return LayerSpec(
+        type_name=type_name, keras_class=cls, category=cur.category, params=params,
+        primary=primary, help=first_line(cls.__doc__), min_inputs=lo, max_inputs=hi,
+        call_style=cur.call_style, input_names=cur.input_names, curated=curated is not None,
+        class_path=class_path,
+    )  # fmt: skip
+
+
+def _default_config(cls: type, overrides: dict[str, Any]) -> dict[str, Any]:
+    """get_config() of an instance made with the curated defaults, for required arguments."""
+    kwargs = dict(overrides)
+    if "layer" in kwargs:
+        kwargs["layer"] = keras.saving.deserialize_keras_object(kwargs["layer"])
+    try:
+        instance = cls(**kwargs)
+    except TypeError as exc:
+        raise TypeError(f"cannot make a default {cls.__name__}: {exc}") from exc
+    config = instance.get_config()
+    for key in list(config):
+        if key in HIDDEN_KEYS:
+            config.pop(key)
+    if "layer" in config:
+        config["layer"] = _strip_nested(config["layer"])
+        config.pop("backward_layer", None)
+    return config
+
+
+def _strip_nested(serialized: dict) -> dict:
+    """A nested layer's serialization without its name and build data (stable defaults)."""
+    inner = dict(serialized)
+    inner["config"] = {k: v for k, v in inner.get("config", {}).items() if k != "name"}
+    inner.pop("build_config", None)
+    return inner
+
+
+def get_spec(type_name: str) -> LayerSpec:
+    """The spec of a curated type or of any keras.layers class; raises UnknownLayerType."""
+    with _lock:
+        spec = _SPECS.get(type_name)
+        if spec is None:
+            cls = _keras_class(type_name)
+            spec = _derive(type_name, cls, CURATED.get(type_name), None)
+            _SPECS[type_name] = spec
+        return spec
+
+
+def class_path_of(cls: type) -> str:
+    """'module:QualName' for importing a class back."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def type_name_for_class(cls: type) -> str:
+    """The catalog name under which layers of ``cls`` are stored."""
+    if cls is keras.layers.InputLayer:
+        return "Input"
+    if getattr(keras.layers, cls.__name__, None) is cls:
+        return cls.__name__
+    return class_path_of(cls)
+
+
+def spec_for_class(cls: type, sample_config: dict | None = None) -> LayerSpec:
+    """The spec for any layer class; a generic one (introspected) when it is not curated."""
+    name = type_name_for_class(cls)
+    if ":" not in name:
+        return get_spec(name)
+    with _lock:
+        spec = _SPECS.get(name)
+        if spec is None:
+            spec = _derive(name, cls, None, sample_config or {}, class_path=name)
+            spec = _with_ports_from_call(spec, cls)
+            _SPECS[name] = spec
+        return spec
+
+
+def _with_ports_from_call(spec: LayerSpec, cls: type) -> LayerSpec:
+    """Guess input arity of an uncurated class from its call() signature."""
+    try:
+        sig = inspect.signature(cls.call)
+    except (TypeError, ValueError, AttributeError):
+        return spec
+    positional = [p for p in list(sig.parameters.values())[1:]
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.name not in ("training", "mask") and p.default is p.empty]  # fmt: skip
+    n = max(1, len(positional))
+    style = "args" if n > 1 else "single"
+    from dataclasses import replace
+
+    return replace(spec, min_inputs=n, max_inputs=n if n > 1 else MANY, call_style=style,
+                   input_names=tuple(p.name for p in positional) if n > 1 else ())  # fmt: skip
+
+
+def resolve_class_path(path: str) -> type:
+    """Import the class named by 'module:QualName'; only Keras operations are accepted."""
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownLayerType(path) from exc
+    if not (inspect.isclass(obj) and issubclass(obj, keras.Operation)):
+        raise UnknownLayerType(path)
+    return obj
+
+
+def spec_for_type(type_name: str, sample_config: dict | None = None) -> LayerSpec:
+    """The spec for a stored type name: curated, keras.layers, or 'module:Class'."""
+    if ":" in type_name:
+        return spec_for_class(resolve_class_path(type_name), sample_config)
+    return get_spec(type_name)
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One item of the Layer Library: a label that adds a type with preset parameters."""
+
+    category: str
+    label: str
+    type_name: str
+    preset: dict[str, Any]
+    help: str
+
+
+def library() -> list[LibraryEntry]:
+    """Every entry of the Layer Library, in category order."""
+    entries = [LibraryEntry(c, label, t, dict(p), h) for c, label, t, p, h in LIBRARY_PRESETS]
+    for type_name in CURATED:
+        if type_name in ("Input", "Model"):
+            continue
+        spec = get_spec(type_name)
+        entries.append(LibraryEntry(spec.category, type_name, type_name, {}, spec.help))
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(entries, key=lambda e: order[e.category])
+
+
+def curated_types() -> list[str]:
+    """Names of all curated layer types."""
+    return list(CURATED)
+
+
+__all__ = [
+    "CATEGORIES", "CURATED", "LayerSpec", "LibraryEntry", "ParamError", "ParamSpec",
+    "UnknownLayerType", "class_path_of", "curated_types", "get_spec", "library",
+    "resolve_class_path", "spec_for_class", "spec_for_type", "type_name_for_class",
+]  # fmt: skip

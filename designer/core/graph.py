@@ -1,0 +1,518 @@
+"""LayerGraph: the document. Layers are nodes, tensors are links to numbered input ports.
+
+Every edit is a method that checks first and then changes the graph, so a refused edit raises
+a typed :class:`~designer.core.errors.GraphError` and leaves the graph exactly as it was.
+Views observe plain-Python :class:`GraphEvent` s; nothing here knows about Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from keras.src.utils.naming import to_snake_case
+
+from designer.core.catalog import LayerSpec, spec_for_type
+from designer.core.errors import (
+    CycleError,
+    DuplicateNameError,
+    GraphError,
+    PortError,
+    PortOccupiedError,
+    SelfLinkError,
+    UnknownNodeError,
+)
+from designer.core.params import to_plain
+
+Pos = tuple[float, float]
+_MISSING = object()
+
+
+@dataclass
+class Node:
+    """One layer: stable id, type, unique name, parameters, position and training state."""
+
+    id: str
+    type: str
+    name: str
+    params: dict[str, Any]
+    pos: Pos = (0.0, 0.0)
+    trainable: bool = True
+    lr_factors: tuple[float, float] = (1.0, 1.0)  # (weights, bias) learn-rate factors
+    call_kwargs: dict[str, Any] = field(default_factory=dict)  # non-tensor call arguments
+    call_style: str | None = None  # overrides the spec's "single" / "list" / "args"
+    port_args: list[str] | None = None  # keyword names of the ports, when passed by keyword
+    shared_with: str | None = None  # id of the node whose Keras layer this one reuses
+    subgraph: LayerGraph | None = None  # a nested network (group node), kept collapsed
+    group: str | None = None  # name of the group this node was expanded from
+    weights: Any = None  # list of arrays, or a lazy source (see designer.core.weights)
+    weights_sig: str | None = None  # signature of type+params the weights belong to
+    _key: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def spec(self) -> LayerSpec:
+        """The catalog spec of this node's type."""
+        return spec_for_type(self.type, self.params)
+
+    @property
+    def style(self) -> str:
+        """How inputs are passed to the layer: "single", "list" or "args"."""
+        return self.call_style or self.spec.call_style
+
+    def params_key(self) -> str:
+        """A canonical string of type and parameters (cached until the parameters change)."""
+        if self._key is None:
+            self._key = json.dumps([self.type, self.params], sort_keys=True, default=str)
+        return self._key
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the project file (weights are stored separately)."""
+        defaults = self.spec.defaults()
+        params = {k: v for k, v in self.params.items() if defaults.get(k, _MISSING) != v}
+        data: dict[str, Any] = {"id": self.id, "type": self.type, "name": self.name,
+                                "params": params, "pos": [round(self.pos[0], 2),
+                                                               round(self.pos[1], 2)]}  # fmt: skip
+        if not self.trainable:
+            data["trainable"] = False
+        if tuple(self.lr_factors) != (1.0, 1.0):
+            data["lr_factors"] = list(self.lr_factors)
+        for key in ("call_kwargs", "call_style", "port_args", "shared_with", "group"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.subgraph is not None:
+            data["subgraph"] = self.subgraph.to_dict()
+        return data
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    """A change of the graph: kind is one of added, removed, connected, disconnected,
+    params, renamed, moved, trainable, replaced, reset."""
+
+    kind: str
+    node: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A tensor: output ``src_port`` of ``src`` feeds input ``port`` of ``dst``."""
+
+    src: str
+    dst: str
+    port: int
+    src_port: int = 0
+
+
+@dataclass
+class NodeRecord:
+    """Everything needed to put a removed node back exactly: its state and its links."""
+
+    node: Node
+    links: list[Link]
+
+
+Observer = Callable[[GraphEvent], None]
+
+
+class LayerGraph:
+    """A network of layers; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._g = nx.MultiDiGraph()
+        self._nodes: dict[str, Node] = {}
+        self._names: dict[str, str] = {}
+        self._observers: list[Observer] = []
+        self._next_id = 1
+        self._batch_depth = 0
+        self._pending: list[GraphEvent] = []
+        self._topo: list[str] | None = None
+        self.output_order: list[str] = []  # node ids, when the output order matters
+        self.name = "network"
+
+    # ----------------------------------------------------------------- observing
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(event)`` after each change; returns a function that unsubscribes."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _emit(self, kind: str, node: str | None = None, **data: Any) -> None:
+        if kind not in ("moved", "params", "renamed", "trainable"):
+            self._topo = None
+        event = GraphEvent(kind, node, data)
+        if self._batch_depth:
+            self._pending.append(event)
+            return
+        for observer in list(self._observers):
+            observer(event)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many edits: observers receive the events together at the end."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if not self._batch_depth and self._pending:
+                events, self._pending = self._pending, []
+                for event in events:
+                    for observer in list(self._observers):
+                        observer(event)
+
+    # ----------------------------------------------------------------- queries
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(list(self._nodes.values()))
+
+    @property
+    def nodes(self) -> list[Node]:
+        """All nodes in insertion order."""
+        return list(self._nodes.values())
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id; raises UnknownNodeError."""
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise UnknownNodeError(node_id) from None
+
+    def find(self, name: str) -> Node | None:
+        """The node with this name, or None."""
+        node_id = self._names.get(name)
+        return self._nodes[node_id] if node_id else None
+
+    def links(self) -> list[Link]:
+        """All links, sorted by destination and port."""
+        out = [Link(s, d, k, a["src_port"]) for s, d, k, a in self._g.edges(keys=True, data=True)]
+        return sorted(out, key=lambda link: (link.dst, link.port))
+
+    def inputs_of(self, node_id: str) -> list[Link]:
+        """Links into ``node_id``, sorted by port."""
+        self.node(node_id)
+        edges = self._g.in_edges(node_id, keys=True, data=True)
+        return sorted((Link(s, d, k, a["src_port"]) for s, d, k, a in edges),
+                      key=lambda link: link.port)  # fmt: skip
+
+    def outputs_of(self, node_id: str) -> list[Link]:
+        """Links out of ``node_id``."""
+        self.node(node_id)
+        edges = self._g.out_edges(node_id, keys=True, data=True)
+        return [Link(s, d, k, a["src_port"]) for s, d, k, a in edges]
+
+    def predecessors(self, node_id: str) -> list[str]:
+        """Ids of the nodes feeding ``node_id`` (once each)."""
+        return list(dict.fromkeys(link.src for link in self.inputs_of(node_id)))
+
+    def successors(self, node_id: str) -> list[str]:
+        """Ids of the nodes fed by ``node_id`` (once each)."""
+        return list(self._g.successors(node_id))
+
+    def topological_order(self) -> list[str]:
+        """Node ids so that every link goes forward; ties keep insertion order."""
+        if self._topo is None:
+            order = {nid: i for i, nid in enumerate(self._nodes)}
+            self._topo = list(nx.lexicographical_topological_sort(self._g, key=order.get))
+        return list(self._topo)
+
+    def input_nodes(self) -> list[str]:
+        """Ids of Input layers in insertion order."""
+        return [n.id for n in self._nodes.values() if n.type == "Input"]
+
+    def output_nodes(self) -> list[str]:
+        """Ids of the network outputs: nodes whose output no other layer uses, plus those
+        named in ``output_order`` (an imported model may output an inner tensor too)."""
+        sinks = [nid for nid in self._nodes if self._g.out_degree(nid) == 0]
+        ordered = [nid for nid in self.output_order if nid in self._nodes]
+        return ordered + [nid for nid in sinks if nid not in ordered]
+
+    def free_port(self, node_id: str) -> int:
+        """The lowest unconnected input port of ``node_id``."""
+        used = {link.port for link in self.inputs_of(node_id)}
+        port = 0
+        while port in used:
+            port += 1
+        return port
+
+    def unique_name(self, base: str) -> str:
+        """``base`` if unused, else ``base_1``, ``base_2`` ..."""
+        if base not in self._names:
+            return base
+        stem = re.sub(r"_\d+$", "", base)
+        i = 1
+        while f"{stem}_{i}" in self._names:
+            i += 1
+        return f"{stem}_{i}"
+
+    # ----------------------------------------------------------------- edits
+    def add(self, type_name: str, name: str | None = None, pos: Pos = (0.0, 0.0), *,
+            node_id: str | None = None, params: dict[str, Any] | None = None,
+            **kwargs: Any) -> str:  # fmt: skip
+        """Add a layer of ``type_name`` with parameters ``params``/``kwargs``; returns its id."""
+        spec = spec_for_type(type_name, params)
+        values = spec.defaults()
+        values.update(spec.check_params({**(params or {}), **kwargs}, name or ""))
+        if name is not None and name in self._names:
+            raise DuplicateNameError(f"a layer named '{name}' already exists; names must be unique")
+        if node_id is not None and node_id in self._nodes:
+            raise GraphError(f"a layer with id {node_id!r} already exists")
+        if not name:
+            name = self.unique_name(default_name(type_name))
+        node = Node(node_id or self._new_id(), type_name, name, values, tuple(pos))
+        self._insert(node)
+        return node.id
+
+    def _new_id(self) -> str:
+        while f"n{self._next_id}" in self._nodes:
+            self._next_id += 1
+        self._next_id += 1
+        return f"n{self._next_id - 1}"
+
+    def _insert(self, node: Node) -> None:
+        self._nodes[node.id] = node
+        self._names[node.name] = node.id
+        self._g.add_node(node.id)
+        match = re.fullmatch(r"n(\d+)", node.id)
+        if match:
+            self._next_id = max(self._next_id, int(match.group(1)) + 1)
+        self._emit("added", node.id)
+
+    def add_node(self, node: Node) -> str:
+        """Insert a fully formed :class:`Node` (import, paste, undo); its id and name must be free."""
+        if node.id in self._nodes:
+            raise GraphError(f"a layer with id {node.id!r} already exists")
+        if node.name in self._names:
+            raise DuplicateNameError(f"a layer named '{node.name}' already exists")
+        self._insert(node)
+        return node.id
+
+    def remove(self, node_id: str) -> NodeRecord:
+        """Remove a node and its links; the record puts it back with :meth:`restore`."""
+        node = self.node(node_id)
+        links = self.inputs_of(node_id) + self.outputs_of(node_id)
+        with self.batch():
+            for link in links:
+                self.disconnect(link.src, link.dst, link.port)
+            self._g.remove_node(node_id)
+            del self._nodes[node_id]
+            del self._names[node.name]
+            self.output_order = [n for n in self.output_order if n != node_id]
+            self._emit("removed", node_id, name=node.name)
+        return NodeRecord(node, links)
+
+    def restore(self, record: NodeRecord) -> None:
+        """Undo :meth:`remove`: the same node with the same id and links."""
+        with self.batch():
+            self.add_node(record.node)
+            for link in record.links:
+                if link.src in self._nodes and link.dst in self._nodes:
+                    self.connect(link.src, link.dst, link.port, link.src_port)
+
+    def check_link(self, src: str, dst: str, port: int | None = None, src_port: int = 0) -> int:
+        """Raise the GraphError that :meth:`connect` would raise; else return the port used."""
+        source, target = self.node(src), self.node(dst)
+        if src == dst:
+            raise SelfLinkError(f"cannot connect '{source.name}' to itself")
+        spec = target.spec
+        if port is None:
+            port = self.free_port(dst)
+        if spec.max_inputs == 0:
+            raise PortError(f"{target.type} '{target.name}' takes no inputs; it starts the network")
+        if port < 0 or (spec.max_inputs is not None and port >= spec.max_inputs):
+            most = spec.max_inputs
+            raise PortError(
+                f"{target.type} '{target.name}' has {most} input{'s' if most != 1 else ''}; "
+                f"received a link to input {port + 1}"
+            )
+        for link in self.inputs_of(dst):
+            if link.port == port:
+                raise PortOccupiedError(
+                    f"input {port + 1} of '{target.name}' is already fed by "
+                    f"'{self._nodes[link.src].name}'; disconnect it first"
+                )
+        if src_port < 0:
+            raise PortError(f"'{source.name}' has no output {src_port}")
+        if nx.has_path(self._g, dst, src):
+            raise CycleError(
+                f"linking '{source.name}' to '{target.name}' would make a cycle: "
+                f"'{target.name}' already feeds '{source.name}'"
+            )
+        return port
+
+    def connect(self, src: str, dst: str, port: int | None = None, src_port: int = 0) -> int:
+        """Feed output ``src_port`` of ``src`` into input ``port`` of ``dst`` (first free port
+        when None); returns the port used."""
+        port = self.check_link(src, dst, port, src_port)
+        self._g.add_edge(src, dst, key=port, src_port=src_port)
+        self._emit("connected", dst, src=src, port=port, src_port=src_port)
+        return port
+
+    def add_trusted_link(self, src: str, dst: str, port: int, src_port: int = 0) -> None:
+        """Add a link without the checks of :meth:`connect` (for importers whose source,
+        a Keras model, is already a valid network)."""
+        self._g.add_edge(src, dst, key=port, src_port=src_port)
+        self._emit("connected", dst, src=src, port=port, src_port=src_port)
+
+    def disconnect(self, src: str, dst: str, port: int) -> Link:
+        """Remove the link from ``src`` into input ``port`` of ``dst``."""
+        if not self._g.has_edge(src, dst, key=port):
+            raise GraphError(
+                f"'{self.node(src).name}' does not feed input {port + 1} of '{self.node(dst).name}'"
+            )
+        src_port = self._g.edges[src, dst, port]["src_port"]
+        self._g.remove_edge(src, dst, key=port)
+        self._emit("disconnected", dst, src=src, port=port, src_port=src_port)
+        return Link(src, dst, port, src_port)
+
+    def set_params(self, node_id: str, **params: Any) -> dict[str, Any]:
+        """Change parameters; returns the previous values of the changed keys (for undo)."""
+        node = self.node(node_id)
+        checked = node.spec.check_params(params, node.name)
+        old = {key: node.params.get(key) for key in checked}
+        node.params = {**node.params, **checked}
+        node._key = None
+        self._emit("params", node_id, old=old, new=checked)
+        return old
+
+    def rename(self, node_id: str, name: str) -> str:
+        """Rename a layer; returns the old name."""
+        node = self.node(node_id)
+        name = name.strip()
+        if not re.fullmatch(r"[A-Za-z_][\w./-]*", name or "-"):
+            raise GraphError(
+                f"a layer name must start with a letter or _ and contain no spaces; received {name!r}"
+            )
+        if name != node.name and name in self._names:
+            raise DuplicateNameError(f"a layer named '{name}' already exists; names must be unique")
+        old = node.name
+        del self._names[old]
+        node.name = name
+        self._names[name] = node_id
+        self._emit("renamed", node_id, old=old, new=name)
+        return old
+
+    def move(self, node_id: str, pos: Pos) -> Pos:
+        """Move a node on the canvas; returns the old position."""
+        node = self.node(node_id)
+        old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
+        self._emit("moved", node_id, old=old, new=node.pos)
+        return old
+
+    def set_trainable(self, node_id: str, trainable: bool) -> bool:
+        """Freeze (False) or unfreeze a layer; returns the previous state."""
+        node = self.node(node_id)
+        old, node.trainable = node.trainable, bool(trainable)
+        self._emit("trainable", node_id, old=old, new=node.trainable)
+        return old
+
+    def set_lr_factors(self, node_id: str, weights: float, bias: float) -> tuple[float, float]:
+        """Set the learn-rate factors of a layer's weights and bias; returns the old pair."""
+        node = self.node(node_id)
+        for value in (weights, bias):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise GraphError(f"a learn-rate factor must be a number >= 0; received {value!r}")
+        old, node.lr_factors = node.lr_factors, (float(weights), float(bias))
+        self._emit("trainable", node_id, old=old, new=node.lr_factors)
+        return old
+
+    def replace(self, node_id: str, type_name: str, **params: Any) -> NodeRecord:
+        """Change a layer's type in place, keeping its id, name, position and the links that
+        fit the new type; returns the old state for :meth:`restore_replaced`."""
+        node = self.node(node_id)
+        spec = spec_for_type(type_name)
+        values = spec.defaults()
+        values.update(spec.check_params(params, node.name))
+        old_links = self.inputs_of(node_id) + self.outputs_of(node_id)
+        old = Node(**{k: getattr(node, k) for k in Node.__dataclass_fields__ if k != "_key"})
+        with self.batch():
+            for link in self.inputs_of(node_id):
+                if spec.max_inputs is not None and link.port >= spec.max_inputs:
+                    self.disconnect(link.src, link.dst, link.port)
+            node.type, node.params, node._key = type_name, values, None
+            node.call_style = None
+            node.call_kwargs = {}
+            self._emit("replaced", node_id, old_type=old.type, new_type=type_name)
+        return NodeRecord(old, old_links)
+
+    def restore_replaced(self, record: NodeRecord) -> None:
+        """Undo :meth:`replace`."""
+        with self.batch():
+            self.remove(record.node.id)
+            self.restore(record)
+
+    # ----------------------------------------------------------------- plain data
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as plain data (no weights)."""
+        return {
+            "name": self.name,
+            "nodes": [n.to_dict() for n in self._nodes.values()],
+            "links": [[lk.src, lk.dst, lk.port, lk.src_port] for lk in self.links()],
+            "outputs": list(self.output_order),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerGraph:
+        """Rebuild a graph from :meth:`to_dict` data; raises GraphError on bad data."""
+        graph = cls()
+        graph.name = data.get("name", "network")
+        for item in data.get("nodes", []):
+            graph.add_node(node_from_dict(item))
+        for src, dst, port, src_port in data.get("links", []):
+            graph.connect(src, dst, port, src_port)
+        graph.output_order = [n for n in data.get("outputs", []) if n in graph]
+        return graph
+
+    def copy(self) -> LayerGraph:
+        """A deep copy of structure and parameters; weights are shared (read-only)."""
+        clone = LayerGraph.from_dict(self.to_dict())
+        for node in self._nodes.values():
+            twin = clone.node(node.id)
+            twin.weights, twin.weights_sig = node.weights, node.weights_sig
+        return clone
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LayerGraph) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def node_from_dict(item: dict[str, Any]) -> Node:
+    """A Node from its plain-data form (parameters checked against the catalog)."""
+    try:
+        type_name, node_id, name = item["type"], item["id"], item["name"]
+    except KeyError as exc:
+        raise GraphError(f"a layer entry lacks the field {exc}; received {item!r}") from None
+    spec = spec_for_type(type_name, item.get("params"))
+    params = spec.defaults()
+    # Values were accepted when they entered the graph (or came from Keras itself on import);
+    # the analysis reports any that Keras refuses, so loading never fails on them.
+    params.update(to_plain(item.get("params", {})))
+    node = Node(node_id, type_name, name, params, tuple(item.get("pos", (0.0, 0.0))))
+    node.trainable = bool(item.get("trainable", True))
+    node.lr_factors = tuple(item.get("lr_factors", (1.0, 1.0)))
+    node.call_kwargs = dict(item.get("call_kwargs", {}))
+    node.call_style = item.get("call_style")
+    node.port_args = item.get("port_args")
+    node.shared_with = item.get("shared_with")
+    node.group = item.get("group")
+    if "subgraph" in item:
+        node.subgraph = LayerGraph.from_dict(item["subgraph"])
+    return node
+
+
+def default_name(type_name: str) -> str:
+    """A Keras-like snake_case name for a new layer of ``type_name``."""
+    base = type_name.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    if base == "Input":
+        return "input"
+    return to_snake_case(base)

@@ -1,0 +1,45 @@
+"""Turning one node into a Keras layer and calling it: shared by analysis and build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from designer.core.graph import Node
+
+
+def layer_config(node: Node) -> dict[str, Any]:
+    """The Keras config of ``node``: its parameters plus name and trainable state."""
+    return {**node.params, "name": node.name, "trainable": node.trainable}
+
+
+def make_layer(node: Node) -> keras.Layer:
+    """A new Keras layer for ``node`` (not a group or Input node)."""
+    cls = node.spec.keras_class
+    layer = cls.from_config(layer_config(node))
+    if isinstance(layer, keras.Layer):
+        layer.trainable = node.trainable
+    return layer
+
+
+def call_layer(layer: Any, node: Node, inputs: list[Any]) -> Any:
+    """Call ``layer`` on ``inputs`` (ordered by port) the way ``node`` says."""
+    kwargs = dict(node.call_kwargs)
+    if node.port_args:
+        positional = [x for x, name in zip(inputs, node.port_args, strict=False) if not name]
+        named = {name: x for x, name in zip(inputs, node.port_args, strict=False) if name}
+        return layer(*positional, **named, **kwargs)
+    style = node.style
+    if style == "list":
+        return layer(list(inputs), **kwargs)
+    if style == "args":
+        return layer(*inputs, **kwargs)
+    if len(inputs) == 1:
+        return layer(inputs[0], **kwargs)
+    return layer(list(inputs), **kwargs)
+
+
+def flatten_outputs(outputs: Any) -> list[Any]:
+    """A layer's output(s) as a flat list."""
+    return list(keras.tree.flatten(outputs))

@@ -1,0 +1,14 @@
+"""Export a keras.Model to .keras, SavedModel, ONNX, TFLite or Python code, verified. No Qt."""
+
+from designer.export.exporter import FORMATS, export_model, verify_artefact
+from designer.export.report import ExportError, ExportReport, Verification, VerificationError
+
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "ExportReport",
+    "Verification",
+    "VerificationError",
+    "export_model",
+    "verify_artefact",
+]

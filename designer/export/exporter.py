@@ -1,0 +1,172 @@
+"""``export_model``: write a model in one format, check it with its own runtime, then publish."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from designer.core.progress import ProgressCallback, ProgressReporter
+from designer.export import onnx_export, tf_formats, tflite_export
+from designer.export.report import ExportError, ExportReport, VerificationError
+from designer.export.signature import (
+    check_model,
+    input_names,
+    keras_outputs,
+    output_names,
+    random_batch,
+)
+from designer.export.staging import move_into_place, path_size, staging_dir
+from designer.export.verify import compare
+
+FORMATS = ("keras", "savedmodel", "onnx", "tflite", "python")
+SUFFIXES = {"keras": ".keras", "savedmodel": "", "onnx": ".onnx", "tflite": ".tflite", "python": ".py"}
+RUNTIMES = {
+    "keras": "keras.saving.load_model",
+    "savedmodel": "tf.saved_model.load serving_default",
+    "onnx": "onnxruntime",
+    "tflite": "tf.lite.Interpreter",
+    "python": "generated code + weights",
+}
+VERIFY_BATCH = 2
+
+
+def target_path(fmt: str, out: str | Path) -> tuple[Path, list[str]]:
+    """Where ``fmt`` is written for ``out``, adding the usual suffix when it is missing."""
+    path = Path(out).expanduser()
+    suffix = SUFFIXES[fmt]
+    if suffix and path.suffix.lower() != suffix:
+        fixed = path.with_name(path.name + suffix)
+        return fixed, [f"added the {suffix} suffix: writing {str(fixed)!r}"]
+    return path, []
+
+
+def export_model(
+    model: keras.Model,
+    fmt: str,
+    out: str | Path,
+    *,
+    opset: int | None = None,
+    int8: bool = False,
+    verify: bool = True,
+    progress: ProgressCallback | None = None,
+    training: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> ExportReport:
+    """Export ``model`` as ``fmt`` to ``out``, verify it, and return an ExportReport.
+
+    Nothing appears at ``out`` unless the artefact was written and (with ``verify``) agreed
+    with Keras; otherwise ExportError (VerificationError when it ran but disagreed) is raised.
+    ``opset`` applies to onnx, ``int8`` to tflite, ``training``/``data`` to python.
+    """
+    fmt = str(fmt).lower()
+    if fmt not in FORMATS:
+        raise ExportError(f"Expected a format among {list(FORMATS)}, but received {fmt!r}.")
+    check_model(model)
+    if opset is not None and fmt != "onnx":
+        raise ExportError(f"Expected opset only with the onnx format, but the format is {fmt!r}.")
+    if int8 and fmt != "tflite":
+        raise ExportError(f"Expected int8 only with the tflite format, but the format is {fmt!r}.")
+    if (training or data) and fmt != "python":
+        raise ExportError(
+            f"Expected training/data sections only with the python format, but it is {fmt!r}."
+        )
+    if fmt == "onnx":
+        onnx_export.check_opset(opset)
+    target, warnings = target_path(fmt, out)
+    report = ProgressReporter(progress)
+    steps = 3 if verify else 2
+
+    with staging_dir(target) as tmp:
+        staged = tmp / target.name
+        report(0, steps, f"writing {fmt}", force=True)
+        start = time.perf_counter()
+        notes = _write(model, fmt, staged, opset=opset, int8=int8, training=training, data=data)
+        seconds = time.perf_counter() - start
+        extras = [p for p in tmp.iterdir() if p != staged]
+        result = ExportReport(
+            format=fmt,
+            path=str(target),
+            size_bytes=path_size(staged),
+            seconds=seconds,
+            warnings=warnings + notes,
+            extra_files=[str(target.parent / p.name) for p in extras],
+        )
+        if verify:
+            report(1, steps, f"checking the {fmt} export with {RUNTIMES[fmt]}")
+            start = time.perf_counter()
+            result.verification = verify_artefact(model, fmt, staged, int8=int8)
+            result.verify_seconds = time.perf_counter() - start
+            if not result.verification.passed:
+                v = result.verification
+                raise VerificationError(
+                    f"Expected the {fmt} export to match Keras within {v.tolerance:.3g}, but the "
+                    f"largest difference is {v.max_abs_diff:.3g}; nothing was written.",
+                    result,
+                )
+        report(steps - 1, steps, "moving into place")
+        for extra in extras:
+            move_into_place(extra, target.parent / extra.name)
+        move_into_place(staged, target)
+        report(steps, steps, "done", force=True)
+    return result
+
+
+def _write(model: keras.Model, fmt: str, path: Path, **options: Any) -> list[str]:
+    """Write the artefact for ``fmt`` at ``path``; return notes for the report."""
+    try:
+        if fmt == "keras":
+            return tf_formats.write_keras(model, path)
+        if fmt == "savedmodel":
+            return tf_formats.write_savedmodel(model, path)
+        if fmt == "onnx":
+            return onnx_export.write_onnx(model, path, options["opset"])
+        if fmt == "tflite":
+            return tflite_export.write_tflite(model, path, options["int8"])
+        from designer.export.codegen import write_python
+
+        return write_python(model, path, training=options["training"], data=options["data"])
+    except ExportError:
+        raise
+    except OSError as exc:
+        raise ExportError(f"Expected to write {str(path.name)!r}, but: {exc}") from exc
+    except Exception as exc:  # converters raise many unrelated types; report them uniformly
+        raise ExportError(
+            f"Expected model {model.name!r} to export as {fmt}, but {type(exc).__name__}: "
+            f"{str(exc)[:1000]}"
+        ) from exc
+
+
+def run_artefact(model: keras.Model, fmt: str, path: Path, xs: list[np.ndarray]) -> list[np.ndarray]:
+    """Load the artefact at ``path`` with its own runtime and run it on ``xs``."""
+    if fmt == "keras":
+        return tf_formats.run_keras(path, xs)
+    if fmt == "savedmodel":
+        return tf_formats.run_savedmodel(path, xs, input_names(model), output_names(model))
+    if fmt == "onnx":
+        return onnx_export.run_onnx(path, xs, input_names(model))
+    if fmt == "tflite":
+        return tflite_export.run_tflite(path, xs, input_names(model))
+    from designer.export.codegen import run_python
+
+    return run_python(path, xs)
+
+
+def verify_artefact(model: keras.Model, fmt: str, path: Path, int8: bool = False):
+    """Run Keras and the artefact on the same random batch and compare (a Verification)."""
+    xs = random_batch(model, VERIFY_BATCH)
+    reference = keras_outputs(model, xs)
+    try:
+        actual = run_artefact(model, fmt, path, xs)
+    except ExportError:
+        raise
+    except Exception as exc:  # runtimes raise their own types
+        raise ExportError(
+            f"Expected the {fmt} export to load and run with {RUNTIMES[fmt]}, "
+            f"but {type(exc).__name__}: {str(exc)[:1000]}"
+        ) from exc
+    note = "dynamic-range int8 weights: looser tolerance" if int8 else ""
+    return compare(reference, actual, RUNTIMES[fmt], int8=int8, note=note)

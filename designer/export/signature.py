@@ -1,0 +1,122 @@
+"""What a model takes and gives: input specs with a dynamic batch, random batches, output names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from designer.export.report import ExportError
+
+#: Size used for dimensions other than the batch that the model leaves open (e.g. time steps).
+FREE_DIM = 8
+
+
+def safe_name(name: str, used: set[str] | None = None) -> str:
+    """A name made of letters, digits and underscores, unique within ``used`` if given."""
+    base = re.sub(r"\W", "_", name).strip("_") or "tensor"
+    if base[0].isdigit():
+        base = f"t_{base}"
+    if used is None:
+        return base
+    candidate, k = base, 1
+    while candidate in used:
+        k += 1
+        candidate = f"{base}_{k}"
+    used.add(candidate)
+    return candidate
+
+
+def check_model(model: Any) -> keras.Model:
+    """Return ``model`` if it is a built keras.Model with inputs, else raise ExportError."""
+    if not isinstance(model, keras.Model):
+        raise ExportError(f"Expected a keras.Model, but received {type(model).__name__}.")
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ExportError(
+            f"Expected a built model with known inputs, but model {model.name!r} has none; "
+            "build it (call it once or give it an Input) before exporting."
+        )
+    return model
+
+
+def input_names(model: keras.Model) -> list[str]:
+    """Valid, unique names for the model's inputs, in order."""
+    used: set[str] = set()
+    return [safe_name(t.name, used) for t in model.inputs]
+
+
+def output_names(model: keras.Model) -> list[str]:
+    """Valid, unique names for the model's outputs, in order."""
+    used: set[str] = set()
+    raw = getattr(model, "output_names", None) or [t.name for t in model.outputs]
+    return [safe_name(str(n), used) for n in raw]
+
+
+def input_specs(model: keras.Model, batch: int | None = None) -> list[tf.TensorSpec]:
+    """One TensorSpec per model input, with a dynamic (None) or the given batch dimension."""
+    names = input_names(model)
+    return [
+        tf.TensorSpec((batch, *tuple(t.shape[1:])), tf.as_dtype(t.dtype), name=name)
+        for t, name in zip(model.inputs, names, strict=True)
+    ]
+
+
+def random_batch(model: keras.Model, batch_size: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """A reproducible random batch for every input: floats in [0, 1), integers in {0, 1}."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for t in model.inputs:
+        shape = (batch_size, *(FREE_DIM if d is None else int(d) for d in t.shape[1:]))
+        dtype = np.dtype(tf.as_dtype(t.dtype).as_numpy_dtype)
+        if np.issubdtype(dtype, np.integer):
+            arrays.append(rng.integers(0, 2, size=shape).astype(dtype))
+        elif dtype == np.bool_:
+            arrays.append(rng.integers(0, 2, size=shape).astype(bool))
+        else:
+            arrays.append(rng.random(shape).astype(dtype))
+    return arrays
+
+
+def model_input(model: keras.Model, xs: list[Any]) -> Any:
+    """Arrange flat inputs the way the model expects them (a tensor, a list or a dict)."""
+    struct = getattr(model, "_inputs_struct", None)
+    if isinstance(struct, dict):
+        return dict(zip(struct.keys(), xs, strict=True))
+    return xs[0] if len(xs) == 1 else list(xs)
+
+
+def keras_outputs(model: keras.Model, xs: list[np.ndarray]) -> list[np.ndarray]:
+    """The model's outputs on ``xs`` in inference mode, flattened to a list of arrays."""
+    out = model(model_input(model, xs), training=False)
+    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in tf.nest.flatten(out)]
+
+
+def serving_function(model: keras.Model) -> Callable[..., list[tf.Tensor]]:
+    """A tf.function taking one tensor per input and returning the flat list of outputs."""
+
+    @tf.function(autograph=False)
+    def serve(*xs: tf.Tensor) -> list[tf.Tensor]:
+        return tf.nest.flatten(model(model_input(model, list(xs)), training=False))
+
+    return serve
+
+
+def frozen_function(model: keras.Model, batch: int | None = None) -> Any:
+    """The inference ConcreteFunction with every variable and captured tensor as a constant.
+
+    Real inputs only (captures are constants after freezing), a dynamic batch unless ``batch``
+    is given, control flow kept (While loops of recurrent layers stay loops).
+    """
+    concrete = serving_function(model).get_concrete_function(*input_specs(model, batch))
+    return convert_variables_to_constants_v2(
+        concrete, lower_control_flow=False, aggressive_inlining=True
+    )

@@ -1,0 +1,54 @@
+"""Compare an artefact's outputs with Keras' outputs and decide whether they agree."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from designer.export.report import ExportError, Verification
+
+#: Tolerance factor for float32 artefacts, scaled by max(1, largest |reference value|).
+FLOAT_TOLERANCE = 1e-4
+#: Tolerance factor for dynamic-range int8 artefacts (weights quantised, so a looser check).
+INT8_TOLERANCE = 5e-2
+
+
+def tolerance_for(reference: list[np.ndarray], int8: bool = False) -> float:
+    """Absolute tolerance: the factor times max(1, the largest absolute reference value)."""
+    scale = max([1.0] + [float(np.max(np.abs(r))) for r in reference if r.size])
+    return (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE) * scale
+
+
+def compare(
+    reference: list[np.ndarray],
+    actual: list[np.ndarray],
+    runtime: str,
+    int8: bool = False,
+    note: str = "",
+) -> Verification:
+    """Largest absolute difference between matching outputs, checked against the tolerance."""
+    if len(reference) != len(actual):
+        raise ExportError(
+            f"Expected {len(reference)} output(s) from the {runtime} artefact, "
+            f"but it returned {len(actual)}."
+        )
+    worst = 0.0
+    for i, (ref, got) in enumerate(zip(reference, actual, strict=True)):
+        got = np.asarray(got)
+        if got.shape != ref.shape:
+            raise ExportError(
+                f"Expected output {i} of the {runtime} artefact to have shape {ref.shape}, "
+                f"but it has shape {got.shape}."
+            )
+        if ref.size:
+            diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+            worst = max(worst, float(np.nan_to_num(diff, nan=np.inf).max()))
+    tol = tolerance_for(reference, int8)
+    batch = int(reference[0].shape[0]) if reference and reference[0].ndim else 0
+    return Verification(
+        max_abs_diff=worst,
+        tolerance=tol,
+        passed=bool(worst <= tol),
+        runtime=runtime,
+        batch_size=batch,
+        note=note,
+    )

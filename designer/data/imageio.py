@@ -1,0 +1,162 @@
+"""Reading image files with Pillow: supported formats, header scans, decoding to uint8 arrays."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from designer.core.progress import ProgressReporter
+from designer.data.summary import DataError, Problem
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
+# Formats tf.io.decode_image reads natively; the others go through Pillow.
+TF_NATIVE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Header facts of one readable image file."""
+
+    path: str
+    height: int
+    width: int
+    channels: int
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    """True when the file name has a supported image extension."""
+    return str(path).lower().endswith(IMAGE_EXTENSIONS)
+
+
+def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
+    """All image files under ``folder`` (sorted, hidden files and folders skipped)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        found += [
+            os.path.join(root, f) for f in files
+            if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS)
+        ]
+    return sorted(found)
+
+
+def _channels_of(mode: str) -> int:
+    if mode in ("1", "L", "P", "I", "I;16", "F"):
+        return 1
+    if mode in ("LA",):
+        return 2
+    if mode in ("RGBA", "CMYK"):
+        return 4
+    return 3
+
+
+def probe_image(path: str) -> ImageInfo:
+    """Read the header and verify the file; raise DataError when it is not a readable image."""
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            mode = im.mode
+            im.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"cannot read image '{path}': {exc}") from exc
+    channels = _channels_of(mode)
+    if mode == "P":  # palette images decode to RGB unless the palette is grey
+        channels = 3
+    return ImageInfo(path, height, width, channels)
+
+
+def scan_images(
+    paths: Iterable[str], progress: ProgressReporter | None = None, workers: int = 1
+) -> tuple[list[ImageInfo | None], list[Problem]]:
+    """Probe every file: ``infos[i]`` is None where file ``i`` is corrupt (listed in problems)."""
+    paths = list(paths)
+    infos: list[ImageInfo | None] = [None] * len(paths)
+    problems: list[Problem] = []
+
+    def probe(i: int) -> tuple[int, ImageInfo | None, str]:
+        try:
+            return i, probe_image(paths[i]), ""
+        except DataError as exc:
+            return i, None, str(exc)
+
+    chunk = 256
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    mapper = pool.map if pool is not None else map
+    try:
+        for start in range(0, len(paths), chunk):
+            if progress is not None:
+                progress(start, len(paths), "scanning images")
+            for i, info, err in mapper(probe, range(start, min(start + chunk, len(paths)))):
+                infos[i] = info
+                if info is None:
+                    problems.append(Problem("corrupt-file", f"skipped unreadable image: {err}", paths[i]))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    if progress is not None:
+        progress(len(paths), len(paths), "scanning images", force=True)
+    return infos, problems
+
+
+def size_counts(infos: Iterable[ImageInfo | None]) -> dict[str, int]:
+    """Count of images per 'HxWxC' size string."""
+    counter = Counter(f"{i.height}x{i.width}x{i.channels}" for i in infos if i is not None)
+    return dict(counter.most_common())
+
+
+def majority_channels(infos: Iterable[ImageInfo | None]) -> int:
+    """The most common channel count (1 or 3); two-channel and RGBA count as their colour base."""
+    counter = Counter(
+        1 if i.channels <= 2 else 3 for i in infos if i is not None
+    )
+    return counter.most_common(1)[0][0] if counter else 3
+
+
+def load_image(path: str, channels: int | None = None) -> np.ndarray:
+    """Decode a file (first frame of a GIF) to uint8 (H, W, C); ``channels`` 1 or 3 converts."""
+    try:
+        with Image.open(path) as im:
+            frame = next(iter(ImageSequence.Iterator(im))) if getattr(im, "n_frames", 1) > 1 else im
+            arr = to_array(frame, channels)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"cannot read image '{path}': {exc}") from exc
+    return arr
+
+
+def to_array(im: Image.Image, channels: int | None = None) -> np.ndarray:
+    """Pillow image to uint8 (H, W, C), converting to 1 or 3 channels when asked."""
+    mode = im.mode
+    if channels is None:
+        channels = 1 if _channels_of(mode) <= 2 and mode != "P" else 3
+    if channels == 1:
+        target = "L"
+    elif channels == 3:
+        target = "RGB"
+    else:
+        raise DataError(f"expected 1 or 3 image channels, received {channels}")
+    if mode in ("I", "I;16", "F") and target == "L":
+        arr = np.asarray(im, dtype=np.float64)
+        hi = max(float(arr.max()), 1.0)
+        arr = np.clip(arr * (255.0 / hi) if hi > 255 else arr, 0, 255).astype(np.uint8)
+        return arr[..., None]
+    if mode != target:
+        im = im.convert(target)
+    arr = np.asarray(im, dtype=np.uint8)
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
+def load_mask(path: str) -> np.ndarray:
+    """Decode a label mask to (H, W) uint8 indices, or (H, W, 3) for colour-coded masks."""
+    try:
+        with Image.open(path) as im:
+            if im.mode in ("P", "L", "1", "I", "I;16"):
+                return np.asarray(im, dtype=np.int64).astype(np.int32)
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"cannot read mask '{path}': {exc}") from exc

@@ -1,0 +1,97 @@
+"""Training/validation/test splits: by percent (stratified by class, seeded) or separate sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from designer.data.base import DataConfig
+from designer.data.summary import DataError
+
+
+@dataclass
+class SplitConfig(DataConfig):
+    """How to get validation (and test) data: a share of the data, or separate datastores."""
+
+    kind = "split"
+    mode: str = "percent"  # percent or separate
+    validation_percent: float = 20.0
+    test_percent: float = 0.0
+    seed: int = 0
+    stratify: bool = True
+    validation_source: dict[str, Any] | None = None  # a datastore config dict (mode separate)
+    test_source: dict[str, Any] | None = None
+
+
+@dataclass
+class Split:
+    """Sample indices of each part (sorted)."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    def to_dict(self) -> dict[str, list[int]]:
+        """Plain-data form."""
+        return {k: getattr(self, k).tolist() for k in ("train", "validation", "test")}
+
+
+def _take(count: int, percent: float) -> int:
+    return int(round(count * percent / 100.0))
+
+
+def split_indices(
+    n: int,
+    labels: np.ndarray | None = None,
+    validation_percent: float = 20.0,
+    test_percent: float = 0.0,
+    seed: int = 0,
+    stratify: bool = True,
+) -> Split:
+    """Split ``n`` samples; with labels and ``stratify`` each class is split in the same shares."""
+    if not 0 <= validation_percent < 100 or not 0 <= test_percent < 100:
+        raise DataError(
+            f"expected percentages in [0, 100), received validation {validation_percent} "
+            f"and test {test_percent}"
+        )
+    if validation_percent + test_percent >= 100:
+        raise DataError(
+            f"validation ({validation_percent}%) and test ({test_percent}%) leave no training data"
+        )
+    if labels is not None and len(labels) != n:
+        raise DataError(f"expected {n} labels for {n} samples, received {len(labels)}")
+    rng = np.random.default_rng(seed)
+    groups = [np.arange(n)]
+    if stratify and labels is not None:
+        labels = np.asarray(labels)
+        groups = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    train, val, test = [], [], []
+    for group in groups:
+        perm = rng.permutation(group)
+        nv, nt = _take(len(perm), validation_percent), _take(len(perm), test_percent)
+        if validation_percent > 0 and nv == 0 and len(perm) >= 3:
+            nv = 1  # every class appears in validation when it can
+        val.append(perm[:nv])
+        test.append(perm[nv : nv + nt])
+        train.append(perm[nv + nt :])
+
+    def cat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    split = Split(cat(train), cat(val), cat(test))
+    if len(split.train) == 0:
+        raise DataError(f"expected training samples after the split, received none of {n}")
+    return split
+
+
+def split_for(config: SplitConfig, n: int, labels: np.ndarray | None) -> Split:
+    """Apply a percent SplitConfig (mode 'separate' keeps every sample for training)."""
+    if config.mode == "separate":
+        return Split(np.arange(n, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if config.mode != "percent":
+        raise DataError(f"expected split mode 'percent' or 'separate', received '{config.mode}'")
+    return split_indices(
+        n, labels, config.validation_percent, config.test_percent, config.seed, config.stratify
+    )

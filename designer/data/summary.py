@@ -1,0 +1,132 @@
+"""Report types for datastores: the typed error, problems found, and the summary the GUI shows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# A class is "imbalanced" when the largest class has this many times the smallest one.
+IMBALANCE_RATIO = 3.0
+
+
+class DataError(Exception):
+    """Raised when data cannot be used; the message names the file/column and what was expected."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while scanning data: a corrupt file, a skipped row, an empty class."""
+
+    code: str
+    message: str
+    path: str = ""
+    severity: str = "warning"  # "warning" (data still usable) or "error"
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain-data form for JSON."""
+        return asdict(self)
+
+
+@dataclass
+class DataSummary:
+    """What the GUI and the CLI show about a datastore after it was scanned."""
+
+    kind: str
+    task: str  # classification, regression, segmentation, sequence-classification, ...
+    num_samples: int
+    source: str = ""
+    classes: list[str] = field(default_factory=list)
+    class_counts: dict[str, int] = field(default_factory=dict)
+    image_sizes: dict[str, int] = field(default_factory=dict)  # "HxWxC" -> number of samples
+    sample_shape: tuple[int | None, ...] | None = None
+    target_names: list[str] = field(default_factory=list)
+    imbalance_warning: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def corrupt_files(self) -> list[str]:
+        """Paths of the files that were skipped because they could not be read."""
+        return [p.path for p in self.problems if p.code == "corrupt-file"]
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes (0 for regression)."""
+        return len(self.classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form for JSON (the CLI's ``--json`` and the project file)."""
+        d = asdict(self)
+        d["sample_shape"] = list(self.sample_shape) if self.sample_shape is not None else None
+        d["problems"] = [p.to_dict() for p in self.problems]
+        d["corrupt_files"] = self.corrupt_files
+        return d
+
+    def format_table(self) -> str:
+        """Human-readable multi-line text for a terminal."""
+        lines = [
+            f"kind:        {self.kind}",
+            f"task:        {self.task}",
+            f"source:      {self.source}",
+            f"samples:     {self.num_samples}",
+        ]
+        if self.sample_shape is not None:
+            lines.append(f"shape:       {tuple(self.sample_shape)}")
+        if self.target_names:
+            lines.append(f"targets:     {', '.join(self.target_names)}")
+        if self.image_sizes:
+            sizes = ", ".join(f"{k} ({v})" for k, v in _top(self.image_sizes, 6))
+            more = len(self.image_sizes) - 6
+            lines.append(f"image sizes: {sizes}" + (f" and {more} more" if more > 0 else ""))
+        if self.classes:
+            lines.append(f"classes:     {len(self.classes)}")
+            width = max(len(c) for c in self.classes)
+            for name in self.classes:
+                lines.append(f"  {name.ljust(width)}  {self.class_counts.get(name, 0)}")
+        if self.imbalance_warning:
+            lines.append(f"warning:     {self.imbalance_warning}")
+        for note in self.notes:
+            lines.append(f"note:        {note}")
+        if self.problems:
+            lines.append(f"problems:    {len(self.problems)}")
+            for p in self.problems:
+                where = f" [{p.path}]" if p.path else ""
+                lines.append(f"  {p.severity}: {p.message}{where}")
+        else:
+            lines.append("problems:    none")
+        return "\n".join(lines)
+
+
+def _top(counts: dict[str, int], n: int) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: -kv[1])[:n]
+
+
+def count_classes(labels: Any, classes: list[str]) -> dict[str, int]:
+    """Count integer labels per class name (every class appears, possibly with 0)."""
+    counter = Counter(int(v) for v in labels)
+    return {name: counter.get(i, 0) for i, name in enumerate(classes)}
+
+
+def imbalance_message(class_counts: dict[str, int], ratio: float = IMBALANCE_RATIO) -> str | None:
+    """A sentence when the largest class is ``ratio`` times the smallest, else None."""
+    if len(class_counts) < 2:
+        return None
+    largest = max(class_counts, key=lambda k: class_counts[k])
+    smallest = min(class_counts, key=lambda k: class_counts[k])
+    big, small = class_counts[largest], class_counts[smallest]
+    if small == 0 or big / small >= ratio:
+        return (
+            f"classes are imbalanced: '{largest}' has {big} samples but '{smallest}' has {small}; "
+            "consider class weights, more data or augmentation"
+        )
+    return None
+
+
+def empty_class_problems(class_counts: dict[str, int]) -> list[Problem]:
+    """One error problem per class without samples."""
+    return [
+        Problem("empty-class", f"class '{name}' has no samples", severity="error")
+        for name, n in class_counts.items()
+        if n == 0
+    ]

@@ -1,0 +1,128 @@
+"""Small CSV helpers shared by the CSV-based datastores: reading, column lookup, typed columns."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from designer.data.summary import DataError
+
+MISSING = ("", "na", "nan", "null", "none", "?")
+
+
+@dataclass
+class Table:
+    """A CSV file as a header and rows of strings."""
+
+    path: str
+    header: list[str]
+    rows: list[list[str]]
+
+    def index(self, column: str | int) -> int:
+        """Position of a column given by name or number; DataError when absent."""
+        if isinstance(column, int):
+            if not 0 <= column < len(self.header):
+                raise DataError(
+                    f"column number {column} is out of range for '{self.path}', "
+                    f"which has {len(self.header)} columns"
+                )
+            return column
+        if column not in self.header:
+            raise DataError(
+                f"expected a column '{column}' in '{self.path}', received columns {self.header}"
+            )
+        return self.header.index(column)
+
+    def column(self, column: str | int) -> list[str]:
+        """All values of a column as strings."""
+        j = self.index(column)
+        return [row[j] for row in self.rows]
+
+    def is_numeric(self, column: str | int) -> bool:
+        """True when every non-missing value of the column parses as a number."""
+        values = [v for v in self.column(column) if v.strip().lower() not in MISSING]
+        try:
+            for v in values:
+                float(v)
+        except ValueError:
+            return False
+        return bool(values)
+
+    def numeric(self, column: str | int, purpose: str = "a number") -> np.ndarray:
+        """A column as float64; DataError naming the line when a value is missing or not a number."""
+        j = self.index(column)
+        name = self.header[j]
+        out = np.empty(len(self.rows), dtype=np.float64)
+        for i, row in enumerate(self.rows):
+            text = row[j].strip()
+            line = i + 2  # 1-based, after the header
+            if text.lower() in MISSING:
+                raise DataError(
+                    f"column '{name}' of '{self.path}' has a missing value on line {line}; "
+                    f"expected {purpose}"
+                )
+            try:
+                out[i] = float(text)
+            except ValueError:
+                raise DataError(
+                    f"column '{name}' of '{self.path}' holds '{text}' on line {line}; "
+                    f"expected {purpose}"
+                ) from None
+        return out
+
+    def categories(self, column: str | int) -> tuple[list[str], np.ndarray]:
+        """A categorical column as (sorted category names, int index per row)."""
+        j = self.index(column)
+        name = self.header[j]
+        values = [row[j].strip() for row in self.rows]
+        for i, v in enumerate(values):
+            if v.lower() in MISSING:
+                raise DataError(
+                    f"column '{name}' of '{self.path}' has a missing value on line {i + 2}; "
+                    "expected a category"
+                )
+        names = sorted(set(values), key=_natural_key)
+        lookup = {n: k for k, n in enumerate(names)}
+        return names, np.array([lookup[v] for v in values], dtype=np.int64)
+
+
+def _natural_key(text: str) -> tuple:
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def read_csv(path: str | os.PathLike, has_header: bool = True) -> Table:
+    """Read a CSV (delimiter sniffed among , ; tab) into a Table; DataError on ragged rows."""
+    path = str(path)
+    if not os.path.isfile(path):
+        raise DataError(f"expected a CSV file at '{path}', but there is no such file")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = [row for row in csv.reader(fh, dialect) if any(c.strip() for c in row)]
+    if not rows:
+        raise DataError(f"expected rows in '{path}', but the file is empty")
+    if has_header:
+        header = [h.strip() for h in rows[0]]
+        rows = rows[1:]
+    else:
+        header = [f"col{i}" for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        if len(row) != len(header):
+            line = i + (2 if has_header else 1)
+            raise DataError(
+                f"line {line} of '{path}' has {len(row)} values; expected {len(header)} "
+                f"like the header"
+            )
+    if not rows:
+        raise DataError(f"expected data rows in '{path}', but it only has a header")
+    return Table(path, header, rows)

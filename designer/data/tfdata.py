@@ -1,0 +1,154 @@
+"""The tf.data input pipeline: parallel decode, resize, batch, augment (training only), prefetch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from designer.data.augment import Augmenter
+from designer.data.base import Datastore
+from designer.data.imageio import TF_NATIVE_EXTENSIONS, load_image
+from designer.data.preprocess import (
+    PreprocessConfig,
+    convert_channels_tf,
+    prepare_numpy,
+    rescale_batch,
+    resize_mask_numpy,
+    resize_tf,
+)
+from designer.data.summary import DataError
+
+
+def _uniform_size(store: Datastore, size: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The one (H, W) all images share, or None when they differ (then a size is required)."""
+    sizes = {tuple(int(v) for v in k.split("x")[:2]) for k in getattr(store, "image_sizes", {})}
+    if size is None:
+        if len(sizes) == 1:
+            return next(iter(sizes))
+        raise DataError(
+            f"images have {len(sizes)} different sizes; expected an image size in the "
+            "preprocessing (the network's Input size) to resize them to"
+        )
+    return tuple(size)
+
+
+def _finish(ds: Any, batch_size: int, augmenter: Augmenter | None, preprocess: PreprocessConfig,
+            image: bool, segmentation: bool = False) -> Any:
+    """Batch, augment, rescale and prefetch."""
+    import tensorflow as tf
+
+    auto = tf.data.AUTOTUNE
+    ds = ds.batch(batch_size, num_parallel_calls=auto)
+    if not image:
+        return ds.prefetch(auto)
+    rescale = preprocess.rescale != "none"
+    if augmenter is not None and segmentation:
+        def step(x: Any, y: Any) -> Any:
+            xa, ya = augmenter(x, tf.cast(y[..., None], tf.float32))
+            xa = rescale_batch(xa, preprocess) if rescale else xa
+            return xa, tf.cast(tf.round(ya[..., 0]), tf.int32)
+    elif augmenter is not None:
+        def step(x: Any, y: Any) -> Any:
+            xa = augmenter(x)
+            return (rescale_batch(xa, preprocess) if rescale else xa), y
+    elif rescale:
+        def step(x: Any, y: Any) -> Any:
+            return rescale_batch(x, preprocess), y
+    else:
+        return ds.prefetch(auto)
+    ds = ds.map(step, num_parallel_calls=auto)
+    return ds.prefetch(auto)
+
+
+def file_dataset(
+    store: Datastore, indices: np.ndarray, preprocess: PreprocessConfig, batch_size: int,
+    augmenter: Augmenter | None, shuffle: bool, seed: int, y: np.ndarray,
+) -> Any:
+    """A dataset that reads image files in parallel; files that fail to decode are skipped."""
+    import tensorflow as tf
+
+    auto = tf.data.AUTOTUNE
+    paths = [store.file_paths[i] for i in indices]
+    channels = preprocess.channels or store.channels
+    size = _uniform_size(store, preprocess.image_size)
+    needs_resize = preprocess.image_size is not None and any(
+        not k.startswith(f"{size[0]}x{size[1]}x") for k in getattr(store, "image_sizes", {}))
+    native = all(p.lower().endswith(TF_NATIVE_EXTENSIONS) for p in paths)
+    gray_safe = all(p.lower().endswith((".png", ".jpg", ".jpeg")) for p in paths)
+
+    def decode(path: Any) -> Any:
+        if native:
+            raw = tf.io.read_file(path)
+            if channels == 1 and not gray_safe:
+                img = tf.image.rgb_to_grayscale(tf.io.decode_image(raw, 3, expand_animations=False))
+            else:
+                img = tf.io.decode_image(raw, channels, expand_animations=False)
+        else:
+            img = tf.numpy_function(lambda p: load_image(p.decode(), channels), [path], tf.uint8)
+        img.set_shape((None, None, channels))
+        if needs_resize:
+            img = resize_tf(img, size, preprocess.resize_mode)
+        img = tf.cast(img, tf.float32)
+        img.set_shape((size[0], size[1], channels))
+        return img
+
+    ds = tf.data.Dataset.from_tensor_slices((paths, y))
+    if shuffle:
+        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(lambda p, t: (decode(p), t), num_parallel_calls=auto, deterministic=not shuffle)
+    ds = ds.ignore_errors(log_warning=True)
+    return _finish(ds, batch_size, augmenter, preprocess, image=True)
+
+
+def array_dataset(
+    x: np.ndarray, y: np.ndarray, preprocess: PreprocessConfig, batch_size: int,
+    augmenter: Augmenter | None, shuffle: bool, seed: int, image: bool,
+) -> Any:
+    """A dataset over in-memory arrays; images are converted and resized per batch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if image:
+        channels = preprocess.channels or int(x.shape[-1])
+        size = tuple(preprocess.image_size) if preprocess.image_size else None
+
+        def prep(img: Any, t: Any) -> Any:
+            img = convert_channels_tf(img, channels)
+            if size is not None and tuple(x.shape[1:3]) != size:
+                img = resize_tf(img, size, preprocess.resize_mode)
+            return tf.cast(img, tf.float32), t
+
+        ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, batch_size, augmenter, preprocess, image)
+
+
+def segmentation_dataset(
+    store: Any, indices: np.ndarray, preprocess: PreprocessConfig, batch_size: int,
+    augmenter: Augmenter | None, shuffle: bool, seed: int,
+) -> Any:
+    """Images and masks decoded by Pillow in parallel (masks may be palette or colour coded)."""
+    import tensorflow as tf
+
+    channels = preprocess.channels or store.channels
+    size = _uniform_size(store, preprocess.image_size)
+
+    def load(i: Any) -> tuple[np.ndarray, np.ndarray]:
+        img, mask = store.get(int(i))
+        img = prepare_numpy(img, PreprocessConfig(size, channels, preprocess.resize_mode))
+        mask = resize_mask_numpy(mask, size, preprocess.resize_mode)
+        return img.astype(np.float32), mask.astype(np.int32)
+
+    def tf_load(i: Any) -> Any:
+        img, mask = tf.numpy_function(load, [i], (tf.float32, tf.int32))
+        img.set_shape((size[0], size[1], channels))
+        mask.set_shape((size[0], size[1]))
+        return img, mask
+
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, np.int64))
+    if shuffle:
+        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(tf_load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
+    return _finish(ds, batch_size, augmenter, preprocess, image=True, segmentation=True)

@@ -1,0 +1,126 @@
+"""Render Python values, Keras object configs and calls as readable, ruff-clean source text."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import keyword
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+#: Longest line (including indentation) before a call is split over several lines.
+MAX_LINE = 99
+
+
+class Names:
+    """Hands out unique, valid Python identifiers derived from layer names."""
+
+    def __init__(self, reserved: set[str] | None = None) -> None:
+        self._used: set[str] = set(reserved or ())
+
+    def take(self, wanted: str) -> str:
+        """A fresh identifier that looks like ``wanted``."""
+        base = re.sub(r"\W", "_", wanted).strip("_").lower() or "x"
+        if base[0].isdigit():
+            base = f"x_{base}"
+        if keyword.iskeyword(base) or keyword.issoftkeyword(base):
+            base = f"{base}_"
+        name, k = base, 1
+        while name in self._used:
+            k += 1
+            name = f"{base}_{k}"
+        self._used.add(name)
+        return name
+
+
+class Source(str):
+    """Source text that :func:`render` inserts as it is (a variable name, an expression)."""
+
+
+def render(value: Any, indent: int = 0) -> str:
+    """Python source for a config value (numbers, strings, containers, serialized objects)."""
+    if isinstance(value, Source):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 'float("nan")'
+        if math.isinf(value):
+            return 'float("inf")' if value > 0 else 'float("-inf")'
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple):
+        items = [render(v, indent) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(render(v, indent) for v in value)}]"
+    if isinstance(value, dict):
+        if is_serialized_object(value):
+            return render_object(value, indent)
+        pairs = ", ".join(f"{render(str(k))}: {render(v, indent)}" for k, v in value.items())
+        return f"{{{pairs}}}"
+    raise TypeError(
+        f"Expected a plain config value (number, string, list, dict), "
+        f"but received {type(value).__name__}: {value!r:.80}"
+    )
+
+
+def is_serialized_object(value: dict[str, Any]) -> bool:
+    """True for a dict produced by keras.saving.serialize_keras_object for an object."""
+    return "class_name" in value and "config" in value and isinstance(value["config"], dict)
+
+
+def public_path(module: str | None, class_name: str) -> str | None:
+    """``keras.initializers.HeNormal``-style path if it resolves to a class, else None."""
+    if not module or not module.startswith("keras"):
+        return None
+    try:
+        obj = importlib.import_module(module)
+    except ImportError:
+        return None
+    if not isinstance(getattr(obj, class_name, None), type):
+        return None
+    return f"{module}.{class_name}"
+
+
+def render_object(value: dict[str, Any], indent: int = 0) -> str:
+    """A constructor call for a serialized Keras object, or deserialize_keras_object(...)."""
+    path = public_path(value.get("module"), value["class_name"])
+    if path is None:
+        pairs = ", ".join(f"{render(k)}: {render(v, indent)}" for k, v in value.items())
+        return f"keras.saving.deserialize_keras_object({{{pairs}}})"
+    kwargs = ", ".join(f"{k}={render(v, indent)}" for k, v in value["config"].items())
+    return f"{path}({kwargs})"
+
+
+def statement(
+    prefix: str,
+    func: str,
+    args: list[str],
+    kwargs: dict[str, Any],
+    indent: int = 4,
+    tail: str = "",
+) -> str:
+    """``prefix + func(args..., key=value...) + tail`` on one line, or split when too long.
+
+    ``args`` are already-rendered source strings; ``kwargs`` values are rendered here.
+    ``prefix`` is e.g. ``"x = "`` and ``tail`` e.g. ``"(inputs)"`` for a layer call.
+    """
+    pad = " " * indent
+    parts = list(args) + [f"{k}={render(v, indent + 4)}" for k, v in kwargs.items()]
+    one_line = f"{pad}{prefix}{func}({', '.join(parts)}){tail}"
+    if len(one_line) <= MAX_LINE or not parts:
+        return one_line
+    body = "".join(f"{pad}    {p},\n" for p in parts)
+    return f"{pad}{prefix}{func}(\n{body}{pad}){tail}"

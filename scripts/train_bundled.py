@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "heldout_loss": float(loss),
         "data": "DejaVu glyphs rendered by designer.zoo.glyphs.render_dataset "
         "(random font, rotation +-15 deg, scale, shift, Gaussian noise 0.05)",
-        "command": "python scripts/train_bundled.py " + " ".join(argv or sys.argv[1:]),
+        "command": " ".join(["python scripts/train_bundled.py", *(argv or sys.argv[1:])]),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "keras_version": keras.__version__,
         "train_seconds": round(time.perf_counter() - t0, 1),

@@ -141,7 +141,7 @@ def _builder(function_name: str, default_size: int):
         import keras
 
         fn = getattr(keras.applications, function_name)
-        shape = tuple(input_shape) if input_shape else None
+        shape = tuple(input_shape) if input_shape else (default_size, default_size, 3)
         return fn(include_top=include_top, weights=None, input_shape=shape,
                   classes=num_classes or 1000, **options)
 

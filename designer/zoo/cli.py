@@ -87,20 +87,21 @@ def cmd_show(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def progress_bar(stream: TextIO = sys.stderr, width: int = 30):
+def progress_bar(stream: TextIO | None = None, width: int = 30):
     """A ProgressEvent callback drawing a one-line terminal progress bar."""
 
     def show(event: ProgressEvent) -> None:
+        out = stream or sys.stderr
         frac = event.fraction
         mb = event.done / 1e6
         if frac is None:
-            stream.write(f"\r{event.message}: {mb:.1f} MB")
+            out.write(f"\r{event.message}: {mb:.1f} MB")
         else:
             filled = int(width * frac)
             eta = f" ETA {event.eta:.0f}s" if event.eta else ""
-            stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:6.1%} "
+            out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:6.1%} "
                          f"{mb:.1f}/{event.total / 1e6:.1f} MB{eta}")
-        stream.flush()
+        out.flush()
 
     return show
 

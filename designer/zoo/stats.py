@@ -77,7 +77,8 @@ def write_stats_table(path: Path = STATS_FILE) -> dict[str, dict[str, Any]]:
         stats = asdict(compute_stats(entry.name))
         stats["input_shape"] = list(stats["input_shape"])
         table[entry.name] = stats
-    path.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    lines = [f"{json.dumps(name)}: {json.dumps(row)}" for name, row in table.items()]
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
     _table.cache_clear()
     entry_stats.cache_clear()
     return table

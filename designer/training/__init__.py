@@ -1,6 +1,7 @@
 """Training: options, trainer, progress sinks, transfer learning and result analysis. No Qt."""
 
 from designer.training.callback import TrainingControl
+from designer.training.console import ConsoleProgressSink, train_model
 from designer.training.environment import (
     DevicePlan,
     available_backends,
@@ -19,13 +20,24 @@ from designer.training.events import (
     TrainingSink,
     ValidationPoint,
 )
+from designer.training.features import measure_feature_speedup, train_head_on_features
 from designer.training.history import TrainingResult
 from designer.training.options import OptionsError, TrainingOptions
 from designer.training.recording import RecordingSink
+from designer.training.results import (
+    ConfusionResult,
+    RegressionResult,
+    classification_results,
+    confusion_from_predictions,
+    regression_results,
+)
 from designer.training.tasks import default_loss_for, describe_outputs, infer_task
 from designer.training.trainer import Trainer, TrainingConfigError
+from designer.training.transfer import TwoPhaseResult, TwoPhaseTrainer, train_two_phase
 
 __all__ = [
+    "ConfusionResult",
+    "ConsoleProgressSink",
     "DevicePlan",
     "EpochSummary",
     "IterationPoint",
@@ -33,6 +45,7 @@ __all__ = [
     "OptionsError",
     "PhaseEvent",
     "RecordingSink",
+    "RegressionResult",
     "RunInfo",
     "Status",
     "StatusEvent",
@@ -42,12 +55,21 @@ __all__ = [
     "TrainingOptions",
     "TrainingResult",
     "TrainingSink",
+    "TwoPhaseResult",
+    "TwoPhaseTrainer",
     "ValidationPoint",
     "available_backends",
+    "classification_results",
+    "confusion_from_predictions",
     "current_backend",
     "default_loss_for",
     "describe_outputs",
     "infer_task",
     "list_devices",
+    "measure_feature_speedup",
     "plan_devices",
+    "regression_results",
+    "train_head_on_features",
+    "train_model",
+    "train_two_phase",
 ]

@@ -90,11 +90,11 @@ class TrainingResult:
         return len(self.epochs)
 
     def summary(self) -> dict[str, Any]:
-        """The short dict the CLI prints: epochs, final, best, seconds, samples_per_second."""
-        return {"epochs": self.epochs_completed, "final": dict(self.final),
+        """The short JSON-able dict the CLI prints: epochs, final, best, seconds, samples_per_second."""
+        return _clean({"epochs": self.epochs_completed, "final": dict(self.final),
                 "best": dict(self.best), "seconds": round(self.seconds, 3),
                 "samples_per_second": self.samples_per_second,
-                "status": self.status, "stop_reason": self.stop_reason}
+                "status": self.status, "stop_reason": self.stop_reason})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (NaN and inf become None)."""

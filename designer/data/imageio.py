@@ -56,18 +56,26 @@ def _channels_of(mode: str) -> int:
     return 3
 
 
+def _is_grey_palette(palette: list[int] | None) -> bool:
+    if not palette:
+        return False
+    rgb = np.asarray(palette, dtype=np.int32)[: len(palette) // 3 * 3].reshape(-1, 3)
+    return bool(np.all(rgb[:, 0] == rgb[:, 1]) and np.all(rgb[:, 1] == rgb[:, 2]))
+
+
 def probe_image(path: str) -> ImageInfo:
     """Read the header and verify the file; raise DataError when it is not a readable image."""
     try:
         with Image.open(path) as im:
             width, height = im.size
             mode = im.mode
+            grey_palette = mode == "P" and _is_grey_palette(im.getpalette())
             im.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"cannot read image '{path}': {exc}") from exc
     channels = _channels_of(mode)
     if mode == "P":  # palette images decode to RGB unless the palette is grey
-        channels = 3
+        channels = 1 if grey_palette else 3
     return ImageInfo(path, height, width, channels)
 
 

@@ -115,6 +115,11 @@ class ImageFolderStore(_ImageFileStore):
         ok = self._scan(paths, progress)
         self._paths = [p for p, good in zip(paths, ok, strict=True) if good]
         self._labels = np.array([lab for lab, good in zip(labels, ok, strict=True) if good], np.int64)
+        if not self._paths:
+            raise DataError(
+                f"expected readable images in '{config.path}', but all {len(paths)} image files "
+                f"are unreadable (e.g. '{paths[0]}')"
+            )
         if config.channels is not None:
             self.channels = int(config.channels)
         self._counts = count_classes(self._labels, self.class_names)

@@ -60,8 +60,9 @@ def _sample_shape(store: Datastore, preprocess: PreprocessConfig) -> tuple[int |
         channels = preprocess.channels or getattr(store, "channels", 3)
         if preprocess.image_size:
             return (*preprocess.image_size, channels)
-        x, _ = store.get(0)
-        return (*x.shape[:2], channels)
+        sizes = {tuple(int(v) for v in k.split("x")[:2]) for k in getattr(store, "image_sizes", {})}
+        h, w = sizes.pop() if len(sizes) == 1 else (None, None)
+        return (h, w, channels)
     x, _ = store.get(0)
     return tuple(np.asarray(x).shape)
 

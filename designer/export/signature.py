@@ -51,7 +51,7 @@ def check_model(model: Any) -> keras.Model:
 def input_names(model: keras.Model) -> list[str]:
     """Valid, unique names for the model's inputs, in order."""
     used: set[str] = set()
-    return [safe_name(t.name, used) for t in model.inputs]
+    return [safe_name(getattr(t._keras_history[0], "name", t.name), used) for t in model.inputs]
 
 
 def output_names(model: keras.Model) -> list[str]:

@@ -1,0 +1,99 @@
+"""Command-line helpers for ``python main.py export PATH --format F --out OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+import keras
+
+from designer.core.progress import ProgressEvent
+from designer.export.exporter import FORMATS, export_model
+from designer.export.onnx_export import MAX_OPSET, MIN_OPSET
+from designer.export.report import ExportError, VerificationError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHECK_FAILED = 2
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --format, --out, --opset, --int8, --no-verify, --json and training options."""
+    parser.add_argument("--format", "-f", required=True, choices=FORMATS, help="export format")
+    parser.add_argument(
+        "--out", "-o", required=True, help="output file (a folder for savedmodel)"
+    )
+    parser.add_argument(
+        "--opset", type=int, default=None,
+        help=f"ONNX opset ({MIN_OPSET}-{MAX_OPSET}, default 17)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--int8", action="store_true", help="TFLite: dynamic-range int8 weights"
+    )
+    parser.add_argument(
+        "--no-verify", dest="verify", action="store_false",
+        help="skip reloading the artefact and comparing it with Keras",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--training-json", default=None,
+        help="python: JSON object with optimizer, learning_rate, loss, metrics, epochs, "
+        "batch_size for a training section",
+    )  # fmt: skip
+    parser.add_argument(
+        "--data-json", default=None,
+        help='python: JSON object describing the data, e.g. {"kind": "arrays", "path": "d.npz"}',
+    )  # fmt: skip
+
+
+def _json_option(text: str | None, what: str) -> dict | None:
+    """Parse a JSON object option, or raise ExportError saying what was wrong."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"Expected {what} to be a JSON object, but: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ExportError(f"Expected {what} to be a JSON object, but got {type(value).__name__}.")
+    return value
+
+
+def run_export(model: keras.Model, args: argparse.Namespace, stream: TextIO | None = None) -> int:
+    """Export ``model`` as the parsed ``args`` say, print the report; 0 only if it passed."""
+    out = stream or sys.stdout
+    as_json = getattr(args, "json", False)
+
+    def progress(event: ProgressEvent) -> None:
+        if not as_json and event.message:
+            print(f"... {event.message}", file=sys.stderr)
+
+    try:
+        report = export_model(
+            model,
+            args.format,
+            args.out,
+            opset=getattr(args, "opset", None),
+            int8=getattr(args, "int8", False),
+            verify=getattr(args, "verify", True),
+            progress=progress,
+            training=_json_option(getattr(args, "training_json", None), "--training-json"),
+            data=_json_option(getattr(args, "data_json", None), "--data-json"),
+        )
+    except VerificationError as exc:
+        _print(exc.report.to_dict() | {"error": str(exc)}, exc.report.summary(), as_json, out)
+        if not as_json:
+            print(f"error: {exc}", file=out)
+        return EXIT_CHECK_FAILED
+    except ExportError as exc:
+        _print({"error": str(exc), "passed": False}, f"error: {exc}", as_json, out)
+        return EXIT_ERROR
+    _print(report.to_dict(), report.summary(), as_json, out)
+    return EXIT_OK if report.passed else EXIT_CHECK_FAILED
+
+
+def _print(data: dict, text: str, as_json: bool, out: TextIO) -> None:
+    """Print JSON or text."""
+    print(json.dumps(data, indent=2) if as_json else text, file=out)

@@ -61,6 +61,9 @@ class Trainer:
         self.iteration_offset, self.epoch_offset, self.phase = iteration_offset, epoch_offset, phase
         self.callback: ProgressCallback | None = None
         self.plan: env.DevicePlan | None = None
+        # The model fit() ran on: ``model`` itself, or a clone built in a strategy scope
+        # or with a mixed-precision policy (its weights are copied back into ``model``).
+        self.working_model: keras.Model | None = None
 
     # -- controls ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -110,6 +113,7 @@ class Trainer:
         try:
             with strategy.scope() if needs_clone else contextlib.nullcontext():
                 work = env.clone_for_training(self.model, policy) if needs_clone else self.model
+                self.working_model = work
                 regularized = self._add_l2(work)
                 schedule = self._compile(work, info, train)
             callback = self._make_callback(work, info, schedule, sink)

@@ -266,3 +266,33 @@ def test_config_errors_are_clear():
         Trainer(classifier(), (x, y), None, opts(validation_patience=3)).run()
     with pytest.raises(ValueError, match="classification output"):
         Trainer(classifier(), (x, y), None, opts(losses={"out": "mse"}, metrics=["accuracy"])).run()
+
+
+def test_mixed_precision_trains_a_half_precision_clone_and_copies_back():
+    x, y = blobs(32)
+    model = classifier()
+    before = weights_of(model, "hidden")
+    trainer = Trainer(model, (x, y), None, opts(max_epochs=1, mixed_precision="bfloat16"))
+    assert trainer.run().status == "finished"
+    work = trainer.working_model
+    assert work is not model and work.get_layer("hidden").dtype_policy.name == "mixed_bfloat16"
+    assert work.get_layer("out").dtype_policy.name == "float32"
+    assert model.get_layer("hidden").dtype_policy.name == "float32"
+    assert not np.array_equal(before[0], weights_of(model, "hidden")[0])
+
+
+def test_pydataset_input():
+    x, y = blobs(64)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i * 16:(i + 1) * 16], y[i * 16:(i + 1) * 16]
+
+    sink = RecordingSink()
+    result = Trainer(classifier(), Batches(), Batches(), opts(max_epochs=2, validation_frequency=3),
+                     sink).run()
+    assert result.status == "finished" and sink.infos[0].iterations_per_epoch == 4
+    assert list(sink.val_iterations) == [3, 6, 8]

@@ -159,8 +159,9 @@ def feature_extraction(epochs: int) -> None:
     inp = keras.Input((28, 28, 1))
     h = keras.layers.Conv2D(16, 3, activation="relu")(inp)
     h = keras.layers.Conv2D(32, 3, activation="relu")(h)
-    h = keras.layers.MaxPooling2D(name="backbone_end")(h)
-    h = keras.layers.GlobalAveragePooling2D()(h)
+    h = keras.layers.Conv2D(32, 3, activation="relu")(h)
+    h = keras.layers.GlobalAveragePooling2D(name="backbone_end")(h)
+    h = keras.layers.Dense(32, activation="relu")(h)
     out = keras.layers.Dense(10, activation="softmax")(h)
     model = keras.Model(inp, out)
     options = TrainingOptions(solver="adam", mini_batch_size=BATCH, max_epochs=epochs,

@@ -9,11 +9,14 @@ Keras ``StatelessScope``, where they are never initialised, so analysing VGG cos
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import networkx as nx
+from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import StatelessScope
 
 from designer.core import diagnostics
@@ -132,7 +135,8 @@ class Report:
 def cache_key(node: Node, input_shapes: list[Shape], input_dtypes: list[str]) -> tuple:
     """The key under which a layer's result is cached."""
     return (node.params_key(), tuple(input_shapes), tuple(input_dtypes), node.trainable,
-            node.style, repr(node.port_args), repr(sorted(node.call_kwargs.items())))  # fmt: skip
+            node.style, repr(node.port_args), repr(sorted(node.call_kwargs.items())),
+            repr(sorted(node.const_args.items())))  # fmt: skip
 
 
 def layer_cache(graph: LayerGraph) -> dict[tuple, LayerResult]:
@@ -212,20 +216,21 @@ def _gather_inputs(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo],
     lo, hi = spec.min_inputs, spec.max_inputs
     if not links:
         info.issues.append(Issue("error", node.id, "unconnected_input",
-                                 f"{node.type} '{node.name}' has no input: connect a layer "
+                                 f"{node.label} '{node.name}' has no input: connect a layer "
                                  f"to it"))  # fmt: skip
         return None
     if ports != list(range(len(ports))):
         missing = next(p for p in range(max(ports) + 1) if p not in ports)
         info.issues.append(Issue("error", node.id, "unconnected_input",
                                  f"input {missing + 1} ({spec.input_label(missing)}) of "
-                                 f"{node.type} '{node.name}' is not connected"))  # fmt: skip
+                                 f"{node.label} '{node.name}' is not connected"))  # fmt: skip
         return None
-    if len(links) < lo or (hi is not None and len(links) > hi):
+    given = len(links) + len(node.const_args)
+    if given < lo or (hi is not None and given > hi):
         want = f"{lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
         info.issues.append(Issue("error", node.id, "input_count",
-                                 f"{node.type} '{node.name}' needs {want} inputs; it has "
-                                 f"{len(links)}"))  # fmt: skip
+                                 f"{node.label} '{node.name}' needs {want} inputs; it has "
+                                 f"{given}"))  # fmt: skip
         return None
     shapes, dtypes, labels = [], [], []
     for link in links:
@@ -251,17 +256,35 @@ def compute_layer(node: Node, shapes: list[Shape], dtypes: list[str]) -> LayerRe
     except Exception as exc:
         return LayerResult((), (), 0, 0, ("invalid_param", diagnostics.clean(exc)))
     try:
-        with StatelessScope():
+        with shape_only_scope():
             tensors = [keras.KerasTensor(s, dtype=d) for s, d in zip(shapes, dtypes, strict=True)]
             outputs = flatten_outputs(call_layer(layer, node, tensors))
     except Exception as exc:
         return LayerResult((), (), 0, 0, ("layer_error", diagnostics.clean(exc)))
-    return LayerResult(
-        tuple(tuple(o.shape) for o in outputs), tuple(str(o.dtype) for o in outputs),
-        count(layer.trainable_weights) if layer.trainable else 0,
-        count(layer.non_trainable_weights) + (0 if layer.trainable
-                                              else count(layer.trainable_weights)),
-    )  # fmt: skip
+    trainable = count(getattr(layer, "trainable_weights", []))
+    non_trainable = count(getattr(layer, "non_trainable_weights", []))
+    if not getattr(layer, "trainable", True):
+        trainable, non_trainable = 0, count(getattr(layer, "weights", []))
+    return LayerResult(tuple(tuple(o.shape) for o in outputs),
+                       tuple(str(o.dtype) for o in outputs), trainable, non_trainable)  # fmt: skip
+
+
+@contextmanager
+def shape_only_scope() -> Iterator[None]:
+    """Create layers' variables without ever initialising them (no memory, no time).
+
+    Keras queues variables made in a StatelessScope for later initialisation; they are taken
+    off that queue again here, so they can never be initialised by accident.
+    """
+    queue = global_state.get_global_attribute("uninitialized_variables", [],
+                                              set_to_default=True)  # fmt: skip
+    before = len(queue)
+    try:
+        with StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        queue = global_state.get_global_attribute("uninitialized_variables", [])
+        del queue[before:]
 
 
 def count(weights: list[Any]) -> int:

@@ -181,7 +181,7 @@ def _layer_node(graph: LayerGraph, layer: Any, knode: Any, owners: dict[int, str
         type_name = type_name_for_class(type(layer))
         spec_for_class(type(layer), config)  # registers a generic spec for uncurated classes
         node = Node(graph._new_id(), type_name, graph.unique_name(layer.name), config)
-        if keep_weights and layer.weights:
+        if keep_weights and getattr(layer, "weights", None):
             wts.attach(node, wts.LayerWeights(layer))
     node.trainable = bool(getattr(layer, "trainable", True))
     owners[id(layer)] = node.id
@@ -196,33 +196,40 @@ def _connect_arguments(graph: LayerGraph, node: Node, knode: Any,
     is_tensor = _is_keras_tensor
     ports: list[Any] = []
     port_args: list[str] = []
+    const_args: dict[str, Any] = {}
     if len(args) == 1 and isinstance(args[0], list | tuple) and args[0] \
             and all(is_tensor(a) for a in args[0]):  # fmt: skip
         ports, style = list(args[0]), "list"
         port_args = [""] * len(ports)
     else:
-        for arg in args:
-            if not is_tensor(arg):
+        for index, arg in enumerate(args):
+            if is_tensor(arg):
+                ports.append(arg)
+                port_args.append("")
+            elif _is_plain(arg):
+                const_args[str(index)] = arg
+            else:
                 raise ImportModelError(
-                    f"layer '{node.name}' receives a positional argument that is not a "
-                    f"tensor ({type(arg).__name__}); the designer cannot represent it"
+                    f"layer '{node.name}' receives a positional argument of type "
+                    f"{type(arg).__name__}; the designer can represent tensors and plain values"
                 )
-            ports.append(arg)
-            port_args.append("")
-        style = "args" if len(ports) > 1 else "single"
+        style = "args" if len(ports) + len(const_args) > 1 else "single"
     call_kwargs = {}
     for key, value in kwargs.items():
         if is_tensor(value):
             ports.append(value)
             port_args.append(key)
-        elif value is None or isinstance(value, bool | int | float | str):
-            call_kwargs[key] = value
+        elif value is None:
+            continue  # Keras records mask=None and the like: the default anyway
+        elif _is_plain(value):
+            call_kwargs[key] = to_plain(value)
         else:
             raise ImportModelError(
                 f"layer '{node.name}' receives '{key}' as {type(value).__name__}; expected a "
                 f"tensor or a plain value"
             )
     node.call_kwargs = call_kwargs
+    node.const_args = const_args
     if any(port_args):
         node.port_args = port_args
     if style != node.spec.call_style and not (style == "single" and node.type == "Model"):
@@ -243,6 +250,13 @@ def _is_keras_tensor(value: Any) -> bool:
     return isinstance(value, keras.KerasTensor)
 
 
+def _is_plain(value: Any) -> bool:
+    """A value that JSON can hold (constants passed to operations)."""
+    if isinstance(value, list | tuple):
+        return all(_is_plain(v) for v in value)
+    return value is None or isinstance(value, bool | int | float | str | np.generic)
+
+
 def _seed_analysis(graph: LayerGraph, node: Node, knode: Any, inputs: list[Any]) -> None:
     """Put what the live layer already knows into the analysis cache (no recomputation)."""
     if node.type == "Model" or not inputs:
@@ -251,7 +265,8 @@ def _seed_analysis(graph: LayerGraph, node: Node, knode: Any, inputs: list[Any])
     shapes = [tuple(t.shape) for t in inputs]
     dtypes = [str(t.dtype) for t in inputs]
     layer = knode.operation
-    trainable = count(layer.trainable_weights) if getattr(layer, "trainable", True) else 0
+    trainable = count(getattr(layer, "trainable_weights", [])) \
+        if getattr(layer, "trainable", True) else 0
     non_trainable = count(getattr(layer, "weights", [])) - trainable
     cache[cache_key(node, shapes, dtypes)] = LayerResult(
         tuple(tuple(o.shape) for o in knode.outputs), tuple(str(o.dtype) for o in knode.outputs),

@@ -71,7 +71,7 @@ def _family(node: Node) -> str | None:
 
 def explain(node: Node, code: str, message: str, in_shapes: list[Shape]) -> str:
     """A sentence a student understands for an error Keras raised on ``node``."""
-    who = f"{node.type} '{node.name}'"
+    who = f"{node.label} '{node.name}'"
     got = ", ".join(str(s) for s in in_shapes)
     ndim = re.search(r"expected (?:min_|max_)?ndim=(\d+), found ndim=(\d+)", message)
     if ndim:
@@ -121,7 +121,7 @@ def graph_issues(graph: LayerGraph, infos: dict[str, NodeInfo]) -> list[Any]:
             node = graph.node(nid)
             if node.type not in _DANGLING_OK and nid not in graph.output_order:
                 issues.append(Issue("warning", nid, "unused_output",
-                                    f"the output of {node.type} '{node.name}' is not used; it "
+                                    f"the output of {node.label} '{node.name}' is not used; it "
                                     f"becomes an extra network output"))  # fmt: skip
     for nid in real_outputs:
         issues.extend(_softmax_warnings(graph, graph.node(nid), infos))

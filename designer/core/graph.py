@@ -47,6 +47,7 @@ class Node:
     call_kwargs: dict[str, Any] = field(default_factory=dict)  # non-tensor call arguments
     call_style: str | None = None  # overrides the spec's "single" / "list" / "args"
     port_args: list[str] | None = None  # keyword names of the ports, when passed by keyword
+    const_args: dict[str, Any] = field(default_factory=dict)  # positional constants by index
     shared_with: str | None = None  # id of the node whose Keras layer this one reuses
     subgraph: LayerGraph | None = None  # a nested network (group node), kept collapsed
     group: str | None = None  # name of the group this node was expanded from
@@ -58,6 +59,11 @@ class Node:
     def spec(self) -> LayerSpec:
         """The catalog spec of this node's type."""
         return spec_for_type(self.type, self.params)
+
+    @property
+    def label(self) -> str:
+        """The short type name shown to people ("Add" for "keras.src.ops.numpy:Add")."""
+        return self.type.rsplit(":", 1)[-1]
 
     @property
     def style(self) -> str:
@@ -81,7 +87,8 @@ class Node:
             data["trainable"] = False
         if tuple(self.lr_factors) != (1.0, 1.0):
             data["lr_factors"] = list(self.lr_factors)
-        for key in ("call_kwargs", "call_style", "port_args", "shared_with", "group"):
+        for key in ("call_kwargs", "const_args", "call_style", "port_args", "shared_with",
+                    "group"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.subgraph is not None:
@@ -324,14 +331,19 @@ class LayerGraph:
         if src == dst:
             raise SelfLinkError(f"cannot connect '{source.name}' to itself")
         spec = target.spec
+        if spec.max_inputs == 0:
+            raise PortError(f"{target.label} '{target.name}' takes no inputs; it starts the network")
+        if nx.has_path(self._g, dst, src):
+            raise CycleError(
+                f"linking '{source.name}' to '{target.name}' would make a cycle: "
+                f"'{target.name}' already feeds '{source.name}'"
+            )
         if port is None:
             port = self.free_port(dst)
-        if spec.max_inputs == 0:
-            raise PortError(f"{target.type} '{target.name}' takes no inputs; it starts the network")
         if port < 0 or (spec.max_inputs is not None and port >= spec.max_inputs):
             most = spec.max_inputs
             raise PortError(
-                f"{target.type} '{target.name}' has {most} input{'s' if most != 1 else ''}; "
+                f"{target.label} '{target.name}' has {most} input{'s' if most != 1 else ''}; "
                 f"received a link to input {port + 1}"
             )
         for link in self.inputs_of(dst):
@@ -342,11 +354,6 @@ class LayerGraph:
                 )
         if src_port < 0:
             raise PortError(f"'{source.name}' has no output {src_port}")
-        if nx.has_path(self._g, dst, src):
-            raise CycleError(
-                f"linking '{source.name}' to '{target.name}' would make a cycle: "
-                f"'{target.name}' already feeds '{source.name}'"
-            )
         return port
 
     def connect(self, src: str, dst: str, port: int | None = None, src_port: int = 0) -> int:
@@ -445,10 +452,18 @@ class LayerGraph:
         return NodeRecord(old, old_links)
 
     def restore_replaced(self, record: NodeRecord) -> None:
-        """Undo :meth:`replace`."""
+        """Undo :meth:`replace`: the old type, parameters and links, in the same place."""
+        node = self.node(record.node.id)
         with self.batch():
-            self.remove(record.node.id)
-            self.restore(record)
+            for link in self.inputs_of(node.id) + self.outputs_of(node.id):
+                self.disconnect(link.src, link.dst, link.port)
+            for key in Node.__dataclass_fields__:
+                if key != "_key":
+                    setattr(node, key, getattr(record.node, key))
+            node._key = None
+            self._emit("replaced", node.id, old_type=None, new_type=node.type)
+            for link in record.links:
+                self.connect(link.src, link.dst, link.port, link.src_port)
 
     # ----------------------------------------------------------------- plain data
     def to_dict(self) -> dict[str, Any]:
@@ -503,6 +518,7 @@ def node_from_dict(item: dict[str, Any]) -> Node:
     node.call_kwargs = dict(item.get("call_kwargs", {}))
     node.call_style = item.get("call_style")
     node.port_args = item.get("port_args")
+    node.const_args = dict(item.get("const_args", {}))
     node.shared_with = item.get("shared_with")
     node.group = item.get("group")
     if "subgraph" in item:

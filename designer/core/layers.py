@@ -11,7 +11,10 @@ from designer.core.graph import Node
 
 def layer_config(node: Node) -> dict[str, Any]:
     """The Keras config of ``node``: its parameters plus name and trainable state."""
-    return {**node.params, "name": node.name, "trainable": node.trainable}
+    config = {**node.params, "name": node.name}
+    if issubclass(node.spec.keras_class, keras.Layer):
+        config["trainable"] = node.trainable
+    return config
 
 
 def make_layer(node: Node) -> keras.Layer:
@@ -26,6 +29,9 @@ def make_layer(node: Node) -> keras.Layer:
 def call_layer(layer: Any, node: Node, inputs: list[Any]) -> Any:
     """Call ``layer`` on ``inputs`` (ordered by port) the way ``node`` says."""
     kwargs = dict(node.call_kwargs)
+    if node.const_args:
+        inputs = _with_constants(inputs, node.const_args)
+        return layer(*inputs, **kwargs)
     if node.port_args:
         positional = [x for x, name in zip(inputs, node.port_args, strict=False) if not name]
         named = {name: x for x, name in zip(inputs, node.port_args, strict=False) if name}
@@ -38,6 +44,13 @@ def call_layer(layer: Any, node: Node, inputs: list[Any]) -> Any:
     if len(inputs) == 1:
         return layer(inputs[0], **kwargs)
     return layer(list(inputs), **kwargs)
+
+
+def _with_constants(tensors: list[Any], constants: dict[str, Any]) -> list[Any]:
+    """Positional arguments: constants at their recorded places, tensors in the others."""
+    queue = iter(tensors)
+    total = len(tensors) + len(constants)
+    return [constants[str(i)] if str(i) in constants else next(queue) for i in range(total)]
 
 
 def flatten_outputs(outputs: Any) -> list[Any]:

@@ -56,6 +56,10 @@ NAMED_RANGES: dict[str, tuple[float | None, float | None]] = {
     "alpha": (None, None), "max_value": (0.0, None),
 }  # fmt: skip
 
+# Tuple parameters whose length is fixed by the layer (kernel_size of Conv2D has 2 entries).
+FIXED_LENGTH = frozenset({"kernel_size", "strides", "pool_size", "dilation_rate", "size",
+                          "padding", "cropping"})  # fmt: skip
+
 KINDS = ("int", "float", "bool", "str", "choice", "ints", "shape", "initializer",
          "regularizer", "layer", "json")  # fmt: skip
 
@@ -130,7 +134,8 @@ def _check_choice(spec: ParamSpec, value: Any, where: str) -> str:
 
 def _check_ints(spec: ParamSpec, value: Any, where: str) -> int | list:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _check_int(spec, value, where)
+        single = _check_int(spec, value, where)
+        return [single] * spec.length if spec.length else single
     if not isinstance(value, list) or (spec.length and len(value) != spec.length):
         size = f"{spec.length} integers" if spec.length else "a list of integers"
         raise ParamError(f"{where} expects an integer or {size}; received {value!r}")
@@ -235,7 +240,8 @@ def infer_spec(name: str, value: Any, help_text: str = "", curated_default: Any 
             return ParamSpec(name, "choice", value, help_text, choices=choices)
         return ParamSpec(name, "str", value, help_text)
     if isinstance(value, list) and value and all(_is_int_tree(v) for v in value):
-        return ParamSpec(name, "ints", value, help_text, minimum=lo, length=len(value))
+        length = len(value) if name in FIXED_LENGTH else None
+        return ParamSpec(name, "ints", value, help_text, minimum=lo, length=length)
     if value is None and name in NAMED_RANGES:
         kind = "float" if isinstance(lo, float) else "int"
         return ParamSpec(name, kind, None, help_text, minimum=lo, maximum=hi, optional=True)

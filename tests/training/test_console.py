@@ -10,7 +10,8 @@ import keras
 
 from designer.training import Trainer, TrainingOptions
 from designer.training.console import ConsoleProgressSink, format_seconds, train_model
-from tests.training.util import blobs, classifier
+
+from .util import blobs, classifier
 
 
 class FakeTty(io.StringIO):

@@ -7,7 +7,8 @@ import numpy as np
 
 from designer.training import Trainer, TrainingOptions
 from designer.training.optim import LRFactorMixin
-from tests.training.util import blobs, classifier, weights_of
+
+from .util import blobs, classifier, weights_of
 
 
 def sgd(**kw) -> TrainingOptions:

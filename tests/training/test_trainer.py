@@ -13,7 +13,8 @@ import pytest
 
 from designer.training import Status, Trainer, TrainingOptions, TrainingSink
 from designer.training.recording import RecordingSink
-from tests.training.util import blobs, classifier, weights_of
+
+from .util import blobs, classifier, weights_of
 
 FAST = {"solver": "adam", "initial_learn_rate": 0.01, "mini_batch_size": 16, "l2_regularization": 0.0}
 

@@ -10,7 +10,8 @@ from designer.training import TrainingOptions
 from designer.training.features import measure_feature_speedup, train_head_on_features
 from designer.training.recording import RecordingSink
 from designer.training.transfer import TwoPhaseTrainer
-from tests.training.util import blobs
+
+from .util import blobs
 
 BACKBONE = ("conv", "bn", "pool")
 

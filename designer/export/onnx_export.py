@@ -22,6 +22,7 @@ Anything still unconvertible raises ExportError naming the Keras layer and the o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -120,7 +121,26 @@ def convert(model: keras.Model, opset: int | None = None) -> tuple[onnx.ModelPro
     import tf2onnx
 
     opset = check_opset(opset)
-    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    with _quiet_logs():
+        return _convert(model, opset, tf2onnx)
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """Hide tf2onnx's progress chatter and TensorFlow's v1-API deprecation notices."""
+    loggers = [logging.getLogger("tf2onnx"), tf.get_logger()]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _convert(model: keras.Model, opset: int, tf2onnx) -> tuple[onnx.ModelProto, list[str]]:
+    """The conversion proper (see :func:`convert`)."""
     graph_def, inputs, outputs = frozen_graph(model)
     notes = []
     if strip_xla(graph_def):

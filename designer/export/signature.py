@@ -57,7 +57,11 @@ def input_names(model: keras.Model) -> list[str]:
 def output_names(model: keras.Model) -> list[str]:
     """Valid, unique names for the model's outputs, in order."""
     used: set[str] = set()
-    raw = getattr(model, "output_names", None) or [t.name for t in model.outputs]
+    struct = getattr(model, "_outputs_struct", None)
+    if isinstance(struct, dict):
+        raw = keras.tree.flatten({k: k for k in struct})  # the order outputs are flattened in
+    else:
+        raw = getattr(model, "output_names", None) or [t.name for t in model.outputs]
     return [safe_name(str(n), used) for n in raw]
 
 
@@ -89,15 +93,15 @@ def random_batch(model: keras.Model, batch_size: int = 2, seed: int = 0) -> list
 def model_input(model: keras.Model, xs: list[Any]) -> Any:
     """Arrange flat inputs the way the model expects them (a tensor, a list or a dict)."""
     struct = getattr(model, "_inputs_struct", None)
-    if isinstance(struct, dict):
-        return dict(zip(struct.keys(), xs, strict=True))
+    if isinstance(struct, (dict, list, tuple)):
+        return keras.tree.pack_sequence_as(struct, list(xs))  # model.inputs is flatten(struct)
     return xs[0] if len(xs) == 1 else list(xs)
 
 
 def keras_outputs(model: keras.Model, xs: list[np.ndarray]) -> list[np.ndarray]:
     """The model's outputs on ``xs`` in inference mode, flattened to a list of arrays."""
     out = model(model_input(model, xs), training=False)
-    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in tf.nest.flatten(out)]
+    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in keras.tree.flatten(out)]
 
 
 def serving_function(model: keras.Model) -> Callable[..., list[tf.Tensor]]:
@@ -105,7 +109,7 @@ def serving_function(model: keras.Model) -> Callable[..., list[tf.Tensor]]:
 
     @tf.function(autograph=False)
     def serve(*xs: tf.Tensor) -> list[tf.Tensor]:
-        return tf.nest.flatten(model(model_input(model, list(xs)), training=False))
+        return keras.tree.flatten(model(model_input(model, list(xs)), training=False))
 
     return serve
 

@@ -34,7 +34,7 @@ def write_savedmodel(model: keras.Model, path: Path) -> list[str]:
     names = output_names(model)
 
     def serve(*xs: tf.Tensor) -> dict[str, tf.Tensor]:
-        outs = tf.nest.flatten(model(model_input(model, list(xs)), training=False))
+        outs = keras.tree.flatten(model(model_input(model, list(xs)), training=False))
         return dict(zip(names, outs, strict=True))
 
     archive = keras.export.ExportArchive()

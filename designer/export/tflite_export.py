@@ -8,6 +8,7 @@ converting the function with its variables frozen into constants gives the right
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -22,10 +23,16 @@ from designer.export.signature import frozen_function
 
 @contextlib.contextmanager
 def _quiet():
-    """Silence TensorFlow's deprecation warnings around tf.lite calls."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    """Silence TensorFlow's deprecation warnings and notices around tf.lite calls."""
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        absl.setLevel(level)
 
 
 def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:

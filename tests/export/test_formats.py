@@ -103,3 +103,17 @@ def test_unknown_format_and_misplaced_options_are_refused(cnn, tmp_path: Path) -
     with pytest.raises(ExportError, match="Expected a keras.Model"):
         export_model("not a model", "keras", tmp_path / "x")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", BINARY)
+def test_dict_inputs_and_outputs_in_unsorted_order(tmp_path: Path, fmt: str) -> None:
+    import keras
+
+    wide = keras.Input((6,), name="wide")
+    narrow = keras.Input((2,), name="narrow")
+    both = keras.layers.Concatenate()([wide, keras.layers.Dense(6)(narrow)])
+    zeta = keras.layers.Dense(3, name="zeta")(both)
+    alpha = keras.layers.Dense(1, name="alpha")(wide)
+    model = keras.Model({"wide": wide, "narrow": narrow}, {"zeta": zeta, "alpha": alpha})
+    report = export_model(model, fmt, tmp_path / "dicts")
+    assert report.verification.passed, report.summary()

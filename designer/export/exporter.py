@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from designer.core.progress import ProgressCallback, ProgressReporter
+from designer.core.progress import CancelToken, ProgressCallback, ProgressReporter
 from designer.export import onnx_export, tf_formats, tflite_export
 from designer.export.report import ExportError, ExportReport, VerificationError
 from designer.export.signature import (
@@ -53,6 +53,7 @@ def export_model(
     int8: bool = False,
     verify: bool = True,
     progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
     training: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> ExportReport:
@@ -61,6 +62,7 @@ def export_model(
     Nothing appears at ``out`` unless the artefact was written and (with ``verify``) agreed
     with Keras; otherwise ExportError (VerificationError when it ran but disagreed) is raised.
     ``opset`` applies to onnx, ``int8`` to tflite, ``training``/``data`` to python.
+    ``cancel`` is checked between steps (designer.core.progress.Cancelled, nothing written).
     """
     fmt = str(fmt).lower()
     if fmt not in FORMATS:
@@ -77,7 +79,7 @@ def export_model(
     if fmt == "onnx":
         onnx_export.check_opset(opset)
     target, warnings = target_path(fmt, out)
-    report = ProgressReporter(progress)
+    report = ProgressReporter(progress, cancel)
     steps = 3 if verify else 2
 
     with staging_dir(target) as tmp:
@@ -96,7 +98,7 @@ def export_model(
             extra_files=[str(target.parent / p.name) for p in extras],
         )
         if verify:
-            report(1, steps, f"checking the {fmt} export with {RUNTIMES[fmt]}")
+            report(1, steps, f"checking the {fmt} export with {RUNTIMES[fmt]}", force=True)
             start = time.perf_counter()
             result.verification = verify_artefact(model, fmt, staged, int8=int8)
             result.verify_seconds = time.perf_counter() - start
@@ -107,7 +109,7 @@ def export_model(
                     f"largest difference is {v.max_abs_diff:.3g}; nothing was written.",
                     result,
                 )
-        report(steps - 1, steps, "moving into place")
+        report(steps - 1, steps, "moving into place", force=True)
         for extra in extras:
             move_into_place(extra, target.parent / extra.name)
         move_into_place(staged, target)

@@ -81,26 +81,39 @@ def is_serialized_object(value: dict[str, Any]) -> bool:
     return "class_name" in value and "config" in value and isinstance(value["config"], dict)
 
 
-def public_path(module: str | None, class_name: str) -> str | None:
-    """``keras.initializers.HeNormal``-style path if it resolves to a class, else None."""
+def public_class(module: str | None, class_name: str) -> tuple[str, type] | None:
+    """(``keras.initializers.HeNormal``-style path, class) if it resolves, else None."""
     if not module or not module.startswith("keras"):
         return None
     try:
         obj = importlib.import_module(module)
     except ImportError:
         return None
-    if not isinstance(getattr(obj, class_name, None), type):
-        return None
-    return f"{module}.{class_name}"
+    cls = getattr(obj, class_name, None)
+    return (f"{module}.{class_name}", cls) if isinstance(cls, type) else None
+
+
+def _short_config(cls: type, config: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``config`` that differ from ``cls()``'s, if that rebuilds ``config``."""
+    try:
+        default = cls().get_config()
+        short = {k: v for k, v in config.items() if k not in default or default[k] != v}
+        if cls(**short).get_config() == config:
+            return short
+    except Exception:  # no default instance or odd config: keep everything
+        pass
+    return config
 
 
 def render_object(value: dict[str, Any], indent: int = 0) -> str:
     """A constructor call for a serialized Keras object, or deserialize_keras_object(...)."""
-    path = public_path(value.get("module"), value["class_name"])
-    if path is None:
+    found = public_class(value.get("module"), value["class_name"])
+    if found is None:
         pairs = ", ".join(f"{render(k)}: {render(v, indent)}" for k, v in value.items())
         return f"keras.saving.deserialize_keras_object({{{pairs}}})"
-    kwargs = ", ".join(f"{k}={render(v, indent)}" for k, v in value["config"].items())
+    path, cls = found
+    config = _short_config(cls, value["config"])
+    kwargs = ", ".join(f"{k}={render(v, indent)}" for k, v in config.items())
     return f"{path}({kwargs})"
 
 

@@ -111,3 +111,17 @@ def test_unbuilt_model_is_refused(tmp_path: Path) -> None:
     model = keras.Sequential([keras.layers.Dense(2)])
     with pytest.raises(ExportError, match="Expected a built model"):
         export_model(model, "onnx", tmp_path / "m.onnx")
+
+
+def test_cancel_between_steps_writes_nothing(cnn, tmp_path: Path) -> None:
+    from designer.core.progress import Cancelled, CancelToken
+
+    token = CancelToken()
+
+    def cancel_after_writing(event: ProgressEvent) -> None:
+        if event.message.startswith("checking"):
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        export_model(cnn, "onnx", tmp_path / "m.onnx", progress=cancel_after_writing, cancel=token)
+    assert list(tmp_path.iterdir()) == []

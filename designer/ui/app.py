@@ -1,0 +1,67 @@
+"""Start the GUI: ``python main.py [PROJECT] [--screenshot FILE.png]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+
+
+def parse_gui_args(argv: list[str]) -> argparse.Namespace:
+    """Arguments of the GUI entry point."""
+    parser = argparse.ArgumentParser(prog="python main.py", add_help=False)
+    parser.add_argument("project", nargs="?", help="project or Keras model to open")
+    parser.add_argument("--screenshot", metavar="FILE.png",
+                        help="render the main window to a PNG and exit")  # fmt: skip
+    parser.add_argument("--no-start-page", action="store_true", help="do not show the gallery")
+    return parser.parse_args(argv)
+
+
+def make_window(project_path: str | None = None):
+    """A main window showing ``project_path`` (the bundled LeNet-5 sample by default)."""
+    from designer.ui.main_window import MainWindow
+
+    window = MainWindow()
+    path = project_path or (str(SAMPLE) if SAMPLE.exists() else None)
+    if path:
+        window.files.open(path, ask=False)
+        window.document.mark_saved() if project_path is None else None
+    return window
+
+
+def screenshot(window, path: str) -> None:
+    """Render ``window`` to a PNG file."""
+    window.resize(1500, 920)
+    window.show()
+    app = QApplication.instance()
+    for _ in range(5):
+        app.processEvents()
+    window.view.fit_all()
+    app.processEvents()
+    if not window.grab().save(path):
+        raise OSError(f"cannot write {path}")
+
+
+def run_gui(argv: list[str]) -> int:
+    """The application's main loop; returns the exit code."""
+    args = parse_gui_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Network Designer")
+    app.setOrganizationName("NetworkDesigner")
+    window = make_window(args.project)
+    if args.screenshot:
+        screenshot(window, args.screenshot)
+        print(f"wrote {args.screenshot}")
+        return 0
+    window.show()
+    window.view.fit_all()
+    if not window.files.offer_recovery() and not args.no_start_page and args.project is None:
+        show = getattr(window, "show_start_page", None)
+        if show is not None:
+            QTimer.singleShot(0, show)
+    return app.exec()

@@ -1,0 +1,225 @@
+"""The two curves of the Training Progress window: accuracy (or RMSE) above, loss below.
+
+Per plot: the raw per-iteration values as a faint line, an exponentially smoothed line, the
+validation points joined by a dashed line, dotted vertical lines at epoch ends and, after the
+run, a marker with the final validation value. Long runs are decimated before drawing
+(min/max per bucket for the raw line), so 100,000 iterations redraw in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from scipy.signal import lfilter
+
+MAX_POINTS = 2000  # points drawn per line at most
+MAX_EPOCH_LINES = 50
+SMOOTHING = 0.9  # weight of the previous smoothed value
+
+
+def pick_metric(names: list[str]) -> str | None:
+    """The metric plotted above the loss: an accuracy, else an RMSE/MAE, else None."""
+    for suffix in ("accuracy", "rmse", "mae"):
+        for name in names:
+            if name.endswith(suffix) and not name.startswith("val_"):
+                return name
+    return None
+
+
+def metric_label(name: str | None) -> tuple[str, float]:
+    """(axis title, scale factor) for a metric name; accuracies are shown in percent."""
+    if name is None:
+        return "", 1.0
+    if name.endswith("accuracy"):
+        return "Accuracy (%)", 100.0
+    return name.upper() if name.endswith(("rmse", "mae")) else name, 1.0
+
+
+def smooth(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
+    """Exponential moving average starting at the first value; NaNs carry the last value."""
+    y = np.asarray(values, dtype=float)
+    if y.size == 0:
+        return y
+    bad = ~np.isfinite(y)
+    if bad.any():
+        idx = np.where(bad, 0, np.arange(len(y)))
+        np.maximum.accumulate(idx, out=idx)
+        y = y[idx]
+        if not math.isfinite(y[0]):
+            return np.full(len(y), np.nan)
+    out, _ = lfilter([1.0 - weight], [1.0, -weight], y, zi=[weight * y[0]])
+    return out
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS,
+             peaks: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points: min and max of each bucket (``peaks``) or every k-th."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    if not peaks:
+        step = math.ceil(n / max_points)
+        idx = np.arange(0, n, step)
+        if idx[-1] != n - 1:
+            idx = np.append(idx, n - 1)
+        return x[idx], y[idx]
+    buckets = max_points // 2
+    size = math.ceil(n / buckets)
+    pad = size * buckets - n
+    yy = np.concatenate([y, np.full(pad, np.nan)]).reshape(buckets, size)
+    xx = np.concatenate([x, np.full(pad, x[-1])]).reshape(buckets, size)
+    with np.errstate(invalid="ignore"), _quiet():
+        lo, hi = np.nanmin(yy, axis=1), np.nanmax(yy, axis=1)
+    xs = np.stack([xx[:, 0], xx[:, -1]], axis=1).reshape(-1)
+    ys = np.stack([lo, hi], axis=1).reshape(-1)
+    return xs, ys
+
+
+class _quiet:
+    """Silence numpy's all-NaN-slice warnings inside a block."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._ctx.__exit__(*exc)
+
+
+class _Curve:
+    """The lines of one plot: raw, smoothed, validation, final marker."""
+
+    def __init__(self, plot: pg.PlotItem, colour: str, faint: str) -> None:
+        self.plot = plot
+        self.raw = plot.plot(pen=pg.mkPen(faint, width=1), name="Training")
+        self.smooth = plot.plot(pen=pg.mkPen(colour, width=2), name="Smoothed training")
+        self.val = plot.plot(pen=pg.mkPen("k", width=1.5, style=Qt.PenStyle.DashLine),
+                             symbol="o", symbolSize=6, symbolBrush="k", symbolPen="k",
+                             name="Validation")
+        self.final = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("k"))
+        self.final_text = pg.TextItem(anchor=(1.0, 1.2), color="k")
+        plot.addItem(self.final)
+        plot.addItem(self.final_text)
+
+    def clear(self) -> None:
+        for item in (self.raw, self.smooth, self.val):
+            item.setData([], [])
+        self.final.setData([], [])
+        self.final_text.setText("")
+
+
+class TrainingPlots(pg.GraphicsLayoutWidget):
+    """Accuracy/RMSE and loss plots fed with RecordingSink snapshots."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.metric: str | None = None
+        self.scale = 1.0
+        self.top = self.addPlot(row=0, col=0)
+        self.bottom = self.addPlot(row=1, col=0)
+        for plot in (self.top, self.bottom):
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("bottom", "Iteration")
+            plot.addLegend(offset=(-10, 10), labelTextColor="k")
+        self.bottom.setLabel("left", "Loss")
+        self.bottom.setXLink(self.top)
+        self.metric_curve = _Curve(self.top, "#0072BD", "#9ccbec")
+        self.loss_curve = _Curve(self.bottom, "#D95319", "#f2b9a0")
+        self.epoch_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
+        self._epochs_marked: list[int] = []
+        self.points_drawn = 0
+
+    def start(self, metric_names: list[str]) -> None:
+        """Clear the plots for a new run whose metrics are ``metric_names``."""
+        self.metric = pick_metric(metric_names)
+        label, self.scale = metric_label(self.metric)
+        self.top.setLabel("left", label or "Metric")
+        self.top.setVisible(self.metric is not None)
+        if self.scale == 100.0:
+            self.top.setYRange(0, 100, padding=0.02)
+        else:
+            self.top.enableAutoRange(axis="y")
+        self.metric_curve.clear()
+        self.loss_curve.clear()
+        self._remove_epoch_lines()
+        self._epochs_marked.clear()
+
+    def _remove_epoch_lines(self) -> None:
+        for plot, line in self.epoch_lines:
+            plot.removeItem(line)
+        self.epoch_lines.clear()
+
+    def update_from(self, snap: dict[str, Any]) -> None:
+        """Redraw from a RecordingSink snapshot."""
+        x = snap["iteration"]
+        drawn = 0
+        pairs = [(self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"))]
+        if self.metric is not None and self.metric in snap["metrics"]:
+            pairs.append((self.metric_curve, snap["metrics"][self.metric] * self.scale,
+                          _scaled(snap["val_metrics"].get(self.metric), self.scale)))
+        for curve, y, val in pairs:
+            if len(x):
+                rx, ry = decimate(x, y)
+                curve.raw.setData(rx, ry, connect="finite")
+                sx, sy = decimate(x, smooth(y), peaks=False)
+                curve.smooth.setData(sx, sy, connect="finite")
+                drawn += len(rx) + len(sx)
+            if val is not None and len(snap["val_iteration"]):
+                curve.val.setData(snap["val_iteration"], val, connect="finite")
+                drawn += len(val)
+        self.points_drawn = drawn
+
+    def mark_epochs(self, ends: list[int]) -> None:
+        """Dotted vertical lines at the given epoch-end iterations (at most 50, evenly spread)."""
+        step = max(1, math.ceil(len(ends) / MAX_EPOCH_LINES))
+        wanted = ends[step - 1::step]
+        if wanted == self._epochs_marked:
+            return
+        self._remove_epoch_lines()
+        pen = pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DotLine)
+        for it in wanted:
+            for plot in (self.top, self.bottom):
+                line = pg.InfiniteLine(pos=it, angle=90, pen=pen, movable=False)
+                plot.addItem(line, ignoreBounds=True)
+                self.epoch_lines.append((plot, line))
+        self._epochs_marked = list(wanted)
+
+    def show_final(self, snap: dict[str, Any]) -> None:
+        """Mark the last validation value of each plot (or the last smoothed training value)."""
+        pairs = [(self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"), 1.0)]
+        if self.metric is not None and self.metric in snap["metrics"]:
+            pairs.append((self.metric_curve, snap["metrics"][self.metric],
+                          snap["val_metrics"].get(self.metric), self.scale))
+        for curve, y, val, scale in pairs:
+            if val is not None and len(val) and math.isfinite(val[-1]):
+                xv, yv = snap["val_iteration"][-1], val[-1] * scale
+            elif len(y):
+                xv, yv = snap["iteration"][-1], smooth(y)[-1] * scale
+            else:
+                continue
+            if not math.isfinite(yv):
+                continue
+            curve.final.setData([xv], [yv])
+            text = f"Final {yv:.2f}%" if scale == 100.0 else f"Final {yv:.4g}"
+            curve.final_text.setText(text)
+            curve.final_text.setPos(xv, yv)
+
+    def export(self, path: str) -> None:
+        """Save both plots as PNG (any other suffix than .svg) or SVG."""
+        from pyqtgraph.exporters import ImageExporter, SVGExporter
+
+        exporter = SVGExporter(self.ci) if path.lower().endswith(".svg") else ImageExporter(self.ci)
+        exporter.export(path)
+
+
+def _scaled(values: np.ndarray | None, scale: float) -> np.ndarray | None:
+    return None if values is None else values * scale

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -108,6 +109,7 @@ class ImportDialog(QDialog):
         lay = QVBoxLayout(box)
         self.facts = QLabel("")
         self.facts.setWordWrap(True)
+        self.facts.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         lay.addWidget(self.facts)
         self.bars = ClassBars()
         scroll = QScrollArea()
@@ -118,6 +120,7 @@ class ImportDialog(QDialog):
         self.warning = QLabel("")
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #a05a00;")
+        self.warning.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         lay.addWidget(self.warning)
         self.problems_label = QLabel("")
         lay.addWidget(self.problems_label)

@@ -49,6 +49,7 @@ class ThumbnailGrid(QWidget):
         self._grid.setSpacing(4)
         self._grid.setContentsMargins(2, 2, 2, 2)
         self.captions: list[str] = []
+        self.images: list[np.ndarray] = []
 
     def clear(self) -> None:
         """Remove every thumbnail."""
@@ -57,6 +58,7 @@ class ThumbnailGrid(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.captions = []
+        self.images = []
 
     def set_images(self, images: Sequence[np.ndarray], captions: Sequence[str] | None = None) -> None:
         """Show ``images`` (uint8 arrays) with ``captions`` (one per image, or none)."""
@@ -81,6 +83,7 @@ class ThumbnailGrid(QWidget):
                 box.addWidget(label)
             self._grid.addWidget(cell, i // self.columns, i % self.columns)
         self.captions = captions
+        self.images = [np.asarray(img) for img in images]
 
 
 class ClassBars(QWidget):

@@ -33,9 +33,11 @@ def lenet5() -> Project:
         g.connect(src, dst)
     auto_layout(g)
     project = Project(graph=g, name="LeNet-5 digits")
-    project.data = {"kind": "synthetic_digits", "samples": 6000, "seed": 0,
-                    "validation_split": 0.2}  # fmt: skip
-    project.training = {"solver": "adam", "learning_rate": 0.001, "batch_size": 64,
+    # Formats: designer.training.project_run (data), TrainingOptions.to_dict (training).
+    project.data = {"source": {"kind": "synthetic", "charset": "digits", "num_samples": 6000,
+                               "seed": 0},
+                    "split": {"mode": "percent", "validation_percent": 20.0, "seed": 0}}  # fmt: skip
+    project.training = {"solver": "adam", "initial_learn_rate": 0.001, "mini_batch_size": 64,
                         "max_epochs": 5}  # fmt: skip
     return project
 

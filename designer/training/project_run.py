@@ -1,0 +1,213 @@
+"""From a Project to a training run and back: model, data and options in; weights and results out.
+
+Used by the GUI's Train action and by ``python main.py train``. No Qt.
+
+The project's sections read here:
+
+- ``project.data``: ``{"source": <datastore config dict>, "split": <SplitConfig dict>}`` (as the
+  Data panel writes it), e.g.
+  ``{"source": {"kind": "synthetic", "num_samples": 6000}, "split": {"validation_percent": 20}}``.
+  A bare datastore config (``{"kind": "image-folder", ...}``) is accepted too, with an optional
+  ``"split"`` key beside it.
+- ``project.preprocessing``: PreprocessConfig fields (and ``"module"``, a zoo model's
+  keras.applications module); empty = derived from the network's Input.
+- ``project.augmentation``: AugmentConfig fields; empty = none.
+- ``project.training``: TrainingOptions fields (``TrainingOptions.to_dict``); missing = default.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from designer.core.build import BuildError, build_model
+from designer.core.progress import ProgressReporter
+from designer.core.project import Project
+from designer.core.weights import take_from_model
+from designer.data.augment import AugmentConfig
+from designer.data.base import Datastore
+from designer.data.pipeline import TrainingData, make_training_data
+from designer.data.preprocess import PreprocessConfig, derive_preprocess
+from designer.data.registry import config_from_dict, open_datastore
+from designer.data.splits import Split, SplitConfig, split_for
+from designer.data.summary import DataError
+from designer.training.history import TrainingResult
+from designer.training.options import OptionsError, TrainingOptions
+from designer.training.results import (
+    ConfusionResult,
+    RegressionResult,
+    classification_results,
+    regression_results,
+)
+
+# Older hand-written projects used these names for TrainingOptions fields.
+_OPTION_ALIASES = {"learning_rate": "initial_learn_rate", "batch_size": "mini_batch_size"}
+
+
+class ProjectRunError(ValueError):
+    """The project cannot be trained as it is (no data, network errors, mismatched shapes)."""
+
+
+@dataclass
+class PreparedRun:
+    """Everything a run needs; unpacks as ``model, data, options``."""
+
+    model: keras.Model
+    data: TrainingData
+    options: TrainingOptions
+    store: Datastore
+    validation_store: Datastore | None
+    validation_indices: np.ndarray
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.model, self.data, self.options))
+
+
+def data_configs(project: Project) -> tuple[dict[str, Any], SplitConfig]:
+    """(datastore config dict, split config) from ``project.data``; ProjectRunError if absent."""
+    data = dict(project.data or {})
+    if not data:
+        raise ProjectRunError(
+            "The project has no training data: expected a data source in the project's data "
+            "section (choose one in the Data menu), received an empty section")
+    split = data.pop("split", None) or {}
+    source = data.pop("source", None)
+    if source is None:
+        source = data
+    elif data:
+        raise ProjectRunError(f"Unknown keys in the project's data section: {sorted(data)}; "
+                              "expected 'source' and 'split'")
+    if not isinstance(source, dict) or "kind" not in source:
+        raise ProjectRunError(f"Expected a data source with a 'kind' in the project's data "
+                              f"section, received {source!r}")
+    if not isinstance(split, dict):
+        raise ProjectRunError(f"Expected the data split as a dict, received {split!r}")
+    try:
+        split_config = SplitConfig.from_dict(split)
+    except DataError as exc:
+        raise ProjectRunError(f"The project's data split is invalid: {exc}") from exc
+    return source, split_config
+
+
+def training_options(project: Project, epochs: int | None = None) -> TrainingOptions:
+    """TrainingOptions from ``project.training`` (``epochs`` overrides max_epochs)."""
+    raw = {_OPTION_ALIASES.get(k, k): v for k, v in (project.training or {}).items()}
+    try:
+        options = TrainingOptions.from_dict(raw)
+        if epochs is not None:
+            options = options.replace(max_epochs=epochs)
+    except (OptionsError, TypeError) as exc:
+        raise ProjectRunError(str(exc)) from exc
+    return options
+
+
+def _preprocess(project: Project, model: keras.Model, store: Datastore) -> PreprocessConfig:
+    stored = dict(project.preprocessing or {})
+    module = stored.pop("module", None)  # keras.applications module set by a zoo import
+    if stored:
+        return PreprocessConfig.from_dict(stored)
+    if not store.is_image:
+        return PreprocessConfig(rescale="none")
+    return derive_preprocess(tuple(model.inputs[0].shape[1:]), module)
+
+
+def _check_fit(model: keras.Model, data: TrainingData) -> None:
+    """Clear errors for data that cannot feed the network (instead of an error inside fit)."""
+    if len(model.inputs) == 1 and data.input_shape:
+        want = tuple(model.inputs[0].shape[1:])
+        got = tuple(data.input_shape)
+        if len(want) != len(got) or any(w is not None and g is not None and w != g
+                                        for w, g in zip(want, got, strict=False)):
+            raise ProjectRunError(
+                f"The network's input expects samples shaped {want}, but the data gives {got}; "
+                "change the Input layer or the preprocessing (image size, channels)")
+    if data.task == "classification" and len(model.outputs) == 1:
+        units = model.outputs[0].shape[-1]
+        n = data.num_classes
+        if units is not None and units != n and not (units == 1 and n == 2):
+            raise ProjectRunError(
+                f"The network's output has {units} units, but the data has {n} classes "
+                f"({', '.join(data.class_names[:10])}{', ...' if n > 10 else ''}); set the last "
+                f"layer's units to {n}")
+
+
+def prepare_run(project: Project, epochs: int | None = None,
+                progress: ProgressReporter | None = None) -> PreparedRun:
+    """Build the model, open and split the data and read the options of ``project``."""
+    try:
+        model = build_model(project.graph)
+    except BuildError as exc:
+        raise ProjectRunError(f"The network has errors; fix them before training:\n{exc}") from exc
+    options = training_options(project, epochs)
+    source, split = data_configs(project)
+    try:
+        store = open_datastore(config_from_dict(source), progress)
+        augment = AugmentConfig.from_dict(dict(project.augmentation or {}))
+        preprocess = _preprocess(project, model, store)
+        parts: SplitConfig | Split = split
+        if split.mode == "percent":
+            parts = split_for(split, len(store), store.labels)
+        data = make_training_data(
+            store, parts, preprocess, augment, batch_size=options.mini_batch_size,
+            shuffle=options.shuffle != "never",
+            seed=options.seed if options.seed is not None else split.seed)
+    except DataError as exc:
+        raise ProjectRunError(f"The training data cannot be used: {exc}") from exc
+    _check_fit(model, data)
+    if isinstance(parts, Split):
+        val_store, val_idx = store, parts.validation
+    else:
+        val_store = None
+        val_idx = np.zeros(0, np.int64)
+        if split.validation_source:
+            val_store = open_datastore(config_from_dict(split.validation_source))
+            val_idx = np.arange(len(val_store))
+    return PreparedRun(model, data, options, store, val_store, val_idx)
+
+
+def evaluate_run(run: PreparedRun) -> ConfusionResult | RegressionResult | None:
+    """Confusion matrix (classification) or predicted-vs-true (regression) on the validation data."""
+    val = run.data.validation
+    if val is None or run.data.num_validation == 0 or len(run.model.outputs) != 1:
+        return None
+    if run.data.task == "classification":
+        return classification_results(run.model, val, run.data.class_names)
+    if run.data.task == "regression":
+        return regression_results(run.model, val)
+    return None
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def results_summary(result: TrainingResult,
+                    evaluation: ConfusionResult | RegressionResult | None) -> dict[str, Any]:
+    """The JSON-able dict stored in ``project.results`` after a run."""
+    summary = {**result.summary(), "message": result.message, "device": result.device,
+               "trained_at": datetime.datetime.now().isoformat(timespec="seconds")}
+    if isinstance(evaluation, ConfusionResult):
+        d = evaluation.to_dict()
+        summary["confusion"] = {k: d[k] for k in ("class_names", "matrix", "precision",
+                                                  "recall", "accuracy")}
+    elif isinstance(evaluation, RegressionResult):
+        summary["regression"] = {"rmse": _finite(evaluation.rmse), "mae": _finite(evaluation.mae)}
+    return summary
+
+
+def store_results(project: Project, run: PreparedRun, result: TrainingResult,
+                  evaluation: ConfusionResult | RegressionResult | None = None) -> int:
+    """Put the trained weights into the graph and a summary into ``project.results``;
+    returns how many layers received weights (none after a failed run)."""
+    project.results = results_summary(result, evaluation)
+    if result.status == "failed":
+        return 0
+    return take_from_model(project.graph, run.model)

@@ -78,6 +78,7 @@ class ImportDialog(QDialog):
         scan_row = QHBoxLayout()
         self.scan_button = QPushButton("Scan")
         self.scan_button.setDefault(True)
+        self.scan_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.cancel_scan = QPushButton("Cancel scan")
@@ -163,8 +164,7 @@ class ImportDialog(QDialog):
     # ------------------------------------------------------------------ scanning
     def scan(self) -> None:
         """Scan (open) the chosen data in a worker; the result shows when it is done."""
-        if self._worker is not None:
-            return
+        self._stop_worker()
         self._invalidate()
         try:
             build = self.source.builder()
@@ -241,7 +241,10 @@ class ImportDialog(QDialog):
             self.problems.addItem(f"{problem.severity}: {problem.message}{where}")
 
     def _invalidate(self) -> None:
-        """The fields changed: the last scan no longer describes them."""
+        """The fields changed: the last scan (finished or running) no longer describes them."""
+        if self._worker is not None:
+            self._stop_worker()
+            self.message.setText("The source changed: press Scan again.")
         if self.store is None:
             return
         self.store, self.summary, self._config = None, None, None
@@ -273,13 +276,17 @@ class ImportDialog(QDialog):
 
     def done(self, result: int) -> None:
         """Stop a running scan before closing."""
-        if self._worker is not None:
-            worker, self._worker = self._worker, None
-            worker.cancel()
-            for signal, slot in ((worker.finished, self._scanned), (worker.failed, self._failed),
-                                 (worker.cancelled, self._cancelled),
-                                 (worker.progress, self._on_progress)):  # fmt: skip
-                with contextlib.suppress(RuntimeError, TypeError):
-                    signal.disconnect(slot)
-            self._end_scan()
+        self._stop_worker()
         super().done(result)
+
+    def _stop_worker(self) -> None:
+        """Cancel the running scan and ignore whatever it still reports."""
+        if self._worker is None:
+            return
+        worker, self._worker = self._worker, None
+        worker.cancel()
+        for signal, slot in ((worker.finished, self._scanned), (worker.failed, self._failed),
+                             (worker.cancelled, self._cancelled), (worker.progress, self._on_progress)):
+            with contextlib.suppress(RuntimeError, TypeError):
+                signal.disconnect(slot)
+        self._end_scan()

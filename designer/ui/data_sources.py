@@ -117,7 +117,13 @@ class SourceForm(QWidget):
         self.browse2.clicked.connect(lambda: self._browse(self.path2, "dir" if self.current_kind
                                                           in ("image-regression", "segmentation") else "file"))  # fmt: skip
         self.path.editingFinished.connect(self.load_columns)
-        for signal in (self.kind.currentIndexChanged, self.path.textChanged, self.path2.textChanged):
+        for signal in (self.kind.currentIndexChanged, self.path.textChanged, self.path2.textChanged,
+                       self.target.currentIndexChanged, self.features.itemChanged,
+                       self.sequence_column.currentIndexChanged, self.task.currentIndexChanged,
+                       self.class_names.textChanged, self.dataset.currentIndexChanged,
+                       self.subset.currentIndexChanged, self.download.toggled,
+                       self.charset.currentIndexChanged, self.samples.valueChanged,
+                       self.image_size.valueChanged):  # fmt: skip
             signal.connect(self.changed)
         self._update_rows()
 

@@ -1,0 +1,146 @@
+"""The Import data dialog driven by mouse and keyboard: image folders, CSV tables, bad input."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtCore import Qt
+
+from designer.core.project import Project
+from designer.data.synthetic import write_image_folder
+from designer.ui.data_import import ImportDialog
+from designer.ui.document import Document
+from designer.ui.worker import TaskRunner
+from tests.conftest import make_lenet
+
+
+@pytest.fixture
+def doc_tasks(qtbot):
+    """A Document holding LeNet-5 (28x28x1 input), unmodified, and a TaskRunner."""
+    doc = Document()
+    graph, _ = make_lenet()
+    doc.set_project(Project(graph=graph, name="lenet"))
+    tasks = TaskRunner()
+    yield doc, tasks
+    tasks.stop_all()
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """30 synthetic digits in class folders, plus one corrupt file in class '3'."""
+    root = tmp_path / "digits"
+    write_image_folder(root, 30, size=16)
+    bad = root / "3" / "broken.png"
+    bad.write_bytes(b"this is not a PNG")
+    return root, bad
+
+
+def _dialog(qtbot, doc, tasks, kind: str) -> ImportDialog:
+    dialog = ImportDialog(doc, tasks)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    combo = dialog.source.kind
+    combo.setCurrentIndex(combo.findData(kind))
+    return dialog
+
+
+def _type(qtbot, field, text: str) -> None:
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+
+
+def _scan(qtbot, dialog: ImportDialog) -> None:
+    qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.scan_button.isEnabled() and dialog._worker is None, timeout=20000)
+
+
+def test_image_folder_import_shows_counts_and_corrupt_file_and_stores_project(qtbot, doc_tasks, image_folder):
+    doc, tasks = doc_tasks
+    root, bad = image_folder
+    dialog = _dialog(qtbot, doc, tasks, "image-folder")
+    qtbot.keyClicks(dialog.source.path, str(root))
+    _scan(qtbot, dialog)
+    assert dialog.ok_button.isEnabled(), dialog.message.text()
+    assert "30 samples" in dialog.facts.text()
+    assert "16x16x1" in dialog.facts.text()
+    assert dialog.bars.counts == {str(d): 3 for d in range(10)}
+    assert "1 corrupt file" in dialog.problems_label.text()
+    assert str(bad) in dialog.problems.item(0).text()
+
+    _type(qtbot, dialog.validation, "30")
+    _type(qtbot, dialog.test, "10")
+    _type(qtbot, dialog.seed, "7")
+    with qtbot.waitSignal(dialog.imported):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    project = doc.project
+    assert project.data["source"] == {"kind": "image-folder", "path": str(root), "recursive": True,
+                                      "channels": None, "class_names": None}
+    split = project.data["split"]
+    assert (split["validation_percent"], split["test_percent"], split["seed"]) == (30.0, 10.0, 7)
+    assert project.preprocessing["image_size"] == [28, 28]
+    assert project.preprocessing["channels"] == 1 and project.preprocessing["rescale"] == "unit"
+    assert doc.modified
+
+
+def test_invalid_path_shows_message_and_leaves_project_unchanged(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    dialog = _dialog(qtbot, doc, tasks, "auto")
+    qtbot.keyClicks(dialog.source.path, str(tmp_path / "no-such-folder"))
+    _scan(qtbot, dialog)
+    assert "nothing there" in dialog.message.text()
+    assert not dialog.ok_button.isEnabled()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)  # disabled: does nothing
+    assert dialog.isVisible()
+    assert doc.project.data == {} and doc.project.preprocessing == {}
+    assert not doc.modified
+
+
+def test_split_leaving_no_training_data_is_refused(qtbot, doc_tasks, image_folder):
+    doc, tasks = doc_tasks
+    dialog = _dialog(qtbot, doc, tasks, "auto")
+    qtbot.keyClicks(dialog.source.path, str(image_folder[0]))
+    _scan(qtbot, dialog)
+    assert dialog.ok_button.isEnabled(), dialog.message.text()
+    _type(qtbot, dialog.validation, "60")
+    _type(qtbot, dialog.test, "50")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "leave no training data" in dialog.message.text()
+    assert dialog.isVisible() and doc.project.data == {} and not doc.modified
+
+
+def test_csv_table_import_with_chosen_target_column(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    path = tmp_path / "iris.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["length", "species", "width", "weight"])
+        for i in range(24):
+            writer.writerow([1.0 + i, ["setosa", "virginica", "versicolor"][i % 3], 0.5 * i, 10 - i])
+    dialog = _dialog(qtbot, doc, tasks, "csv-table")
+    qtbot.keyClicks(dialog.source.path, str(path))
+    qtbot.keyClick(dialog.source.path, Qt.Key.Key_Return)  # reads the header into the pickers
+    target = dialog.source.target
+    assert [target.itemText(i) for i in range(target.count())][1:] == ["length", "species", "width", "weight"]
+    target.setCurrentIndex(target.findData("species"))
+    weight = dialog.source.features.findItems("weight", Qt.MatchFlag.MatchExactly)[0]
+    weight.setCheckState(Qt.CheckState.Unchecked)
+    _scan(qtbot, dialog)
+    assert dialog.ok_button.isEnabled(), dialog.message.text()
+    assert "24 samples" in dialog.facts.text() and "classification" in dialog.facts.text()
+    assert dialog.bars.counts == {"setosa": 8, "versicolor": 8, "virginica": 8}
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    source = doc.project.data["source"]
+    assert source["kind"] == "csv-table" and source["target_column"] == "species"
+    assert source["feature_columns"] == ["length", "width"]
+    assert doc.project.data["split"]["validation_percent"] == 20.0
+
+
+def test_cancel_closes_without_touching_the_project(qtbot, doc_tasks, image_folder):
+    doc, tasks = doc_tasks
+    dialog = _dialog(qtbot, doc, tasks, "image-folder")
+    qtbot.keyClicks(dialog.source.path, str(image_folder[0]))
+    _scan(qtbot, dialog)
+    cancel = dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and doc.project.data == {} and not doc.modified

@@ -125,7 +125,7 @@ class AugmentPanel(QWidget):
         self.regenerate_button.setToolTip("Draw new random transforms")
         preview_row.addWidget(self.regenerate_button)
         layout.addLayout(preview_row)
-        self.grid = ThumbnailGrid(columns=self.versions, size=64)
+        self.grid = ThumbnailGrid(columns=self.versions, size=56)
         layout.addWidget(self.grid)
         self.status = QLabel("")
         self.status.setWordWrap(True)

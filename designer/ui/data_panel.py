@@ -117,7 +117,7 @@ class DataPanel(QWidget):
         row.addWidget(self.other_samples)
         row.addStretch(1)
         lay.addLayout(row)
-        self.preview_grid = ThumbnailGrid(columns=4, size=72)
+        self.preview_grid = ThumbnailGrid(columns=4, size=64, adaptive=True)
         lay.addWidget(self.preview_grid)
         self.preview_text = QLabel("")
         self.preview_text.setWordWrap(True)

@@ -42,9 +42,14 @@ def thumbnail(array: np.ndarray, size: int) -> QPixmap:
 class ThumbnailGrid(QWidget):
     """Images with a caption under each, ``columns`` per row."""
 
-    def __init__(self, columns: int = 4, size: int = 72, parent: QWidget | None = None) -> None:
+    def __init__(self, columns: int = 4, size: int = 72, parent: QWidget | None = None,
+                 adaptive: bool = False) -> None:  # fmt: skip
         super().__init__(parent)
-        self.columns, self.size = columns, size
+        self.columns, self.size, self.adaptive = columns, size, adaptive
+        self._cells: list[QWidget] = []
+        if adaptive:  # let the parent make it narrower than the current columns need
+            self.setMinimumWidth(size + 8)
+            self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._grid = QGridLayout(self)
         self._grid.setSpacing(4)
         self._grid.setContentsMargins(2, 2, 2, 2)
@@ -59,6 +64,18 @@ class ThumbnailGrid(QWidget):
                 item.widget().deleteLater()
         self.captions = []
         self.images = []
+        self._cells = []
+
+    def resizeEvent(self, event: object) -> None:
+        """With ``adaptive``, as many columns as the width holds."""
+        super().resizeEvent(event)
+        if not self.adaptive:
+            return
+        columns = max(1, (self.width() - 4) // (self.size + self._grid.spacing()))
+        if columns != self.columns:
+            self.columns = columns
+            for i, cell in enumerate(self._cells):
+                self._grid.addWidget(cell, i // columns, i % columns)
 
     def set_images(self, images: Sequence[np.ndarray], captions: Sequence[str] | None = None) -> None:
         """Show ``images`` (uint8 arrays) with ``captions`` (one per image, or none)."""
@@ -82,6 +99,7 @@ class ThumbnailGrid(QWidget):
                 label.setToolTip(text)
                 box.addWidget(label)
             self._grid.addWidget(cell, i // self.columns, i % self.columns)
+            self._cells.append(cell)
         self.captions = captions
         self.images = [np.asarray(img) for img in images]
 

@@ -46,7 +46,7 @@ from designer.ui.worker import run_with_progress
 from designer.zoo.entry import TASKS, ZooEntry
 
 BLANK = "__blank__"
-TILE_W, TILE_H = 236, 218
+TILE_W, TILE_H = 236, 178
 
 
 def human_count(count: int) -> str:
@@ -65,7 +65,7 @@ class Tile(QFrame):
 
     activated = Signal(str)  # entry name, or BLANK
 
-    def __init__(self, name: str, title: str, lines: list[str], sketch: Schematic,
+    def __init__(self, name: str, title: str, year: str, lines: list[str], sketch: Schematic,
                  tooltip: str = "", parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.name = name
@@ -76,29 +76,37 @@ class Tile(QFrame):
         self.setToolTip(tooltip)
         self.setStyleSheet(
             "#tile { background: white; border: 1px solid #cfd8dc; border-radius: 6px }"
-            "#tile:hover, #tile:focus { border: 2px solid #1e88e5 }")
+            "#tile:hover, #tile:focus { border: 2px solid #1e88e5 }"
+            "QLabel { background: transparent; color: #455a64; font-size: 9pt }")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 6)
-        layout.setSpacing(2)
+        layout.setSpacing(1)
         layout.addWidget(SchematicView(sketch))
-        self.title = QLabel(f"<b>{title}</b>")
-        layout.addWidget(self.title)
+        head = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setStyleSheet("color: #111; font-weight: bold; font-size: 10pt")
+        year_label = QLabel(year)
+        head.addWidget(self.title, 1)
+        head.addWidget(year_label)
+        layout.addLayout(head)
+        room = TILE_W - 20 - year_label.sizeHint().width()
+        self.title.setText(self.title.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, room))
+        self.title.setToolTip(title)
         self.lines: list[QLabel] = []
-        for i, text in enumerate(lines):
+        for text in lines:
             label = QLabel()
-            label.setStyleSheet("color: #555; font-size: 9pt" if i < len(lines) - 1
-                                else "color: #333; font-size: 9pt")  # fmt: skip
-            label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                                         TILE_W - 18))  # fmt: skip
+            label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, TILE_W - 18))
             layout.addWidget(label)
             self.lines.append(label)
+        self.lines[-1].setStyleSheet("color: #263238")
         layout.addStretch(1)
         for child in self.findChildren(QLabel):
             child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         """A left click opens the network."""
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside:
             self.activated.emit(self.name)
         super().mouseReleaseEvent(event)
 
@@ -113,15 +121,16 @@ class Tile(QFrame):
 def entry_tile(entry: ZooEntry) -> Tile:
     """The tile of a zoo entry: schematic, name, year and figures from zoo.entry_stats."""
     stats = zoo.entry_stats(entry.name)
-    figures = (f"{human_count(stats.params)} params \u00b7 {_shape_text(stats.input_shape)} "
-               f"\u00b7 depth {stats.weighted_layers}")  # fmt: skip
-    quality = (f"ImageNet top-1 {entry.imagenet_top1:.1f} %" if entry.imagenet_top1
+    size = f"{_shape_text(stats.input_shape)} input"
+    quality = (f"top-1 {entry.imagenet_top1:.1f} %" if entry.imagenet_top1
                else entry.task.capitalize())  # fmt: skip
-    weights = (f"Pretrained: {weights_status(entry)}" if entry.has_pretrained
+    source = "Bundled weights" if entry.bundled_weights else "ImageNet weights"
+    weights = (f"{source} ({weights_status(entry)})" if entry.has_pretrained
                else "No pretrained weights")  # fmt: skip
     tooltip = f"{entry.description}\n\n{entry.citation}" + (f"\n\n{entry.notes}" if entry.notes else "")
-    return Tile(entry.name, f"{entry.display_name} ({entry.year})",
-                [figures, quality, weights, entry.description],
+    lines = [f"{human_count(stats.params)} parameters \u00b7 depth {stats.weighted_layers}",
+             f"{size} \u00b7 {quality}", weights, entry.description]
+    return Tile(entry.name, entry.display_name, str(entry.year), lines,
                 schematic(entry.family, entry.task, stats.weighted_layers), tooltip)
 
 
@@ -130,8 +139,9 @@ def blank_tile() -> Tile:
     from designer.core import catalog
     from designer.ui.startpage_diagram import Block
 
-    return Tile(BLANK, "Blank network", ["Start from an empty canvas", "One Image input (28x28x1)",
-                                         "Add layers from the Layer Library", ""],
+    return Tile(BLANK, "Blank network", "", ["Start from an empty canvas",
+                                             "One image input (28x28x1)",
+                                             "Add layers from the Layer Library", ""],
                 Schematic((Block(catalog.INPUT, 0.6),)), "An empty project with one Image input")
 
 
@@ -171,7 +181,8 @@ class StartPage(QDialog):
         for tile in self.tiles.values():
             tile.activated.connect(self.open_tile)
         self.grid_host = QWidget()
-        self.grid_host.setStyleSheet("background: #eceff1")
+        self.grid_host.setObjectName("gallery")
+        self.grid_host.setStyleSheet("#gallery { background: #eceff1 }")
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(12)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

@@ -38,16 +38,26 @@ def apply_settings(settings: QSettings) -> None:
 
 
 def weights_status(entry: ZooEntry, include_top: bool = True) -> str:
-    """Where the pretrained weights would come from, in words."""
+    """Where the pretrained weights would come from, in one or two words."""
     if entry.bundled_weights:
-        return "ships with Network Designer"
+        return "included"
     if entry.weights_file(include_top) is None:
-        return "none published for these options"
+        return "none for these options"
     if zoo.is_cached(entry.name, include_top):
-        return "in the Keras cache"
+        return "in cache"
     if zoo.get_mirror():
-        return "downloaded from the mirror when opened"
-    return "not cached; downloads are off" if is_offline() else "downloaded when opened"
+        return "from mirror"
+    return "not cached" if is_offline() else "download"
+
+
+STATUS_SENTENCE = {
+    "included": "Pretrained weights ship with Network Designer.",
+    "none for these options": "No pretrained weights exist for these options.",
+    "in cache": "Pretrained weights are in the Keras cache.",
+    "from mirror": "Pretrained weights will be fetched from the mirror (see Settings).",
+    "not cached": "Pretrained weights are not cached and downloads are off.",
+    "download": "Pretrained weights will be downloaded when the network opens.",
+}
 
 
 class OptionsDialog(QDialog):
@@ -57,6 +67,7 @@ class OptionsDialog(QDialog):
         super().__init__(parent)
         self.entry = entry
         self.setWindowTitle(f"Open {entry.display_name}")
+        self.setMinimumWidth(440)
         title = QLabel(f"<b>{entry.display_name}</b> ({entry.year})<br>{entry.description}")
         title.setWordWrap(True)
         cite = QLabel(str(entry.citation))
@@ -129,7 +140,7 @@ class OptionsDialog(QDialog):
             self.dims[2].setEnabled(False)
         self.classes.setEnabled(top and not self.pretrained)
         if self.pretrained:
-            notes.append(f"Weights: {weights_status(self.entry, top)}.")
+            notes.append(STATUS_SENTENCE[weights_status(self.entry, top)])
         self.note.setText(" ".join(notes))
 
     def request(self) -> BuildRequest:

@@ -1,0 +1,193 @@
+"""The start page / gallery, driven through its real widgets in a real MainWindow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
+
+from designer import zoo
+from designer.core.weights import weight_arrays
+from designer.ui.startpage import BLANK, StartPage
+from designer.ui.startpage_dialogs import KEY_MIRROR, KEY_OFFLINE
+from designer.zoo import weights as zoo_weights
+
+OK = QDialogButtonBox.StandardButton.Ok
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Own QSettings files, an empty Keras cache, no mirror, no downloads (no network in tests)."""
+    QCoreApplication.setOrganizationName("NDStartPageTest")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv(zoo_weights.ENV_MIRROR, raising=False)
+    monkeypatch.setenv(zoo_weights.ENV_OFFLINE, "1")
+    zoo.set_mirror(None)
+    zoo.set_offline(None)
+    yield
+    zoo.set_mirror(None)
+    zoo.set_offline(None)
+
+
+@pytest.fixture
+def window(qtbot):
+    """A real main window (its extensions include the start page)."""
+    from designer.ui.main_window import MainWindow
+
+    win = MainWindow()
+    yield win
+    win.tasks.stop_all()
+    win.document.mark_saved()  # no "save changes?" question on close
+    win.close()
+    win.deleteLater()
+
+
+@pytest.fixture
+def page(qtbot, window, tmp_path):
+    """The gallery over ``window``, shown, with settings in a temporary file."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    dialog = StartPage(window, settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def shown(page: StartPage) -> set[str]:
+    """Names of the tiles the user sees."""
+    return {name for name, tile in page.tiles.items() if tile.isVisibleTo(page)}
+
+
+def open_with_options(qtbot, page: StartPage, name: str):
+    """Click a tile; return its options dialog."""
+    qtbot.mouseClick(page.tiles[name], LEFT)
+    qtbot.waitUntil(lambda: page.options_dialog is not None and page.options_dialog.isVisible())
+    return page.options_dialog
+
+
+def wait_opened(qtbot, window, name: str) -> None:
+    qtbot.waitUntil(lambda: window.document.project.name == name, timeout=60_000)
+
+
+def test_gallery_lists_every_entry_with_its_figures(page):
+    entries = zoo.list_entries()
+    assert shown(page) == {e.name for e in entries} | {BLANK}
+    assert page.count.text() == f"{len(entries)} of {len(entries)} networks"
+    lenet = page.tiles["lenet5"]
+    texts = " | ".join([lenet.title.text()] + [label.text() for label in lenet.lines])
+    assert "LeNet-5" in texts and "61.7 k parameters" in texts and "depth 5" in texts
+    assert "28x28x1 input" in texts and "No pretrained weights" in texts
+    resnet = " | ".join(label.text() for label in page.tiles["resnet50"].lines)
+    assert "top-1 74.9 %" in resnet and "ImageNet weights (not cached)" in resnet
+
+
+def test_search_and_task_filter(qtbot, page):
+    qtbot.keyClicks(page.search, "mobilenet")
+    expected = {e.name for e in zoo.list_entries(search="mobilenet")}
+    assert shown(page) == expected and len(expected) == 4
+    assert page.count.text().startswith("4 of ")
+    page.search.clear()
+    page.task.setCurrentIndex(page.task.findData("segmentation"))
+    assert shown(page) == {"unet", "segnet", BLANK}
+    qtbot.keyClicks(page.search, "2015 u-net")
+    assert shown(page) == {"unet"}
+    page.task.setCurrentIndex(page.task.findData("sequence"))
+    assert shown(page) == set()
+    assert page.count.text().startswith("0 of ")
+
+
+def test_blank_tile_opens_one_image_input(qtbot, window, page):
+    qtbot.mouseClick(page.tiles[BLANK], LEFT)
+    nodes = window.document.graph.nodes
+    assert [(n.type, list(n.params["shape"])) for n in nodes] == [("Input", [28, 28, 1])]
+    assert page.result() == QDialog.DialogCode.Accepted
+
+
+def test_open_lenet_with_other_class_count(qtbot, window, page):
+    options = open_with_options(qtbot, page, "lenet5")
+    assert options.weights.count() == 1 and options.weights.currentData() is None  # random only
+    options.classes.selectAll()
+    qtbot.keyClicks(options.classes, "5")
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    wait_opened(qtbot, window, "LeNet-5")
+    report = window.document.analyse_now()
+    assert len(window.document.graph) == zoo.entry_stats("lenet5").layers == 9
+    assert report.total_params == 61_706 - 84 * 10 - 10 + 84 * 5 + 5
+    assert window.document.modified
+    pre = window.document.project.preprocessing
+    assert pre["image_size"] == [28, 28] and pre["rescale"] == "unit"
+    qtbot.waitUntil(lambda: page.result() == QDialog.DialogCode.Accepted)
+    assert "LeNet-5" in window.statusBar().currentMessage()
+
+
+def test_open_bundled_digits_cnn_with_its_pretrained_weights(qtbot, window, page):
+    from designer.zoo.bundled import load_digits_cnn
+
+    options = open_with_options(qtbot, page, "digits_cnn")
+    assert options.pretrained and not options.classes.isEnabled()
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    wait_opened(qtbot, window, "Digits CNN (pretrained)")
+    graph = window.document.graph
+    assert len(graph) == zoo.entry_stats("digits_cnn").layers
+    assert window.document.analyse_now().total_params == 130_890
+    trained = load_digits_cnn().get_layer("conv2").get_weights()[0]
+    np.testing.assert_array_equal(weight_arrays(graph.find("conv2").weights)[0], trained)
+
+
+def test_offline_imagenet_entry_asks_then_opens_random_weights(qtbot, window, page, tmp_path):
+    options = open_with_options(qtbot, page, "mobilenet_v3_small")
+    assert options.pretrained and not options.dims[0].isEnabled()  # locked with the top
+    qtbot.mouseClick(options.include_top, LEFT)
+    assert options.dims[0].isEnabled() and not options.dims[2].isEnabled()
+    for spin in options.dims[:2]:
+        spin.selectAll()
+        qtbot.keyClicks(spin, "64")
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    qtbot.waitUntil(lambda: page.weights_box is not None and page.weights_box.isVisible(),
+                    timeout=30_000)  # fmt: skip
+    message = page.weights_box.informativeText()
+    assert "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5" in message
+    assert str(tmp_path / "keras" / "models") in message
+    assert window.document.project.name == "untitled"  # nothing opened yet
+    qtbot.mouseClick(page.weights_box.random_button, LEFT)
+    wait_opened(qtbot, window, "MobileNetV3Small")
+    graph = window.document.graph
+    inputs = [n for n in graph.nodes if n.type == "Input"]
+    assert [list(n.params["shape"]) for n in inputs] == [[64, 64, 3]]
+    expected = zoo.build_model("mobilenet_v3_small", include_top=False, input_shape=(64, 64, 3))
+    assert window.document.analyse_now().total_params == expected.count_params()
+    assert window.document.project.preprocessing["preprocess_module"] == "mobilenet_v3"
+
+
+def test_settings_store_the_mirror_and_offline_switch(qtbot, page, tmp_path):
+    dialog = page.show_settings()
+    qtbot.waitUntil(dialog.isVisible)
+    mirror = tmp_path / "mirror"
+    qtbot.keyClicks(dialog.mirror, str(mirror))
+    qtbot.mouseClick(dialog.offline, LEFT)
+    dialog.accept()
+    assert page.settings.value(KEY_MIRROR) == str(mirror)
+    assert page.settings.value(KEY_OFFLINE) == "true"
+    assert zoo.get_mirror() == str(mirror) and zoo_weights.is_offline()
+    resnet = " | ".join(label.text() for label in page.tiles["resnet50"].lines)
+    assert "ImageNet weights (from mirror)" in resnet
+    zoo.set_mirror(None)
+    StartPage(page.window_, page.settings).deleteLater()  # a new page applies stored settings
+    assert zoo.get_mirror() == str(mirror)
+
+
+def test_install_adds_the_menu_action_and_show_start_page(qtbot, window):
+    action = window.gallery_action
+    assert action in window.menu("&File").actions()
+    assert action.shortcut().toString() == "Ctrl+Shift+N"
+    action.trigger()
+    pages = [w for w in window.findChildren(StartPage) if w.isVisible()]
+    assert len(pages) == 1
+    pages[0].reject()
+    page = window.show_start_page()
+    assert isinstance(page, StartPage) and page.isVisible()
+    page.reject()

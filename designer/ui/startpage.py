@@ -243,6 +243,7 @@ class StartPage(QDialog):
             self._hand_over(blank_project())
             return
         dialog = OptionsDialog(zoo.get_entry(name), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.build(dialog.request()))
         self.options_dialog = dialog
         dialog.open()
@@ -271,6 +272,7 @@ class StartPage(QDialog):
     def _ask_for_weights(self, missing: WeightsMissing) -> None:
         name = zoo.get_entry(missing.request.entry).display_name
         box = WeightsMissingBox(name, missing.message, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.weights_box = box
 
         def chosen() -> None:
@@ -287,6 +289,7 @@ class StartPage(QDialog):
         dialog = QFileDialog(self, "Load weights from file", "",
                              "Keras weights (*.weights.h5 *.h5 *.hdf5 *.keras);;All files (*)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.fileSelected.connect(lambda path: self.build(request.with_weights(path)))
         self.file_dialog = dialog
         dialog.open()

@@ -156,9 +156,11 @@ class WeightsMissingBox(QMessageBox):
 
     def __init__(self, display_name: str, message: str, parent: QWidget | None = None) -> None:
         super().__init__(QMessageBox.Icon.Warning, "Pretrained weights not available",
-                         f"The pretrained weights of {display_name} could not be loaded.",
+                         f"The pretrained weights of {display_name} are not on this computer "
+                         "and could not be downloaded.",
                          parent=parent)  # fmt: skip
-        self.setInformativeText(message)
+        self.setInformativeText(f"{message}\n\nA mirror (URL or folder) can be set in the "
+                                "gallery's Settings...")
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.random_button = self.addButton("Open with random weights",
                                             QMessageBox.ButtonRole.AcceptRole)

@@ -191,3 +191,26 @@ def test_install_adds_the_menu_action_and_show_start_page(qtbot, window):
     page = window.show_start_page()
     assert isinstance(page, StartPage) and page.isVisible()
     page.reject()
+
+
+def test_missing_weights_can_be_loaded_from_a_file(qtbot, window, page, tmp_path):
+    source = zoo.build_model("mobilenet_v3_small", include_top=False, input_shape=(32, 32, 3))
+    kernel = source.get_layer("conv").get_weights()[0]
+    source.get_layer("conv").set_weights([kernel + 0.5])  # recognisable values
+    path = tmp_path / "mine.weights.h5"
+    source.save_weights(path)
+    options = open_with_options(qtbot, page, "mobilenet_v3_small")
+    qtbot.mouseClick(options.include_top, LEFT)
+    for spin in options.dims[:2]:
+        spin.selectAll()
+        qtbot.keyClicks(spin, "32")
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    qtbot.waitUntil(lambda: page.weights_box is not None and page.weights_box.isVisible(),
+                    timeout=30_000)  # fmt: skip
+    qtbot.mouseClick(page.weights_box.file_button, LEFT)
+    qtbot.waitUntil(lambda: page.file_dialog is not None and page.file_dialog.isVisible())
+    page.file_dialog.selectFile(str(path))
+    page.file_dialog.accept()
+    wait_opened(qtbot, window, "MobileNetV3Small")
+    opened = weight_arrays(window.document.graph.find("conv").weights)[0]
+    np.testing.assert_array_equal(opened, kernel + 0.5)

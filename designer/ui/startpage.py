@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -198,6 +198,7 @@ class StartPage(QDialog):
         self.options_dialog: OptionsDialog | None = None
         self.weights_box: WeightsMissingBox | None = None
         self.file_dialog: QFileDialog | None = None
+        self._worker: Any = None
         self.refilter()
 
     # ------------------------------------------------------------------ the grid
@@ -251,10 +252,20 @@ class StartPage(QDialog):
     def build(self, request: BuildRequest) -> None:
         """Build ``request`` in a worker with a progress dialog; then open it or ask about weights."""
         title = f"Opening {zoo.get_entry(request.entry).display_name}"
-        run_with_progress(self, title, lambda reporter: build_project(request, reporter),
-                          self.window_.tasks, self._built)  # fmt: skip
+        self.scroll.setEnabled(False)  # one network at a time
+        worker = run_with_progress(self, title, lambda reporter: build_project(request, reporter),
+                                   self.window_.tasks, self._built)  # fmt: skip
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(self._build_ended)
+        self._worker = worker
+
+    @Slot()
+    def _build_ended(self) -> None:
+        self.scroll.setEnabled(True)
 
     def _built(self, result: Any) -> None:
+        if self._worker is not None and self._worker.token.cancelled:
+            return  # Cancel was pressed after the work had ended: drop the result
         if isinstance(result, WeightsMissing):
             self._ask_for_weights(result)
         else:

@@ -214,3 +214,17 @@ def test_missing_weights_can_be_loaded_from_a_file(qtbot, window, page, tmp_path
     wait_opened(qtbot, window, "MobileNetV3Small")
     opened = weight_arrays(window.document.graph.find("conv").weights)[0]
     np.testing.assert_array_equal(opened, kernel + 0.5)
+
+
+def test_cancel_while_building_opens_nothing(qtbot, window, page):
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    options = open_with_options(qtbot, page, "resnet50")
+    options.weights.setCurrentIndex(options.weights.findData(None))  # random weights
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    assert not page.scroll.isEnabled()  # no second network while one is built
+    progress = page.findChild(QProgressDialog)
+    qtbot.mouseClick(progress.findChild(QPushButton), LEFT)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=60_000)
+    qtbot.waitUntil(page.scroll.isEnabled)
+    assert window.document.project.name == "untitled" and page.isVisible()

@@ -154,7 +154,7 @@ class StartPage(QDialog):
                  parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent if parent is not None else _as_widget(window))
         self.window_ = window
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = settings if settings is not None else app_settings()
         apply_settings(self.settings)
         self.setWindowTitle("Network Designer: Start Page")
         self.resize(1060, 720)
@@ -322,13 +322,18 @@ class StartPage(QDialog):
         self.refilter()
 
 
+def app_settings() -> QSettings:
+    """The application's settings (the same store as the recent-files list)."""
+    return QSettings("NetworkDesigner", "NetworkDesigner")
+
+
 def _as_widget(window: Any) -> QWidget | None:
     return window if isinstance(window, QWidget) else None
 
 
 def install(window: Any) -> None:
     """Add File > New from Gallery... (Ctrl+Shift+N) and ``window.show_start_page()``."""
-    apply_settings(QSettings())
+    apply_settings(app_settings())
 
     def show_start_page() -> StartPage:
         page = StartPage(window)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from designer import zoo
@@ -19,10 +19,8 @@ LEFT = Qt.MouseButton.LeftButton
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """Own QSettings files, an empty Keras cache, no mirror, no downloads (no network in tests)."""
-    QCoreApplication.setOrganizationName("NDStartPageTest")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    """An empty Keras cache, no mirror, no downloads (no network in tests; conftest.py keeps
+    QSettings in a temporary folder)."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv(zoo_weights.ENV_MIRROR, raising=False)
     monkeypatch.setenv(zoo_weights.ENV_OFFLINE, "1")

@@ -48,6 +48,45 @@ class Worker(QObject):
         self.token.cancel()
 
 
+class _Relay(QObject):
+    """Lives on the GUI thread, so that the callbacks it calls run there (Qt queues the
+    worker's signals to its slots); plain Python callables would run on the worker thread."""
+
+    def __init__(self, parent: QObject, callbacks: dict[str, Callable[..., Any] | None]) -> None:
+        super().__init__(parent)
+        self._callbacks = callbacks
+
+    def _call(self, name: str, *args: Any) -> None:
+        callback = self._callbacks.get(name)
+        if callback is not None:
+            callback(*args)
+
+    @Slot(object)
+    def progress(self, event: Any) -> None:
+        """Forward a progress event."""
+        self._call("progress", event)
+
+    @Slot(object)
+    def finished(self, result: Any) -> None:
+        """Forward the result."""
+        self._call("done", result)
+
+    @Slot(str, str)
+    def failed(self, message: str, details: str) -> None:
+        """Forward a failure."""
+        self._call("error", message, details)
+
+    @Slot()
+    def cancelled(self) -> None:
+        """Forward a cancellation."""
+        self._call("cancelled")
+
+    @Slot()
+    def ended(self) -> None:
+        """The thread has finished."""
+        self._call("ended")
+
+
 class TaskRunner(QObject):
     """Owns running workers so they stop cleanly when the window closes."""
 
@@ -57,24 +96,34 @@ class TaskRunner(QObject):
 
     def start(self, fn: Callable[[ProgressReporter], Any],
               on_done: Callable[[Any], None] | None = None,
-              on_error: Callable[[str, str], None] | None = None) -> Worker:  # fmt: skip
-        """Start ``fn`` in a new thread and return its worker."""
+              on_error: Callable[[str, str], None] | None = None,
+              on_progress: Callable[[ProgressEvent], None] | None = None,
+              on_cancelled: Callable[[], None] | None = None) -> Worker:  # fmt: skip
+        """Start ``fn`` in a new thread and return its worker; the callbacks run on the GUI
+        thread."""
         thread = QThread()
         worker = Worker(fn)
         worker.moveToThread(thread)
+        relay = _Relay(self, {"done": on_done, "error": on_error, "progress": on_progress,
+                              "cancelled": on_cancelled})  # fmt: skip
+        worker.relay = relay
         thread.started.connect(worker.run)
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(thread.quit)
-        if on_done is not None:
-            worker.finished.connect(on_done)
-        if on_error is not None:
-            worker.failed.connect(on_error)
-        thread.finished.connect(lambda: self._forget(thread))
+        worker.progress.connect(relay.progress)
+        worker.finished.connect(relay.finished)
+        worker.failed.connect(relay.failed)
+        worker.cancelled.connect(relay.cancelled)
+        relay._callbacks["ended"] = lambda: self._forget(thread)
+        thread.finished.connect(relay.ended)
         self._running.append((thread, worker))
         thread.start()
         return worker
 
     def _forget(self, thread: QThread) -> None:
+        for t, w in self._running:
+            if t is thread:
+                w.relay.deleteLater()
         self._running = [(t, w) for t, w in self._running if t is not thread]
         thread.deleteLater()
 
@@ -124,8 +173,6 @@ def run_with_progress(parent: QWidget, title: str, fn: Callable[[ProgressReporte
         dialog.close()
         show_error(parent, title, message, details)
 
-    worker = runner.start(fn, finish, fail)
-    worker.progress.connect(on_progress)
-    worker.cancelled.connect(dialog.close)
+    worker = runner.start(fn, finish, fail, on_progress, dialog.close)
     dialog.canceled.connect(worker.cancel)
     return worker

@@ -87,6 +87,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """`export PATH --format F --out OUT`: build, export, reload and compare with Keras."""
+    from designer.core.build import BuildError, build_model
+    from designer.export.cli import run_export
+
+    project = _open(args.path)
+    try:
+        model = build_model(project.graph)
+    except BuildError as exc:
+        print(f"not exported: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    return run_export(model, args)
+
+
 class _Unusable(Exception):
     """Input that cannot be used at all (exit code 2)."""
 
@@ -124,6 +138,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="project file")
     p.add_argument("--out", required=True, help="output .keras file")
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("export", help="export a project or model: keras, savedmodel, onnx, "
+                       "tflite or python; each artefact is reloaded and checked")
+    p.add_argument("path", help="project file or Keras model")
+    from designer.export.cli import add_export_arguments
+
+    add_export_arguments(p)
+    p.set_defaults(func=cmd_export)
     for register in _extensions():
         register(sub)
     return parser

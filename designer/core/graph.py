@@ -118,10 +118,11 @@ class Link:
 
 @dataclass
 class NodeRecord:
-    """Everything needed to put a removed node back exactly: its state and its links."""
+    """Everything needed to put a removed node back exactly: its state, links and place."""
 
     node: Node
     links: list[Link]
+    index: int | None = None  # position in the node order
 
 
 Observer = Callable[[GraphEvent], None]
@@ -294,19 +295,25 @@ class LayerGraph:
             self._next_id = max(self._next_id, int(match.group(1)) + 1)
         self._emit("added", node.id)
 
-    def add_node(self, node: Node) -> str:
-        """Insert a fully formed :class:`Node` (import, paste, undo); its id and name must be free."""
+    def add_node(self, node: Node, index: int | None = None) -> str:
+        """Insert a fully formed :class:`Node` (import, paste, undo) at position ``index`` of the
+        node order (the end by default); its id and name must be free."""
         if node.id in self._nodes:
             raise GraphError(f"a layer with id {node.id!r} already exists")
         if node.name in self._names:
             raise DuplicateNameError(f"a layer named '{node.name}' already exists")
         self._insert(node)
+        if index is not None and index < len(self._nodes) - 1:
+            items = list(self._nodes.items())
+            items.insert(index, items.pop())
+            self._nodes = dict(items)
         return node.id
 
     def remove(self, node_id: str) -> NodeRecord:
         """Remove a node and its links; the record puts it back with :meth:`restore`."""
         node = self.node(node_id)
         links = self.inputs_of(node_id) + self.outputs_of(node_id)
+        index = list(self._nodes).index(node_id)
         with self.batch():
             for link in links:
                 self.disconnect(link.src, link.dst, link.port)
@@ -315,12 +322,12 @@ class LayerGraph:
             del self._names[node.name]
             self.output_order = [n for n in self.output_order if n != node_id]
             self._emit("removed", node_id, name=node.name)
-        return NodeRecord(node, links)
+        return NodeRecord(node, links, index)
 
     def restore(self, record: NodeRecord) -> None:
         """Undo :meth:`remove`: the same node with the same id and links."""
         with self.batch():
-            self.add_node(record.node)
+            self.add_node(record.node, record.index)
             for link in record.links:
                 if link.src in self._nodes and link.dst in self._nodes:
                     self.connect(link.src, link.dst, link.port, link.src_port)
@@ -391,16 +398,21 @@ class LayerGraph:
         self._emit("params", node_id, old=old, new=checked)
         return old
 
-    def rename(self, node_id: str, name: str) -> str:
-        """Rename a layer; returns the old name."""
+    def check_name(self, node_id: str, name: str) -> None:
+        """Raise the GraphError that renaming ``node_id`` to ``name`` would raise."""
         node = self.node(node_id)
         name = name.strip()
-        if not re.fullmatch(r"[A-Za-z_][\w./-]*", name or "-"):
+        if not re.fullmatch(r"[A-Za-z_][\w.-]*", name or "-"):
             raise GraphError(
                 f"a layer name must start with a letter or _ and contain no spaces; received {name!r}"
             )
         if name != node.name and name in self._names:
             raise DuplicateNameError(f"a layer named '{name}' already exists; names must be unique")
+
+    def rename(self, node_id: str, name: str) -> str:
+        """Rename a layer; returns the old name."""
+        self.check_name(node_id, name)
+        node, name = self.node(node_id), name.strip()
         old = node.name
         del self._names[old]
         node.name = name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -39,11 +40,15 @@ def screenshot(window, path: str) -> None:
     window.resize(1500, 920)
     window.show()
     app = QApplication.instance()
-    for _ in range(5):
+    deadline = time.monotonic() + 20
+    while (window.tasks.busy and time.monotonic() < deadline) or time.monotonic() < deadline - 19.5:
         app.processEvents()
+        time.sleep(0.01)
     window.view.fit_all()
     app.processEvents()
-    if not window.grab().save(path):
+    saved = window.grab().save(path)
+    window.tasks.stop_all()
+    if not saved:
         raise OSError(f"cannot write {path}")
 
 

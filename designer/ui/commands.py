@@ -51,8 +51,8 @@ class RemoveNodes(QUndoCommand):
 def restore_all(graph: LayerGraph, records: list[NodeRecord]) -> None:
     """Put several removed nodes back, then all their links (once each)."""
     with graph.batch():
-        for record in records:
-            graph.add_node(record.node)
+        for record in sorted(records, key=lambda r: (r.index is None, r.index or 0)):
+            graph.add_node(record.node, record.index)
         links = {(lk.src, lk.dst, lk.port): lk for r in records for lk in r.links}
         for link in sorted(links.values(), key=lambda lk: (lk.dst, lk.port)):
             graph.connect(link.src, link.dst, link.port, link.src_port)

@@ -52,6 +52,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self._dirty_without_undo = modified
+        self.report = analyze(project.graph)  # views rebuilt on projectChanged read it
         self.projectChanged.emit()
         self.analyse_now()
         self.modifiedChanged.emit(self.modified)

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtWidgets import QWidget
 from scipy.signal import lfilter
 
 MAX_POINTS = 2000  # points drawn per line at most
 MAX_EPOCH_LINES = 50
-SMOOTHING = 0.9  # weight of the previous smoothed value
+SMOOTHING = 0.7  # weight of the previous smoothed value
 
 
 def pick_metric(names: list[str]) -> str | None:
@@ -97,7 +97,8 @@ class _quiet:
 class _Curve:
     """The lines of one plot: raw, smoothed, validation, final marker."""
 
-    def __init__(self, plot: pg.PlotItem, colour: str, faint: str) -> None:
+    def __init__(self, plot: pg.PlotItem, colour: str, faint: str,
+                 text_anchor: tuple[float, float]) -> None:
         self.plot = plot
         self.raw = plot.plot(pen=pg.mkPen(faint, width=1), name="Training")
         self.smooth = plot.plot(pen=pg.mkPen(colour, width=2), name="Smoothed training")
@@ -105,7 +106,7 @@ class _Curve:
                              symbol="o", symbolSize=6, symbolBrush="k", symbolPen="k",
                              name="Validation")
         self.final = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("k"))
-        self.final_text = pg.TextItem(anchor=(1.0, 1.2), color="k")
+        self.final_text = pg.TextItem(anchor=text_anchor, color="k")
         plot.addItem(self.final)
         plot.addItem(self.final_text)
 
@@ -129,11 +130,12 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         for plot in (self.top, self.bottom):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "Iteration")
-            plot.addLegend(offset=(-10, 10), labelTextColor="k")
         self.bottom.setLabel("left", "Loss")
         self.bottom.setXLink(self.top)
-        self.metric_curve = _Curve(self.top, "#0072BD", "#9ccbec")
-        self.loss_curve = _Curve(self.bottom, "#D95319", "#f2b9a0")
+        self.top.addLegend(offset=(-10, -10), labelTextColor="k")  # lower right: curves rise
+        self.bottom.addLegend(offset=(-10, 10), labelTextColor="k")
+        self.metric_curve = _Curve(self.top, "#0072BD", "#9ccbec", (1.0, -0.1))
+        self.loss_curve = _Curve(self.bottom, "#D95319", "#f2b9a0", (1.0, 1.1))
         self.epoch_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._epochs_marked: list[int] = []
         self.points_drawn = 0
@@ -215,10 +217,30 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     def export(self, path: str) -> None:
         """Save both plots as PNG (any other suffix than .svg) or SVG."""
-        from pyqtgraph.exporters import ImageExporter, SVGExporter
+        if path.lower().endswith(".svg"):
+            self._export_svg(path)
+            return
+        from pyqtgraph.exporters import ImageExporter
 
-        exporter = SVGExporter(self.ci) if path.lower().endswith(".svg") else ImageExporter(self.ci)
-        exporter.export(path)
+        ImageExporter(self.ci).export(path)
+
+    def _export_svg(self, path: str) -> None:
+        # pyqtgraph 0.14's SVGExporter cannot parse the path data Qt 6.12 writes, so the
+        # scene is rendered through Qt's own SVG generator instead.
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        rect = self.ci.sceneBoundingRect()
+        generator = QSvgGenerator()
+        generator.setFileName(path)
+        generator.setSize(QSize(int(rect.width()), int(rect.height())))
+        generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+        generator.setTitle("Training progress")
+        painter = QPainter(generator)
+        try:
+            self.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        finally:
+            painter.end()
 
 
 def _scaled(values: np.ndarray | None, scale: float) -> np.ndarray | None:

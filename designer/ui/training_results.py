@@ -1,0 +1,260 @@
+"""Results after training: final and best metrics, the confusion matrix with per-class
+precision and recall (click a cell to see its examples), a grid of validation samples with
+predicted and true labels (errors first), and for regression a predicted-vs-true scatter."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training.history import TrainingResult
+from designer.training.results import ConfusionResult, RegressionResult
+
+MAX_SAMPLES = 64  # thumbnails shown at once
+THUMB = 56
+
+
+def array_to_pixmap(image: np.ndarray, size: int = THUMB) -> QPixmap:
+    """A uint8 (H, W), (H, W, 1) or (H, W, 3) image as a pixmap scaled to ``size``."""
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    arr = np.ascontiguousarray(arr)
+    h, w = arr.shape[:2]
+    if arr.ndim == 2:
+        qimg = QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        arr = np.ascontiguousarray(arr[..., :3])
+        qimg = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(qimg.copy()).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+
+
+class ResultsPanel(QWidget):
+    """Shows what a finished run produced; fill it with :meth:`show_results`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("No results yet: train the network first.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.matrix.cellClicked.connect(self._cell_clicked)
+        self.samples = QListWidget()
+        self.samples.setViewMode(QListView.ViewMode.IconMode)
+        self.samples.setIconSize(QSize(THUMB, THUMB))
+        self.samples.setResizeMode(QListView.ResizeMode.Adjust)
+        self.samples.setGridSize(QSize(THUMB + 40, THUMB + 40))
+        self.samples.setMovement(QListView.Movement.Static)
+        self.samples_title = QLabel("Validation samples")
+        self.all_button = QPushButton("All samples (errors first)")
+        self.all_button.clicked.connect(self.show_all_samples)
+        head = QHBoxLayout()
+        head.addWidget(self.samples_title, 1)
+        head.addWidget(self.all_button)
+        sample_box = QWidget()
+        sample_layout = QVBoxLayout(sample_box)
+        sample_layout.setContentsMargins(0, 0, 0, 0)
+        sample_layout.addLayout(head)
+        sample_layout.addWidget(self.samples)
+        self.scatter = pg.PlotWidget(background="w")
+        self.scatter.setLabel("bottom", "True")
+        self.scatter.setLabel("left", "Predicted")
+        self.scatter.showGrid(x=True, y=True, alpha=0.25)
+        self.matrix_title = QLabel("Confusion matrix: rows are true classes, columns predicted "
+                                   "classes; click a cell to see its samples")
+        self.matrix_title.setWordWrap(True)
+        matrix_box = QWidget()
+        matrix_layout = QVBoxLayout(matrix_box)
+        matrix_layout.setContentsMargins(0, 0, 0, 0)
+        matrix_layout.addWidget(self.matrix_title)
+        matrix_layout.addWidget(self.matrix)
+        self.matrix_box = matrix_box
+        self.views = QStackedWidget()
+        self.views.addWidget(matrix_box)
+        self.views.addWidget(self.scatter)
+        splitter = QSplitter()
+        splitter.addWidget(self.views)
+        splitter.addWidget(sample_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+        self.evaluation: ConfusionResult | RegressionResult | None = None
+        self._store: Any = None
+        self._indices: np.ndarray = np.zeros(0, np.int64)
+
+    # -- filling ----------------------------------------------------------------------
+    def show_results(self, result: TrainingResult | None, evaluation: Any, run: Any = None) -> None:
+        """Show ``result`` (final/best metrics) and ``evaluation`` (confusion or regression);
+        ``run`` (a PreparedRun) gives the validation images for the sample grid."""
+        self.evaluation = evaluation
+        self._store, self._indices = None, np.zeros(0, np.int64)
+        if run is not None:
+            self._store = run.validation_store or run.store
+            self._indices = np.asarray(run.validation_indices)
+        self.summary.setText(summary_text(result, evaluation))
+        self.samples.clear()
+        if isinstance(evaluation, ConfusionResult):
+            self.views.setCurrentWidget(self.matrix_box)
+            self._fill_matrix(evaluation)
+            self.show_all_samples()
+        elif isinstance(evaluation, RegressionResult):
+            self.views.setCurrentWidget(self.scatter)
+            self._fill_scatter(evaluation)
+            self.samples_title.setText("")
+        else:
+            self.matrix.clear()
+            self.matrix.setRowCount(0)
+            self.matrix.setColumnCount(0)
+
+    def _fill_matrix(self, cm: ConfusionResult) -> None:
+        n = len(cm.class_names)
+        self.matrix.clear()
+        self.matrix.setRowCount(n + 1)
+        self.matrix.setColumnCount(n + 1)
+        self.matrix.setHorizontalHeaderLabels([*cm.class_names, "Recall"])
+        self.matrix.setVerticalHeaderLabels([*cm.class_names, "Precision"])
+        self.matrix.horizontalHeaderItem(n).setToolTip("Share of each true class found")
+        top = max(1, int(cm.matrix.max()))
+        for i in range(n):
+            for j in range(n):
+                count = int(cm.matrix[i, j])
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setToolTip(f"true {cm.class_names[i]}, predicted {cm.class_names[j]}: "
+                                f"{count} (click to see them)")
+                if count:
+                    strength = 0.15 + 0.85 * count / top
+                    base = (0, 114, 189) if i == j else (217, 83, 25)
+                    item.setBackground(QBrush(QColor(*base, int(255 * strength))))
+                    if strength > 0.6:
+                        item.setForeground(QBrush(QColor("white")))
+                self.matrix.setItem(i, j, item)
+            self.matrix.setItem(i, n, _score_item(cm.recall[i]))
+        for j in range(n):
+            self.matrix.setItem(n, j, _score_item(cm.precision[j]))
+        self.matrix.setItem(n, n, _score_item(cm.accuracy, "Accuracy"))
+        self.matrix.resizeColumnsToContents()
+
+    def _fill_scatter(self, reg: RegressionResult) -> None:
+        self.scatter.clear()
+        t, p = reg.y_true.reshape(-1), reg.y_pred.reshape(-1)
+        self.scatter.plot(t, p, pen=None, symbol="o", symbolSize=5,
+                          symbolBrush=pg.mkBrush(0, 114, 189, 140), symbolPen=None)
+        if len(t):
+            lo, hi = float(min(t.min(), p.min())), float(max(t.max(), p.max()))
+            self.scatter.plot([lo, hi], [lo, hi], pen=pg.mkPen("k", style=Qt.PenStyle.DashLine))
+        self.scatter.setTitle(f"RMSE {reg.rmse:.4g}   MAE {reg.mae:.4g}", color="k")
+
+    # -- samples ----------------------------------------------------------------------
+    def show_all_samples(self) -> None:
+        """Fill the grid with validation samples, errors first."""
+        if not isinstance(self.evaluation, ConfusionResult):
+            return
+        samples = self.evaluation.samples()
+        wrong = sum(1 for s in samples if not s.correct)
+        self.samples_title.setText(f"Validation samples: {wrong} error(s) of {len(samples)}, "
+                                   f"errors first")
+        self._fill_samples([(s.index, s.true, s.predicted, s.confidence) for s in samples])
+
+    def show_cell(self, true_class: int, predicted_class: int) -> None:
+        """Fill the grid with the examples of one confusion-matrix cell."""
+        cm = self.evaluation
+        if not isinstance(cm, ConfusionResult):
+            return
+        idx = cm.indices(true_class, predicted_class)
+        names = cm.class_names
+        self.samples_title.setText(f"True {names[true_class]}, predicted "
+                                   f"{names[predicted_class]}: {len(idx)} sample(s)")
+        self._fill_samples([(int(i), true_class, predicted_class, float(cm.confidence[i]))
+                            for i in idx])
+
+    def _cell_clicked(self, row: int, column: int) -> None:
+        cm = self.evaluation
+        if isinstance(cm, ConfusionResult) and row < len(cm.class_names) and column < len(
+                cm.class_names):
+            self.show_cell(row, column)
+
+    def _fill_samples(self, rows: list[tuple[int, int, int, float]]) -> None:
+        self.samples.clear()
+        names = self.evaluation.class_names if isinstance(self.evaluation, ConfusionResult) else []
+        for index, true, pred, conf in rows[:MAX_SAMPLES]:
+            text = f"pred {names[pred]} ({conf:.0%})\ntrue {names[true]}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setForeground(QBrush(QColor("#0a7a0a" if true == pred else "#c00000")))
+            pixmap = self._thumbnail(index)
+            if pixmap is not None:
+                item.setIcon(QIcon(pixmap))
+            self.samples.addItem(item)
+
+    def _thumbnail(self, index: int) -> QPixmap | None:
+        store = self._store
+        if store is None or not getattr(store, "is_image", False) or index >= len(self._indices):
+            return None
+        try:
+            image, _ = store.get(int(self._indices[index]))
+        except Exception:
+            return None
+        return array_to_pixmap(image)
+
+
+def _score_item(value: float, title: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(f"{100 * value:.1f}%")
+    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+    item.setBackground(QBrush(QColor(235, 235, 235)))
+    if title:
+        item.setToolTip(title)
+    return item
+
+
+def summary_text(result: TrainingResult | None, evaluation: Any) -> str:
+    """A few lines: status, final and best metrics, and the evaluation's headline."""
+    if result is None:
+        return "No results."
+    lines = [f"<b>{result.status.capitalize()}</b>: {result.message}"]
+    final = ", ".join(f"{k} {_fmt(k, v)}" for k, v in result.final.items())
+    if final:
+        lines.append(f"Final: {final}")
+    best = ", ".join(f"{k} {_fmt(k, v['value'])} (iteration {v.get('iteration')})"
+                     for k, v in result.best.items())
+    if best:
+        lines.append(f"Best: {best}")
+    if isinstance(evaluation, ConfusionResult):
+        lines.append(f"Validation accuracy {100 * evaluation.accuracy:.2f}% on "
+                     f"{int(evaluation.matrix.sum())} samples")
+    elif isinstance(evaluation, RegressionResult):
+        lines.append(f"Validation RMSE {evaluation.rmse:.4g}, MAE {evaluation.mae:.4g}")
+    return "<br>".join(lines)
+
+
+def _fmt(key: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "NaN"
+    if key.endswith("accuracy"):
+        return f"{100 * value:.2f}%"
+    return f"{value:.4g}"

@@ -1,0 +1,44 @@
+"""Qt test set-up: isolated settings and recovery folder, a main window without extensions."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_CONFIG = tempfile.mkdtemp(prefix="nd-test-config-")
+os.environ["XDG_CONFIG_HOME"] = _CONFIG  # QSettings (recent files) never touch the user's
+os.environ["ND_RECOVERY_DIR"] = os.path.join(_CONFIG, "recovery")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot):
+    """An empty MainWindow (no GUI extensions), shown offscreen."""
+    from designer.core.project import Project
+    from designer.ui.main_window import MainWindow
+
+    win = MainWindow(Project(name="test"), load_extensions=False)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.mark_saved()  # no prompt while tearing down
+    win.close()
+    win.deleteLater()
+
+
+def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str]) -> None:
+    """Click ``button`` on the next modal message box and record its text."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.button(button).click()
+        else:
+            QTimer.singleShot(50, click)
+
+    QTimer.singleShot(50, click)

@@ -128,7 +128,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.top = self.addPlot(row=0, col=0)
         self.bottom = self.addPlot(row=1, col=0)
         for plot in (self.top, self.bottom):
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            # No grid: pyqtgraph draws grid lines in Python on every repaint, which made a
+            # redraw ~25 ms instead of ~4 ms and slowed training through the GIL.
             plot.setLabel("bottom", "Iteration")
         self.bottom.setLabel("left", "Loss")
         self.bottom.setXLink(self.top)

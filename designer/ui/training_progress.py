@@ -31,7 +31,7 @@ from designer.ui.training_plots import TrainingPlots
 from designer.ui.training_results import ResultsPanel
 from designer.ui.training_sink import QtTrainingSink
 
-REDRAW_MS = 100  # at most ten redraws a second
+REDRAW_MS = 200  # at most five redraws a second: each repaint holds the GIL ~4 ms
 
 
 class _AnyToken:

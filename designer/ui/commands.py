@@ -246,3 +246,22 @@ def copy_nodes(graph: LayerGraph, node_ids: list[str]) -> dict[str, Any]:
              if lk.src in chosen and lk.dst in chosen]  # fmt: skip
     return {"nodes": [n.to_dict() for n in nodes], "links": links,
             "weights": {n.id: (n.weights, n.weights_sig) for n in nodes if n.weights is not None}}
+
+
+class ExpandGroup(QUndoCommand):
+    """Expand a nested network in place (undo collapses it again)."""
+
+    def __init__(self, graph: LayerGraph, node_id: str) -> None:
+        super().__init__(f"Expand {graph.node(node_id).name}")
+        self.graph, self.node_id = graph, node_id
+        self._expansion = None
+
+    def redo(self) -> None:
+        from designer.core.groups import expand_group
+
+        self._expansion = expand_group(self.graph, self.node_id)
+
+    def undo(self) -> None:
+        from designer.core.groups import collapse_expansion
+
+        collapse_expansion(self.graph, self._expansion)

@@ -13,6 +13,7 @@ from designer.core.layout import layout_positions
 from designer.ui.commands import (
     AddNode,
     Disconnect,
+    ExpandGroup,
     MoveNodes,
     Paste,
     RemoveNodes,
@@ -139,6 +140,15 @@ class EditController:
         if ok and name:
             self._push(Replace(self.graph, ids[0], name))
 
+    def expand_selected(self) -> None:
+        """Expand the selected group (a nested network) in place."""
+        ids = [n for n in self.window.scene.selected_node_ids()
+               if self.graph.node(n).type == "Model"]  # fmt: skip
+        if not ids:
+            self.window.statusBar().showMessage("Select a group (a nested network) to expand", 5000)
+            return
+        self._push(ExpandGroup(self.graph, ids[0]))
+
     def auto_arrange(self, direction: str = "TB") -> None:
         """Lay the network out again (one undo step)."""
         new = layout_positions(self.graph, direction)
@@ -155,6 +165,8 @@ class EditController:
         if item is not None:
             for name in ("delete", "duplicate", "copy", "cut", "replace", "freeze", "unfreeze"):
                 menu.addAction(actions[name])
+            if self.graph.node(item.node_id).type == "Model":
+                menu.addAction(actions["expand"])
         else:
             menu.addAction(actions["add_layer"])
             menu.addAction(actions["paste"])

@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
         self._action("replace", "&Replace Layer...", self.edits.replace_selected, None, n)
         self._action("freeze", "&Freeze Selected", lambda: self.edits.set_frozen(True), None, n)
         self._action("unfreeze", "&Unfreeze Selected", lambda: self.edits.set_frozen(False), None, n)
+        self._action("expand", "&Expand Group", self.edits.expand_selected, None, n)
         self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, "F1", h)
         self._action("about", "&About", self.show_about, None, h)
         for dock in self.docks.values():

@@ -149,3 +149,23 @@ def test_build_error_lists_the_problems() -> None:
     with pytest.raises(BuildError, match="Conv2D 'conv' expects 4-D input") as info:
         build_model(g)
     assert info.value.errors[0].node == c
+
+
+def test_group_expands_in_place_builds_the_same_and_collapses_back() -> None:
+    from designer.core.groups import collapse_expansion, expand_group
+
+    inner_in = keras.Input((8,))
+    h = keras.layers.Dense(5, name="feat")(inner_in)
+    backbone = keras.Model(inner_in, keras.layers.Dense(4, name="proj")(h), name="backbone")
+    x = keras.Input((8,))
+    model = keras.Model(x, keras.layers.Dense(2, name="head")(backbone(x)))
+    graph = graph_from_model(model)
+    before = graph.to_dict()
+    expansion = expand_group(graph, graph.find("backbone").id)
+    assert graph.find("backbone") is None
+    assert graph.find("feat").group == "backbone" and graph.find("proj").group == "backbone"
+    report = analyze(graph)
+    assert report.ok and report.total_params == model.count_params()
+    _same_outputs(model, build_model(graph))  # the weights moved with the layers
+    collapse_expansion(graph, expansion)
+    assert graph.to_dict() == before

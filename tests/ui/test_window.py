@@ -228,3 +228,21 @@ def test_saved_sample_project_opens(window, qtbot, tmp_path: Path) -> None:
     path = save_project(Project(graph=g, name="one"), tmp_path / "one.ndproj")
     assert window.files.open(path, ask=False)
     assert window.windowTitle().startswith("one")
+
+
+def test_nested_model_group_expands_from_the_menu_and_undo_collapses(window, qtbot, tmp_path: Path) -> None:
+    inner_in = keras.Input((6,))
+    backbone = keras.Model(inner_in, keras.layers.Dense(4, name="feat")(inner_in), name="backbone")
+    x = keras.Input((6,))
+    model = keras.Model(x, keras.layers.Dense(2, name="head")(backbone(x)))
+    model.save(tmp_path / "nested.keras")
+    assert window.files.open(tmp_path / "nested.keras", ask=False)
+    graph = window.document.graph
+    group = graph.find("backbone")
+    assert group.type == "Model"
+    window.select_nodes([group.id])
+    window.actions_by_name["expand"].trigger()
+    assert graph.find("backbone") is None and graph.find("feat").group == "backbone"
+    assert "feat" in {item._title for item in window.scene.nodes.values()}
+    window.document.undo_stack.undo()
+    assert graph.find("backbone") is not None and graph.find("feat") is None

@@ -1,0 +1,78 @@
+"""Nested networks on the canvas: a group node (a model used as a layer) is kept collapsed, or
+expanded in place so that its layers become ordinary layers of the outer network."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from designer.core.errors import GraphError
+from designer.core.graph import LayerGraph, NodeRecord
+
+
+@dataclass
+class Expansion:
+    """What :func:`expand_group` did, so that :func:`collapse_expansion` can undo it."""
+
+    group: NodeRecord
+    new_ids: list[str]
+
+
+def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
+    """Replace group node ``node_id`` by its layers, wired to the outer network."""
+    group = graph.node(node_id)
+    sub = group.subgraph
+    if group.type != "Model" or sub is None:
+        raise GraphError(f"'{group.name}' is a {group.label}, not a group of layers")
+    inputs = {lk.port: lk for lk in graph.inputs_of(node_id)}
+    sub_inputs, sub_outputs = sub.input_nodes(), sub.output_nodes()
+    if sorted(inputs) != list(range(len(sub_inputs))):
+        raise GraphError(f"connect all {len(sub_inputs)} inputs of '{group.name}' before "
+                         f"expanding it")  # fmt: skip
+    outgoing = graph.outputs_of(node_id)
+    origin = sub_origin(sub)
+    mapping: dict[str, str] = {}
+    with graph.batch():
+        record = graph.remove(node_id)
+        for node in sub.nodes:
+            if node.type == "Input":
+                continue
+            twin = copy.copy(node)
+            twin.params = dict(node.params)
+            twin.id = graph._new_id()
+            twin.name = graph.unique_name(node.name)
+            twin.group = group.name
+            twin.trainable = node.trainable and group.trainable
+            twin.pos = (group.pos[0] + node.pos[0] - origin[0], group.pos[1] + node.pos[1] - origin[1])
+            twin._key = None
+            graph.add_node(twin)
+            mapping[node.id] = twin.id
+        for node in sub.nodes:
+            if node.shared_with is not None and node.id in mapping:
+                graph.node(mapping[node.id]).shared_with = mapping.get(node.shared_with)
+        for link in sub.links():
+            if link.src in sub_inputs:
+                outer = inputs[sub_inputs.index(link.src)]
+                graph.connect(outer.src, mapping[link.dst], link.port, outer.src_port)
+            else:
+                graph.connect(mapping[link.src], mapping[link.dst], link.port, link.src_port)
+        for link in outgoing:
+            inner = sub_outputs[link.src_port] if link.src_port < len(sub_outputs) else None
+            if inner is None or inner not in mapping:
+                raise GraphError(f"output {link.src_port + 1} of '{group.name}' has no layer")
+            graph.connect(mapping[inner], link.dst, link.port, 0)
+    return Expansion(record, list(mapping.values()))
+
+
+def collapse_expansion(graph: LayerGraph, expansion: Expansion) -> None:
+    """Undo :func:`expand_group`: remove the inlined layers and put the group back."""
+    with graph.batch():
+        for nid in reversed(expansion.new_ids):
+            graph.remove(nid)
+        graph.restore(expansion.group)
+
+
+def sub_origin(sub: LayerGraph) -> tuple[float, float]:
+    """Top-left corner of a subgraph's layers (excluding its Input layers)."""
+    points = [n.pos for n in sub.nodes if n.type != "Input"] or [(0.0, 0.0)]
+    return min(p[0] for p in points), min(p[1] for p in points)

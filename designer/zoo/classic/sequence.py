@@ -15,6 +15,18 @@ import keras
 from keras import layers
 
 
+def _recurrent_classifier(
+    cell: type, name: str, input_shape: tuple[int | None, ...] | None,
+    num_classes: int | None, include_top: bool, units: int,
+) -> keras.Model:  # fmt: skip
+    """Sequence input (time, features) -> recurrent layer (last output) -> softmax."""
+    inputs = keras.Input(tuple(input_shape or (None, 12)), name="sequence_input")
+    x = cell(units, name=name)(inputs)
+    if include_top:
+        x = layers.Dense(num_classes or 9, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, x, name=f"{name}_classifier")
+
+
 def build_lstm_classifier(
     input_shape: tuple[int | None, ...] | None = None,
     num_classes: int | None = None,
@@ -22,11 +34,7 @@ def build_lstm_classifier(
     units: int = 100,
 ) -> keras.Model:
     """Sequence input (time, features) -> LSTM (last output) -> softmax classifier."""
-    inputs = keras.Input(tuple(input_shape or (None, 12)), name="sequence_input")
-    x = layers.LSTM(units, name="lstm")(inputs)
-    if include_top:
-        x = layers.Dense(num_classes or 9, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, x, name="lstm_classifier")
+    return _recurrent_classifier(layers.LSTM, "lstm", input_shape, num_classes, include_top, units)
 
 
 def build_gru_classifier(
@@ -36,11 +44,7 @@ def build_gru_classifier(
     units: int = 100,
 ) -> keras.Model:
     """Sequence input (time, features) -> GRU (last output) -> softmax classifier."""
-    inputs = keras.Input(tuple(input_shape or (None, 12)), name="sequence_input")
-    x = layers.GRU(units, name="gru")(inputs)
-    if include_top:
-        x = layers.Dense(num_classes or 9, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, x, name="gru_classifier")
+    return _recurrent_classifier(layers.GRU, "gru", input_shape, num_classes, include_top, units)
 
 
 def build_fcn_1d(

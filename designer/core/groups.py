@@ -76,3 +76,52 @@ def sub_origin(sub: LayerGraph) -> tuple[float, float]:
     """Top-left corner of a subgraph's layers (excluding its Input layers)."""
     points = [n.pos for n in sub.nodes if n.type != "Input"] or [(0.0, 0.0)]
     return min(p[0] for p in points), min(p[1] for p in points)
+
+
+def collapse_group(graph: LayerGraph, group: str, shapes: dict[tuple[str, int], tuple]) -> str:
+    """Fold the layers tagged ``group`` back into one group node; returns its id.
+
+    ``shapes`` gives the output shape of each (node id, output) feeding the group (from the
+    analysis), which becomes the shape of the group's Input layers.
+    """
+    members = [n.id for n in graph.nodes if n.group == group]
+    if not members:
+        raise GraphError(f"no layers belong to the group '{group}'")
+    inside = set(members)
+    links = graph.links()
+    incoming = [lk for lk in links if lk.dst in inside and lk.src not in inside]
+    outgoing = [lk for lk in links if lk.src in inside and lk.dst not in inside]
+    sources = list(dict.fromkeys((lk.src, lk.src_port) for lk in incoming))
+    exits = list(dict.fromkeys((lk.src, lk.src_port) for lk in outgoing))
+    sub = LayerGraph()
+    sub.name = group
+    input_ids = {}
+    for i, source in enumerate(sources):
+        shape = shapes.get(source)
+        if shape is None:
+            raise GraphError(f"the shape entering group '{group}' is unknown: fix the errors "
+                             f"before collapsing it")  # fmt: skip
+        input_ids[source] = sub.add("Input", f"{group}_input_{i}" if i else f"{group}_input",
+                                    shape=list(shape[1:]))  # fmt: skip
+    for nid in members:
+        twin = copy.copy(graph.node(nid))
+        twin.group, twin._key = None, None
+        sub.add_node(twin)
+    for lk in links:
+        if lk.dst in inside and lk.src in inside:
+            sub.add_trusted_link(lk.src, lk.dst, lk.port, lk.src_port)
+        elif lk.dst in inside:
+            sub.add_trusted_link(input_ids[(lk.src, lk.src_port)], lk.dst, lk.port, 0)
+    sub.output_order = [nid for nid, _ in exits]
+    positions = [graph.node(n).pos for n in members]
+    pos = (min(p[0] for p in positions), min(p[1] for p in positions))
+    with graph.batch():
+        for nid in members:
+            graph.remove(nid)
+        group_id = graph.add("Model", graph.unique_name(group), pos)
+        graph.node(group_id).subgraph = sub
+        for port, (src, src_port) in enumerate(sources):
+            graph.connect(src, group_id, port, src_port)
+        for lk in outgoing:
+            graph.connect(group_id, lk.dst, lk.port, exits.index((lk.src, lk.src_port)))
+    return group_id

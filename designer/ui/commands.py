@@ -265,3 +265,29 @@ class ExpandGroup(QUndoCommand):
         from designer.core.groups import collapse_expansion
 
         collapse_expansion(self.graph, self._expansion)
+
+
+class CollapseGroup(QUndoCommand):
+    """Fold the layers expanded from a group back into one group node."""
+
+    def __init__(self, graph: LayerGraph, group: str, shapes: dict) -> None:
+        super().__init__(f"Collapse {group}")
+        self.graph, self.group, self.shapes = graph, group, shapes
+        self.group_id: str | None = None
+        self._records: list[NodeRecord] = []
+
+    def redo(self) -> None:
+        from designer.core.groups import collapse_group
+
+        order = [n.id for n in self.graph.nodes]
+        self._records = [
+            NodeRecord(self.graph.node(n), self.graph.inputs_of(n) + self.graph.outputs_of(n),
+                       order.index(n))
+            for n in order if self.graph.node(n).group == self.group
+        ]  # fmt: skip
+        self.group_id = collapse_group(self.graph, self.group, self.shapes)
+
+    def undo(self) -> None:
+        with self.graph.batch():
+            self.graph.remove(self.group_id)
+            restore_all(self.graph, self._records)

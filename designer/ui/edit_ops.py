@@ -12,6 +12,7 @@ from designer.core.errors import GraphError
 from designer.core.layout import layout_positions
 from designer.ui.commands import (
     AddNode,
+    CollapseGroup,
     Disconnect,
     ExpandGroup,
     MoveNodes,
@@ -149,6 +150,18 @@ class EditController:
             return
         self._push(ExpandGroup(self.graph, ids[0]))
 
+    def collapse_selected(self) -> None:
+        """Fold the layers of the selected layer's group back into one group node."""
+        groups = [self.graph.node(n).group for n in self.window.scene.selected_node_ids()]
+        group = next((g for g in groups if g), None)
+        if group is None:
+            self.window.statusBar().showMessage("Select a layer of an expanded group", 5000)
+            return
+        report = self.window.document.analyse_now()
+        shapes = {(nid, i): s for nid, info in report.nodes.items()
+                  for i, s in enumerate(info.shapes)}  # fmt: skip
+        self._push(CollapseGroup(self.graph, group, shapes))
+
     def auto_arrange(self, direction: str = "TB") -> None:
         """Lay the network out again (one undo step)."""
         new = layout_positions(self.graph, direction)
@@ -167,6 +180,8 @@ class EditController:
                 menu.addAction(actions[name])
             if self.graph.node(item.node_id).type == "Model":
                 menu.addAction(actions["expand"])
+            if self.graph.node(item.node_id).group:
+                menu.addAction(actions["collapse"])
         else:
             menu.addAction(actions["add_layer"])
             menu.addAction(actions["paste"])

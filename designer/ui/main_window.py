@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         self._action("freeze", "&Freeze Selected", lambda: self.edits.set_frozen(True), None, n)
         self._action("unfreeze", "&Unfreeze Selected", lambda: self.edits.set_frozen(False), None, n)
         self._action("expand", "&Expand Group", self.edits.expand_selected, None, n)
+        self._action("collapse", "&Collapse Group", self.edits.collapse_selected, None, n)
         self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, "F1", h)
         self._action("about", "&About", self.show_about, None, h)
         for dock in self.docks.values():

@@ -169,3 +169,23 @@ def test_group_expands_in_place_builds_the_same_and_collapses_back() -> None:
     _same_outputs(model, build_model(graph))  # the weights moved with the layers
     collapse_expansion(graph, expansion)
     assert graph.to_dict() == before
+
+
+def test_expanded_group_collapses_again_after_edits() -> None:
+    from designer.core.groups import collapse_group, expand_group
+
+    inner_in = keras.Input((8,))
+    backbone = keras.Model(inner_in, keras.layers.Dense(4, name="feat")(inner_in), name="backbone")
+    x = keras.Input((8,))
+    model = keras.Model(x, keras.layers.Dense(2, name="head")(backbone(x)))
+    graph = graph_from_model(model)
+    expand_group(graph, graph.find("backbone").id)
+    graph.move(graph.find("head").id, (500, 500))  # an unrelated edit in between
+    report = analyze(graph)
+    shapes = {(nid, i): s for nid, info in report.nodes.items() for i, s in enumerate(info.shapes)}
+    group_id = collapse_group(graph, "backbone", shapes)
+    group = graph.node(group_id)
+    assert group.type == "Model" and group.subgraph.find("feat") is not None
+    assert graph.find("feat") is None
+    assert analyze(graph).total_params == model.count_params()
+    _same_outputs(model, build_model(graph))

@@ -244,5 +244,12 @@ def test_nested_model_group_expands_from_the_menu_and_undo_collapses(window, qtb
     window.actions_by_name["expand"].trigger()
     assert graph.find("backbone") is None and graph.find("feat").group == "backbone"
     assert "feat" in {item._title for item in window.scene.nodes.values()}
-    window.document.undo_stack.undo()
+    window.select_nodes([graph.find("feat").id])
+    window.actions_by_name["collapse"].trigger()
+    group = graph.find("backbone")
+    assert group is not None and group.subgraph.find("feat") is not None
+    assert graph.find("feat") is None
+    window.document.undo_stack.undo()  # back to expanded
+    assert graph.find("feat") is not None and graph.find("backbone") is None
+    window.document.undo_stack.undo()  # back to the imported group
     assert graph.find("backbone") is not None and graph.find("feat") is None

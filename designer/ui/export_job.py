@@ -1,0 +1,136 @@
+"""What the Export dialog asks for, and the work it runs off the GUI thread (no Qt here)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from designer.core.build import build_model
+from designer.core.graph import LayerGraph
+from designer.core.progress import ProgressEvent, ProgressReporter
+from designer.export import (
+    ExportError,
+    ExportReport,
+    VerificationError,
+    export_model,
+    generate_code,
+)
+from designer.export.exporter import target_path
+from designer.export.staging import check_writable
+
+# Project solver names (MATLAB style) -> keras.optimizers names for the generated script.
+OPTIMIZERS = {"sgdm": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop", "nadam": "nadam"}
+KERAS_METRICS = ("accuracy", "mae")
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """What the worker hands back: the report, and why it failed its check (or "")."""
+
+    report: ExportReport
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """One export as chosen in the dialog."""
+
+    fmt: str
+    out: str
+    opset: int | None = None
+    int8: bool = False
+    verify: bool = True
+    include_training: bool = False
+    weights_file: bool = True
+
+    def target(self) -> Path:
+        """The path that will be written (with the format's suffix)."""
+        return target_path(self.fmt, self.out)[0]
+
+    def check_output(self) -> None:
+        """Raise ExportError with a clear message unless the output can be written."""
+        if not self.out.strip():
+            raise ExportError("Expected an output path, but the field is empty.")
+        check_writable(self.target())
+
+
+def codegen_training(project_training: dict[str, Any], model: keras.Model) -> dict[str, Any]:
+    """The project's training options as the ``training`` section of the Python export."""
+    from designer.training.tasks import default_loss_for
+
+    opts = dict(project_training or {})
+    losses = opts.get("losses") or default_loss_for(model)
+    if len(losses) == 1:
+        loss: Any = next(iter(losses.values()))
+    else:
+        loss = dict(losses)
+    metrics = [m for m in (opts.get("metrics") or ["accuracy"]) if m in KERAS_METRICS]
+    section: dict[str, Any] = {
+        "optimizer": OPTIMIZERS.get(str(opts.get("solver", "adam")), "adam"),
+        "loss": loss,
+        "metrics": metrics,
+    }
+    if "initial_learn_rate" in opts:
+        section["learning_rate"] = float(opts["initial_learn_rate"])
+    if "max_epochs" in opts:
+        section["epochs"] = int(opts["max_epochs"])
+    if "mini_batch_size" in opts:
+        section["batch_size"] = int(opts["mini_batch_size"])
+    return section
+
+
+def run_export(request: ExportRequest, graph: LayerGraph, training: dict[str, Any],
+               reporter: ProgressReporter) -> ExportOutcome:  # fmt: skip
+    """Build the model from ``graph`` and export it as ``request`` says (in a worker thread)."""
+    reporter(0, 0, "building the model", force=True)
+    model = build_model(graph)
+
+    def forward(event: ProgressEvent) -> None:
+        reporter(event.done, event.total, event.message, force=True)
+
+    section = codegen_training(training, model) if request.include_training else None
+    if request.fmt == "python" and not request.weights_file:
+        return ExportOutcome(write_script_only(model, request.target(), section))
+    try:
+        report = export_model(
+            model,
+            request.fmt,
+            request.out,
+            opset=request.opset if request.fmt == "onnx" else None,
+            int8=request.int8 and request.fmt == "tflite",
+            verify=request.verify,
+            progress=forward,
+            training=section,
+        )
+    except VerificationError as exc:  # ran but disagreed: show its numbers, in red
+        return ExportOutcome(exc.report, str(exc))
+    return ExportOutcome(report)
+
+
+def write_script_only(model: keras.Model, target: Path, training: dict[str, Any] | None) -> ExportReport:
+    """Write only the generated script (no weights file), atomically; it is not verified."""
+    check_writable(target)
+    start = time.perf_counter()
+    code = generate_code(model, weights_file=None, training=training)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(code)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return ExportReport(
+        format="python",
+        path=str(target),
+        size_bytes=target.stat().st_size,
+        seconds=time.perf_counter() - start,
+        warnings=["no weights file: the script builds the network with fresh weights, so it "
+                  "was not compared with Keras"],  # fmt: skip
+    )

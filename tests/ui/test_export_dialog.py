@@ -1,0 +1,125 @@
+"""The Export dialog: LeNet-5 to .keras and ONNX through the real widgets, graph errors, bad paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from designer.core.project import Project, load_project
+from designer.ui.export_dialog import ExportDialog, install, open_export_dialog
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+
+
+@pytest.fixture
+def lenet_window(window, qtbot):
+    """The main window with the LeNet-5 sample open and the Export menu installed."""
+    window.set_project(load_project(SAMPLE))
+    install(window)
+    yield window
+    window.document.mark_saved()
+
+
+def open_dialog(window, qtbot) -> ExportDialog:
+    """Open the dialog through Export > Export... as a user would."""
+    window.actions_by_name["export"].trigger()
+    dialog = window.export_dialog
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def export_through_dialog(dialog: ExportDialog, qtbot, fmt: str, path: Path) -> None:
+    """Pick ``fmt``, type ``path``, click Export and wait for the worker to finish."""
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData(fmt))
+    dialog.path_edit.clear()
+    qtbot.keyClicks(dialog.path_edit, str(path))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=120_000)
+
+
+def test_menu_has_export_with_ctrl_e(lenet_window) -> None:
+    action = lenet_window.actions_by_name["export"]
+    assert action in lenet_window.menu("E&xport").actions()
+    assert action.shortcut().toString() == "Ctrl+E"
+
+
+@pytest.mark.parametrize("fmt", ["keras", "onnx"])
+def test_lenet_exports_and_passes(lenet_window, qtbot, tmp_path: Path, fmt: str) -> None:
+    dialog = open_dialog(lenet_window, qtbot)
+    if fmt == "onnx":
+        dialog.format_box.setCurrentIndex(dialog.format_box.findData("onnx"))
+        assert dialog.opset_spin.isEnabled() and not dialog.int8_check.isEnabled()
+        dialog.opset_spin.setValue(15)
+    export_through_dialog(dialog, qtbot, fmt, tmp_path / "lenet")
+    target = tmp_path / f"lenet.{fmt}"
+    assert dialog.status_text.startswith("passed"), dialog.status_text
+    assert "#1b7f2a" in dialog.status_label.styleSheet()
+    assert target.is_file() and target.stat().st_size > 1000
+    report = dialog.last_report
+    assert report is not None and report.path == str(target)
+    assert report.verification.max_abs_diff <= report.verification.tolerance
+    assert dialog.fields["path"].text() == str(target)
+    assert "bytes" in dialog.fields["size"].text()
+    assert float(dialog.fields["diff"].text()) == pytest.approx(report.verification.max_abs_diff,
+                                                                rel=1e-2, abs=1e-12)
+    assert "added the" in dialog.warnings_label.text()  # the suffix was added for us
+    dialog.grab().save(str(tmp_path / "dialog.png"))
+
+
+def test_python_export_with_training_section(lenet_window, qtbot, tmp_path: Path) -> None:
+    dialog = open_dialog(lenet_window, qtbot)
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("python"))
+    assert dialog.training_check.isEnabled() and dialog.weights_check.isEnabled()
+    dialog.training_check.setChecked(True)
+    export_through_dialog(dialog, qtbot, "python", tmp_path / "lenet.py")
+    assert dialog.status_text.startswith("passed"), dialog.status_text
+    code = (tmp_path / "lenet.py").read_text()
+    assert "def train(" in code and "keras.optimizers.Adam(learning_rate=0.001)" in code
+    assert (tmp_path / "lenet.weights.h5").is_file()
+
+
+def test_python_without_weights_is_not_verified(lenet_window, qtbot, tmp_path: Path) -> None:
+    dialog = open_dialog(lenet_window, qtbot)
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("python"))
+    dialog.weights_check.setChecked(False)
+    export_through_dialog(dialog, qtbot, "python", tmp_path / "net.py")
+    assert "not verified" in dialog.status_text
+    assert "WEIGHTS = None" in (tmp_path / "net.py").read_text()
+    assert not (tmp_path / "net.weights.h5").exists()
+
+
+def test_graph_with_error_shows_reason_and_writes_nothing(window, qtbot, tmp_path: Path) -> None:
+    project = Project(name="broken")
+    dense = project.graph.add("Dense", units=3)
+    project.graph.add("Input", shape=(4,))  # not connected: Dense has no input
+    window.set_project(project)
+    install(window)
+    dialog = open_export_dialog(window)
+    qtbot.waitExposed(dialog)
+    export_through_dialog(dialog, qtbot, "keras", tmp_path / "broken.keras")
+    assert "network has errors" in dialog.status_text
+    assert project.graph.node(dense).name in dialog.status_text
+    assert "#c62828" in dialog.status_label.styleSheet()
+    assert list(tmp_path.iterdir()) == []
+    window.document.mark_saved()
+
+
+def test_missing_output_folder_gives_a_clear_message(lenet_window, qtbot, tmp_path: Path) -> None:
+    dialog = open_dialog(lenet_window, qtbot)
+    export_through_dialog(dialog, qtbot, "keras", tmp_path / "no" / "such" / "lenet.keras")
+    assert "does not exist" in dialog.status_text and str(tmp_path / "no" / "such") in dialog.status_text
+    assert dialog.last_report is None
+    assert not (tmp_path / "no").exists()
+
+
+def test_format_change_swaps_suffix_and_options(lenet_window, qtbot) -> None:
+    dialog = open_dialog(lenet_window, qtbot)
+    dialog.path_edit.setText("/tmp/x/model.keras")
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("tflite"))
+    assert dialog.path_edit.text() == "/tmp/x/model.tflite"
+    assert dialog.int8_check.isEnabled() and not dialog.opset_spin.isEnabled()
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("savedmodel"))
+    assert dialog.path_edit.text() == "/tmp/x/model"
+    assert not dialog.training_check.isEnabled()

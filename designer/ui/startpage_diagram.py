@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from designer.core import catalog
@@ -108,7 +108,7 @@ def paint_schematic(painter: QPainter, rect: QRectF, sketch: Schematic) -> None:
         else:
             painter.drawRoundedRect(QRectF(x, centre_y - height / 2, width, height), 2, 2)
         tops.append(QPointF(x + width / 2, centre_y - height / 2))
-    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setBrush(QBrush())
     painter.setPen(QPen(QColor("#607d8b"), 1.1))
     for a, b in sketch.arcs:
         start, end = tops[a], tops[b]

@@ -29,6 +29,10 @@ CATEGORY_COLORS = {
     catalog.AUG: "#b5651d", catalog.MODEL: "#34495e", catalog.OTHER: "#95a5a6",
 }  # fmt: skip
 PORT_R = 6.0
+# Reused objects: PySide6 6.12 mis-counts references when painter.setBrush/setPen receive the
+# enum overloads (Qt.BrushStyle.NoBrush) thousands of times ("deallocating None" crash).
+NO_BRUSH = QBrush()
+NO_PEN = QPen(Qt.PenStyle.NoPen)
 ERROR_COLOR, WARNING_COLOR = QColor("#d62728"), QColor("#f2b705")
 
 
@@ -78,6 +82,8 @@ class PortItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:  # fmt: skip
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.3:
+            return  # too small to aim at: the block's edge is enough
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("#333"), 1.2))
         fill = QColor("#ffd54f") if self._hover else QColor("#ffffff" if self.is_input else "#555")
@@ -191,7 +197,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(border)
         painter.setBrush(fill)
         painter.drawRoundedRect(rect, 7, 7)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(NO_PEN)
         painter.setBrush(self._color)
         painter.drawRoundedRect(QRectF(0, 0, 8, BLOCK_H), 4, 4)
         painter.setPen(QColor("#111"))
@@ -213,7 +219,7 @@ class NodeItem(QGraphicsItem):
         if self._frozen:
             self._paint_lock(painter)
         if self._severity:
-            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setPen(NO_PEN)
             painter.setBrush(self._badge_color())
             painter.drawEllipse(QPointF(BLOCK_W - 12, 12), 8, 8)
             painter.setPen(QColor("white" if self._severity == "error" else "black"))
@@ -225,7 +231,7 @@ class NodeItem(QGraphicsItem):
 
     def _paint_lock(self, painter: QPainter) -> None:
         painter.setPen(QPen(QColor("#555"), 1.5))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(NO_BRUSH)
         x, y = BLOCK_W - 34, 6
         painter.drawArc(QRectF(x + 2, y, 8, 9), 0, 180 * 16)
         painter.setBrush(QBrush(QColor("#555")))
@@ -261,6 +267,7 @@ class LinkItem(QGraphicsPathItem):
         font.setPointSizeF(7.5)
         self.label.setFont(font)
         self.label.setBrush(QColor("#37474f"))
+        self._arrow: QPainterPath | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -275,6 +282,11 @@ class LinkItem(QGraphicsPathItem):
         self.setPath(path)
         mid = path.pointAtPercent(0.5)
         self.label.setPos(mid + QPointF(6, -8))
+        arrow = QPainterPath(end)
+        arrow.lineTo(end + QPointF(-4, -8))
+        arrow.lineTo(end + QPointF(4, -8))
+        arrow.closeSubpath()
+        self._arrow = arrow
 
     def set_shape_text(self, text: str, visible: bool) -> None:
         """The tensor shape written on the link."""
@@ -285,14 +297,11 @@ class LinkItem(QGraphicsPathItem):
               widget: QWidget | None = None) -> None:  # fmt: skip
         pen = QPen(QColor("#1e88e5") if self.isSelected() else QColor("#607d8b"),
                    2.6 if self.isSelected() else 1.8)  # fmt: skip
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        detailed = option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.3
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(NO_BRUSH)
         painter.drawPath(self.path())
-        end = self.path().pointAtPercent(1.0)
-        painter.setBrush(pen.color())
-        arrow = QPainterPath(end)
-        arrow.lineTo(end + QPointF(-4, -8))
-        arrow.lineTo(end + QPointF(4, -8))
-        arrow.closeSubpath()
-        painter.drawPath(arrow)
+        if detailed and self._arrow is not None:
+            painter.setBrush(pen.color())
+            painter.drawPath(self._arrow)

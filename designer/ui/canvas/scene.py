@@ -112,8 +112,9 @@ class GraphScene(QGraphicsScene):
             self._syncing = False
 
     def on_analysed(self, report: Report) -> None:
-        """Show shapes, parameter counts and issue badges; only changed items repaint."""
+        """Show shapes, parameter counts and issue badges; only changed items are touched."""
         graph = self.document.graph
+        changed = set()
         for nid, item in self.nodes.items():
             info = report.nodes.get(nid)
             if info is None:
@@ -124,12 +125,16 @@ class GraphScene(QGraphicsScene):
             if self._info_keys.get(nid) != key:
                 self._info_keys[nid] = key
                 item.update_from(node, info, len(graph.inputs_of(nid)))
+                changed.add(nid)
         for link in self.links.values():
             info = report.nodes.get(link.src)
             shape = info.shapes[link.src_port] if info and link.src_port < len(info.shapes) else None
             label = info.labels[link.src_port] if info and link.src_port < len(info.labels) else ""
-            link.set_shape_text(format_shape(shape, label) if shape else "", self.show_shapes)
-            self._route(link)
+            text = format_shape(shape, label) if shape else ""
+            if text != link.label.text():
+                link.set_shape_text(text, self.show_shapes)
+            if link.src in changed or link.dst in changed:
+                self._route(link)  # the number of ports may have changed
 
     def set_show_shapes(self, visible: bool) -> None:
         """Toggle the tensor shapes written on links."""

@@ -43,6 +43,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=1))
     else:
         _print_table(graph, report, format_shape)
+        for note in project.import_notes:
+            print(f"note: {note}")
     return EXIT_OK if report.ok else EXIT_ERRORS
 
 
@@ -112,7 +114,7 @@ def _extensions() -> list[Registrar]:
     """`register(subparsers)` functions of the packages that add sub-commands."""
     found = []
     for module_name in ("designer.zoo.cli", "designer.data.cli", "designer.training.cli",
-                        "designer.export.cli"):  # fmt: skip
+                        "designer.training.transfer_cli", "designer.export.cli"):  # fmt: skip
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:

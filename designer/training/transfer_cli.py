@@ -1,0 +1,188 @@
+"""``transfer MODEL_OR_PROJECT --data PATH [--freeze-until LAYER] [--two-phase] [--epochs N]
+--out PROJECT``: replace the head for the data's classes, freeze, train, save the project.
+
+Exit codes: 0 trained, 1 the run failed, 2 unusable input (file, data, layer name, options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Any, TextIO
+
+import keras
+
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def unfreeze_count(model: keras.Model, frozen: list[str], n: int) -> int:
+    """How many of ``model.layers`` (from the end) hold the last ``n`` frozen layers with
+    weights: the ``unfreeze_last`` that makes TwoPhaseTrainer fine-tune exactly those."""
+    frozen_set, found = set(frozen), 0
+    for k, layer in enumerate(reversed(model.layers), 1):
+        if layer.name in frozen_set and layer.weights:
+            found += 1
+            if found == n:
+                return k
+    return len(model.layers)
+
+
+def frozen_names(graph: Any) -> list[str]:
+    """Names of the frozen layers; when none is frozen, all layers before the head."""
+    from designer.core.transfer import find_head
+
+    names = [n.name for n in graph.nodes if not n.trainable]
+    if names:
+        return names
+    order = graph.topological_order()
+    anchor = find_head(graph).anchor
+    return [graph.node(nid).name for nid in order[: order.index(anchor) + 1]]
+
+
+def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
+                 fine_tune_factor: float = 0.1, sink: Any = None,
+                 trainers: list | None = None) -> list[tuple[str, Any]]:
+    """Train ``run`` (a PreparedRun of ``project``): one phase with the graph's frozen layers,
+    or two (head on the frozen layers, then the last ``unfreeze`` of them fine-tuned at
+    ``fine_tune_factor`` times the rate); returns (phase name, TrainingResult) pairs.
+    ``trainers`` receives the trainer, so that a GUI can stop it."""
+    from designer.training.trainer import Trainer
+    from designer.training.transfer import TwoPhaseTrainer
+
+    options = run.options.replace(max_epochs=epochs)
+    if two_phase:
+        frozen = frozen_names(project.graph)
+        trainer: Any = TwoPhaseTrainer(
+            run.model, run.data.train, run.data.validation, options, frozen=frozen,
+            unfreeze_last=unfreeze_count(run.model, frozen, unfreeze),
+            fine_tune_factor=fine_tune_factor, sink=sink)
+        if trainers is not None:
+            trainers.append(trainer)
+        result = trainer.run()
+        return [(name, r) for name, r in (("frozen", result.phase1), ("fine-tune", result.phase2))
+                if r is not None]
+    trainer = Trainer(run.model, run.data.train, run.data.validation, options, sink)
+    if trainers is not None:
+        trainers.append(trainer)
+    return [("single", trainer.run())]
+
+
+def finish_transfer(project: Any, run: Any, phases: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Store the trained weights and results in the project; returns a JSON-able summary."""
+    from designer.training.project_run import evaluate_run, store_results
+
+    last = phases[-1][1]
+    evaluation = evaluate_run(run) if last.status != "failed" else None
+    stored = store_results(project, run, last, evaluation)
+    return {"status": last.status, "layers_stored": stored,
+            "frozen": [n.name for n in project.graph.nodes if not n.trainable],
+            "phases": [{"phase": name, **r.summary()} for name, r in phases],
+            "validation_accuracy": project.results.get("confusion", {}).get("accuracy")}
+
+
+def run_transfer(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
+                 fine_tune_factor: float = 0.1) -> dict[str, Any]:
+    """:func:`train_phases` then :func:`finish_transfer`."""
+    phases = train_phases(project, run, two_phase, epochs, unfreeze, fine_tune_factor)
+    return finish_transfer(project, run, phases)
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``transfer`` sub-command."""
+    p = subparsers.add_parser(
+        "transfer", help="transfer learning: new head for the data's classes, freeze, train")
+    p.add_argument("path", metavar="MODEL_OR_PROJECT", help=".keras/.h5 model or project file")
+    p.add_argument("--data", required=True, help="data folder/file or synthetic:letters etc.")
+    p.add_argument("--freeze-until", default=None, metavar="LAYER",
+                   help="freeze every layer up to this one (default: all but the new head)")
+    p.add_argument("--two-phase", action="store_true",
+                   help="train the head first, then fine-tune the last layers at 1/10 the rate")
+    p.add_argument("--unfreeze-last", type=int, default=2, metavar="N",
+                   help="layers with weights that phase 2 fine-tunes (default 2)")
+    p.add_argument("--epochs", type=int, default=3, help="epochs per phase (default 3)")
+    p.add_argument("--samples", type=int, default=None,
+                   help="number of samples of synthetic data (default: the data's own)")
+    p.add_argument("--extra-dense", type=int, default=None, metavar="UNITS")
+    p.add_argument("--dropout", type=float, default=None, metavar="RATE")
+    p.add_argument("--out", required=True, metavar="PROJECT", help="project file to write (.ndproj)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=handle)
+    return p
+
+
+def _fail(message: str, as_json: bool, out: TextIO, err: TextIO, code: int) -> int:
+    if as_json:
+        print(json.dumps({"error": message}), file=out)
+    print(f"error: {message}", file=err)
+    return code
+
+
+def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``transfer``; returns the exit code."""
+    from designer.core.errors import GraphError
+    from designer.core.modelfile import open_path
+    from designer.core.project import ProjectError, save_project
+    from designer.core.transfer import find_head, freeze_until, replace_head
+    from designer.data.registry import detect, open_datastore
+    from designer.data.summary import DataError
+    from designer.training.project_run import ProjectRunError, prepare_run
+
+    out, err = out or sys.stdout, err or sys.stderr
+    as_json = bool(args.json)
+    if args.epochs < 1 or args.unfreeze_last < 1:
+        return _fail("--epochs and --unfreeze-last expect integers >= 1", as_json, out, err,
+                     EXIT_UNUSABLE)
+    if not str(args.out).endswith(".ndproj"):
+        return _fail(f"--out must end in .ndproj; received {args.out}", as_json, out, err,
+                     EXIT_UNUSABLE)
+    try:
+        project = open_path(args.path)
+        config = detect(args.data)
+        if args.samples and hasattr(config, "num_samples"):
+            config = dataclasses.replace(config, num_samples=args.samples)
+        store = open_datastore(config)
+        graph = project.graph
+        regression = store.task == "regression"
+        replace_head(graph, len(store.class_names) if not regression else 1, regression,
+                     args.extra_dense, args.dropout)
+        if args.freeze_until:
+            node = graph.find(args.freeze_until)
+            if node is None:
+                raise GraphError(f"--freeze-until: no layer named '{args.freeze_until}'; layers: "
+                                 f"{[n.name for n in graph.nodes]}")
+            freeze_until(graph, node.id)
+        else:
+            freeze_until(graph, find_head(graph).anchor)
+        project.data = {"source": config.to_dict(), "split": {"validation_percent": 20}}
+        run = prepare_run(project, args.epochs)
+    except (ProjectError, DataError, GraphError, ProjectRunError, ValueError) as exc:
+        return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
+    summary = run_transfer(project, run, args.two_phase, args.epochs, args.unfreeze_last)
+    project.path = None
+    try:
+        saved = save_project(project, args.out)
+    except (ProjectError, OSError) as exc:
+        return _fail(f"cannot write {args.out}: {exc}", as_json, out, err, EXIT_UNUSABLE)
+    summary = {"out": str(saved), "data": args.data, "classes": len(store.class_names),
+               "head": [n.name for n in graph.nodes if n.name.startswith("new_")], **summary}
+    if as_json:
+        print(json.dumps(summary), file=out)
+    else:
+        _print(summary, out)
+    return EXIT_FAILED if summary["status"] == "failed" else EXIT_OK
+
+
+def _print(summary: dict[str, Any], out: TextIO) -> None:
+    print(f"Transfer learning on {summary['data']} ({summary['classes']} classes): "
+          f"new head {', '.join(summary['head'])}; frozen {len(summary['frozen'])} layers",
+          file=out)
+    for phase in summary["phases"]:
+        final = phase.get("final", {})
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if isinstance(v, float))
+        print(f"  phase {phase['phase']}: {phase.get('epochs')} epochs, {shown}", file=out)
+    acc = summary.get("validation_accuracy")
+    if acc is not None:
+        print(f"Validation accuracy: {acc:.4f}", file=out)
+    print(f"Saved {summary['out']} ({summary['status']})", file=out)

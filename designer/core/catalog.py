@@ -289,13 +289,23 @@ def _strip_nested(serialized: dict) -> dict:
     return inner
 
 
-def get_spec(type_name: str) -> LayerSpec:
-    """The spec of a curated type or of any keras.layers class; raises UnknownLayerType."""
+def get_spec(type_name: str, sample_config: dict | None = None) -> LayerSpec:
+    """The spec of a curated type or of any keras.layers class; raises UnknownLayerType.
+
+    A keras.layers class that cannot be made without arguments (TFSMLayer needs a path) gets
+    its schema from ``sample_config``, the configuration of a layer met while importing.
+    """
     with _lock:
         spec = _SPECS.get(type_name)
         if spec is None:
             cls = _keras_class(type_name)
-            spec = _derive(type_name, cls, CURATED.get(type_name), None)
+            try:
+                spec = _derive(type_name, cls, CURATED.get(type_name), None)
+            except TypeError:
+                if sample_config is None or type_name in CURATED:
+                    raise
+                spec = _with_ports_from_call(
+                    _derive(type_name, cls, None, sample_config), cls)
             _SPECS[type_name] = spec
         return spec
 
@@ -318,7 +328,7 @@ def spec_for_class(cls: type, sample_config: dict | None = None) -> LayerSpec:
     """The spec for any layer class; a generic one (introspected) when it is not curated."""
     name = type_name_for_class(cls)
     if ":" not in name:
-        return get_spec(name)
+        return get_spec(name, sample_config)
     with _lock:
         spec = _SPECS.get(name)
         if spec is None:
@@ -363,7 +373,7 @@ def spec_for_type(type_name: str, sample_config: dict | None = None) -> LayerSpe
     """The spec for a stored type name: curated, keras.layers, or 'module:Class'."""
     if ":" in type_name:
         return spec_for_class(resolve_class_path(type_name), sample_config)
-    return get_spec(type_name)
+    return get_spec(type_name, sample_config)
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,12 @@ class Node:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the project file (weights are stored separately)."""
-        defaults = self.spec.defaults()
-        params = {k: v for k, v in self.params.items() if defaults.get(k, _MISSING) != v}
+        spec = self.spec
+        if spec.curated:  # defaults are fixed by the catalog: store only what differs
+            defaults = spec.defaults()
+            params = {k: v for k, v in self.params.items() if defaults.get(k, _MISSING) != v}
+        else:  # a generic spec's defaults come from a sample, so keep every value
+            params = dict(self.params)
         data: dict[str, Any] = {"id": self.id, "type": self.type, "name": self.name,
                                 "params": params, "pos": [round(self.pos[0], 2),
                                                                round(self.pos[1], 2)]}  # fmt: skip

@@ -20,7 +20,15 @@ def layer_config(node: Node) -> dict[str, Any]:
 def make_layer(node: Node) -> keras.Layer:
     """A new Keras layer for ``node`` (not a group or Input node)."""
     cls = node.spec.keras_class
-    layer = cls.from_config(layer_config(node))
+    if node.type == "TFSMLayer":
+        # A SavedModel the user opened: a TensorFlow graph, no Python code; Keras asks for
+        # explicit permission to reload one, which opening the folder gave.
+        from keras.src.saving.serialization_lib import SafeModeScope
+
+        with SafeModeScope(False):
+            layer = cls.from_config(layer_config(node))
+    else:
+        layer = cls.from_config(layer_config(node))
     if isinstance(layer, keras.Layer):
         layer.trainable = node.trainable
     return layer

@@ -30,10 +30,7 @@ def load_model_file(path: str | Path, allow_unsafe: bool = False) -> Any:
     if not path.exists():
         raise ProjectError(f"cannot open {path}: no such file")
     if (path / "saved_model.pb").exists():
-        raise ProjectError(
-            f"{path.name} is a SavedModel folder: open the .keras file it was exported from, "
-            f"or re-save it with model.save('model.keras') in Keras"
-        )
+        return saved_model_as_keras(path)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=not allow_unsafe)
     except ValueError as exc:
@@ -49,6 +46,33 @@ def load_model_file(path: str | Path, allow_unsafe: bool = False) -> Any:
             from exc
 
 
+def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
+    """A Keras model around a SavedModel folder: its Inputs and one opaque TFSMLayer node.
+
+    The layers inside a SavedModel cannot be recovered as Keras layers (it holds a TensorFlow
+    graph), so the network opens as one block that runs, can be frozen, given a new head and
+    exported; the import notes say so.
+    """
+    import keras
+    import tensorflow as tf
+
+    try:
+        loaded = tf.saved_model.load(str(path))
+        signature = loaded.signatures[endpoint]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ProjectError(f"{path.name} is not a usable SavedModel (no '{endpoint}' "
+                           f"signature): {_first_line(exc)}") from exc  # fmt: skip
+    specs = signature.structured_input_signature[1]
+    if len(specs) != 1:
+        raise ProjectError(f"{path.name}: the designer opens SavedModels with one input; this "
+                           f"one has {len(specs)} ({', '.join(specs)})")  # fmt: skip
+    (name, spec), = specs.items()
+    inputs = keras.Input(shape=tuple(spec.shape[1:]), dtype=spec.dtype.name, name="input")
+    layer = keras.layers.TFSMLayer(str(path), call_endpoint=endpoint, name="saved_model")
+    outputs = layer(inputs)
+    return keras.Model(inputs, outputs, name=path.name.replace(".", "_"))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
@@ -61,7 +85,26 @@ def project_from_model(model: Any, name: str | None = None) -> Project:
     except ImportModelError as exc:
         raise ProjectError(str(exc)) from exc
     auto_layout(graph)
-    return Project(graph=graph, name=name or model.name)
+    project = Project(graph=graph, name=name or model.name)
+    project.import_notes = import_notes(graph)
+    return project
+
+
+def import_notes(graph: Any) -> list[str]:
+    """What the user should know about an imported network: opaque, shared and nested parts."""
+    notes = []
+    for node in graph.nodes:
+        if node.type == "Model":
+            notes.append(f"'{node.name}' is a nested model, shown as one group block "
+                         f"(right-click > Expand Group to edit its layers)")  # fmt: skip
+        elif node.shared_with is not None:
+            owner = graph.node(node.shared_with).name
+            notes.append(f"'{node.name}' calls the layer of '{owner}' again (shared weights)")
+        elif not node.spec.curated and node.type != "Input":
+            what = "SavedModel graph" if node.type == "TFSMLayer" else node.type
+            notes.append(f"'{node.name}' ({what}) is kept as an opaque block: it builds, trains "
+                         f"and exports, and its settings are editable as raw values")  # fmt: skip
+    return notes
 
 
 def open_path(path: str | Path, allow_unsafe: bool = False) -> Project:

@@ -48,6 +48,7 @@ class Project:
     training: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    import_notes: list[str] = field(default_factory=list)  # shown after opening; not saved
 
     def to_dict(self) -> dict[str, Any]:
         """The project as versioned plain data (weights listed, not included)."""

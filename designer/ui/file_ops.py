@@ -104,7 +104,21 @@ class FileController:
         if imported:
             self.window.statusBar().showMessage(
                 f"Imported {path.name}: {len(project.graph)} layers; save it as a project", 8000)
+            if project.import_notes:
+                self.show_import_report(path, project.import_notes)
         return True
+
+    def show_import_report(self, path: Path, notes: list[str]) -> QMessageBox:
+        """A non-blocking report of what the import could not show as ordinary layers."""
+        box = QMessageBox(QMessageBox.Icon.Information, "Import report",
+                          f"{path.name} was imported. Some parts are shown specially:",
+                          QMessageBox.StandardButton.Ok, self.window)  # fmt: skip
+        box.setDetailedText("\n".join(f"- {note}" for note in notes))
+        box.setInformativeText("\n".join(notes[:6]) + ("\n..." if len(notes) > 6 else ""))
+        box.setModal(False)
+        box.show()
+        self.import_report = box
+        return box
 
     # ------------------------------------------------------------------ save
     def save(self) -> bool:

@@ -146,3 +146,35 @@ def test_open_path_refuses_unknown_files(tmp_path: Path) -> None:
         open_path(tmp_path / "notes.txt")
     with pytest.raises(ProjectError, match="no such file"):
         open_path(tmp_path / "nothing.ndproj")
+
+
+def test_savedmodel_folder_opens_as_an_opaque_block_with_a_note(tmp_path: Path) -> None:
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d")])
+    model.export(tmp_path / "exported", format="tf_saved_model", verbose=False)
+    project = open_path(tmp_path / "exported")
+    types = [n.type for n in project.graph.nodes]
+    assert types == ["Input", "TFSMLayer"]
+    assert any("SavedModel graph" in note for note in project.import_notes)
+    rebuilt = build_model(project.graph)
+    x = np.random.default_rng(0).random((2, 4)).astype("float32")
+    out = keras.tree.flatten(rebuilt(x))[0]
+    np.testing.assert_allclose(np.asarray(out), np.asarray(model(x)), atol=1e-6)
+
+
+def test_generic_layers_survive_a_save_and_a_load_in_a_fresh_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    model = keras.applications.ConvNeXtTiny(weights=None, input_shape=(32, 32, 3), classes=3)
+    project = Project(graph=graph_from_model(model), name="convnext")
+    assert any(n.type.endswith(":LayerScale") for n in project.graph.nodes)
+    path = save_project(project, tmp_path / "convnext.ndproj")
+    script = ("import sys; from designer.core.project import load_project; "
+              "from designer.core.analysis import analyze; from designer.core.build import "
+              "build_model; p = load_project(sys.argv[1]); r = analyze(p.graph); "
+              "assert r.ok, [i.message for i in r.errors]; "
+              "print(build_model(p.graph).count_params())")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.strip().splitlines()[-1]) == model.count_params()

@@ -1,0 +1,356 @@
+"""Transfer learning in the main window: Network > Replace Head..., the layer actions
+"Freeze Everything Up To Here" and "Unfreeze The Last N Blocks...", and Training >
+Two-Phase Transfer Learning... ``install(window)`` is the entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QUndoCommand
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.core.errors import GraphError
+from designer.core.graph import LayerGraph
+from designer.core.transfer import (
+    Edit,
+    apply_edits,
+    find_head,
+    plan_freeze_until,
+    plan_replace_head,
+    plan_unfreeze_last,
+    revert_edits,
+)
+from designer.training.events import TrainingSink
+from designer.ui.worker import show_error
+
+
+class ApplyEdits(QUndoCommand):
+    """A list of transfer-learning graph edits as one undo step."""
+
+    def __init__(self, graph: LayerGraph, edits: list[Edit], text: str) -> None:
+        super().__init__(text)
+        self.graph, self.edits = graph, list(edits)
+        self._undo: list[tuple[str, Any]] = []
+
+    def redo(self) -> None:
+        self._undo = apply_edits(self.graph, self.edits)
+
+    def undo(self) -> None:
+        revert_edits(self.graph, self._undo)
+
+
+def data_classes(project: Any) -> tuple[int | None, str]:
+    """(number of classes or None, a sentence) from the project's data source, if any."""
+    from designer.data.registry import open_datastore
+    from designer.ui.data_state import source_config
+
+    try:
+        config = source_config(project)
+        if config is None:
+            return None, "The project has no data yet: type the number of classes."
+        store = open_datastore(config)
+    except Exception as exc:  # a data problem must not stop the wizard
+        return None, f"The project's data cannot be read ({exc}); type the number of classes."
+    if store.task == "regression":
+        return None, "The project's data is a regression task."
+    return len(store.class_names), f"{len(store.class_names)} classes in the project's data."
+
+
+class ReplaceHeadDialog(QDialog):
+    """The Replace Head wizard: classes, task, optional extra Dense and Dropout."""
+
+    def __init__(self, graph: LayerGraph, classes: int | None, note: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Replace Head")
+        head = find_head(graph)
+        names = ", ".join(graph.node(n).name for n in head.nodes)
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"Replaces: <b>{names}</b> (after '{graph.node(head.anchor).name}')"))
+        form.addRow(QLabel(note))
+        self.task = QComboBox()
+        self.task.addItems(["Classification", "Regression"])
+        self.classes = QSpinBox()
+        self.classes.setRange(2, 100000)
+        self.classes.setValue(classes or 2)
+        self.extra = QCheckBox("Extra Dense layer")
+        self.extra_units = QSpinBox()
+        self.extra_units.setRange(1, 100000)
+        self.extra_units.setValue(128)
+        self.dropout = QCheckBox("Dropout before the output")
+        self.rate = QDoubleSpinBox()
+        self.rate.setRange(0.0, 0.95)
+        self.rate.setSingleStep(0.05)
+        self.rate.setValue(0.5)
+        form.addRow("Task", self.task)
+        form.addRow("Number of classes", self.classes)
+        form.addRow(self.extra, self.extra_units)
+        form.addRow(self.dropout, self.rate)
+        self.task.currentIndexChanged.connect(lambda i: self.classes.setEnabled(i == 0))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def choice(self) -> dict[str, Any]:
+        """Keyword arguments for plan_replace_head."""
+        regression = self.task.currentIndex() == 1
+        return {"num_classes": 1 if regression else self.classes.value(), "regression": regression,
+                "extra_dense": self.extra_units.value() if self.extra.isChecked() else None,
+                "dropout": self.rate.value() if self.dropout.isChecked() else None}
+
+
+class _ProgressSink(TrainingSink):
+    """Reports phase and epoch of a two-phase run through a ProgressReporter (worker thread)."""
+
+    def __init__(self, reporter: Any, total: int) -> None:
+        self.reporter, self.total, self.phase = reporter, total, "Phase 1 of 2: head only"
+
+    def on_phase(self, event: Any) -> None:
+        self.phase = ("Phase 1 of 2: head only (frozen layers)" if event.index == 0
+                      else "Phase 2 of 2: fine-tuning at a smaller learning rate")
+        self.reporter(0, 0, self.phase, force=True)
+
+    def on_epoch(self, summary: Any) -> None:
+        val = (summary.val or {}).get("val_accuracy", (summary.val or {}).get("accuracy"))
+        extra = f", validation accuracy {val:.3f}" if isinstance(val, float) else ""
+        self.reporter(summary.epoch, self.total,
+                      f"{self.phase}: epoch {summary.epoch} of {self.total}{extra}", force=True)
+
+
+class TwoPhaseDialog(QDialog):
+    """Settings of a two-phase run, then its progress (phase, epoch, Stop)."""
+
+    def __init__(self, frozen: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Two-Phase Transfer Learning")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        layout.addLayout(form)
+        self.frozen_label = QLabel()
+        self.set_frozen(frozen)
+        form.addRow(self.frozen_label)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10000)
+        self.epochs.setValue(3)
+        self.unfreeze = QSpinBox()
+        self.unfreeze.setRange(1, 10000)
+        self.unfreeze.setValue(2)
+        self.unfreeze.setSuffix(" layers with weights")
+        self.factor = QDoubleSpinBox()
+        self.factor.setDecimals(3)
+        self.factor.setRange(0.001, 1.0)
+        self.factor.setValue(0.1)
+        form.addRow("Epochs per phase", self.epochs)
+        form.addRow("Phase 2 unfreezes the last", self.unfreeze)
+        form.addRow("Phase 2 learning-rate factor", self.factor)
+        self.phase_label = QLabel("")
+        self.bar = QProgressBar()
+        self.start_button = QPushButton("Start")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        for widget in (self.phase_label, self.bar, self.start_button, self.stop_button):
+            layout.addWidget(widget)
+
+
+    def set_frozen(self, frozen: int) -> None:
+        """Say how many layers phase 1 keeps frozen."""
+        self.frozen_label.setText(
+            f"Phase 1 trains with the {frozen} frozen layers frozen" if frozen else
+            "No frozen layers: phase 1 freezes every layer before the head")
+
+
+class TransferActions(QObject):
+    """The transfer-learning actions of one main window."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dialog: ReplaceHeadDialog | None = None
+        self.run_dialog: TwoPhaseDialog | None = None
+        self.trainers: list[Any] = []
+        self.last_summary: dict[str, Any] | None = None
+        self.replace_action = self._add("Replace &Head...", self.replace_head, "&Network",
+                                        "New output layers for your classes (transfer learning)")
+        self.freeze_action = self._add("&Freeze Everything Up To Here", self.freeze_selected,
+                                       "&Network", "Freeze the selected layer and all before it")
+        self.unfreeze_action = self._add("&Unfreeze The Last N Blocks...", self.unfreeze_last,
+                                         "&Network", "Make the last N layers with weights trainable")
+        self.two_phase_action = self._add("Two-Phase &Transfer Learning...", self.two_phase,
+                                          "&Training", "Train the head, then fine-tune")
+        window.view.contextRequested.disconnect(window.edits.context_menu)
+        window.view.contextRequested.connect(self.context_menu)
+
+    def _add(self, text: str, slot: Any, menu: str, tip: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.menu(menu).addAction(action)
+        return action
+
+    def context_menu(self, item: Any, global_pos: Any) -> Any:
+        """The standard layer menu plus the transfer-learning actions."""
+        if item is not None:
+            self.window.select_nodes([item.node_id])
+        menu = self.window.edits.context_menu(item, global_pos)
+        if item is not None:
+            menu.addSeparator()
+            menu.addAction(self.freeze_action)
+            menu.addAction(self.unfreeze_action)
+        return menu
+
+    @property
+    def graph(self) -> LayerGraph:
+        """The open network."""
+        return self.window.document.graph
+
+    def push(self, edits: list[Edit], text: str) -> bool:
+        """Apply ``edits`` as one undo step (nothing when empty)."""
+        if not edits:
+            self.window.statusBar().showMessage(f"{text}: nothing to change", 5000)
+            return False
+        self.window.document.push(ApplyEdits(self.graph, edits, text))
+        self.window.document.analyse_now()  # views read the report before the timer fires
+        return True
+
+    def replace_head(self) -> ReplaceHeadDialog | None:
+        """Open the Replace Head wizard; OK applies it as one undo step."""
+        classes, note = data_classes(self.window.document.project)
+        try:
+            dialog = ReplaceHeadDialog(self.graph, classes, note, self.window)
+        except GraphError as exc:
+            show_error(self.window, "Replace Head", str(exc))
+            return None
+        self.dialog = dialog
+
+        def accepted() -> None:
+            try:
+                edits = plan_replace_head(self.graph, **dialog.choice())
+            except GraphError as exc:
+                show_error(self.window, "Replace Head", str(exc))
+                return
+            if self.push(edits, "Replace head"):
+                new = [e.args[0] for e in edits if e.op == "add"]
+                self.window.select_nodes(new[-1:], center=True)
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return dialog
+
+    def _selected(self, title: str) -> str | None:
+        ids = self.window.scene.selected_node_ids()
+        if len(ids) != 1:
+            show_error(self.window, title, f"Select one layer first; {len(ids)} are selected.")
+            return None
+        return ids[0]
+
+    def freeze_selected(self) -> bool:
+        """Freeze the selected layer and every layer before it (one undo step)."""
+        nid = self._selected("Freeze")
+        if nid is None:
+            return False
+        return self.push(plan_freeze_until(self.graph, nid),
+                         f"Freeze up to {self.graph.node(nid).name}")
+
+    def unfreeze_last(self, n: int | None = None) -> bool:
+        """Unfreeze the last ``n`` layers with weights (asked when None); one undo step."""
+        if n is None:
+            n, ok = QInputDialog.getInt(self.window, "Unfreeze", "Number of layers with weights "
+                                        "to unfreeze (from the output back):", 2, 1, 100000)
+            if not ok:
+                return False
+        return self.push(plan_unfreeze_last(self.graph, n), f"Unfreeze the last {n} layers")
+
+    def two_phase(self) -> TwoPhaseDialog:
+        """Open the two-phase dialog (Start runs it in a worker)."""
+        if self.run_dialog is None:
+            frozen = sum(not n.trainable for n in self.graph.nodes)
+            self.run_dialog = TwoPhaseDialog(frozen, self.window)
+            self.run_dialog.start_button.clicked.connect(self.start_two_phase)
+            self.run_dialog.stop_button.clicked.connect(self.stop)
+            self.run_dialog.finished.connect(self._dialog_closed)
+        if not self.trainers:
+            self.run_dialog.set_frozen(sum(not n.trainable for n in self.graph.nodes))
+        self.run_dialog.show()
+        self.run_dialog.raise_()
+        return self.run_dialog
+
+    def _dialog_closed(self) -> None:
+        if not self.trainers:
+            self.run_dialog = None
+
+    def stop(self) -> None:
+        """Stop the running phase and skip the next."""
+        for trainer in self.trainers:
+            trainer.stop()
+
+    def start_two_phase(self) -> None:
+        """Prepare the project's run and train both phases off the GUI thread."""
+        from designer.training.project_run import prepare_run
+        from designer.training.transfer_cli import finish_transfer, train_phases
+
+        dialog, project = self.run_dialog, self.window.document.project
+        epochs, unfreeze, factor = dialog.epochs.value(), dialog.unfreeze.value(), dialog.factor.value()
+        dialog.start_button.setEnabled(False)
+        dialog.stop_button.setEnabled(True)
+        dialog.phase_label.setText("Preparing the data...")
+        self.last_summary = None
+        self.trainers = []
+
+        def work(reporter: Any) -> Any:
+            run = prepare_run(project, epochs)
+            sink = _ProgressSink(reporter, 2 * epochs)
+            return run, train_phases(project, run, True, epochs, unfreeze, factor, sink,
+                                     self.trainers)
+
+        def progress(event: Any) -> None:
+            dialog.phase_label.setText(event.message)
+            if event.total:
+                dialog.bar.setRange(0, int(event.total))
+                dialog.bar.setValue(int(event.done))
+
+        def done(result: Any) -> None:
+            run, phases = result
+            self.last_summary = finish_transfer(project, run, phases)
+            self.window.document.mark_modified()
+            self.window.document.analyse_now()
+            acc = self.last_summary.get("validation_accuracy")
+            text = f"Two-phase training {self.last_summary['status']}" + (
+                f": validation accuracy {acc:.3f}" if acc is not None else "")
+            dialog.phase_label.setText(text)
+            self.window.statusBar().showMessage(text, 8000)
+            ended()
+
+        def failed(message: str, details: str) -> None:
+            dialog.phase_label.setText(f"Failed: {message}")
+            self.last_summary = {"status": "failed", "error": message}
+            ended()
+            show_error(self.window, "Two-Phase Transfer Learning", message, details)
+
+        def ended() -> None:
+            self.trainers = []
+            dialog.start_button.setEnabled(True)
+            dialog.stop_button.setEnabled(False)
+
+        self.window.tasks.start(work, done, failed, progress, ended)
+
+
+def install(window: Any) -> None:
+    """Add the transfer-learning actions to ``window``."""
+    window.transfer = TransferActions(window)

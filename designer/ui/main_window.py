@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QUndoView,
     QWidget,
 )
+from shiboken6 import isValid
 
 from designer.core.project import Project
 from designer.ui.analysis_panel import AnalysisPanel
@@ -238,6 +239,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ slots
     def _selection_changed(self) -> None:
+        if not isValid(self.scene) or not isValid(self.properties):
+            return  # the window is being destroyed
         if self.scene.items():  # the scene may be clearing
             self.properties.show_selection(self.scene.selected_node_ids())
 

@@ -1,0 +1,95 @@
+"""Python code generation round trip on every zoo entry: ruff-clean, runnable, same network.
+
+Every entry of ``designer.zoo.list_entries()`` is a test case, built with ``weights=None`` at
+the smallest input its family accepts. The first member of each family runs unmarked; the
+others are marked ``slow`` (deselect with ``-m "not slow"`` for a quick representative sweep).
+Entries whose layers the generated code cannot import must fail with a message naming the layer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from designer.export import ExportError, generate_code
+from designer.export.signature import keras_outputs, random_batch
+from designer.zoo import list_entries
+from tests.export.test_codegen import comparable, ruff_check
+
+# Smallest square input each entry accepts (weights=None); entries not listed keep their own.
+SMALLEST = {"alexnet": 67, "inception_v3": 75, "inception_resnet_v2": 75, "xception": 71}
+SHRINK_TASKS = ("image classification", "segmentation")
+# Entries keras.applications builds from layers private to Keras (or raw ops): refused, and
+# the message must name the offending layer and its class.
+NOT_GENERATABLE = {
+    "inception_resnet_v2": "CustomScaleLayer",
+    "mobilenet_v3_small": "(Add) is a raw keras.ops call",
+    "mobilenet_v3_large": "(Add) is a raw keras.ops call",
+    "convnext_tiny": "LayerScale",
+    "convnext_small": "LayerScale",
+    "convnext_base": "LayerScale",
+    "convnext_large": "LayerScale",
+    "convnext_xlarge": "LayerScale",
+}
+RUN_BELOW_LAYERS = 80  # only small networks also run inference on the rebuilt model
+
+
+def input_shape(entry) -> tuple:
+    """A small input shape for ``entry``: 32x32 images unless the family needs more."""
+    shape = list(entry.input_shape)
+    if entry.task in SHRINK_TASKS and len(shape) == 3 and (shape[0] or 0) > 32:
+        side = SMALLEST.get(entry.name, 32)
+        shape[0] = shape[1] = side
+    return tuple(shape)
+
+
+def cases() -> list:
+    """One case per entry; all but the first entry of each family are marked slow."""
+    seen: set[str] = set()
+    params = []
+    for entry in list_entries():
+        marks = [pytest.mark.slow] if entry.family in seen else []
+        seen.add(entry.family)
+        params.append(pytest.param(entry, id=entry.name, marks=marks))
+    return params
+
+
+def test_sweep_covers_every_entry_and_family() -> None:
+    entries = list_entries()
+    assert len(cases()) == len(entries) >= 50
+    assert set(NOT_GENERATABLE) <= {e.name for e in entries}
+    fast = [p for p in cases() if not p.marks]
+    assert {p.values[0].family for p in fast} == {e.family for e in entries}
+
+
+@pytest.mark.parametrize("entry", cases())
+def test_zoo_entry_code_round_trip(entry, tmp_path: Path) -> None:
+    keras.backend.clear_session()
+    model = entry.build(input_shape=input_shape(entry), num_classes=10, weights=None)
+    if entry.name in NOT_GENERATABLE:
+        with pytest.raises(ExportError) as info:
+            generate_code(model)
+        message = str(info.value)
+        assert NOT_GENERATABLE[entry.name] in message and message.startswith("Expected")
+        named = re.findall(r"'([^']+)'", message)
+        assert named and named[0] in {op.name for op in model.operations}, message
+        return
+    code = generate_code(model)
+    script = tmp_path / f"{entry.name}.py"
+    script.write_text(code, encoding="utf-8")
+    ruff_check(script)
+    namespace: dict = {"__name__": f"zoo_{entry.name}", "__file__": str(script)}
+    exec(compile(code, str(script), "exec"), namespace)
+    rebuilt = namespace["build_model"]()
+    assert rebuilt.count_params() == model.count_params()
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
+    assert comparable(rebuilt.get_config()) == comparable(model.get_config())
+    if len(model.layers) < RUN_BELOW_LAYERS:
+        rebuilt.set_weights(model.get_weights())
+        xs = random_batch(model, 2)
+        for got, want in zip(keras_outputs(rebuilt, xs), keras_outputs(model, xs), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

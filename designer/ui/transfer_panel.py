@@ -205,9 +205,8 @@ class TransferActions(QObject):
         return action
 
     def context_menu(self, item: Any, global_pos: Any) -> Any:
-        """The standard layer menu plus the transfer-learning actions."""
-        if item is not None:
-            self.window.select_nodes([item.node_id])
+        """The standard layer menu plus the transfer-learning actions (the view has selected
+        the layer under the mouse, which the actions act on)."""
         menu = self.window.edits.context_menu(item, global_pos)
         if item is not None:
             menu.addSeparator()

@@ -48,6 +48,7 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
     head_dict = graph.to_dict()
     # Freeze Everything Up To Here, from the layer's context menu
     item = window.scene.nodes[graph.find("conv3").id]
+    window.select_nodes([item.node_id])  # as a right-click on the layer does
     menu = window.transfer.context_menu(item, QPointF(10, 10))
     texts = [a.text() for a in menu.actions()]
     assert "&Freeze Everything Up To Here" in texts and "&Unfreeze The Last N Blocks..." in texts

@@ -255,7 +255,7 @@ class PropertiesPanel(QScrollArea):
         if not hasattr(self, "summary_label") or report is None:
             return
         graph = self.document.graph
-        names = lambda ids: ", ".join(graph.node(i).name for i in ids) or "none"  # noqa: E731
+        names = lambda ids: ", ".join(graph.node(i).name for i in ids if i in graph) or "none"  # noqa: E731
         errors = "".join(f"<li>{i.message}</li>" for i in report.errors[:12])
         status = "<span style='color:#2e7d32'>No errors: the network can be built.</span>" \
             if report.ok else f"<span style='color:#c62828'>{len(report.errors)} error(s):</span>" \

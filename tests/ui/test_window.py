@@ -253,3 +253,11 @@ def test_nested_model_group_expands_from_the_menu_and_undo_collapses(window, qtb
     assert graph.find("feat") is not None and graph.find("backbone") is None
     window.document.undo_stack.undo()  # back to the imported group
     assert graph.find("backbone") is not None and graph.find("feat") is None
+
+
+def test_summary_survives_an_edit_before_the_next_analysis(window, qtbot) -> None:
+    ids = _chain(window)
+    window.scene.clearSelection()
+    window.document.graph.remove(ids[0])  # the last report still names this Input
+    window.properties.show_selection([])
+    assert "Inputs:" in window.properties.summary_label.text()

@@ -102,9 +102,18 @@ def training_options(project: Project, epochs: int | None = None) -> TrainingOpt
         options = TrainingOptions.from_dict(raw)
         if epochs is not None:
             options = options.replace(max_epochs=epochs)
+        canvas = canvas_lr_factors(project)
+        if canvas:  # factors set on the layers; ones typed in the options dialog win
+            options = options.replace(lr_factors={**canvas, **options.lr_factors})
     except (OptionsError, TypeError) as exc:
         raise ProjectRunError(str(exc)) from exc
     return options
+
+
+def canvas_lr_factors(project: Project) -> dict[str, tuple[float, float]]:
+    """Learn-rate factors set on the layers (Properties), by layer name; 1.0 pairs left out."""
+    return {node.name: tuple(node.lr_factors) for node in project.graph.nodes
+            if tuple(node.lr_factors) != (1.0, 1.0)}  # fmt: skip
 
 
 def _preprocess(project: Project, model: keras.Model, store: Datastore) -> PreprocessConfig:

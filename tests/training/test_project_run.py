@@ -106,3 +106,21 @@ def test_options_accept_old_names_and_epoch_override():
     project.training = {"learning_rate": 0.05, "batch_size": 16, "max_epochs": 7}
     options = training_options(project, epochs=2)
     assert (options.initial_learn_rate, options.mini_batch_size, options.max_epochs) == (0.05, 16, 2)
+
+
+def test_learn_rate_factors_set_on_layers_apply_in_training():
+    project = sample(200)
+    graph = project.graph
+    frozen_by_factor, scaled = graph.find("c1"), graph.find("f5")
+    graph.set_lr_factors(frozen_by_factor.id, 0.0, 0.0)
+    graph.set_lr_factors(scaled.id, 0.5, 1.0)
+    options = training_options(project, epochs=1)
+    assert options.lr_factors == {"c1": (0.0, 0.0), "f5": (0.5, 1.0)}
+    run = prepare_run(project, epochs=1)
+    before = [w.copy() for w in run.model.get_layer("c1").get_weights()]
+    other = [w.copy() for w in run.model.get_layer("c3").get_weights()]
+    result = Trainer(run.model, run.data.train, run.data.validation, run.options).run()
+    assert result.status == "finished", result.message
+    after = run.model.get_layer("c1").get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert not np.array_equal(other[0], run.model.get_layer("c3").get_weights()[0])

@@ -71,6 +71,10 @@ def describe_data(data: Any, batch_size: int) -> DataInfo:
                 bs = int(tf.get_static_value(raw)) if raw is not None else None
             except TypeError:
                 bs = None
+        if bs is None:
+            # Prefetched or mapped pipelines hide their batch size; ours are batched with the
+            # mini-batch option, so that is the best figure for samples per second.
+            bs = batch_size
         return DataInfo("dataset", None, bs, steps, [tuple(t.shape) for t in targets])
     if isinstance(data, keras.utils.PyDataset):
         steps = data.num_batches

@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 import keras
 
+from designer.training.cli import _fail
+
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -110,13 +112,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=handle)
     return p
-
-
-def _fail(message: str, as_json: bool, out: TextIO, err: TextIO, code: int) -> int:
-    if as_json:
-        print(json.dumps({"error": message}), file=out)
-    print(f"error: {message}", file=err)
-    return code
 
 
 def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -31,7 +31,8 @@ def make_window(project_path: str | None = None):
     path = project_path or (str(SAMPLE) if SAMPLE.exists() else None)
     if path:
         window.files.open(path, ask=False)
-        window.document.mark_saved() if project_path is None else None
+        if project_path is None:
+            window.document.mark_saved()  # the bundled sample opens unmodified
     return window
 
 
@@ -40,8 +41,10 @@ def screenshot(window, path: str) -> None:
     window.resize(1500, 920)
     window.show()
     app = QApplication.instance()
-    deadline = time.monotonic() + 20
-    while (window.tasks.busy and time.monotonic() < deadline) or time.monotonic() < deadline - 19.5:
+    start = time.monotonic()
+    settle, limit = 0.5, 20.0  # let the window settle, and wait for workers (data previews)
+    while time.monotonic() - start < settle or (window.tasks.busy
+                                                and time.monotonic() - start < limit):  # fmt: skip
         app.processEvents()
         time.sleep(0.01)
     window.view.fit_all()

@@ -3,7 +3,8 @@ fine-tune) reporting to one sink with continuous iteration numbers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 import keras
@@ -64,6 +65,28 @@ class TwoPhaseResult:
     def last(self) -> TrainingResult:
         """The result of the last phase that ran."""
         return self.phase2 or self.phase1
+
+    def named(self) -> list[tuple[str, TrainingResult]]:
+        """(phase name, result) of the phases that ran: "frozen", then "fine-tune"."""
+        return [(name, r) for name, r in (("frozen", self.phase1), ("fine-tune", self.phase2))
+                if r is not None]
+
+    def combined(self) -> TrainingResult:
+        """One result over both phases: their histories joined, status and final values of
+        the last phase, the seconds of both."""
+        ran = [r for r in (self.phase1, self.phase2) if r is not None]
+        keys = list(dict.fromkeys(k for r in ran for k in r.iterations))
+        iterations: dict[str, list[float]] = {k: [] for k in keys}
+        for r in ran:
+            n = len(r.iterations.get("iteration", []))
+            for k in keys:
+                iterations[k].extend(r.iterations.get(k, [math.nan] * n))
+        return replace(
+            self.last, iterations=iterations,
+            epochs=[row for r in ran for row in r.epochs],
+            validations=[row for r in ran for row in r.validations],
+            phases=[row for r in ran for row in r.phases],
+            seconds=sum(r.seconds for r in ran))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -163,6 +186,11 @@ class TwoPhaseTrainer:
         """Resume the current phase."""
         if self.current is not None:
             self.current.resume()
+
+    @property
+    def paused(self) -> bool:
+        """Whether the current phase is paused."""
+        return self.current is not None and self.current.control.paused
 
     def phase2_layers(self) -> list[keras.layers.Layer]:
         """The frozen layers that phase 2 unfreezes."""

@@ -43,6 +43,19 @@ def frozen_names(graph: Any) -> list[str]:
     return [graph.node(nid).name for nid in order[: order.index(anchor) + 1]]
 
 
+def make_two_phase(project: Any, run: Any, epochs: int, unfreeze: int = 2,
+                   fine_tune_factor: float = 0.1, sink: Any = None, cancel: Any = None) -> Any:
+    """The TwoPhaseTrainer of :func:`train_phases` (not started): the graph's frozen layers
+    in phase 1, the last ``unfreeze`` of them fine-tuned in phase 2."""
+    from designer.training.transfer import TwoPhaseTrainer
+
+    frozen = frozen_names(project.graph)
+    return TwoPhaseTrainer(
+        run.model, run.data.train, run.data.validation, run.options.replace(max_epochs=epochs),
+        frozen=frozen, unfreeze_last=unfreeze_count(run.model, frozen, unfreeze),
+        fine_tune_factor=fine_tune_factor, sink=sink, cancel=cancel)
+
+
 def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
                  fine_tune_factor: float = 0.1, sink: Any = None,
                  trainers: list | None = None) -> list[tuple[str, Any]]:
@@ -51,32 +64,28 @@ def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze:
     ``fine_tune_factor`` times the rate); returns (phase name, TrainingResult) pairs.
     ``trainers`` receives the trainer, so that a GUI can stop it."""
     from designer.training.trainer import Trainer
-    from designer.training.transfer import TwoPhaseTrainer
 
     options = run.options.replace(max_epochs=epochs)
     if two_phase:
-        frozen = frozen_names(project.graph)
-        trainer: Any = TwoPhaseTrainer(
-            run.model, run.data.train, run.data.validation, options, frozen=frozen,
-            unfreeze_last=unfreeze_count(run.model, frozen, unfreeze),
-            fine_tune_factor=fine_tune_factor, sink=sink)
+        trainer: Any = make_two_phase(project, run, epochs, unfreeze, fine_tune_factor, sink)
         if trainers is not None:
             trainers.append(trainer)
-        result = trainer.run()
-        return [(name, r) for name, r in (("frozen", result.phase1), ("fine-tune", result.phase2))
-                if r is not None]
+        return trainer.run().named()
     trainer = Trainer(run.model, run.data.train, run.data.validation, options, sink)
     if trainers is not None:
         trainers.append(trainer)
     return [("single", trainer.run())]
 
 
-def finish_transfer(project: Any, run: Any, phases: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Store the trained weights and results in the project; returns a JSON-able summary."""
+def finish_transfer(project: Any, run: Any, phases: list[tuple[str, Any]],
+                    evaluation: Any = None) -> dict[str, Any]:
+    """Store the trained weights and results in the project (with ``evaluation``, else one
+    made here); returns a JSON-able summary."""
     from designer.training.project_run import evaluate_run, store_results
 
     last = phases[-1][1]
-    evaluation = evaluate_run(run) if last.status != "failed" else None
+    if evaluation is None and last.status != "failed":
+        evaluation = evaluate_run(run)
     stored = store_results(project, run, last, evaluation)
     return {"status": last.status, "layers_stored": stored,
             "frozen": [n.name for n in project.graph.nodes if not n.trainable],

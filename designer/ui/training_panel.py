@@ -79,12 +79,17 @@ class TrainingActions(QObject):
         except (OptionsError, ValueError) as exc:
             show_error(self.window, "Train", str(exc))
             return
+        progress = self.progress_window()
+        self.show_progress()
+        progress.start()
+
+    def progress_window(self) -> TrainingProgressWindow:
+        """The Training Progress window, made on first use (not shown)."""
         if self.progress is None:
             self.progress = TrainingProgressWindow(self.window.document, self.window.tasks,
                                                    self.window)
             self.progress.finished.connect(self._finished)
-        self.show_progress()
-        self.progress.start()
+        return self.progress
 
     def show_progress(self) -> None:
         """Raise the Training Progress window, if there is one."""

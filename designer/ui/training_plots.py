@@ -1,9 +1,10 @@
 """The two curves of the Training Progress window: accuracy (or RMSE) above, loss below.
 
 Per plot: the raw per-iteration values as a faint line, an exponentially smoothed line, the
-validation points joined by a dashed line, dotted vertical lines at epoch ends and, after the
-run, a marker with the final validation value. Long runs are decimated before drawing
-(min/max per bucket for the raw line), so 100,000 iterations redraw in a few milliseconds.
+validation points joined by a dashed line, dotted vertical lines at epoch ends, a labelled
+dashed line where a later training phase starts and, after the run, a marker with the final
+validation value. Long runs are decimated before drawing (min/max per bucket for the raw
+line), so 100,000 iterations redraw in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.loss_curve = _Curve(self.bottom, "#D95319", "#f2b9a0", (1.0, 1.1))
         self.epoch_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._epochs_marked: list[int] = []
+        self.phase_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
+        self._phases_marked: list[int] = []
         self.points_drawn = 0
 
     def start(self, metric_names: list[str]) -> None:
@@ -155,6 +158,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.loss_curve.clear()
         self._remove_epoch_lines()
         self._epochs_marked.clear()
+        self.mark_phases([])
 
     def _remove_epoch_lines(self) -> None:
         for plot, line in self.epoch_lines:
@@ -195,6 +199,24 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                 plot.addItem(line, ignoreBounds=True)
                 self.epoch_lines.append((plot, line))
         self._epochs_marked = list(wanted)
+
+    def mark_phases(self, starts: list[int]) -> None:
+        """A dashed vertical line labelled "phase 2" (3, ...) where each later phase starts."""
+        if list(starts) == self._phases_marked:
+            return
+        for plot, line in self.phase_lines:
+            plot.removeItem(line)
+        self.phase_lines.clear()
+        pen = pg.mkPen((120, 40, 160), width=2, style=Qt.PenStyle.DashLine)
+        for k, it in enumerate(starts, 2):
+            for plot in (self.top, self.bottom):
+                line = pg.InfiniteLine(pos=it, angle=90, pen=pen, movable=False,
+                                       label=f"phase {k}",
+                                       labelOpts={"position": 0.95, "color": (120, 40, 160),
+                                                  "anchors": [(0, 0), (0, 0)]})
+                plot.addItem(line, ignoreBounds=True)
+                self.phase_lines.append((plot, line))
+        self._phases_marked = list(starts)
 
     def show_final(self, snap: dict[str, Any]) -> None:
         """Mark the last validation value of each plot (or the last smoothed training value)."""

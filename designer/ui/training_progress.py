@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -32,6 +33,15 @@ from designer.ui.training_results import ResultsPanel
 from designer.ui.training_sink import QtTrainingSink
 
 REDRAW_MS = 200  # at most five redraws a second: each repaint holds the GIL ~4 ms
+
+MakeTrainer = Callable[[Any, Any, Any], Any]  # (PreparedRun, sink, cancel token) -> trainer
+StoreResults = Callable[[Any, TrainingResult, Any], None]  # (run, result, evaluation)
+
+
+def _paused(trainer: Any) -> bool:
+    """Whether ``trainer`` (a Trainer, or an object with a ``paused`` attribute) is paused."""
+    paused = getattr(trainer, "paused", None)
+    return bool(paused) if paused is not None else bool(trainer.control.paused)
 
 
 class _AnyToken:
@@ -67,6 +77,8 @@ class TrainingProgressWindow(QWidget):
         self._token = _AnyToken()
         self._drawn_version = -1
         self._close_when_done = False
+        self._runs_started = 0
+        self._store: StoreResults | None = None
 
         self.plots = TrainingPlots()
         self.info = TrainingInfoPanel()
@@ -105,11 +117,21 @@ class TrainingProgressWindow(QWidget):
         self._set_buttons(running=False)
 
     # -- run --------------------------------------------------------------------------
-    def start(self, epochs: int | None = None) -> None:
-        """Train the document's project (``epochs`` overrides its max_epochs)."""
+    def start(self, epochs: int | None = None, make_trainer: MakeTrainer | None = None,
+              title: str = "", store: StoreResults | None = None) -> None:
+        """Train the document's project (``epochs`` overrides its max_epochs).
+
+        ``make_trainer(run, sink, token)`` (called on the worker thread) gives the object
+        that trains, with run()/stop()/pause()/resume() and run() returning a TrainingResult
+        (default: a Trainer); ``title`` names the run in the window title; ``store(run,
+        result, evaluation)`` keeps the results in the project (default: store_results)."""
         if self.running:
             return
         project = self.document.project
+        self.setWindowTitle(f"Training Progress - {title}" if title else "Training Progress")
+        self._store = store or (
+            lambda run, result, evaluation: store_results(project, run, result, evaluation))
+        self._runs_started = 0
         self._project, self._graph_before = project, _graph_key(project)
         self.sink = sink = QtTrainingSink(self)
         sink.signals.started.connect(self._on_started)
@@ -125,8 +147,11 @@ class TrainingProgressWindow(QWidget):
 
         def work(reporter: ProgressReporter) -> Any:
             run = prepare_run(project, epochs, reporter)
-            self.trainer = Trainer(run.model, run.data.train, run.data.validation, run.options,
-                                   sink, cancel=token)
+            if make_trainer is not None:
+                self.trainer = make_trainer(run, sink, token)
+            else:
+                self.trainer = Trainer(run.model, run.data.train, run.data.validation,
+                                       run.options, sink, cancel=token)
             result = self.trainer.run()
             evaluation = evaluate_run(run) if result.status != "failed" else None
             return run, result, evaluation
@@ -150,7 +175,7 @@ class TrainingProgressWindow(QWidget):
         """Pause a running run, or resume a paused one."""
         if self.trainer is None:
             return
-        if self.trainer.control.paused:
+        if _paused(self.trainer):
             self.trainer.resume()
             self.pause_button.setText("Pause")
         else:
@@ -166,12 +191,15 @@ class TrainingProgressWindow(QWidget):
         self._drawn_version = sink.version
         self.plots.update_from(sink.snapshot())
         self.plots.mark_epochs([e.iteration for e in list(sink.epochs)])
+        self.plots.mark_phases([p.first_iteration for p in list(sink.phases) if p.index > 0])
         point: IterationPoint | None = sink.last_point
         if point is not None:
             self.info.set_point(point)
 
     def _on_started(self, info: RunInfo) -> None:
-        self.plots.start(info.metrics)
+        self._runs_started += 1
+        if self._runs_started == 1:  # a later phase of the same run keeps the curves
+            self.plots.start(info.metrics)
         self.info.set_info(info)
 
     def _on_status(self, event: StatusEvent) -> None:
@@ -184,7 +212,7 @@ class TrainingProgressWindow(QWidget):
         self._finish(result)
         if self.document.project is self._project and result.status != "failed":
             if _graph_key(self._project) == self._graph_before:
-                store_results(self._project, run, result, evaluation)
+                self._store(run, result, evaluation)
                 self.document.mark_modified()
                 note = "The trained weights are now in the project."
             else:
@@ -194,7 +222,7 @@ class TrainingProgressWindow(QWidget):
             self.info.note.setText(note)
         elif result.status == "failed":
             if self.document.project is self._project:
-                store_results(self._project, run, result, None)
+                self._store(run, result, None)
             self._show_failure(result.message)
         self.results.show_results(result, evaluation, run)
         if evaluation is not None or result.final:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QInputDialog,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -35,7 +34,6 @@ from designer.core.transfer import (
     plan_unfreeze_last,
     revert_edits,
 )
-from designer.training.events import TrainingSink
 from designer.ui.worker import show_error
 
 
@@ -116,26 +114,38 @@ class ReplaceHeadDialog(QDialog):
                 "dropout": self.rate.value() if self.dropout.isChecked() else None}
 
 
-class _ProgressSink(TrainingSink):
-    """Reports phase and epoch of a two-phase run through a ProgressReporter (worker thread)."""
+class _CombinedRun:
+    """A TwoPhaseTrainer for the Training Progress window: run() gives one TrainingResult
+    over both phases and keeps the TwoPhaseResult in ``result``."""
 
-    def __init__(self, reporter: Any, total: int) -> None:
-        self.reporter, self.total, self.phase = reporter, total, "Phase 1 of 2: head only"
+    def __init__(self, trainer: Any) -> None:
+        self.trainer, self.result = trainer, None
 
-    def on_phase(self, event: Any) -> None:
-        self.phase = ("Phase 1 of 2: head only (frozen layers)" if event.index == 0
-                      else "Phase 2 of 2: fine-tuning at a smaller learning rate")
-        self.reporter(0, 0, self.phase, force=True)
+    @property
+    def paused(self) -> bool:
+        """Whether the current phase is paused."""
+        return self.trainer.paused
 
-    def on_epoch(self, summary: Any) -> None:
-        val = (summary.val or {}).get("val_accuracy", (summary.val or {}).get("accuracy"))
-        extra = f", validation accuracy {val:.3f}" if isinstance(val, float) else ""
-        self.reporter(summary.epoch, self.total,
-                      f"{self.phase}: epoch {summary.epoch} of {self.total}{extra}", force=True)
+    def run(self) -> Any:
+        """Train both phases; the joined result."""
+        self.result = self.trainer.run()
+        return self.result.combined()
+
+    def stop(self) -> None:
+        """Stop the running phase and skip the next."""
+        self.trainer.stop()
+
+    def pause(self) -> None:
+        """Pause the current phase."""
+        self.trainer.pause()
+
+    def resume(self) -> None:
+        """Resume the current phase."""
+        self.trainer.resume()
 
 
 class TwoPhaseDialog(QDialog):
-    """Settings of a two-phase run, then its progress (phase, epoch, Stop)."""
+    """Settings of a two-phase run; Start trains it in the Training Progress window."""
 
     def __init__(self, frozen: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,14 +170,12 @@ class TwoPhaseDialog(QDialog):
         form.addRow("Epochs per phase", self.epochs)
         form.addRow("Phase 2 unfreezes the last", self.unfreeze)
         form.addRow("Phase 2 learning-rate factor", self.factor)
-        self.phase_label = QLabel("")
-        self.bar = QProgressBar()
         self.start_button = QPushButton("Start")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        for widget in (self.phase_label, self.bar, self.start_button, self.stop_button):
+        self.start_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        for widget in (self.start_button, self.cancel_button):
             layout.addWidget(widget)
-
 
     def set_frozen(self, frozen: int) -> None:
         """Say how many layers phase 1 keeps frozen."""
@@ -277,77 +285,67 @@ class TransferActions(QObject):
         return self.push(plan_unfreeze_last(self.graph, n), f"Unfreeze the last {n} layers")
 
     def two_phase(self) -> TwoPhaseDialog:
-        """Open the two-phase dialog (Start runs it in a worker)."""
+        """Open the two-phase settings (Start trains in the Training Progress window)."""
         if self.run_dialog is None:
-            frozen = sum(not n.trainable for n in self.graph.nodes)
-            self.run_dialog = TwoPhaseDialog(frozen, self.window)
+            self.run_dialog = TwoPhaseDialog(0, self.window)
             self.run_dialog.start_button.clicked.connect(self.start_two_phase)
-            self.run_dialog.stop_button.clicked.connect(self.stop)
-            self.run_dialog.finished.connect(self._dialog_closed)
-        if not self.trainers:
-            self.run_dialog.set_frozen(sum(not n.trainable for n in self.graph.nodes))
+        self.run_dialog.set_frozen(sum(not n.trainable for n in self.graph.nodes))
         self.run_dialog.show()
         self.run_dialog.raise_()
         return self.run_dialog
 
-    def _dialog_closed(self) -> None:
-        if not self.trainers:
-            self.run_dialog = None
-
     def stop(self) -> None:
         """Stop the running phase and skip the next."""
-        for trainer in self.trainers:
-            trainer.stop()
+        progress = self.window.training_actions.progress
+        if self.trainers and progress is not None:
+            progress.stop()
 
     def start_two_phase(self) -> None:
-        """Prepare the project's run and train both phases off the GUI thread."""
-        from designer.training.project_run import prepare_run
-        from designer.training.transfer_cli import finish_transfer, train_phases
+        """Train both phases in the Training Progress window (one plot, phase line)."""
+        from designer.training.transfer_cli import finish_transfer, make_two_phase
 
         dialog, project = self.run_dialog, self.window.document.project
         epochs, unfreeze, factor = dialog.epochs.value(), dialog.unfreeze.value(), dialog.factor.value()
-        dialog.start_button.setEnabled(False)
-        dialog.stop_button.setEnabled(True)
-        dialog.phase_label.setText("Preparing the data...")
+        actions = self.window.training_actions
+        progress = actions.progress_window()
+        if progress.running:
+            show_error(self.window, "Two-Phase Transfer Learning",
+                       "A training run is still going; stop it or wait for it to end.")
+            actions.show_progress()
+            return
+        dialog.accept()
         self.last_summary = None
-        self.trainers = []
+        runs: list[_CombinedRun] = []
+        self.trainers = runs
 
-        def work(reporter: Any) -> Any:
-            run = prepare_run(project, epochs)
-            sink = _ProgressSink(reporter, 2 * epochs)
-            return run, train_phases(project, run, True, epochs, unfreeze, factor, sink,
-                                     self.trainers)
+        def make_trainer(run: Any, sink: Any, token: Any) -> _CombinedRun:
+            combined = _CombinedRun(make_two_phase(project, run, epochs, unfreeze, factor,
+                                                   sink, cancel=token))
+            runs.append(combined)
+            return combined
 
-        def progress(event: Any) -> None:
-            dialog.phase_label.setText(event.message)
-            if event.total:
-                dialog.bar.setRange(0, int(event.total))
-                dialog.bar.setValue(int(event.done))
-
-        def done(result: Any) -> None:
-            run, phases = result
-            self.last_summary = finish_transfer(project, run, phases)
-            self.window.document.mark_modified()
+        def store(run: Any, result: Any, evaluation: Any) -> None:
+            two = runs[-1].result if runs and runs[-1].result is not None else None
+            phases = two.named() if two is not None else [("frozen", result)]
+            self.last_summary = finish_transfer(project, run, phases, evaluation)
             self.window.document.analyse_now()
+
+        def finished(result: Any) -> None:
+            progress.finished.disconnect(finished)
+            self.trainers = []
+            if self.last_summary is None:
+                status = result.status if result is not None else "failed"
+                message = result.message if result is not None else "could not start"
+                self.last_summary = {"status": status, "error": message}
             acc = self.last_summary.get("validation_accuracy")
             text = f"Two-phase training {self.last_summary['status']}" + (
                 f": validation accuracy {acc:.3f}" if acc is not None else "")
-            dialog.phase_label.setText(text)
             self.window.statusBar().showMessage(text, 8000)
-            ended()
 
-        def failed(message: str, details: str) -> None:
-            dialog.phase_label.setText(f"Failed: {message}")
-            self.last_summary = {"status": "failed", "error": message}
-            ended()
-            show_error(self.window, "Two-Phase Transfer Learning", message, details)
-
-        def ended() -> None:
-            self.trainers = []
-            dialog.start_button.setEnabled(True)
-            dialog.stop_button.setEnabled(False)
-
-        self.window.tasks.start(work, done, failed, progress, ended)
+        progress.finished.connect(finished)
+        actions.show_progress()
+        progress.start(epochs, make_trainer=make_trainer, title="Two-Phase Transfer Learning",
+                       store=store)
 
 
 def install(window: Any) -> None:

@@ -73,3 +73,20 @@ def test_regression_results_show_scatter_and_rmse(qtbot):
     assert "Validation RMSE 2" in panel.summary.text()
     items = panel.scatter.getPlotItem().listDataItems()
     assert len(items[0].getData()[0]) == 50
+
+
+def test_mark_phases_draws_one_labelled_line_per_plot(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.start(["loss", "accuracy"])
+    plots.update_from(snapshot(3000))
+    plots.mark_epochs([1000, 2000, 3000])
+    plots.mark_phases([1501])
+    assert [(plot, line.value()) for plot, line in plots.phase_lines] == [
+        (plots.top, 1501), (plots.bottom, 1501)]
+    assert all(line.label.textItem.toPlainText() == "phase 2" for _, line in plots.phase_lines)
+    assert len(plots.epoch_lines) == 6  # the phase lines are apart from the epoch lines
+    plots.mark_phases([1501])  # unchanged: nothing redrawn
+    assert len(plots.phase_lines) == 2
+    plots.start(["loss"])  # a new run clears them
+    assert plots.phase_lines == [] and plots._phases_marked == []

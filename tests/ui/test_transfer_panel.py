@@ -76,15 +76,27 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
     run_dialog.epochs.setValue(1)
     run_dialog.unfreeze.setValue(1)
     run_dialog.start_button.click()
+    progress = window.training_actions.progress  # the run goes to the Training Progress window
+    assert progress.isVisible() and "Two-Phase" in progress.windowTitle()
+    assert not run_dialog.isVisible()
     qtbot.waitUntil(lambda: window.transfer.last_summary is not None, timeout=60000)
     summary = window.transfer.last_summary
     assert summary["status"] == "finished", summary
     assert [p["phase"] for p in summary["phases"]] == ["frozen", "fine-tune"]
-    assert "validation accuracy" in run_dialog.phase_label.text()
+    assert "validation accuracy" in window.statusBar().currentMessage()
+    # One continuous plot: points from both phases, one labelled line where phase 2 starts
+    boundary = progress.sink.phases[1].first_iteration
+    x, _ = progress.plots.loss_curve.raw.getData()
+    assert x.min() < boundary <= x.max()
+    assert (np.diff(progress.sink.snapshot()["iteration"]) == 1).all()  # continuous numbers
+    assert progress.plots._phases_marked == [boundary]
+    assert len(progress.plots.phase_lines) == 2  # one per plot
+    assert all(line.label.textItem.toPlainText() == "phase 2"
+               for _, line in progress.plots.phase_lines)
+    assert progress.result.epochs_completed == 2 and progress.tabs.isTabEnabled(1)
     for name in ("conv1", "conv2"):
         for a, b in zip(weight_arrays(graph.find(name).weights), before[name], strict=True):
             np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in
                zip(weight_arrays(graph.find("conv3").weights), before["conv3"], strict=True))
     assert window.document.modified
-    run_dialog.close()

@@ -8,7 +8,9 @@ and called several times; nested models get their own ``build_*`` function.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
 from typing import Any
 
 import keras
@@ -76,7 +78,7 @@ def layer_constructor(layer: keras.layers.Layer, imports: set[str]) -> tuple[str
         )
     if getattr(keras.layers, cls.__name__, None) is cls:
         func = f"layers.{cls.__name__}"
-    elif cls.__module__ != "__main__" and not cls.__module__.startswith("keras.src"):
+    elif _importable(cls):
         imports.add(f"from {cls.__module__} import {cls.__name__}")
         func = cls.__name__
     else:
@@ -97,6 +99,58 @@ def layer_constructor(layer: keras.layers.Layer, imports: set[str]) -> tuple[str
     kwargs.update((k, source[k]) for k in config if k in keys)
     kwargs["name"] = layer.name
     return func, args, kwargs
+
+
+def _importable(cls: type) -> bool:
+    """True when ``from <cls.__module__> import <cls.__name__>`` gives back ``cls``."""
+    if cls.__module__ in ("__main__", "builtins") or "<locals>" in cls.__qualname__:
+        return False
+    try:
+        module = importlib.import_module(cls.__module__)
+    except Exception:  # any import failure means the generated code could not import it
+        return False
+    return getattr(module, cls.__name__, None) is cls
+
+
+def _resolve(path: str) -> Any:
+    """The object at a dotted ``keras.…`` path, or None."""
+    obj: Any = keras
+    for part in path.split(".")[1:]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def op_function(op: Any) -> tuple[str, dict[str, Any]]:
+    """(``keras.ops`` function path, keyword arguments from its config) for a raw ops call."""
+    cls = type(op)
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__).lower()
+    package = cls.__module__.rsplit(".", 1)[-1]
+    for path in (f"keras.ops.{snake}", f"keras.ops.{package}.{snake}"):
+        func = _resolve(path)
+        if callable(func) and getattr(func, "__module__", None) == cls.__module__:
+            break
+    else:
+        raise CodegenError(
+            f"Expected keras.ops calls with a public function, but operation {op.name!r} "
+            f"({cls.__module__}.{cls.__name__}) has none; wrap it in a layer."
+        )
+    try:
+        config = {k: v for k, v in op.get_config().items() if k != "name"}
+    except Exception as exc:  # ops whose arguments Keras cannot serialize
+        raise CodegenError(
+            f"Expected keras.ops calls with serializable arguments, but operation {op.name!r} "
+            f"({cls.__name__}) has none recorded; wrap it in a layer."
+        ) from exc
+    params = inspect.signature(func).parameters
+    unknown = sorted(set(config) - set(params))
+    if unknown:
+        raise CodegenError(
+            f"Expected {path}() to accept the arguments of operation {op.name!r}, "
+            f"but it has no parameters {unknown}; wrap it in a layer."
+        )
+    return path, config
 
 
 def _non_default_keys(cls: type, config: dict[str, Any], required: list[str]) -> set[str]:
@@ -302,15 +356,11 @@ class FunctionWriter:
         objects: dict[int, str] = {}
         for node in graph.order:
             layer = node.operation
-            if not isinstance(layer, keras.layers.Layer):
-                raise CodegenError(
-                    f"Expected layers only, but operation {layer.name!r} "
-                    f"({type(layer).__name__}) is a raw keras.ops call; wrap it in a layer."
-                )
-            call_args = self._call_args(node, tensors)
             outs = [names.take(layer.name if i == 0 else f"{layer.name}_{i}")
                     for i in range(len(node.outputs))]  # fmt: skip
-            if graph.uses[id(layer)] > 1 or isinstance(layer, keras.Model):
+            if not isinstance(layer, keras.layers.Layer):
+                lines.append(self._op_statement(node, f"{', '.join(outs)} = ", tensors))
+            elif graph.uses[id(layer)] > 1 or isinstance(layer, keras.Model):
                 if id(layer) not in objects:
                     var = names.take(f"{layer.name}_layer")
                     objects[id(layer)] = var
@@ -318,10 +368,12 @@ class FunctionWriter:
                     lines.append(statement(f"{var} = ", func, args, kwargs))
                     if isinstance(layer, keras.Model) and not layer.trainable:
                         lines.append(f"    {var}.trainable = False")
+                call_args = self._call_args(node, tensors)
                 lines.append(f"    {', '.join(outs)} = {objects[id(layer)]}({call_args})")
             else:
                 func, args, kwargs = self._object(layer, 4)
                 target = f"{', '.join(outs)} = "
+                call_args = self._call_args(node, tensors)
                 lines.append(statement(target, func, args, kwargs, tail=f"({call_args})"))
             for tensor, var in zip(node.outputs, outs, strict=True):
                 tensors[_key(tensor)] = var
@@ -344,6 +396,25 @@ class FunctionWriter:
         if isinstance(struct, (list, tuple, dict)):
             return render(_as_source(struct, tensors))
         return render(struct)
+
+    def _op_statement(self, node: Any, target: str, tensors: dict) -> str:
+        """``x = keras.ops.add(x, 3.0)`` for a raw keras.ops call node."""
+        op = node.operation
+        func, config = op_function(op)
+        try:
+            args = [self._structure(a, tensors) for a in node.arguments.args]
+            kwargs: dict[str, Any] = {
+                k: Source(self._structure(v, tensors))
+                for k, v in node.arguments.kwargs.items()
+                if v is not None
+            }
+            kwargs.update(config)
+            return statement(target, func, args, kwargs)
+        except TypeError as exc:  # a constant render() cannot write (a slice, an object)
+            raise CodegenError(
+                f"Expected keras.ops arguments that can be written as Python literals, but "
+                f"operation {op.name!r} ({type(op).__name__}) got {exc}; wrap it in a layer."
+            ) from exc
 
     def _call_args(self, node: Any, tensors: dict) -> str:
         """Source of the arguments a node was called with (tensors as variable names)."""

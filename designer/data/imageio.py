@@ -63,14 +63,64 @@ def _is_grey_palette(palette: list[int] | None) -> bool:
     return bool(np.all(rgb[:, 0] == rgb[:, 1]) and np.all(rgb[:, 1] == rgb[:, 2]))
 
 
+_PNG_END = b"IEND\xaeB`\x82"
+_JPEG_END = b"\xff\xd9"
+
+
+def _tail_ok(fh: object, fmt: str | None) -> bool:
+    """Cheap completeness check: PNG ends with its IEND chunk, JPEG with its end marker."""
+    if fmt not in ("PNG", "JPEG"):
+        return False
+    fh.seek(0, os.SEEK_END)  # type: ignore[attr-defined]
+    size = fh.tell()  # type: ignore[attr-defined]
+    fh.seek(max(0, size - 64))  # type: ignore[attr-defined]
+    tail = fh.read()  # type: ignore[attr-defined]
+    return tail.endswith(_PNG_END) if fmt == "PNG" else _JPEG_END in tail
+
+
+_SMALL = 65536
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # IHDR colour type -> channels (3, palette: via Pillow)
+
+
+def _probe_png(path: str) -> ImageInfo | None:
+    """Header facts of a whole, non-palette PNG read without Pillow; None to fall back to Pillow."""
+    with open(path, "rb", buffering=0) as fh:
+        head = fh.read(_SMALL)  # small files (most datasets): the whole file in one read
+        if len(head) < 26 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+            return None
+        channels = _PNG_CHANNELS.get(head[25])
+        tail = head
+        if len(head) == _SMALL:
+            fh.seek(-12, os.SEEK_END)
+            tail = fh.read()
+        if channels is None or not tail.endswith(_PNG_END):
+            return None
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if width == 0 or height == 0:
+        return None
+    return ImageInfo(path, height, width, channels)
+
+
 def probe_image(path: str) -> ImageInfo:
-    """Read the header and verify the file; raise DataError when it is not a readable image."""
+    """Read the header and check the file is whole (end marker for PNG/JPEG, else a full
+    verify); raise DataError when it is not a readable image."""
+    if path.lower().endswith(".png"):
+        try:
+            info = _probe_png(path)
+        except OSError as exc:
+            raise DataError(f"cannot read image '{path}': {exc}") from exc
+        if info is not None:
+            return info
     try:
-        with Image.open(path) as im:
+        with open(path, "rb") as fh, Image.open(fh) as im:
             width, height = im.size
             mode = im.mode
             grey_palette = mode == "P" and _is_grey_palette(im.getpalette())
-            im.verify()
+            if not _tail_ok(fh, im.format):
+                fh.seek(0)
+                with Image.open(fh) as again:
+                    again.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"cannot read image '{path}': {exc}") from exc
     channels = _channels_of(mode)

@@ -230,7 +230,7 @@ class ExportDialog(QDialog):
             on_progress=on_progress,
             on_cancelled=self._cancelled,
         )
-        progress.canceled.connect(self.worker.cancel)
+        progress.canceled.connect(self.worker.token.cancel)  # direct: the worker thread is busy
         self.window_.statusBar().showMessage(f"Exporting as {request.fmt}…")
 
     def _finish(self) -> None:

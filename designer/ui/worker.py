@@ -44,7 +44,11 @@ class Worker(QObject):
             self.finished.emit(result)
 
     def cancel(self) -> None:
-        """Ask the function to stop at its next progress report."""
+        """Ask the function to stop at its next progress report.
+
+        Call it directly, or connect signals to ``worker.token.cancel``: a signal connected to
+        this method would be queued to the worker's own thread, which is busy running.
+        """
         self.token.cancel()
 
 
@@ -174,5 +178,5 @@ def run_with_progress(parent: QWidget, title: str, fn: Callable[[ProgressReporte
         show_error(parent, title, message, details)
 
     worker = runner.start(fn, finish, fail, on_progress, dialog.close)
-    dialog.canceled.connect(worker.cancel)
+    dialog.canceled.connect(worker.token.cancel)  # the token, not the worker: its thread is busy
     return worker

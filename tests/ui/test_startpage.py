@@ -222,6 +222,8 @@ def test_cancel_while_building_opens_nothing(qtbot, window, page):
     qtbot.mouseClick(options.buttons.button(OK), LEFT)
     assert not page.scroll.isEnabled()  # no second network while one is built
     progress = page.findChild(QProgressDialog)
+    # The dialog appears after its minimum duration; a click before that reaches nothing.
+    qtbot.waitUntil(progress.isVisible, timeout=30_000)
     qtbot.mouseClick(progress.findChild(QPushButton), LEFT)
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=60_000)
     qtbot.waitUntil(page.scroll.isEnabled)

@@ -56,9 +56,21 @@ def make_two_phase(project: Any, run: Any, epochs: int, unfreeze: int = 2,
         fine_tune_factor=fine_tune_factor, sink=sink, cancel=cancel)
 
 
+def frozen_backbone_end(project: Any) -> str:
+    """Name of the last layer of the frozen backbone (the frozen layers in network order)."""
+    graph = project.graph
+    order = graph.topological_order()
+    frozen = [nid for nid in order if not graph.node(nid).trainable]
+    if not frozen:
+        raise ValueError("feature extraction needs a frozen backbone: freeze the layers before "
+                         "the head first (--freeze-until LAYER)")  # fmt: skip
+    return graph.node(frozen[-1]).name
+
+
 def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
                  fine_tune_factor: float = 0.1, sink: Any = None,
-                 trainers: list | None = None) -> list[tuple[str, Any]]:
+                 trainers: list | None = None,
+                 feature_extraction: bool = False) -> list[tuple[str, Any]]:  # fmt: skip
     """Train ``run`` (a PreparedRun of ``project``): one phase with the graph's frozen layers,
     or two (head on the frozen layers, then the last ``unfreeze`` of them fine-tuned at
     ``fine_tune_factor`` times the rate); returns (phase name, TrainingResult) pairs.
@@ -71,6 +83,14 @@ def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze:
         if trainers is not None:
             trainers.append(trainer)
         return trainer.run().named()
+    if feature_extraction:
+        # The frozen backbone runs once over the data; only the head trains (no augmentation).
+        from designer.training.features import train_head_on_features
+
+        result = train_head_on_features(run.model, frozen_backbone_end(project), run.data.train,
+                                        run.data.validation, options, sink,
+                                        augmented=bool(project.augmentation))  # fmt: skip
+        return [("features", result)]
     trainer = Trainer(run.model, run.data.train, run.data.validation, options, sink)
     if trainers is not None:
         trainers.append(trainer)
@@ -94,9 +114,11 @@ def finish_transfer(project: Any, run: Any, phases: list[tuple[str, Any]],
 
 
 def run_transfer(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
-                 fine_tune_factor: float = 0.1) -> dict[str, Any]:
+                 fine_tune_factor: float = 0.1,
+                 feature_extraction: bool = False) -> dict[str, Any]:  # fmt: skip
     """:func:`train_phases` then :func:`finish_transfer`."""
-    phases = train_phases(project, run, two_phase, epochs, unfreeze, fine_tune_factor)
+    phases = train_phases(project, run, two_phase, epochs, unfreeze, fine_tune_factor,
+                          feature_extraction=feature_extraction)  # fmt: skip
     return finish_transfer(project, run, phases)
 
 
@@ -118,6 +140,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--extra-dense", type=int, default=None, metavar="UNITS")
     p.add_argument("--dropout", type=float, default=None, metavar="RATE")
     p.add_argument("--out", required=True, metavar="PROJECT", help="project file to write (.ndproj)")
+    p.add_argument("--feature-extraction", action="store_true",
+                   help="head-only run: compute the frozen backbone's features once and train "
+                   "only the head (faster; needs data without augmentation)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=handle)
     return p
@@ -163,7 +188,14 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         run = prepare_run(project, args.epochs)
     except (ProjectError, DataError, GraphError, ProjectRunError, ValueError) as exc:
         return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
-    summary = run_transfer(project, run, args.two_phase, args.epochs, args.unfreeze_last)
+    if args.feature_extraction and args.two_phase:
+        return _fail("--feature-extraction trains the head only; leave out --two-phase",
+                     args.json, out, err, EXIT_UNUSABLE)  # fmt: skip
+    try:
+        summary = run_transfer(project, run, args.two_phase, args.epochs, args.unfreeze_last,
+                               feature_extraction=args.feature_extraction)  # fmt: skip
+    except ValueError as exc:  # e.g. no frozen backbone, or augmented data, for features
+        return _fail(str(exc), args.json, out, err, EXIT_UNUSABLE)
     project.path = None
     try:
         saved = save_project(project, args.out)

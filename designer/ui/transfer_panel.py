@@ -351,3 +351,7 @@ class TransferActions(QObject):
 def install(window: Any) -> None:
     """Add the transfer-learning actions to ``window``."""
     window.transfer = TransferActions(window)
+    toolbar = getattr(window, "toolbar", None)
+    if toolbar is not None:
+        window.transfer.replace_action.setIconText("Replace Head")
+        toolbar.addAction(window.transfer.replace_action)

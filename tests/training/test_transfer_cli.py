@@ -83,3 +83,23 @@ def test_phase_one_keeps_frozen_weights_bit_identical_and_trains_the_head(model_
     for name in ("features", "new_fc"):
         assert any(not np.array_equal(a, b)
                    for a, b in zip(weights(project, name), before[name], strict=True))
+
+
+def test_feature_extraction_trains_only_the_head(model_file, tmp_path, capsys):
+    from designer.core.modelfile import open_path
+
+    original = open_path(model_file)
+    out = tmp_path / "features.ndproj"
+    code = main(["transfer", str(model_file), "--data", "synthetic:letters", "--samples", "160",
+                 "--freeze-until", "features", "--feature-extraction", "--epochs", "2",
+                 "--out", str(out), "--json"])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0, summary
+    assert [p["phase"] for p in summary["phases"]] == ["features"]
+    saved = load_project(out)
+    for name in ("conv1", "conv2", "conv3", "features"):  # the backbone ran once, unchanged
+        for a, b in zip(weights(saved, name), weights(original, name), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert saved.graph.find("new_fc").weights is not None  # the head trained and was stored
+    assert main(["transfer", str(model_file), "--data", "synthetic:letters", "--samples", "60",
+                 "--feature-extraction", "--two-phase", "--out", str(tmp_path / "x.ndproj")]) == 2

@@ -100,3 +100,15 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
     assert any(not np.array_equal(a, b) for a, b in
                zip(weight_arrays(graph.find("conv3").weights), before["conv3"], strict=True))
     assert window.document.modified
+
+
+def test_replace_head_is_on_the_toolbar(qtbot):
+    from designer.core.project import Project
+    from designer.ui.main_window import MainWindow
+
+    window = MainWindow(Project(name="t"))
+    try:
+        assert window.transfer.replace_action in window.toolbar.actions()
+    finally:
+        window.document.mark_saved()
+        window.close()

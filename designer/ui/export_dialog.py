@@ -234,6 +234,7 @@ class ExportDialog(QDialog):
         self.window_.statusBar().showMessage(f"Exporting as {request.fmt}…")
 
     def _finish(self) -> None:
+        self.progress.canceled.disconnect()  # closing the dialog emits canceled(): work is over
         self.progress.close()
         self.worker = None
         self.export_button.setEnabled(True)

@@ -169,14 +169,19 @@ def run_with_progress(parent: QWidget, title: str, fn: Callable[[ProgressReporte
         eta = f" (about {event.eta:.0f} s left)" if event.eta else ""
         dialog.setLabelText(f"{event.message or title}{eta}")
 
-    def finish(result: Any) -> None:
+    def close() -> None:
+        # QProgressDialog emits canceled() when it is closed: the work is over, so detach first.
+        dialog.canceled.disconnect(worker.token.cancel)
         dialog.close()
+
+    def finish(result: Any) -> None:
+        close()
         on_done(result)
 
     def fail(message: str, details: str) -> None:
-        dialog.close()
+        close()
         show_error(parent, title, message, details)
 
-    worker = runner.start(fn, finish, fail, on_progress, dialog.close)
+    worker = runner.start(fn, finish, fail, on_progress, close)
     dialog.canceled.connect(worker.token.cancel)  # the token, not the worker: its thread is busy
     return worker

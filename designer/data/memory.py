@@ -83,7 +83,35 @@ def infer_task(y: np.ndarray) -> str:
     return "regression"
 
 
-class ArrayStore(Datastore):
+class HeldArrays:
+    """Datastore accessors over two arrays held in memory: ``self._x`` and ``self._y``."""
+
+    _x: np.ndarray
+    _y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self._x)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """All targets."""
+        return self._y
+
+    def get(self, index: int) -> tuple[np.ndarray, Any]:
+        """Sample ``index`` and its target."""
+        return self._x[index], self._y[index]
+
+    def get_batch(self, indices: Any) -> tuple[list[np.ndarray], list[Any]]:
+        """Samples at ``indices`` (fancy indexing)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return list(self._x[idx]), list(self._y[idx])
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """All samples and targets as (X, Y)."""
+        return self._x, self._y
+
+
+class ArrayStore(HeldArrays, Datastore):
     """Samples held in memory as two arrays; images as uint8 (N, H, W, C)."""
 
     def __init__(
@@ -132,9 +160,6 @@ class ArrayStore(Datastore):
             self.class_names = []
             self._counts = {}
 
-    def __len__(self) -> int:
-        return len(self._x)
-
     @property
     def channels(self) -> int:
         """Channels of the images (1 or 3), 0 for non-image arrays."""
@@ -152,24 +177,6 @@ class ArrayStore(Datastore):
     def labels(self) -> np.ndarray | None:
         """Class index per sample (classification only)."""
         return self._y if self.task == "classification" else None
-
-    @property
-    def targets(self) -> np.ndarray:
-        """All targets."""
-        return self._y
-
-    def get(self, index: int) -> tuple[np.ndarray, Any]:
-        """Sample ``index``."""
-        return self._x[index], self._y[index]
-
-    def get_batch(self, indices: Any) -> tuple[list[np.ndarray], list[Any]]:
-        """Samples at ``indices`` (fancy indexing)."""
-        idx = np.asarray(indices, dtype=np.int64)
-        return list(self._x[idx]), list(self._y[idx])
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """All samples as (X, Y)."""
-        return self._x, self._y
 
     def summary(self) -> DataSummary:
         """Shape, classes with counts (or target ranges) and problems."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from designer.data.base import DataConfig, Datastore
-from designer.data.memory import encode_labels
+from designer.data.memory import HeldArrays, encode_labels
 from designer.data.summary import (
     DataError,
     DataSummary,
@@ -115,7 +114,7 @@ def _read_csv(config: SequenceConfig) -> tuple[list[np.ndarray], list[np.ndarray
     return seqs, np.array(y), numeric
 
 
-class SequenceStore(Datastore):
+class SequenceStore(HeldArrays, Datastore):
     """Padded sequences (N, T, F) float32 with per-sequence or per-step targets."""
 
     def __init__(self, config: SequenceConfig) -> None:
@@ -158,33 +157,12 @@ class SequenceStore(Datastore):
         self.task = "sequence-to-sequence" if config.mode == "per-step" else f"sequence-{task}"
         self.target_task = task
 
-    def __len__(self) -> int:
-        return len(self._x)
-
     @property
     def labels(self) -> np.ndarray | None:
         """Class per sequence for stratified splits (many-to-one classification only)."""
         if self.target_task == "classification" and self.config.mode == "many-to-one":
             return self._y
         return None
-
-    @property
-    def targets(self) -> np.ndarray:
-        """Padded targets."""
-        return self._y
-
-    def get(self, index: int) -> tuple[np.ndarray, Any]:
-        """Padded sequence (T, F) and its target(s)."""
-        return self._x[index], self._y[index]
-
-    def get_batch(self, indices: Any) -> tuple[list[np.ndarray], list[Any]]:
-        """Samples at ``indices``."""
-        idx = np.asarray(indices, dtype=np.int64)
-        return list(self._x[idx]), list(self._y[idx])
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """All padded sequences and targets."""
-        return self._x, self._y
 
     def summary(self) -> DataSummary:
         """Lengths, features, classes (or target range) and padding advice."""

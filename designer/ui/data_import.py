@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -183,9 +182,7 @@ class ImportDialog(QDialog):
         self.progress.setVisible(True)
         self.cancel_scan.setVisible(True)
         self.scan_button.setEnabled(False)
-        self._worker = self.tasks.start(work, self._scanned, self._failed)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.cancelled.connect(self._cancelled)
+        self._worker = self.tasks.start(work, self._scanned, self._failed, self._on_progress, self._cancelled)
 
     def _on_progress(self, event: ProgressEvent) -> None:
         if event.fraction is not None:
@@ -284,9 +281,5 @@ class ImportDialog(QDialog):
         if self._worker is None:
             return
         worker, self._worker = self._worker, None
-        worker.cancel()
-        for signal, slot in ((worker.finished, self._scanned), (worker.failed, self._failed),
-                             (worker.cancelled, self._cancelled), (worker.progress, self._on_progress)):
-            with contextlib.suppress(RuntimeError, TypeError):
-                signal.disconnect(slot)
+        worker.detach()  # a result that was already on its way describes stale fields
         self._end_scan()

@@ -51,6 +51,15 @@ class Worker(QObject):
         """
         self.token.cancel()
 
+    def detach(self) -> None:
+        """Cancel and forget: whatever the worker still reports (a result computed before the
+        cancellation arrived, a failure, progress) reaches no callback. The thread still ends
+        and is cleaned up as usual."""
+        self.token.cancel()
+        relay = getattr(self, "relay", None)
+        if relay is not None:
+            relay.silence()
+
 
 class _Relay(QObject):
     """Lives on the GUI thread, so that the callbacks it calls run there (Qt queues the
@@ -59,6 +68,10 @@ class _Relay(QObject):
     def __init__(self, parent: QObject, callbacks: dict[str, Callable[..., Any] | None]) -> None:
         super().__init__(parent)
         self._callbacks = callbacks
+
+    def silence(self) -> None:
+        """Drop every callback except the thread's own clean-up."""
+        self._callbacks = {"ended": self._callbacks.get("ended")}
 
     def _call(self, name: str, *args: Any) -> None:
         callback = self._callbacks.get(name)

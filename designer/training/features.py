@@ -9,7 +9,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from designer.core.progress import CancelToken
 from designer.training.datainfo import _is_dataset, _split_arrays
+from designer.training.events import Status, StatusEvent, as_sink
 from designer.training.history import TrainingResult
 from designer.training.options import TrainingOptions
 from designer.training.trainer import Trainer
@@ -45,16 +47,102 @@ def augmentation_layers(model: keras.Model) -> list[str]:
             if type(la).__name__.startswith(_AUGMENTATION_PREFIX)]
 
 
-def extract_features(backbone: keras.Model, data: Any, batch_size: int) -> tuple[Any, Any]:
-    """(features, targets) of ``data`` (arrays or a finite tf.data.Dataset of (x, y))."""
+def extract_features(backbone: keras.Model, data: Any, batch_size: int,
+                     stopped: Any = None) -> tuple[Any, Any]:  # fmt: skip
+    """(features, targets) of ``data`` (arrays or a finite tf.data.Dataset of (x, y)).
+
+    ``stopped()``, when given, is asked between batches of a dataset; True ends the pass early
+    (the features of the batches seen so far are returned).
+    """
     if _is_dataset(data):
         feats, targets = [], []
         for x, y in data:
             feats.append(np.asarray(backbone(x, training=False)))
             targets.append(np.asarray(y))
+            if stopped is not None and stopped():
+                break
         return np.concatenate(feats), np.concatenate(targets)
     x, y, _ = _split_arrays(data)
     return backbone.predict(x, batch_size=batch_size, verbose=0), y
+
+
+class FeatureHeadTrainer:
+    """A head-only run on features computed once: the frozen backbone (layers up to
+    ``split``) runs once over the data, then a :class:`Trainer` trains only the head.
+
+    The head's weights are the full model's (shared layers). Refused at construction
+    (ValueError) when the backbone or the data pipeline (``augmented=True``) augments
+    randomly, since the features would then differ every epoch. ``stop()``, ``pause()``
+    and ``resume()`` work as on a Trainer (a stop during extraction ends it early).
+    """
+
+    def __init__(self, model: keras.Model, split: str, train_data: Any, val_data: Any = None,
+                 options: TrainingOptions | None = None, sink: Any = None, *,
+                 cancel: CancelToken | None = None, augmented: bool = False) -> None:  # fmt: skip
+        self.model, self.split = model, split
+        self.train_data, self.val_data = train_data, val_data
+        self.options = options or TrainingOptions()
+        self.sink, self.cancel = sink, cancel
+        self.backbone, self.head = split_model(model, split)
+        random_layers = augmentation_layers(self.backbone)
+        if augmented or random_layers:
+            raise ValueError("Feature extraction expects fixed inputs (no augmentation), but "
+                             + (f"the backbone has augmentation layers {random_layers}"
+                                if random_layers else "the data is augmented"))
+        self.trainer: Trainer | None = None
+        self.extract_seconds: float | None = None
+        self._stopped = self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        """Whether training is paused (or will pause once the features are ready)."""
+        return self.trainer.control.paused if self.trainer is not None else self._paused
+
+    def stop(self) -> None:
+        """Stop: ends the feature pass early, or training after the current batch."""
+        self._stopped = True
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def pause(self) -> None:
+        """Pause training (after the feature pass, when called during it)."""
+        self._paused = True
+        if self.trainer is not None:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        """Continue a paused run."""
+        self._paused = False
+        if self.trainer is not None:
+            self.trainer.resume()
+
+    def _halted(self) -> bool:
+        return self._stopped or (self.cancel is not None and self.cancel.cancelled)
+
+    def run(self) -> TrainingResult:
+        """Compute the features (backbone frozen, in inference mode), then train the head."""
+        if self.sink is not None:
+            as_sink(self.sink).on_status(StatusEvent(
+                Status.STARTING, "Computing the frozen backbone's features once"))
+        flags = [(la, la.trainable) for la in self.backbone.layers]
+        try:
+            for la in self.backbone.layers:
+                la.trainable = False
+            start = time.perf_counter()
+            batch = self.options.mini_batch_size
+            train = extract_features(self.backbone, self.train_data, batch, self._halted)
+            val = (extract_features(self.backbone, self.val_data, batch, self._halted)
+                   if self.val_data is not None else None)  # fmt: skip
+            self.extract_seconds = time.perf_counter() - start
+            self.trainer = Trainer(self.head, train, val, self.options, self.sink, cancel=self.cancel)
+            if self._stopped:
+                self.trainer.stop()
+            if self._paused:
+                self.trainer.pause()
+            return self.trainer.run()
+        finally:
+            for la, flag in flags:
+                la.trainable = flag
 
 
 def train_head_on_features(
@@ -66,29 +154,10 @@ def train_head_on_features(
     sink: Any = None,
     augmented: bool = False,
 ) -> TrainingResult:
-    """Freeze the backbone (layers up to ``split``), compute features once, train the head.
-
-    The trained head's weights are the full model's (shared layers). Refused when the
-    backbone or the data pipeline (``augmented=True``) augments randomly, since features
-    would then differ every epoch. Dropout in the backbone is off while extracting.
-    """
-    options = options or TrainingOptions()
-    backbone, head = split_model(model, split)
-    random_layers = augmentation_layers(backbone)
-    if augmented or random_layers:
-        raise ValueError("Feature extraction expects fixed inputs (no augmentation), but "
-                         + (f"the backbone has augmentation layers {random_layers}"
-                            if random_layers else "the data is augmented"))
-    flags = [(la, la.trainable) for la in backbone.layers]
-    try:
-        for la in backbone.layers:
-            la.trainable = False
-        train = extract_features(backbone, train_data, options.mini_batch_size)
-        val = extract_features(backbone, val_data, options.mini_batch_size) if val_data is not None else None
-        return Trainer(head, train, val, options, sink).run()
-    finally:
-        for la, flag in flags:
-            la.trainable = flag
+    """Train the head of ``model`` after ``split`` on features computed once (see
+    :class:`FeatureHeadTrainer`)."""
+    return FeatureHeadTrainer(model, split, train_data, val_data, options, sink,
+                              augmented=augmented).run()  # fmt: skip
 
 
 def measure_feature_speedup(

@@ -67,6 +67,24 @@ def frozen_backbone_end(project: Any) -> str:
     return graph.node(frozen[-1]).name
 
 
+def is_augmented(project: Any) -> bool:
+    """Whether the project's training data is augmented (some augmentation switched on)."""
+    from designer.data.augment import AugmentConfig
+
+    return bool(project.augmentation) and AugmentConfig.from_dict(dict(project.augmentation)).enabled
+
+
+def feature_mode_problem(project: Any) -> str:
+    """Why the head cannot train on features computed once ("" when it can)."""
+    if not any(not n.trainable for n in project.graph.nodes):
+        return ("Feature extraction needs a frozen backbone: select the last layer before the "
+                "head and choose Network > Freeze Everything Up To Here (CLI: --freeze-until).")
+    if is_augmented(project):
+        return ("Feature extraction computes the features once, so the data must not be "
+                "augmented: turn augmentation off, or train in two phases.")
+    return ""
+
+
 def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
                  fine_tune_factor: float = 0.1, sink: Any = None,
                  trainers: list | None = None,
@@ -89,7 +107,7 @@ def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze:
 
         result = train_head_on_features(run.model, frozen_backbone_end(project), run.data.train,
                                         run.data.validation, options, sink,
-                                        augmented=bool(project.augmentation))  # fmt: skip
+                                        augmented=is_augmented(project))  # fmt: skip
         return [("features", result)]
     trainer = Trainer(run.model, run.data.train, run.data.validation, options, sink)
     if trainers is not None:

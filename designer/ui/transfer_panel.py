@@ -154,8 +154,16 @@ class TwoPhaseDialog(QDialog):
         form = QFormLayout()
         layout.addLayout(form)
         self.frozen_label = QLabel()
-        self.set_frozen(frozen)
         form.addRow(self.frozen_label)
+        self.method = QComboBox()
+        self.method.addItem("Two phases: train the head, then fine-tune", "two-phase")
+        self.method.addItem("Head only, on features computed once (fast; no augmentation)", "features")
+        self.method.setToolTip(
+            "Feature extraction runs the frozen backbone once over the data and then trains only "
+            "the head on its outputs: much faster than running the frozen layers every epoch, "
+            "but it needs the backbone frozen and the data not augmented.")
+        form.addRow("Method", self.method)
+        self.set_frozen(frozen)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10000)
         self.epochs.setValue(3)
@@ -170,6 +178,7 @@ class TwoPhaseDialog(QDialog):
         form.addRow("Epochs per phase", self.epochs)
         form.addRow("Phase 2 unfreezes the last", self.unfreeze)
         form.addRow("Phase 2 learning-rate factor", self.factor)
+        self.method.currentIndexChanged.connect(lambda _i: self._method_changed(form))
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
@@ -177,11 +186,27 @@ class TwoPhaseDialog(QDialog):
         for widget in (self.start_button, self.cancel_button):
             layout.addWidget(widget)
 
+    @property
+    def features_mode(self) -> bool:
+        """Whether the head trains on features computed once (no second phase)."""
+        return self.method.currentData() == "features"
+
+    def _method_changed(self, form: QFormLayout) -> None:
+        for widget in (self.unfreeze, self.factor):
+            form.setRowVisible(widget, not self.features_mode)
+        form.labelForField(self.epochs).setText("Epochs" if self.features_mode else "Epochs per phase")
+        self.set_frozen(self._frozen)
+
     def set_frozen(self, frozen: int) -> None:
-        """Say how many layers phase 1 keeps frozen."""
-        self.frozen_label.setText(
-            f"Phase 1 trains with the {frozen} frozen layers frozen" if frozen else
-            "No frozen layers: phase 1 freezes every layer before the head")
+        """Say how many layers stay frozen (phase 1, or the feature-extraction backbone)."""
+        self._frozen = frozen
+        if self.features_mode:
+            text = (f"The {frozen} frozen layers compute the features once; the rest trains" if frozen
+                    else "No frozen layers: freeze the backbone first (Freeze Everything Up To Here)")
+        else:
+            text = (f"Phase 1 trains with the {frozen} frozen layers frozen" if frozen
+                    else "No frozen layers: phase 1 freezes every layer before the head")
+        self.frozen_label.setText(text)
 
 
 class TransferActions(QObject):
@@ -301,33 +326,60 @@ class TransferActions(QObject):
             progress.stop()
 
     def start_two_phase(self) -> None:
-        """Train both phases in the Training Progress window (one plot, phase line)."""
-        from designer.training.transfer_cli import finish_transfer, make_two_phase
+        """Train both phases in the Training Progress window (one plot, phase line), or, in
+        the dialog's feature-extraction mode, the head alone on features computed once."""
+        from designer.training.transfer_cli import (
+            feature_mode_problem,
+            finish_transfer,
+            frozen_backbone_end,
+            make_two_phase,
+        )
 
         dialog, project = self.run_dialog, self.window.document.project
         epochs, unfreeze, factor = dialog.epochs.value(), dialog.unfreeze.value(), dialog.factor.value()
+        features = dialog.features_mode
+        title = "Transfer Learning on Features" if features else "Two-Phase Transfer Learning"
         actions = self.window.training_actions
         progress = actions.progress_window()
         if progress.running:
-            show_error(self.window, "Two-Phase Transfer Learning",
-                       "A training run is still going; stop it or wait for it to end.")
+            show_error(self.window, title, "A training run is still going; stop it or wait for it to end.")
             actions.show_progress()
             return
+        if features:
+            problem = feature_mode_problem(project)
+            if problem:
+                show_error(self.window, title, problem)
+                return
+            split = frozen_backbone_end(project)
         dialog.accept()
         self.last_summary = None
-        runs: list[_CombinedRun] = []
+        runs: list[Any] = []
         self.trainers = runs
 
-        def make_trainer(run: Any, sink: Any, token: Any) -> _CombinedRun:
-            combined = _CombinedRun(make_two_phase(project, run, epochs, unfreeze, factor,
-                                                   sink, cancel=token))
-            runs.append(combined)
-            return combined
+        def make_trainer(run: Any, sink: Any, token: Any) -> Any:
+            if features:
+                from designer.training.features import FeatureHeadTrainer
+                from designer.training.transfer_cli import is_augmented
+
+                trainer: Any = FeatureHeadTrainer(run.model, split, run.data.train, run.data.validation,
+                                                  run.options.replace(max_epochs=epochs), sink,
+                                                  cancel=token, augmented=is_augmented(project))  # fmt: skip
+            else:
+                trainer = _CombinedRun(make_two_phase(project, run, epochs, unfreeze, factor,
+                                                      sink, cancel=token))  # fmt: skip
+            runs.append(trainer)
+            return trainer
 
         def store(run: Any, result: Any, evaluation: Any) -> None:
-            two = runs[-1].result if runs and runs[-1].result is not None else None
-            phases = two.named() if two is not None else [("frozen", result)]
+            last = runs[-1] if runs else None
+            if features:
+                phases = [("features", result)]
+            else:
+                two = last.result if last is not None else None
+                phases = two.named() if two is not None else [("frozen", result)]
             self.last_summary = finish_transfer(project, run, phases, evaluation)
+            if features and last is not None and last.extract_seconds is not None:
+                self.last_summary["feature_seconds"] = last.extract_seconds
             self.window.document.analyse_now()
 
         def finished(result: Any) -> None:
@@ -338,14 +390,15 @@ class TransferActions(QObject):
                 message = result.message if result is not None else "could not start"
                 self.last_summary = {"status": status, "error": message}
             acc = self.last_summary.get("validation_accuracy")
-            text = f"Two-phase training {self.last_summary['status']}" + (
-                f": validation accuracy {acc:.3f}" if acc is not None else "")
+            seconds = self.last_summary.get("feature_seconds")
+            text = f"{title}: {self.last_summary['status']}" + (
+                f", validation accuracy {acc:.3f}" if acc is not None else "") + (
+                f" (features computed once in {seconds:.1f} s)" if seconds is not None else "")
             self.window.statusBar().showMessage(text, 8000)
 
         progress.finished.connect(finished)
         actions.show_progress()
-        progress.start(epochs, make_trainer=make_trainer, title="Two-Phase Transfer Learning",
-                       store=store)
+        progress.start(epochs, make_trainer=make_trainer, title=title, store=store)
 
 
 def install(window: Any) -> None:

@@ -112,3 +112,46 @@ def test_replace_head_is_on_the_toolbar(qtbot):
     finally:
         window.document.mark_saved()
         window.close()
+
+
+def test_head_only_on_features_computed_once(twin, qtbot):
+    """The dialog's feature-extraction method: refused without a frozen backbone; with one,
+    the backbone runs once, the head trains, and the frozen weights stay bit-identical."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.ui.conftest import answer_next_message_box
+
+    window, graph = twin, twin.document.graph
+    window.transfer.replace_action.trigger()
+    window.transfer.dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    window.transfer.two_phase_action.trigger()
+    run_dialog = window.transfer.run_dialog
+    run_dialog.method.setCurrentIndex(run_dialog.method.findData("features"))
+    assert run_dialog.features_mode and not run_dialog.unfreeze.isVisible()
+    seen: list[str] = []
+    answer_next_message_box(QMessageBox.StandardButton.Ok, seen)
+    run_dialog.start_button.click()  # nothing frozen yet: refused, nothing starts
+    assert seen and "frozen backbone" in seen[0]
+    assert window.training_actions.progress is None or not window.training_actions.progress.running
+    run_dialog.reject()
+    window.select_nodes([graph.find("features").id])
+    window.transfer.freeze_action.trigger()
+    before = {n: weight_arrays(graph.find(n).weights) for n in ("conv1", "conv2", "conv3", "features")}
+    window.transfer.two_phase_action.trigger()
+    run_dialog.epochs.setValue(2)
+    run_dialog.start_button.click()
+    progress = window.training_actions.progress
+    assert "Features" in progress.windowTitle()
+    qtbot.waitUntil(lambda: window.transfer.last_summary is not None, timeout=60000)
+    summary = window.transfer.last_summary
+    assert summary["status"] == "finished", summary
+    assert [p["phase"] for p in summary["phases"]] == ["features"]
+    assert summary["feature_seconds"] > 0
+    assert "features computed once" in window.statusBar().currentMessage()
+    assert progress.result.epochs_completed == 2
+    for name, arrays in before.items():
+        for a, b in zip(weight_arrays(graph.find(name).weights), arrays, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert weight_arrays(graph.find("new_fc").weights)[0].shape == (128, 26)  # the head trained
+    loss = np.asarray(progress.sink.snapshot()["loss"])
+    assert len(loss) >= 2 and loss[-1] < loss[0]

@@ -39,6 +39,13 @@ def default_colormap(num_classes: int) -> list[tuple[int, int, int]]:
     return base[:num_classes]
 
 
+def mask_colours(config: SegmentationConfig, num_classes: int) -> list[tuple[int, int, int]]:
+    """The config's colour map when it has a colour per class, else ``default_colormap``."""
+    if config.colormap is not None and len(config.colormap) == num_classes:
+        return [tuple(int(v) for v in c) for c in config.colormap]  # type: ignore[misc]
+    return default_colormap(num_classes)
+
+
 def colorize_mask(mask: np.ndarray, colormap: list[tuple[int, int, int]]) -> np.ndarray:
     """Class-index mask (H, W) to an RGB uint8 picture with the colour map."""
     table = np.array(colormap, dtype=np.uint8)
@@ -88,6 +95,7 @@ class SegmentationStore(_ImageFileStore):
         kept = [p for p, a, b in zip(pairs, ok_img, infos, strict=True) if a and b is not None]
         self._paths = [p[0] for p in kept]
         self._mask_paths = [p[1] for p in kept]
+        self._unknown_colours: dict[str, tuple[int, ...]] = {}  # mask -> a colour not in the map
         if config.channels is not None:
             self.channels = int(config.channels)
 
@@ -105,9 +113,15 @@ class SegmentationStore(_ImageFileStore):
                     f"mask '{self._mask_paths[index]}' is a colour image; expected index values "
                     "or a colour map in the config"
                 )
+            raw = raw[..., :3]
             out = np.zeros(raw.shape[:2], np.int32)
+            known = np.zeros(raw.shape[:2], bool)
             for k, colour in enumerate(self.config.colormap):
-                out[np.all(raw == np.array(colour, np.uint8), axis=-1)] = k
+                hit = np.all(raw == np.array(colour, np.uint8), axis=-1)
+                out[hit] = k
+                known |= hit
+            if not known.all() and self._mask_paths[index] not in self._unknown_colours:
+                self._unknown_colours[self._mask_paths[index]] = tuple(int(v) for v in raw[~known][0])
             return out
         n = len(self.class_names)
         if raw.max() >= n:
@@ -139,6 +153,11 @@ class SegmentationStore(_ImageFileStore):
     def summary(self) -> DataSummary:
         """Classes with pixel counts, image sizes and problems."""
         counts = self.pixel_counts()
+        problems = list(self._problems)
+        first = self.class_names[0]
+        problems += [Problem("unknown-colour", f"mask has colour {colour}, which is not in the colour "
+                             f"map; those pixels count as class '{first}'", path)
+                     for path, colour in self._unknown_colours.items()]  # fmt: skip
         return DataSummary(
             kind=self.config.kind,
             task=self.task,
@@ -148,6 +167,6 @@ class SegmentationStore(_ImageFileStore):
             class_counts=counts,
             image_sizes=dict(self._sizes),
             imbalance_warning=imbalance_message(counts, ratio=20.0),
-            problems=list(self._problems),
+            problems=problems,
             notes=["class counts are pixels (over the first 200 masks)"],
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.data.base import DataConfig
+from designer.data.base import DataConfig, Datastore
 from designer.data.summary import DataError
 
 
@@ -95,3 +95,36 @@ def split_for(config: SplitConfig, n: int, labels: np.ndarray | None) -> Split:
     return split_indices(
         n, labels, config.validation_percent, config.test_percent, config.seed, config.stratify
     )
+
+
+def check_compatible(train: Datastore, other: Datastore, role: str = "validation") -> None:
+    """Raise DataError unless ``other`` (separate validation/test data) can stand for ``train``.
+
+    Same task; the same class names (for tasks with classes); the same sample shape for
+    non-image data (for sequences: the same number of features per step).
+    """
+    if other.task != train.task:
+        raise DataError(
+            f"expected {role} data for the task of the training data ({train.task}), "
+            f"received {other.task} data"
+        )
+    ours, theirs = list(train.class_names or []), list(other.class_names or [])
+    if ours != theirs and set(ours) != set(theirs):
+        missing = [n for n in ours if n not in theirs]
+        extra = [n for n in theirs if n not in ours]
+        parts = ([f"lacks {missing}"] if missing else []) + ([f"has extra {extra}"] if extra else [])
+        raise DataError(
+            f"expected the {role} data to have the classes of the training data {ours}; "
+            f"it {' and '.join(parts)}"
+        )
+    if train.is_image or other.is_image:
+        return
+    a, b = train.summary().sample_shape, other.summary().sample_shape
+    if a is None or b is None:
+        return
+    if train.task.startswith("sequence"):
+        a, b = tuple(a)[1:], tuple(b)[1:]  # sequence lengths may differ; features may not
+    if tuple(a) != tuple(b):
+        raise DataError(
+            f"expected {role} samples of shape {tuple(a)} like the training data, received {tuple(b)}"
+        )

@@ -6,11 +6,8 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -19,7 +16,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -27,9 +23,10 @@ from PySide6.QtWidgets import (
 from designer.core.progress import ProgressEvent, ProgressReporter
 from designer.data.base import Datastore
 from designer.data.registry import open_datastore
-from designer.data.splits import SplitConfig, split_for
+from designer.data.splits import SplitConfig, check_compatible, split_for
 from designer.data.summary import DataError, DataSummary
 from designer.ui.data_sources import SourceForm
+from designer.ui.data_split import SplitBox
 from designer.ui.data_state import split_config, write_import
 from designer.ui.data_thumbs import ClassBars
 from designer.ui.document import Document
@@ -70,6 +67,7 @@ class ImportDialog(QDialog):
         self.store: Datastore | None = None
         self.summary: DataSummary | None = None
         self._config: Any = None
+        self._separate: dict[str, tuple[Any, Datastore, DataSummary]] = {}  # validation/test data
         self._worker: Worker | None = None
         layout = QVBoxLayout(self)
         self.source = SourceForm()
@@ -102,7 +100,8 @@ class ImportDialog(QDialog):
         self.scan_button.clicked.connect(self.scan)
         self.cancel_scan.clicked.connect(self._cancel)
         self.source.changed.connect(self._invalidate)
-        self.resize(620, 720)
+        self.split_box.changed.connect(self._invalidate)
+        self.resize(640, 780)
 
     def _summary_box(self) -> QWidget:
         box = QGroupBox("Detected data")
@@ -130,35 +129,19 @@ class ImportDialog(QDialog):
         return box
 
     def _split_box(self) -> QWidget:
-        box = QGroupBox("Validation and test data")
-        form = QFormLayout(box)
         try:
             split = split_config(self.document.project)
         except DataError:
             split = SplitConfig()
-        self.validation = QDoubleSpinBox()
-        self.validation.setRange(0, 90)
-        self.validation.setSuffix(" %")
-        self.validation.setValue(split.validation_percent)
-        self.test = QDoubleSpinBox()
-        self.test.setRange(0, 90)
-        self.test.setSuffix(" %")
-        self.test.setValue(split.test_percent)
-        self.stratify = QCheckBox("same class shares in every part (stratify)")
-        self.stratify.setChecked(split.stratify)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(split.seed)
-        form.addRow("Validation", self.validation)
-        form.addRow("Test", self.test)
-        form.addRow("", self.stratify)
-        form.addRow("Seed", self.seed)
+        self.split_box = SplitBox(split, self.source.browse_path)
+        box = self.split_box
+        self.validation, self.test, self.stratify, self.seed = box.validation, box.test, box.stratify, box.seed
         return box
 
     def split(self) -> SplitConfig:
-        """The split the fields describe."""
-        return SplitConfig(validation_percent=self.validation.value(), test_percent=self.test.value(),
-                           seed=self.seed.value(), stratify=self.stratify.isChecked())  # fmt: skip
+        """The split the fields describe (with the scanned separate sources in mode "separate")."""
+        sources = {role: self.source.finish(part[0]).to_dict() for role, part in self._separate.items()}
+        return self.split_box.split(sources.get("validation"), sources.get("test"))
 
     # ------------------------------------------------------------------ scanning
     def scan(self) -> None:
@@ -167,14 +150,26 @@ class ImportDialog(QDialog):
         self._invalidate()
         try:
             build = self.source.builder()
+            separate = self._separate_builders()
         except DataError as exc:
             self._show_error(str(exc))
             return
 
-        def work(reporter: ProgressReporter) -> tuple[Any, Datastore, DataSummary]:
+        def work(reporter: ProgressReporter) -> tuple[Any, Datastore, DataSummary, dict[str, Any]]:
             config = build()
             store = open_datastore(config, reporter)
-            return config, store, store.summary()
+            summary = store.summary()
+            others = {}
+            for role, make in separate.items():
+                reporter(0, 0, f"Scanning the {role} data", force=True)
+                other_config = make()
+                try:
+                    other = open_datastore(other_config, reporter)
+                    check_compatible(store, other, role)
+                except DataError as exc:
+                    raise DataError(f"{role} data: {exc}") from exc
+                others[role] = (other_config, other, other.summary())
+            return config, store, summary, others
 
         self.message.setStyleSheet("")
         self.message.setText("Scanning...")
@@ -183,6 +178,19 @@ class ImportDialog(QDialog):
         self.cancel_scan.setVisible(True)
         self.scan_button.setEnabled(False)
         self._worker = self.tasks.start(work, self._scanned, self._failed, self._on_progress, self._cancelled)
+
+    def _separate_builders(self) -> dict[str, Any]:
+        """Config makers for the separate validation/test paths (none in percent mode)."""
+        if not self.split_box.separate:
+            return {}
+        validation, test = self.split_box.paths()
+        if not validation:
+            raise DataError("expected a validation folder or file for separate validation data, "
+                            "received an empty field")  # fmt: skip
+        makers = {"validation": self.source.builder(validation)}
+        if test:
+            makers["test"] = self.source.builder(test)
+        return makers
 
     def _on_progress(self, event: ProgressEvent) -> None:
         if event.fraction is not None:
@@ -215,9 +223,11 @@ class ImportDialog(QDialog):
         self.message.setStyleSheet(ERROR_STYLE)
         self.message.setText(f"Cannot use this data: {message}")
 
-    def _scanned(self, result: tuple[Any, Datastore, DataSummary]) -> None:
+    def _scanned(self, result: tuple[Any, Datastore, DataSummary, dict[str, Any]]) -> None:
         self._end_scan()
-        self._config, self.store, self.summary = result
+        self._config, self.store, self.summary, self._separate = result
+        if self.store.task == "segmentation" and not self.source.segmentation_names():
+            self.source.colormap.set_names(self.store.class_names)
         self.message.setStyleSheet("")
         self.message.setText("Scan finished: check the data below, set the split and press "
                              "'Use this data'.")  # fmt: skip
@@ -225,7 +235,10 @@ class ImportDialog(QDialog):
         self.ok_button.setEnabled(True)
 
     def _show_summary(self, summary: DataSummary) -> None:
-        self.facts.setText("<br>".join(summary_lines(summary)))
+        lines = summary_lines(summary)
+        for role, (_, _, other) in self._separate.items():
+            lines.append(f"<b>{role}</b>: {other.num_samples} samples from {other.source}")
+        self.facts.setText("<br>".join(lines))
         self.bars.set_counts(summary.class_counts)
         self.warning.setText(summary.imbalance_warning or "")
         corrupt = summary.corrupt_files
@@ -244,7 +257,7 @@ class ImportDialog(QDialog):
             self.message.setText("The source changed: press Scan again.")
         if self.store is None:
             return
-        self.store, self.summary, self._config = None, None, None
+        self.store, self.summary, self._config, self._separate = None, None, None, {}
         self.ok_button.setEnabled(False)
         self.facts.setText("")
         self.bars.set_counts({})
@@ -266,7 +279,7 @@ class ImportDialog(QDialog):
         except DataError as exc:
             self._show_error(str(exc))
             return
-        write_import(self.document.project, self._config, split)
+        write_import(self.document.project, self.source.finish(self._config), split)
         self.document.mark_modified()
         self.imported.emit(self.store)
         super().accept()

@@ -27,11 +27,18 @@ from designer.data.augment import AugmentConfig
 from designer.data.base import Datastore
 from designer.data.preprocess import PreprocessConfig, prepare_numpy
 from designer.data.registry import open_datastore
-from designer.data.segmentation import colorize_mask, default_colormap
+from designer.data.segmentation import (
+    SegmentationConfig,
+    colorize_mask,
+    default_colormap,
+    mask_colours,
+)
+from designer.data.splits import SplitConfig
 from designer.data.summary import DataError, DataSummary
 from designer.ui.augment_panel import AugmentPanel
 from designer.ui.data_import import ImportDialog, summary_lines
 from designer.ui.data_preprocess import PreprocessBox
+from designer.ui.data_split import source_path
 from designer.ui.data_state import (
     augment_config,
     derived_preprocess,
@@ -194,9 +201,7 @@ class DataPanel(QWidget):
     def _show_summary(self, summary: DataSummary) -> None:
         lines = summary_lines(summary)
         try:
-            split = split_config(self.document.project)
-            lines.append(f"split: {split.validation_percent:g} % validation, {split.test_percent:g} % "
-                         f"test{', stratified' if split.stratify else ''}, seed {split.seed}")  # fmt: skip
+            lines += split_lines(split_config(self.document.project))
         except DataError as exc:
             lines.append(f"split settings ignored: {exc}")
         self.facts.setText("<br>".join(lines))
@@ -231,7 +236,10 @@ class DataPanel(QWidget):
             return
         self.preview_text.setText("")
         images, captions = [], []
-        colours = default_colormap(max(2, len(store.class_names)))
+        count = max(2, len(store.class_names))
+        config = getattr(store, "config", None)
+        colours = (mask_colours(config, count) if isinstance(config, SegmentationConfig)
+                   else default_colormap(count))  # fmt: skip
         for x, y in samples:
             images.append(x)
             if store.task == "segmentation":
@@ -276,6 +284,24 @@ class DataPanel(QWidget):
     def show_augmentation(self) -> None:
         """Bring the Augmentation tab forward."""
         self.tabs.setCurrentIndex(3)
+
+
+def split_lines(split: SplitConfig) -> list[str]:
+    """Where the validation (and test) data come from, for the summary."""
+    if split.mode != "separate":
+        return [f"split: {split.validation_percent:g} % validation, {split.test_percent:g} % "
+                f"test{', stratified' if split.stratify else ''}, seed {split.seed}"]  # fmt: skip
+    lines = ["split: all of it for training; validation from separate data "
+             + _where(split.validation_source)]  # fmt: skip
+    if split.test_source:
+        lines.append("test from separate data " + _where(split.test_source))
+    return lines
+
+
+def _where(source: dict[str, Any] | None) -> str:
+    if not source:
+        return "(none chosen)"
+    return source_path(source) or f"({source.get('kind', 'unknown kind')})"
 
 
 def _short(x: Any) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import os
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +31,7 @@ from designer.data.registry import detect
 from designer.data.segmentation import SegmentationConfig
 from designer.data.sequences import SequenceConfig
 from designer.data.summary import DataError
+from designer.ui.colormap_editor import ColormapEditor
 
 # (kind, label, what the path is: "dir", "file" or "" for none)
 KIND_CHOICES: tuple[tuple[str, str, str], ...] = (
@@ -95,6 +98,8 @@ class SourceForm(QWidget):
         self.class_names = QLineEdit()
         self.class_names.setPlaceholderText("comma-separated; empty: class0, class1, ... from the masks")
         self.form.addRow("Class names", self.class_names)
+        self.colormap = ColormapEditor()
+        self.form.addRow("Class colours", self.colormap)
         self.dataset = QComboBox()
         self.dataset.addItems(DATASETS)
         self.subset = QComboBox()
@@ -113,10 +118,14 @@ class SourceForm(QWidget):
         self.image_size.setSuffix(" px")
         self.form.addRow("Characters", self._row(self.charset, self.samples, self.image_size))
         self.kind.currentIndexChanged.connect(self._update_rows)
-        self.browse.clicked.connect(lambda: self._browse(self.path, self._path_role()))
+        self.browse.clicked.connect(lambda: self.browse_path(self.path))
         self.browse2.clicked.connect(lambda: self._browse(self.path2, "dir" if self.current_kind
                                                           in ("image-regression", "segmentation") else "file"))  # fmt: skip
         self.path.editingFinished.connect(self.load_columns)
+        self.class_names.textChanged.connect(lambda: self.colormap.set_names(self.segmentation_names()))
+        self.colormap.colour_masks.toggled.connect(self.changed)
+        # colours decode colour masks (the scan must be redone); index masks only show them
+        self.colormap.changed.connect(lambda: self.colormap.colour_masks.isChecked() and self.changed.emit())
         for signal in (self.kind.currentIndexChanged, self.path.textChanged, self.path2.textChanged,
                        self.target.currentIndexChanged, self.features.itemChanged,
                        self.sequence_column.currentIndexChanged, self.task.currentIndexChanged,
@@ -151,6 +160,10 @@ class SourceForm(QWidget):
     def _path_role(self) -> str:
         return next(role for kind, _, role in KIND_CHOICES if kind == self.current_kind)
 
+    def browse_path(self, field: QLineEdit) -> None:
+        """Let the user pick a folder or file (as the kind reads) into ``field``."""
+        self._browse(field, self._path_role())
+
     def _browse(self, field: QLineEdit, role: str) -> None:
         if role == "dir":
             chosen = QFileDialog.getExistingDirectory(self, "Choose a data folder", field.text())
@@ -158,7 +171,12 @@ class SourceForm(QWidget):
             chosen, _ = QFileDialog.getOpenFileName(self, "Choose a data file", field.text())
         if chosen:
             field.setText(chosen)
-            self.load_columns()
+            if field is self.path:
+                self.load_columns()
+
+    def segmentation_names(self) -> tuple[str, ...]:
+        """The class names typed for segmentation masks (empty: found in the masks)."""
+        return tuple(n.strip() for n in self.class_names.text().split(",") if n.strip())
 
     def _update_rows(self) -> None:
         kind = self.current_kind
@@ -171,6 +189,7 @@ class SourceForm(QWidget):
             self.sequence_column: kind == "sequences",
             self.task: kind in ("numpy", "csv-table", "sequences"),
             self.class_names: kind == "segmentation",
+            self.colormap: kind == "segmentation",
             self.dataset: kind == "keras-dataset",
             self.charset: kind == "synthetic",
         }
@@ -213,10 +232,20 @@ class SourceForm(QWidget):
             raise DataError("expected at least one feature column ticked, received none")
         return chosen
 
-    def builder(self) -> Callable[[], DataConfig]:
-        """A function (safe to run in a worker) that makes the config from the current fields."""
-        kind, path, path2 = self.current_kind, self.path.text().strip(), self.path2.text().strip()
+    def builder(self, path: str | None = None) -> Callable[[], DataConfig]:
+        """A function (safe to run in a worker) that makes the config from the current fields.
+
+        With ``path``: the config of the same kind and options for that other path (separate
+        validation or test data), which must then hold its labels itself (no second path).
+        """
+        separate = path is not None
+        kind = self.current_kind
+        path = (self.path.text() if path is None else path).strip()
+        path2 = "" if separate else self.path2.text().strip()
         task = self.task.currentText()
+        if separate and not self._path_role():
+            raise DataError(f"expected a kind read from a folder or file for separate data, received "
+                            f"'{self.kind.currentText()}'")  # fmt: skip
         if self._path_role() and not path:
             raise DataError("expected a path to the data, received an empty field")
         if kind == "auto":
@@ -226,13 +255,10 @@ class SourceForm(QWidget):
         if kind == "image-regression":
             return lambda: ImageRegressionConfig(path, image_folder=path2 or None)
         if kind == "segmentation":
-            names = tuple(n.strip() for n in self.class_names.text().split(",") if n.strip())
-            if not path2:
-                return lambda: _with_names(detect(path), names)
-            if not names:
-                raise DataError("expected class names for a separate masks folder, received none")
-            return lambda: SegmentationConfig(path, path2, names)
+            return self._segmentation_builder(path, path2)
         if kind == "numpy":
+            if not path2 and path.lower().endswith(".npy"):  # labels beside the X file
+                return lambda: dataclasses.replace(detect(path), task=task)
             return lambda: NumpyConfig(path, y_path=path2 or None, task=task)
         if kind == "idx":
             return lambda: IdxConfig(path, path2) if path2 else detect(path)
@@ -255,6 +281,23 @@ class SourceForm(QWidget):
             return lambda: SyntheticConfig(charset=charset, num_samples=samples, image_size=size)
         return SklearnDigitsConfig
 
+    def _segmentation_builder(self, path: str, path2: str) -> Callable[[], DataConfig]:
+        names, colours = self.segmentation_names(), tuple(self.colormap.colours())
+        if self.colormap.colour_masks.isChecked():
+            if not names:
+                raise DataError("expected class names for colour masks (one per colour), received none")
+            images, masks = (path, path2) if path2 else (os.path.join(path, "images"), os.path.join(path, "masks"))
+            return lambda: SegmentationConfig(images, masks, names, colormap=colours)
+        if not path2:
+            return lambda: _with_colours(_with_names(detect(path), names), colours)
+        if not names:
+            raise DataError("expected class names for a separate masks folder, received none")
+        return lambda: SegmentationConfig(path, path2, names, colormap=colours)
+
+    def finish(self, config: DataConfig) -> DataConfig:
+        """Give a scanned segmentation config the editor's current colours (for previews)."""
+        return _with_colours(config, tuple(self.colormap.colours()))
+
 
 def _with_names(config: DataConfig, names: tuple[str, ...]) -> DataConfig:
     """A detected segmentation config, with the user's class names when given."""
@@ -262,4 +305,11 @@ def _with_names(config: DataConfig, names: tuple[str, ...]) -> DataConfig:
         raise DataError(f"expected a folder with images/ and masks/ subfolders, received {config.kind} data")
     if names:
         config.class_names = names
+    return config
+
+
+def _with_colours(config: DataConfig, colours: tuple[tuple[int, int, int], ...]) -> DataConfig:
+    """A segmentation config with ``colours`` as its colour map when there is one per class."""
+    if isinstance(config, SegmentationConfig) and colours and len(colours) == len(config.class_names):
+        config.colormap = colours
     return config

@@ -144,3 +144,91 @@ def test_cancel_closes_without_touching_the_project(qtbot, doc_tasks, image_fold
     cancel = dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible() and doc.project.data == {} and not doc.modified
+
+
+def _separate(qtbot, dialog: ImportDialog, validation: str, test: str = "") -> None:
+    box = dialog.split_box
+    box.mode.setCurrentIndex(box.mode.findData("separate"))
+    assert box.validation_path.isVisible() and not dialog.validation.isVisible()
+    qtbot.keyClicks(box.validation_path, validation)
+    if test:
+        qtbot.keyClicks(box.test_path, test)
+
+
+def test_separate_validation_and_test_folders_are_scanned_and_stored(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    train, val, test = tmp_path / "train", tmp_path / "val", tmp_path / "test"
+    write_image_folder(train, 30, size=16)
+    write_image_folder(val, 20, size=16, seed=4)
+    write_image_folder(test, 10, size=16, seed=5)
+    dialog = _dialog(qtbot, doc, tasks, "image-folder")
+    qtbot.keyClicks(dialog.source.path, str(train))
+    _separate(qtbot, dialog, str(val), str(test))
+    _scan(qtbot, dialog)
+    assert dialog.ok_button.isEnabled(), dialog.message.text()
+    facts = dialog.facts.text()
+    assert "30 samples" in facts
+    assert f"<b>validation</b>: 20 samples from {val}" in facts
+    assert f"<b>test</b>: 10 samples from {test}" in facts
+    with qtbot.waitSignal(dialog.imported):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    split = doc.project.data["split"]
+    assert split["mode"] == "separate"
+    assert split["validation_source"] == {"kind": "image-folder", "path": str(val), "recursive": True,
+                                          "channels": None, "class_names": None}
+    assert split["test_source"]["path"] == str(test)
+
+    again = _dialog(qtbot, doc, tasks, "image-folder")  # the stored choice is shown again
+    assert again.split_box.separate and again.split_box.paths() == (str(val), str(test))
+
+
+def test_separate_validation_with_other_classes_is_refused(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    write_image_folder(tmp_path / "train", 30, size=16)
+    write_image_folder(tmp_path / "val", 20, size=16, seed=4)
+    (tmp_path / "val" / "7").rename(tmp_path / "val" / "seven")
+    dialog = _dialog(qtbot, doc, tasks, "image-folder")
+    qtbot.keyClicks(dialog.source.path, str(tmp_path / "train"))
+    _separate(qtbot, dialog, str(tmp_path / "val"))
+    _scan(qtbot, dialog)
+    text = dialog.message.text()
+    assert "validation data" in text and "lacks ['7']" in text and "extra ['seven']" in text
+    assert not dialog.ok_button.isEnabled()
+    assert doc.project.data == {} and not doc.modified
+
+    dialog.split_box.validation_path.clear()  # an empty path is refused before scanning
+    _scan(qtbot, dialog)
+    assert "expected a validation folder or file" in dialog.message.text()
+    dialog.split_box.set_mode("percent")
+    _scan(qtbot, dialog)
+    assert dialog.ok_button.isEnabled(), dialog.message.text()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert doc.project.data["split"]["mode"] == "percent"
+    assert doc.project.data["split"]["validation_source"] is None
+
+
+def test_separate_csv_validation_keeps_the_column_choices(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    paths = []
+    for name, rows, width in (("train", 24, 3), ("val", 9, 3), ("wide", 9, 4)):
+        path = tmp_path / f"{name}.csv"
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["species"] + [f"f{k}" for k in range(width)])
+            for i in range(rows):
+                writer.writerow([["a", "b", "c"][i % 3]] + [i + k for k in range(width)])
+        paths.append(path)
+    dialog = _dialog(qtbot, doc, tasks, "csv-table")
+    qtbot.keyClicks(dialog.source.path, str(paths[0]))
+    qtbot.keyClick(dialog.source.path, Qt.Key.Key_Return)
+    dialog.source.target.setCurrentIndex(dialog.source.target.findData("species"))
+    _separate(qtbot, dialog, str(paths[2]))
+    _scan(qtbot, dialog)
+    assert "samples of shape (3,)" in dialog.message.text() and "(4,)" in dialog.message.text()
+    _type(qtbot, dialog.split_box.validation_path, str(paths[1]))
+    _scan(qtbot, dialog)
+    assert "<b>validation</b>: 9 samples" in dialog.facts.text(), dialog.message.text()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    source = doc.project.data["split"]["validation_source"]
+    assert source["kind"] == "csv-table" and source["target_column"] == "species"
+    assert source["path"] == str(paths[1])

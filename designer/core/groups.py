@@ -4,10 +4,11 @@ expanded in place so that its layers become ordinary layers of the outer network
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 
 from designer.core.errors import GraphError
-from designer.core.graph import LayerGraph, NodeRecord
+from designer.core.graph import LayerGraph, Node, NodeRecord
 
 
 @dataclass
@@ -39,6 +40,9 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
                 continue
             twin = copy.copy(node)
             twin.params = dict(node.params)
+            if "training" in group.call_kwargs and "training" not in node.call_kwargs and _takes_training(node):
+                # model(x, training=False) runs every inner layer so (frozen BatchNorm)
+                twin.call_kwargs = {**node.call_kwargs, "training": group.call_kwargs["training"]}
             twin.id = graph._new_id()
             twin.name = graph.unique_name(node.name)
             twin.group = group.name
@@ -62,6 +66,16 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
                 raise GraphError(f"output {link.src_port + 1} of '{group.name}' has no layer")
             graph.connect(mapping[inner], link.dst, link.port, 0)
     return Expansion(record, list(mapping.values()))
+
+
+def _takes_training(node: Node) -> bool:
+    """Whether the layer's call takes a ``training`` argument (its behaviour may depend on it)."""
+    if node.type == "Model":
+        return True
+    try:
+        return "training" in inspect.signature(node.spec.keras_class.call).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def collapse_expansion(graph: LayerGraph, expansion: Expansion) -> None:

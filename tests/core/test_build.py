@@ -189,3 +189,28 @@ def test_expanded_group_collapses_again_after_edits() -> None:
     assert graph.find("feat") is None
     assert analyze(graph).total_params == model.count_params()
     _same_outputs(model, build_model(graph))
+
+
+def test_expanding_a_group_called_in_inference_mode_keeps_inference_mode() -> None:
+    """base(x, training=False), the transfer-learning idiom: expanding the group passes the
+    recorded training=False on to the inner layers whose call takes it (Keras 3 functional
+    graphs give an explicit outer ``training`` precedence either way, so behaviour matches)."""
+    from designer.core.groups import expand_group
+
+    inner_in = keras.Input((6,))
+    h = keras.layers.Dense(6, name="feat")(inner_in)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    backbone = keras.Model(inner_in, keras.layers.Dropout(0.9, name="drop")(h), name="backbone")
+    x = keras.Input((6,))
+    model = keras.Model(x, keras.layers.Dense(2, name="head")(backbone(x, training=False)))
+    graph = graph_from_model(model)
+    assert graph.find("backbone").call_kwargs == {"training": False}
+    expand_group(graph, graph.find("backbone").id)
+    assert graph.find("bn").call_kwargs == {"training": False}
+    assert graph.find("drop").call_kwargs == {"training": False}
+    assert graph.find("feat").call_kwargs == {"training": False}  # Dense.call takes it too
+    rebuilt = build_model(graph)
+    data = np.random.default_rng(0).random((4, 6)).astype("float32")
+    np.testing.assert_allclose(rebuilt(data), model(data), atol=1e-6)
+    for name in ("bn", "drop"):  # the rebuilt model records the call as the original did
+        assert rebuilt.get_layer(name)._inbound_nodes[0].arguments.kwargs == {"training": False}

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from designer.data.segmentation import default_colormap
 
 RGB = tuple[int, int, int]
+COLUMNS = 3  # classes per row
 
 
 class ColormapEditor(QWidget):
@@ -41,7 +42,7 @@ class ColormapEditor(QWidget):
         layout.addWidget(self.hint)
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setColumnStretch(3, 1)
+        self.grid.setColumnStretch(2 * COLUMNS, 1)  # rows stay packed to the left
         layout.addLayout(self.grid)
         self.names: list[str] = []
         self._colours: list[RGB] = []
@@ -65,11 +66,12 @@ class ColormapEditor(QWidget):
         self.swatches, self._labels = [], []
         for k, name in enumerate(names):
             label = QLabel(f"{k}: {name}")
+            label.setContentsMargins(12 if k % COLUMNS else 0, 0, 0, 0)
             swatch = QPushButton()
             swatch.setFixedSize(44, 20)
             swatch.setToolTip(f"Colour of class '{name}' in the masks and previews; click to change")
             swatch.clicked.connect(lambda _=False, k=k: self.choose(k))
-            row, col = divmod(k, 2)
+            row, col = divmod(k, COLUMNS)
             self.grid.addWidget(label, row, 2 * col)
             self.grid.addWidget(swatch, row, 2 * col + 1)
             self._labels.append(label)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 
 from designer.core.project import Project
+from designer.data.registry import open_datastore
 from designer.data.synthetic import write_image_folder
 from designer.ui.data_import import ImportDialog
 from designer.ui.document import Document
@@ -232,3 +235,80 @@ def test_separate_csv_validation_keeps_the_column_choices(qtbot, doc_tasks, tmp_
     source = doc.project.data["split"]["validation_source"]
     assert source["kind"] == "csv-table" and source["target_column"] == "species"
     assert source["path"] == str(paths[1])
+
+
+COLOURS = [(5, 5, 5), (250, 120, 0), (0, 90, 255)]  # none of them in the default colour map
+
+
+def _segmentation_folder(root, colour: bool):
+    """3 images with masks: columns 0-3 class 0, 4-7 class 1, 8-11 class 2 (colour or index PNG)."""
+    labels = np.zeros((12, 12), np.uint8)
+    labels[:, 4:8], labels[:, 8:] = 1, 2
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray(np.full((12, 12, 3), 40 * i, np.uint8)).save(root / "images" / f"s{i}.png")
+        mask = np.array(COLOURS, np.uint8)[labels] if colour else labels
+        Image.fromarray(mask).save(root / "masks" / f"s{i}.png")
+    return labels
+
+
+def test_colour_masks_import_with_the_colours_chosen_in_the_editor(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    labels = _segmentation_folder(tmp_path / "seg", colour=True)
+    dialog = _dialog(qtbot, doc, tasks, "segmentation")
+    editor = dialog.source.colormap
+    assert editor.isVisible() and editor.swatches == []
+    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
+    qtbot.keyClicks(dialog.source.class_names, "ground, fire, water")
+    assert editor.names == ["ground", "fire", "water"] and len(editor.swatches) == 3
+    qtbot.mouseClick(editor.colour_masks, Qt.MouseButton.LeftButton)
+    assert editor.colour_masks.isChecked()
+    _scan(qtbot, dialog)  # the default colours match no pixel
+    assert dialog.bars.counts == {"ground": 3 * 144, "fire": 0, "water": 0}
+    assert "not in the colour map" in dialog.problems.item(0).text()
+
+    for k, colour in enumerate(COLOURS):
+        editor.set_colour(k, colour)  # what picking it in the colour dialog does
+    assert "rgb(250, 120, 0)" in editor.swatches[1].styleSheet()
+    assert not dialog.ok_button.isEnabled()  # colours decode colour masks: scan again
+    _scan(qtbot, dialog)
+    assert dialog.bars.counts == {"ground": 3 * 48, "fire": 3 * 48, "water": 3 * 48}
+    assert dialog.problems.count() == 0
+    np.testing.assert_array_equal(dialog.store.load_mask(2), labels)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    source = doc.project.data["source"]
+    assert source["kind"] == "segmentation" and source["class_names"] == ["ground", "fire", "water"]
+    assert source["colormap"] == [list(c) for c in COLOURS]
+    assert source["masks_path"] == str(tmp_path / "seg" / "masks")
+    reopened = open_datastore(source)  # the project reads the colour masks the same way
+    np.testing.assert_array_equal(reopened.load_mask(0), labels)
+
+
+def test_colour_masks_need_class_names(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    _segmentation_folder(tmp_path / "seg", colour=True)
+    dialog = _dialog(qtbot, doc, tasks, "segmentation")
+    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
+    _scan(qtbot, dialog)
+    assert "colour images" in dialog.message.text()
+    dialog.source.colormap.colour_masks.setChecked(True)
+    _scan(qtbot, dialog)
+    assert "expected class names for colour masks" in dialog.message.text()
+
+
+def test_index_masks_take_colours_chosen_after_the_scan(qtbot, doc_tasks, tmp_path):
+    doc, tasks = doc_tasks
+    _segmentation_folder(tmp_path / "seg", colour=False)
+    dialog = _dialog(qtbot, doc, tasks, "segmentation")
+    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
+    _scan(qtbot, dialog)
+    editor = dialog.source.colormap
+    assert editor.names == ["class0", "class1", "class2"]  # the classes the scan found
+    editor.set_colour(2, (1, 2, 3))
+    assert dialog.ok_button.isEnabled()  # index masks: the colours only show the classes
+    with qtbot.waitSignal(dialog.imported) as imported:
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    colormap = doc.project.data["source"]["colormap"]
+    assert colormap[2] == [1, 2, 3] and colormap[:2] == [[0, 0, 0], [230, 25, 75]]
+    assert imported.args[0].config.colormap[2] == (1, 2, 3)  # what the Data dock previews

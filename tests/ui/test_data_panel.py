@@ -137,3 +137,52 @@ def test_install_adds_menu_and_dock_and_imports_through_the_menu(qtbot, window, 
     window.document.mark_saved()
     window.open_project(Project(name="empty"), modified=False)
     assert "No data yet" in panel.headline.text() and panel.store is None
+
+
+def _open_panel(qtbot, project: Project) -> tuple[DataPanel, TaskRunner]:
+    doc = Document()
+    doc.set_project(project)
+    tasks = TaskRunner()
+    widget = DataPanel(doc, tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.store is not None, timeout=20000)
+    return widget, tasks
+
+
+def test_preview_colours_masks_with_the_projects_colour_map(qtbot, tmp_path):
+    from PIL import Image
+
+    labels = np.zeros((10, 10), np.uint8)
+    labels[:, 5:] = 1
+    labels[:2] = 2
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((10, 10, 3), 60, np.uint8)).save(tmp_path / "images" / f"a{i}.png")
+        Image.fromarray(labels).save(tmp_path / "masks" / f"a{i}.png")
+    colours = [[9, 8, 7], [11, 200, 33], [250, 0, 250]]
+    source = {"kind": "segmentation", "images_path": str(tmp_path / "images"),
+              "masks_path": str(tmp_path / "masks"), "class_names": ["bg", "leaf", "flower"],
+              "colormap": colours}
+    graph, _ = make_lenet()
+    widget, tasks = _open_panel(qtbot, Project(graph=graph, data={"source": source}))
+    grid = widget.preview_grid
+    assert grid.captions[:2] == ["image", "mask"]
+    mask = grid.images[1]
+    assert mask.shape == (10, 10, 3)
+    assert mask[5, 0].tolist() == colours[0] and mask[5, 9].tolist() == colours[1]
+    assert mask[0, 3].tolist() == colours[2]
+    tasks.stop_all()
+
+
+def test_summary_says_validation_comes_from_a_separate_folder(qtbot, digits, tmp_path):
+    val = tmp_path / "val"
+    write_image_folder(val, 20, size=16, seed=2)
+    project = _project(digits)
+    project.data["split"] = {"kind": "split", "mode": "separate",
+                             "validation_source": {"kind": "image-folder", "path": str(val)}}
+    widget, tasks = _open_panel(qtbot, project)
+    assert f"validation from separate data {val}" in widget.facts.text()
+    assert "% validation" not in widget.facts.text()
+    tasks.stop_all()

@@ -2,15 +2,22 @@
 
     python benchmarks/export.py                      # LeNet-5, MobileNetV2, ResNet50 (weights=None)
     python benchmarks/export.py --models lenet5      # one model
-    python benchmarks/export.py --onnx-sweep         # ONNX for one model of every keras.applications family
+    python benchmarks/export.py --zoo-sweep          # every zoo entry x keras, savedmodel, onnx,
+                                                     # tflite, tflite-int8 (a Markdown table)
+    python benchmarks/export.py --zoo-sweep --formats onnx tflite --entries lenet5 resnet50
+    python benchmarks/export.py --onnx-sweep         # ONNX for the first zoo entry of each family
 
-Prints tables; nothing is kept (everything is written in a temporary folder).
+Prints tables; nothing is kept (everything is written in a temporary folder). The zoo sweep
+exits with status 1 when any export fails its check or errors unexpectedly; an export refused
+with an ExportError (a named layer and operation that cannot be converted) is listed as
+"refused" and counted apart.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,9 +32,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from designer.export import ExportError, export_model
+from designer.export import ExportError, VerificationError, export_model
+from designer.export.exporter import SUFFIXES
 from designer.export.report import human_size
 from designer.export.signature import random_batch
+from designer.export.sweep import build_small
+from designer.zoo import list_entries
 
 FORMATS = [("keras", {}), ("savedmodel", {}), ("onnx", {}), ("tflite", {}),
            ("tflite", {"int8": True}), ("python", {})]  # fmt: skip
@@ -53,22 +63,8 @@ MODELS = {
     "resnet50": lambda: keras.applications.ResNet50(weights=None, classifier_activation=None),
 }
 
-SWEEP = {
-    "MobileNet": (keras.applications.MobileNet, 32),
-    "MobileNetV2": (keras.applications.MobileNetV2, 32),
-    "MobileNetV3Small": (keras.applications.MobileNetV3Small, 32),
-    "ResNet50": (keras.applications.ResNet50, 32),
-    "ResNet50V2": (keras.applications.ResNet50V2, 32),
-    "VGG16": (keras.applications.VGG16, 32),
-    "Xception": (keras.applications.Xception, 71),
-    "InceptionV3": (keras.applications.InceptionV3, 75),
-    "InceptionResNetV2": (keras.applications.InceptionResNetV2, 75),
-    "DenseNet121": (keras.applications.DenseNet121, 32),
-    "NASNetMobile": (keras.applications.NASNetMobile, 32),
-    "EfficientNetB0": (keras.applications.EfficientNetB0, 32),
-    "EfficientNetV2B0": (keras.applications.EfficientNetV2B0, 32),
-    "ConvNeXtTiny": (keras.applications.ConvNeXtTiny, 32),
-}
+SWEEP_FORMATS = {"keras": ("keras", {}), "savedmodel": ("savedmodel", {}), "onnx": ("onnx", {}),
+                 "tflite": ("tflite", {}), "tflite-int8": ("tflite", {"int8": True})}  # fmt: skip
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -135,23 +131,84 @@ def bench_model(name: str, batch: int, repeats: int) -> None:
         print(f"  {runtime:<12} {ms:>9.2f} ms  x{base / ms:.2f}")
 
 
-def onnx_sweep() -> None:
-    """ONNX export and onnxruntime check for one model of each keras.applications family."""
-    print(f"{'model':<18} {'input':>5} {'params':>12} {'export s':>9} {'max |diff|':>11}  result")
+def sweep_entries(names: list[str] | None) -> list:
+    """The zoo entries to sweep: ``names`` in that order, or all, smallest first."""
+    entries = {e.name: e for e in list_entries()}
+    if names:
+        unknown = [n for n in names if n not in entries]
+        if unknown:
+            raise SystemExit(f"unknown zoo entries {unknown}; known: {sorted(entries)}")
+        return [entries[n] for n in names]
+    size = {e.name: e.reference_params.count if e.reference_params else 0 for e in entries.values()}
+    return sorted(entries.values(), key=lambda e: size[e.name])
+
+
+def first_of_each_family() -> list[str]:
+    """The first zoo entry of every family (a representative, quicker sweep)."""
+    seen: dict[str, str] = {}
+    for entry in list_entries():
+        seen.setdefault(entry.family, entry.name)
+    return list(seen.values())
+
+
+def sweep_one(model: keras.Model, label: str, out: Path) -> tuple[str, str]:
+    """Export ``model`` as ``label``; return (outcome, Markdown cells) for one table row."""
+    fmt, options = SWEEP_FORMATS[label]
+    start = time.perf_counter()
+    try:
+        report = export_model(model, fmt, out / f"{model.name}{SUFFIXES[fmt]}", **options)
+    except VerificationError as exc:
+        report, outcome = exc.report, "FAILED"
+    except ExportError as exc:
+        seconds = time.perf_counter() - start
+        message = " ".join(str(exc).split()).replace("|", "/")
+        return "refused", f"- | {seconds:.1f} | - | - | - | - | refused: {message}"
+    except Exception as exc:  # anything else is a bug to list, not a reason to stop
+        message = " ".join(f"{type(exc).__name__}: {exc}".split()).replace("|", "/")[:600]
+        return "ERROR", f"- | {time.perf_counter() - start:.1f} | - | - | - | - | ERROR {message}"
+    else:
+        outcome = "passed"
+    v = report.verification
+    notes = list(report.warnings)
+    relative = v.max_abs_diff / v.output_scale if v.output_scale else 0.0
+    if v.output_scale <= v.tolerance:  # an all-zero artefact would pass too: see relative
+        notes.insert(0, "weak check: Keras outputs are within the tolerance of 0")
+    notes = "; ".join(notes)
+    cells = (f"{human_size(report.size_bytes)} | {report.seconds:.1f} | {v.output_scale:.2e} | "
+             f"{v.max_abs_diff:.2e} | {relative:.1e} | {v.tolerance:.1e} | {outcome}{f' ({notes})' if notes else ''}")  # fmt: skip
+    return outcome, cells
+
+
+def zoo_sweep(formats: list[str], names: list[str] | None) -> int:
+    """Export every zoo entry (or ``names``) in ``formats``; print a Markdown table.
+
+    Returns the exit status: 1 when any export FAILED its check or raised an unexpected error.
+    """
+    entries = sweep_entries(names)
+    print("| entry | input | params | format | size | export s | max abs out | max abs diff | relative "
+          "| tolerance | result |")  # fmt: skip
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|", flush=True)
+    counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (cls, size) in SWEEP.items():
-            model = cls(
-                weights=None, input_shape=(size, size, 3), classes=10, classifier_activation=None
-            )
-            try:
-                report = export_model(model, "onnx", Path(tmp) / f"{name}.onnx")
-                v = report.verification
-                result = "passed" if v.passed else "FAILED"
-                print(f"{name:<18} {size:>5} {model.count_params():>12,} {report.seconds:>9.1f} "
-                      f"{v.max_abs_diff:>11.2e}  {result}")  # fmt: skip
-            except ExportError as exc:
-                print(f"{name:<18} {size:>5} {model.count_params():>12,} {'-':>9} {'-':>11}  {exc}")
+        for entry in entries:
             keras.backend.clear_session()
+            keras.utils.set_random_seed(0)  # the same random weights (and table) every run
+            model = build_small(entry, logits=True)
+            shape = "x".join("?" if d is None else str(d) for d in model.inputs[0].shape[1:])
+            head = f"| {entry.name} | {shape} | {model.count_params():,}"
+            for label in formats:
+                folder = Path(tmp) / f"{entry.name}-{label}"
+                folder.mkdir()
+                outcome, cells = sweep_one(model, label, folder)
+                shutil.rmtree(folder, ignore_errors=True)  # large artefacts: free the disk
+                counts[outcome] = counts.get(outcome, 0) + 1
+                print(f"{head} | {label} | {cells} |", flush=True)
+            del model
+    total = sum(counts.values())
+    others = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if k != "passed")
+    print(f"\n{counts.get('passed', 0)} of {total} exports passed"
+          f"{f' ({others})' if others else ''}.", flush=True)  # fmt: skip
+    return 1 if counts.get("FAILED") or counts.get("ERROR") else 0
 
 
 def main() -> None:
@@ -160,12 +217,21 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--onnx-sweep", action="store_true")
+    parser.add_argument("--zoo-sweep", action="store_true", help="export every zoo entry")
+    parser.add_argument("--onnx-sweep", action="store_true",
+                        help="--zoo-sweep --formats onnx on the first entry of each family")
+    parser.add_argument("--formats", nargs="+", default=list(SWEEP_FORMATS),
+                        choices=list(SWEEP_FORMATS), help="formats of the zoo sweep")
+    parser.add_argument("--entries", nargs="+", help="zoo entries to sweep (default: all)")
     args = parser.parse_args()
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU(s)")
-    if args.onnx_sweep:
-        onnx_sweep()
-        return
+    import tf2onnx
+
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, tf2onnx {tf2onnx.__version__}, "
+          f"{os.cpu_count()} CPU(s)", flush=True)  # fmt: skip
+    if args.zoo_sweep or args.onnx_sweep:
+        formats = ["onnx"] if args.onnx_sweep else args.formats
+        names = args.entries or (first_of_each_family() if args.onnx_sweep else None)
+        sys.exit(zoo_sweep(formats, names))
     for name in args.models:
         bench_model(name, args.batch, args.repeats)
 

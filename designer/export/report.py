@@ -28,6 +28,9 @@ class Verification:
     runtime: str
     batch_size: int
     note: str = ""
+    #: Largest absolute Keras output value: shows how much a passed check says (outputs that
+    #: all but vanish, as in some randomly initialised deep networks, agree trivially).
+    output_scale: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for JSON."""

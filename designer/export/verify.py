@@ -12,10 +12,14 @@ FLOAT_TOLERANCE = 1e-4
 INT8_TOLERANCE = 5e-2
 
 
+def output_scale(reference: list[np.ndarray]) -> float:
+    """The largest absolute reference value (0.0 for empty outputs)."""
+    return max([0.0] + [float(np.max(np.abs(r))) for r in reference if r.size])
+
+
 def tolerance_for(reference: list[np.ndarray], int8: bool = False) -> float:
     """Absolute tolerance: the factor times max(1, the largest absolute reference value)."""
-    scale = max([1.0] + [float(np.max(np.abs(r))) for r in reference if r.size])
-    return (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE) * scale
+    return (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE) * max(1.0, output_scale(reference))
 
 
 def compare(
@@ -51,4 +55,5 @@ def compare(
         runtime=runtime,
         batch_size=batch,
         note=note,
+        output_scale=output_scale(reference),
     )

@@ -17,12 +17,10 @@ import pytest
 
 from designer.export import generate_code
 from designer.export.signature import keras_outputs, random_batch
+from designer.export.sweep import build_small
 from designer.zoo import list_entries
 from tests.export.test_codegen import comparable, ruff_check
 
-# Smallest square input each entry accepts (weights=None); entries not listed keep their own.
-SMALLEST = {"alexnet": 67, "inception_v3": 75, "inception_resnet_v2": 75, "xception": 71}
-SHRINK_TASKS = ("image classification", "segmentation")
 # Entries built with raw keras.ops calls or layer classes private to keras.applications.
 OPS_OR_PRIVATE = {
     "inception_resnet_v2": "from keras.src.applications.inception_resnet_v2 import CustomScaleLayer",
@@ -36,15 +34,6 @@ OPS_OR_PRIVATE = {
 }
 RUN_BELOW_LAYERS = 80  # only small networks also run inference on the rebuilt model
 RUN_ALSO = {"mobilenet_v3_small"}  # its keras.ops calls are checked numerically too
-
-
-def input_shape(entry) -> tuple:
-    """A small input shape for ``entry``: 32x32 images unless the family needs more."""
-    shape = list(entry.input_shape)
-    if entry.task in SHRINK_TASKS and len(shape) == 3 and (shape[0] or 0) > 32:
-        side = SMALLEST.get(entry.name, 32)
-        shape[0] = shape[1] = side
-    return tuple(shape)
 
 
 def cases() -> list:
@@ -69,7 +58,7 @@ def test_sweep_covers_every_entry_and_family() -> None:
 @pytest.mark.parametrize("entry", cases())
 def test_zoo_entry_code_round_trip(entry, tmp_path: Path) -> None:
     keras.backend.clear_session()
-    model = entry.build(input_shape=input_shape(entry), num_classes=10, weights=None)
+    model = build_small(entry)
     code = generate_code(model)
     assert OPS_OR_PRIVATE.get(entry.name, "import keras") in code
     script = tmp_path / f"{entry.name}.py"

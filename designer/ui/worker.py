@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from designer.core.progress import Cancelled, CancelToken, ProgressEvent, ProgressReporter
@@ -110,6 +110,7 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: list[tuple[QThread, Worker]] = []
+        self._ended: list[tuple[QThread, Worker]] = []  # released on the next event-loop turn
 
     def start(self, fn: Callable[[ProgressReporter], Any],
               on_done: Callable[[Any], None] | None = None,
@@ -138,11 +139,22 @@ class TaskRunner(QObject):
         return worker
 
     def _forget(self, thread: QThread) -> None:
-        for t, w in self._running:
-            if t is thread:
-                w.relay.deleteLater()
+        """The thread has ended: drop its objects once control is back in the event loop.
+
+        Called from the relay's own slot, so nothing is deleted here; the thread, worker and
+        relay are released on the next event-loop turn, with the thread certainly exited.
+        (deleteLater on these Python-owned objects led to crashes when their wrappers were
+        collected afterwards.)"""
+        thread.wait()  # ``finished`` is emitted just before the thread exits
+        ended = [(t, w) for t, w in self._running if t is thread]
         self._running = [(t, w) for t, w in self._running if t is not thread]
-        thread.deleteLater()
+        for _, worker in ended:
+            worker.relay.setParent(None)  # owned by Python from now on
+        self._ended.extend(ended)
+        QTimer.singleShot(0, self, self._release)
+
+    def _release(self) -> None:
+        self._ended.clear()
 
     @property
     def busy(self) -> bool:

@@ -137,8 +137,9 @@ def test_head_only_on_features_computed_once(twin, qtbot):
     window.select_nodes([graph.find("features").id])
     window.transfer.freeze_action.trigger()
     before = {n: weight_arrays(graph.find(n).weights) for n in ("conv1", "conv2", "conv3", "features")}
+    window.document.project.training = {"mini_batch_size": 15}  # several iterations an epoch
     window.transfer.two_phase_action.trigger()
-    run_dialog.epochs.setValue(2)
+    run_dialog.epochs.setValue(3)
     run_dialog.start_button.click()
     progress = window.training_actions.progress
     assert "Features" in progress.windowTitle()
@@ -148,10 +149,11 @@ def test_head_only_on_features_computed_once(twin, qtbot):
     assert [p["phase"] for p in summary["phases"]] == ["features"]
     assert summary["feature_seconds"] > 0
     assert "features computed once" in window.statusBar().currentMessage()
-    assert progress.result.epochs_completed == 2
+    assert progress.result.epochs_completed == 3
     for name, arrays in before.items():
         for a, b in zip(weight_arrays(graph.find(name).weights), arrays, strict=True):
             np.testing.assert_array_equal(a, b)
     assert weight_arrays(graph.find("new_fc").weights)[0].shape == (128, 26)  # the head trained
     loss = np.asarray(progress.sink.snapshot()["loss"])
-    assert len(loss) >= 2 and loss[-1] < loss[0]
+    per_epoch = len(loss) // 3
+    assert per_epoch >= 6 and loss[-per_epoch:].mean() < loss[:per_epoch].mean()  # last vs first

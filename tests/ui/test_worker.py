@@ -11,10 +11,11 @@ from designer.ui.worker import TaskRunner
 
 def test_result_arrives_on_the_gui_thread(qtbot):
     tasks = TaskRunner()
+    gui_thread = tasks.thread()
     seen = []
-    tasks.start(lambda reporter: 42, lambda result: seen.append((result, QThread.currentThread())))
+    tasks.start(lambda reporter: 42, lambda result: seen.append((result, QThread.currentThread() is gui_thread)))
     qtbot.waitUntil(lambda: bool(seen) and not tasks.busy, timeout=5000)
-    assert seen == [(42, tasks.thread())]
+    assert seen == [(42, True)]
 
 
 def test_detached_worker_reports_nothing_but_its_thread_is_cleaned_up(qtbot):

@@ -19,6 +19,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -179,18 +180,14 @@ def sweep_one(model: keras.Model, label: str, out: Path) -> tuple[str, str]:
     return outcome, cells
 
 
-def zoo_sweep(formats: list[str], names: list[str] | None) -> int:
-    """Export every zoo entry (or ``names``) in ``formats``; print a Markdown table.
+HEADER = ("| entry | input | params | format | size | export s | max abs out | max abs diff "
+          "| relative | tolerance | result |\n|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
 
-    Returns the exit status: 1 when any export FAILED its check or raised an unexpected error.
-    """
-    entries = sweep_entries(names)
-    print("| entry | input | params | format | size | export s | max abs out | max abs diff | relative "
-          "| tolerance | result |")  # fmt: skip
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|", flush=True)
-    counts: dict[str, int] = {}
+
+def sweep_rows(formats: list[str], names: list[str] | None) -> None:
+    """Export the entries in this process and print one Markdown row per entry x format."""
     with tempfile.TemporaryDirectory() as tmp:
-        for entry in entries:
+        for entry in sweep_entries(names):
             keras.backend.clear_session()
             keras.utils.set_random_seed(0)  # the same random weights (and table) every run
             model = build_small(entry, logits=True)
@@ -199,11 +196,41 @@ def zoo_sweep(formats: list[str], names: list[str] | None) -> int:
             for label in formats:
                 folder = Path(tmp) / f"{entry.name}-{label}"
                 folder.mkdir()
-                outcome, cells = sweep_one(model, label, folder)
+                _, cells = sweep_one(model, label, folder)
                 shutil.rmtree(folder, ignore_errors=True)  # large artefacts: free the disk
-                counts[outcome] = counts.get(outcome, 0) + 1
                 print(f"{head} | {label} | {cells} |", flush=True)
             del model
+
+
+def zoo_sweep(formats: list[str], names: list[str] | None) -> int:
+    """Export every zoo entry (or ``names``) in ``formats``; print a Markdown table and a count.
+
+    Each entry runs in its own Python process: TensorFlow keeps memory from entry to entry
+    (clear_session does not give it all back; the sweep was killed for memory after ~35
+    entries in one process), and an entry killed for memory must not end the sweep.
+    Returns the exit status: 1 when any export FAILED its check or raised an unexpected error.
+    """
+    print(HEADER, flush=True)
+    counts: dict[str, int] = {}
+    for entry in sweep_entries(names):
+        cmd = [sys.executable, __file__, "--rows-only", "--entries", entry.name,
+               "--formats", *formats]  # fmt: skip
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        done = []
+        for line in child.stdout:
+            if line.startswith(f"| {entry.name} |"):
+                print(line, end="", flush=True)
+                label = line.split(" | ")[3]
+                done.append(label)
+                result = line.rstrip().rstrip("|").split(" | ")[-1]
+                outcome = result.split()[0].rstrip(":")
+                counts[outcome] = counts.get(outcome, 0) + 1
+        code = child.wait()
+        for label in formats[len(done):]:  # the process died before these rows
+            counts["ERROR"] = counts.get("ERROR", 0) + 1
+            why = "killed by signal 9 (out of memory?)" if code == -9 else f"exit status {code}"
+            print(f"| {entry.name} | - | - | {label} | - | - | - | - | - | - | "
+                  f"ERROR the export process ended early: {why} |", flush=True)  # fmt: skip
     total = sum(counts.values())
     others = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if k != "passed")
     print(f"\n{counts.get('passed', 0)} of {total} exports passed"
@@ -223,7 +250,11 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=list(SWEEP_FORMATS),
                         choices=list(SWEEP_FORMATS), help="formats of the zoo sweep")
     parser.add_argument("--entries", nargs="+", help="zoo entries to sweep (default: all)")
+    parser.add_argument("--rows-only", action="store_true", help=argparse.SUPPRESS)  # one child
     args = parser.parse_args()
+    if args.rows_only:
+        sweep_rows(args.formats, args.entries)
+        return
     import tf2onnx
 
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, tf2onnx {tf2onnx.__version__}, "

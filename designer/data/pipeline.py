@@ -67,7 +67,9 @@ def _sample_shape(store: Datastore, preprocess: PreprocessConfig) -> tuple[int |
     return tuple(np.asarray(x).shape)
 
 
-def _open_source(source: dict[str, Any], like: Datastore) -> Datastore:
+def open_matching_source(source: dict[str, Any], like: Datastore) -> Datastore:
+    """Open separate validation/test data (a config dict) with the classes of ``like`` in the
+    same order; DataError when task or classes differ."""
     from designer.data.registry import config_from_dict, open_datastore
 
     config = config_from_dict(source)
@@ -138,9 +140,9 @@ def make_training_data(
     if isinstance(split, SplitConfig):
         if split.mode == "separate":
             if validation_store is None and split.validation_source:
-                validation_store = _open_source(split.validation_source, store)
+                validation_store = open_matching_source(split.validation_source, store)
             if test_store is None and split.test_source:
-                test_store = _open_source(split.test_source, store)
+                test_store = open_matching_source(split.test_source, store)
         parts = split_for(split, len(store), store.labels)
     else:
         parts = split

@@ -32,7 +32,7 @@ from designer.core.project import Project
 from designer.core.weights import take_from_model
 from designer.data.augment import AugmentConfig
 from designer.data.base import Datastore
-from designer.data.pipeline import TrainingData, make_training_data
+from designer.data.pipeline import TrainingData, make_training_data, open_matching_source
 from designer.data.preprocess import PreprocessConfig, derive_preprocess
 from designer.data.registry import config_from_dict, open_datastore
 from designer.data.splits import Split, SplitConfig, split_for
@@ -160,23 +160,23 @@ def prepare_run(project: Project, epochs: int | None = None,
         augment = AugmentConfig.from_dict(dict(project.augmentation or {}))
         preprocess = _preprocess(project, model, store)
         parts: SplitConfig | Split = split
+        val_store = None
         if split.mode == "percent":
             parts = split_for(split, len(store), store.labels)
+        elif split.validation_source:  # opened once: for training and for the evaluation
+            val_store = open_matching_source(split.validation_source, store)
         data = make_training_data(
             store, parts, preprocess, augment, batch_size=options.mini_batch_size,
             shuffle=options.shuffle != "never",
-            seed=options.seed if options.seed is not None else split.seed)
+            seed=options.seed if options.seed is not None else split.seed,
+            validation_store=val_store)
     except DataError as exc:
         raise ProjectRunError(f"The training data cannot be used: {exc}") from exc
     _check_fit(model, data)
     if isinstance(parts, Split):
         val_store, val_idx = store, parts.validation
     else:
-        val_store = None
-        val_idx = np.zeros(0, np.int64)
-        if split.validation_source:
-            val_store = open_datastore(config_from_dict(split.validation_source))
-            val_idx = np.arange(len(val_store))
+        val_idx = np.arange(len(val_store)) if val_store is not None else np.zeros(0, np.int64)
     return PreparedRun(model, data, options, store, val_store, val_idx)
 
 

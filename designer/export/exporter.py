@@ -11,6 +11,7 @@ import numpy as np
 
 from designer.core.progress import CancelToken, ProgressCallback, ProgressReporter
 from designer.export import onnx_export, tf_formats, tflite_export
+from designer.export.memory import check_memory
 from designer.export.report import ExportError, ExportReport, VerificationError
 from designer.export.signature import (
     check_model,
@@ -78,6 +79,7 @@ def export_model(
         )
     if fmt == "onnx":
         onnx_export.check_opset(opset)
+    check_memory(model, fmt)
     target, warnings = target_path(fmt, out)
     report = ProgressReporter(progress, cancel)
     steps = 3 if verify else 2

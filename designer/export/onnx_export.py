@@ -150,13 +150,17 @@ def _convert(model: keras.Model, opset: int, tf2onnx) -> tuple[onnx.ModelProto, 
         notes.append("rewrote Erfc (exact GELU) as 1 - Erf")
     rename = dict(zip(inputs, [s.name for s in input_specs(model)], strict=True))
     rename.update(zip(outputs, output_names(model), strict=True))
+    # tf2onnx.convert.from_graph_def would import, freeze and optimise this graph all over
+    # again (it is frozen and optimised already): three more copies of every weight. Its
+    # second half, _convert_common (tf2onnx 1.17, pinned), converts the graph as it is.
     with tf.device("/cpu:0"):
-        proto, _ = tf2onnx.convert.from_graph_def(
+        proto, _ = tf2onnx.convert._convert_common(
             graph_def,
             name=model.name,
+            continue_on_error=True,
+            opset=opset,
             input_names=inputs,
             output_names=outputs,
-            opset=opset,
             tensors_to_rename=rename,
         )
     check_supported(proto, model)

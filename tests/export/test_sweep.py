@@ -58,3 +58,15 @@ def test_benchmark_zoo_sweep_prints_a_row_per_export_and_a_count() -> None:
     ]  # fmt: skip
     assert all(r.split(" | ")[-1].startswith("passed") for r in rows)
     assert "4 of 4 exports passed." in done.stdout
+
+
+def test_a_check_against_vanishing_outputs_is_flagged_as_weak() -> None:
+    """Outputs all within the tolerance of 0 agree trivially: the note says so (CLI, dialog)."""
+    from designer.export.verify import compare
+
+    tiny = [np.full((2, 3), 1e-9, np.float32)]
+    weak = compare(tiny, [np.zeros((2, 3), np.float32)], "onnxruntime")
+    assert weak.passed and weak.note.startswith("weak check") and "relative difference 1" in weak.note
+    normal = [np.array([[0.5, -2.0, 1.0]], np.float32)]
+    strong = compare(normal, [normal[0] + 1e-6], "onnxruntime", note="int8")
+    assert strong.passed and strong.note == "int8"

@@ -27,7 +27,7 @@ from designer.data.splits import SplitConfig, check_compatible, split_for
 from designer.data.summary import DataError, DataSummary
 from designer.ui.data_sources import SourceForm
 from designer.ui.data_split import SplitBox
-from designer.ui.data_state import split_config, write_import
+from designer.ui.data_state import source_config, split_config, write_import
 from designer.ui.data_thumbs import ClassBars
 from designer.ui.document import Document
 from designer.ui.worker import TaskRunner, Worker
@@ -97,11 +97,22 @@ class ImportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self._show_project_source()
         self.scan_button.clicked.connect(self.scan)
         self.cancel_scan.clicked.connect(self._cancel)
         self.source.changed.connect(self._invalidate)
         self.split_box.changed.connect(self._invalidate)
         self.resize(640, 780)
+
+    def _show_project_source(self) -> None:
+        """Start from the project's current data source, if it has one."""
+        try:
+            config = source_config(self.document.project)
+        except DataError:
+            return  # a damaged section: start from empty fields
+        if config is not None:
+            self.source.show_config(config)
+            self.message.setText("The project's current data: press Scan to review it, or choose other data.")
 
     def _summary_box(self) -> QWidget:
         box = QGroupBox("Detected data")

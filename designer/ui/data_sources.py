@@ -281,6 +281,41 @@ class SourceForm(QWidget):
             return lambda: SyntheticConfig(charset=charset, num_samples=samples, image_size=size)
         return SklearnDigitsConfig
 
+    def show_config(self, config: DataConfig) -> None:
+        """Fill the fields from a stored config (the project's data, when the dialog opens)."""
+        fields = config.to_dict()
+        self.set_kind(config.kind)
+        paths = {"image-folder": ("path", None), "image-regression": ("csv_path", "image_folder"),
+                 "segmentation": ("images_path", "masks_path"), "numpy": ("path", "y_path"),
+                 "idx": ("images_path", "labels_path"), "csv-table": ("path", None),
+                 "sequences": ("path", "y_path")}.get(config.kind, (None, None))  # fmt: skip
+        for field, key in zip((self.path, self.path2), paths, strict=True):
+            field.setText(str(fields.get(key) or "") if key else "")
+        self.load_columns()
+        if "task" in fields:
+            self.task.setCurrentText(fields["task"])
+        if config.kind in ("csv-table", "sequences"):
+            self.target.setCurrentIndex(max(0, self.target.findData(fields.get("target_column"))))
+            if config.kind == "sequences":
+                index = self.sequence_column.findData(fields.get("sequence_column"))
+                self.sequence_column.setCurrentIndex(max(0, index))
+            chosen = fields.get("feature_columns")
+            for i in range(self.features.count()):
+                item = self.features.item(i)
+                ticked = chosen is None or item.text() in chosen
+                item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        if config.kind == "segmentation":
+            self.class_names.setText(", ".join(fields.get("class_names") or ()))
+            self.colormap.set_colormap(fields.get("colormap"))
+        if config.kind == "keras-dataset":
+            self.dataset.setCurrentText(fields["name"])
+            self.subset.setCurrentText(fields["subset"])
+            self.download.setChecked(bool(fields["allow_download"]))
+        if config.kind == "synthetic":
+            self.charset.setCurrentText(fields["charset"])
+            self.samples.setValue(int(fields["num_samples"]))
+            self.image_size.setValue(int(fields["image_size"]))
+
     def _segmentation_builder(self, path: str, path2: str) -> Callable[[], DataConfig]:
         names, colours = self.segmentation_names(), tuple(self.colormap.colours())
         if self.colormap.colour_masks.isChecked():

@@ -137,6 +137,15 @@ def test_csv_table_import_with_chosen_target_column(qtbot, doc_tasks, tmp_path):
     assert source["kind"] == "csv-table" and source["target_column"] == "species"
     assert source["feature_columns"] == ["length", "width"]
     assert doc.project.data["split"]["validation_percent"] == 20.0
+    again = ImportDialog(doc, tasks)  # reopened: the stored columns are chosen again
+    qtbot.addWidget(again)
+    assert again.source.current_kind == "csv-table" and again.source.path.text() == str(path)
+    assert again.source.target.currentData() == "species"
+    ticked = [again.source.features.item(i).checkState() == Qt.CheckState.Checked for i in range(4)]
+    assert ticked == [True, False, True, False]  # species is the target, weight was unticked
+    _scan(qtbot, again)
+    assert again.bars.counts == {"setosa": 8, "versicolor": 8, "virginica": 8}
+    assert again.source.builder()().feature_columns == ("length", "width")
 
 
 def test_cancel_closes_without_touching_the_project(qtbot, doc_tasks, image_folder):
@@ -283,6 +292,13 @@ def test_colour_masks_import_with_the_colours_chosen_in_the_editor(qtbot, doc_ta
     assert source["masks_path"] == str(tmp_path / "seg" / "masks")
     reopened = open_datastore(source)  # the project reads the colour masks the same way
     np.testing.assert_array_equal(reopened.load_mask(0), labels)
+    again = ImportDialog(doc, tasks)  # Data > Import data... again: starts from the project's data
+    qtbot.addWidget(again)
+    assert again.source.current_kind == "segmentation" and "current data" in again.message.text()
+    assert again.source.class_names.text() == "ground, fire, water"
+    assert again.source.colormap.colours() == [tuple(c) for c in COLOURS]
+    _scan(qtbot, again)
+    assert again.bars.counts == {"ground": 3 * 48, "fire": 3 * 48, "water": 3 * 48}
 
 
 def test_colour_masks_need_class_names(qtbot, doc_tasks, tmp_path):

@@ -26,6 +26,7 @@ from designer.data.augment import (
     preview_augmentation,
 )
 from designer.ui.data_thumbs import ThumbnailGrid
+from designer.ui.param_widgets import widget_row
 from designer.ui.worker import TaskRunner, Worker
 
 # name -> (label, maximum, step, suffix) for the +- amounts
@@ -149,13 +150,7 @@ class AugmentPanel(QWidget):
 
     def _add_row(self, form: QFormLayout, name: str) -> None:
         if name == "flip":
-            box = QWidget()
-            lay = QHBoxLayout(box)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.addWidget(self.flip_x)
-            lay.addWidget(self.flip_y)
-            lay.addStretch(1)
-            form.addRow("Reflection", box)
+            form.addRow("Reflection", widget_row(self.flip_x, self.flip_y, stretch=True))
         elif name in AMOUNTS:
             label, maximum, step, suffix = AMOUNTS[name]
             spin = _spin(maximum, step)
@@ -166,16 +161,10 @@ class AugmentPanel(QWidget):
             self.controls[name] = RangeEdit()
             form.addRow(RANGES[name], self.controls[name])
         elif name == "random_crop":
-            box = QWidget()
-            lay = QHBoxLayout(box)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.addWidget(self.crop_on)
-            lay.addWidget(QLabel("keep"))
-            lay.addWidget(self.crop)
-            lay.addWidget(QLabel("of each side"), 1)
             self.crop.setEnabled(False)
             self.crop_on.toggled.connect(self.crop.setEnabled)
-            form.addRow("Random crop", box)
+            form.addRow("Random crop", widget_row(self.crop_on, "keep", self.crop, "of each side",
+                                                  stretch=True))  # fmt: skip
         elif name == "fill_mode":
             self.fill_mode.setMaximumWidth(150)
             form.addRow("Fill mode", self.fill_mode)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -32,6 +31,7 @@ from designer.data.segmentation import SegmentationConfig
 from designer.data.sequences import SequenceConfig
 from designer.data.summary import DataError
 from designer.ui.colormap_editor import ColormapEditor
+from designer.ui.param_widgets import widget_row
 
 # (kind, label, what the path is: "dir", "file" or "" for none)
 KIND_CHOICES: tuple[tuple[str, str, str], ...] = (
@@ -81,10 +81,10 @@ class SourceForm(QWidget):
         self.path = QLineEdit()
         self.path.setPlaceholderText("a folder or file, e.g. /data/flowers")
         self.browse = QPushButton("Browse...")
-        self.form.addRow("Path", self._row(self.path, self.browse))
+        self.form.addRow("Path", widget_row(self.path, self.browse))
         self.path2 = QLineEdit()
         self.browse2 = QPushButton("Browse...")
-        self.form.addRow("Labels", self._row(self.path2, self.browse2))
+        self.form.addRow("Labels", widget_row(self.path2, self.browse2))
         self.target = QComboBox()
         self.form.addRow("Target column", self.target)
         self.features = QListWidget()
@@ -106,7 +106,7 @@ class SourceForm(QWidget):
         self.subset.addItems(("train", "test", "all"))
         self.download = QCheckBox("download when not cached")
         self.download.setChecked(True)
-        self.form.addRow("Dataset", self._row(self.dataset, self.subset, self.download))
+        self.form.addRow("Dataset", widget_row(self.dataset, self.subset, self.download))
         self.charset = QComboBox()
         self.charset.addItems(("digits", "letters"))
         self.samples = QSpinBox()
@@ -116,7 +116,7 @@ class SourceForm(QWidget):
         self.image_size.setRange(8, 256)
         self.image_size.setValue(28)
         self.image_size.setSuffix(" px")
-        self.form.addRow("Characters", self._row(self.charset, self.samples, self.image_size))
+        self.form.addRow("Characters", widget_row(self.charset, self.samples, self.image_size))
         self.kind.currentIndexChanged.connect(self._update_rows)
         self.browse.clicked.connect(lambda: self.browse_path(self.path))
         self.browse2.clicked.connect(lambda: self._browse(self.path2, "dir" if self.current_kind
@@ -135,15 +135,6 @@ class SourceForm(QWidget):
                        self.image_size.valueChanged):  # fmt: skip
             signal.connect(self.changed)
         self._update_rows()
-
-    @staticmethod
-    def _row(*widgets: QWidget) -> QWidget:
-        box = QWidget()
-        lay = QHBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        for w in widgets:
-            lay.addWidget(w)
-        return box
 
     @property
     def current_kind(self) -> str:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.data.splits import SplitConfig
+from designer.ui.param_widgets import widget_row
 
 MODES = (("percent", "Percent of the data"), ("separate", "Separate folder/file"))
 
@@ -76,8 +76,8 @@ class SplitBox(QGroupBox):
         self.form.addRow("Test", self.test)
         self.form.addRow("", self.stratify)
         self.form.addRow("Seed", self.seed)
-        self.form.addRow("Validation path", _row(self.validation_path, self.validation_browse))
-        self.form.addRow("Test path", _row(self.test_path, self.test_browse))
+        self.form.addRow("Validation path", widget_row(self.validation_path, self.validation_browse))
+        self.form.addRow("Test path", widget_row(self.test_path, self.test_browse))
         self.validation_browse.clicked.connect(lambda: browse(self.validation_path))
         self.test_browse.clicked.connect(lambda: browse(self.test_path))
         self.mode.currentIndexChanged.connect(self._update_rows)
@@ -116,12 +116,3 @@ class SplitBox(QGroupBox):
             config.mode = "separate"
             config.validation_source, config.test_source = validation_source, test_source
         return config
-
-
-def _row(*widgets: QWidget) -> QWidget:
-    box = QWidget()
-    lay = QHBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        lay.addWidget(w)
-    return box

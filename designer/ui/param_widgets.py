@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QWidget,
@@ -256,3 +257,16 @@ def make_editor(spec: ParamSpec) -> ParamEditor:
     if spec.kind == "regularizer":
         return RegularizerEditor(spec)
     return TextEditor(spec)
+
+
+def widget_row(*items: QWidget | str, stretch: bool = False) -> QWidget:
+    """Widgets (a string becomes a label) side by side without margins, for one form row;
+    ``stretch`` leaves the extra width empty at the end."""
+    box = QWidget()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for item in items:
+        lay.addWidget(QLabel(item) if isinstance(item, str) else item)
+    if stretch:
+        lay.addStretch(1)
+    return box

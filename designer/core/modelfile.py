@@ -78,10 +78,11 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-def project_from_model(model: Any, name: str | None = None) -> Project:
-    """A new project holding ``model``'s network, laid out, with its weights."""
+def project_from_model(model: Any, name: str | None = None, keep_weights: bool = True) -> Project:
+    """A new project holding ``model``'s network, laid out, with its weights (unless
+    ``keep_weights`` is False: the layers are then initialised afresh when built)."""
     try:
-        graph = graph_from_model(model)
+        graph = graph_from_model(model, keep_weights=keep_weights)
     except ImportModelError as exc:
         raise ProjectError(str(exc)) from exc
     auto_layout(graph)

@@ -5,9 +5,11 @@ No Qt here, so the function can run off the GUI thread; the dialogs live in star
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from designer.core.analysis import shape_only_scope
 from designer.core.modelfile import project_from_model
 from designer.core.progress import ProgressEvent, ProgressReporter
 from designer.core.project import Project
@@ -62,13 +64,17 @@ def build_project(request: BuildRequest, reporter: ProgressReporter | None = Non
     def on_download(event: ProgressEvent) -> None:
         report(event.done, event.total, event.message)
 
+    random = request.weights is None
     try:
-        model = build_entry(entry, request.input_shape, request.num_classes, request.include_top,
-                            request.weights, progress=on_download)  # fmt: skip
+        # Random weights: the layers' variables are never made (a project without weights is
+        # initialised when built), which makes EfficientNetB7 open in 0.5 s instead of 3.3 s.
+        with shape_only_scope() if random else contextlib.nullcontext():
+            model = build_entry(entry, request.input_shape, request.num_classes,
+                                request.include_top, request.weights, progress=on_download)  # fmt: skip
     except WeightsUnavailable as exc:
         return WeightsMissing(request, str(exc))
     report(0, 0, f"Converting {entry.display_name} to a network diagram...", force=True)
-    project = project_from_model(model, entry.display_name)
+    project = project_from_model(model, entry.display_name, keep_weights=not random)
     report(1, 1, "Done", force=True)
     shape = tuple(model.inputs[0].shape[1:])
     project.preprocessing = preprocessing_for(entry, shape)

@@ -159,6 +159,13 @@ def test_offline_imagenet_entry_asks_then_opens_random_weights(qtbot, window, pa
     expected = zoo.build_model("mobilenet_v3_small", include_top=False, input_shape=(64, 64, 3))
     assert window.document.analyse_now().total_params == expected.count_params()
     assert window.document.project.preprocessing["preprocess_module"] == "mobilenet_v3"
+    # random weights: no variables were made while opening; building initialises them
+    assert all(n.weights is None for n in graph.nodes)
+    from designer.core.build import build_model
+
+    built = build_model(graph)
+    assert built.count_params() == expected.count_params()
+    assert np.isfinite(np.asarray(built(np.ones((1, 64, 64, 3), np.float32)))).all()
 
 
 def test_settings_store_the_mirror_and_offline_switch(qtbot, page, tmp_path):

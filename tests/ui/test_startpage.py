@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from designer import zoo
 from designer.core.weights import weight_arrays
 from designer.ui.startpage import BLANK, StartPage
+from designer.ui.startpage_build import PRETRAINED
 from designer.ui.startpage_dialogs import KEY_MIRROR, KEY_OFFLINE
 from designer.zoo import weights as zoo_weights
 
@@ -221,17 +222,63 @@ def test_missing_weights_can_be_loaded_from_a_file(qtbot, window, page, tmp_path
     np.testing.assert_array_equal(opened, kernel + 0.5)
 
 
-def test_cancel_while_building_opens_nothing(qtbot, window, page):
+class _SlowServer:
+    """Serves any path as 8 MB of zeros, 64 kB every 50 ms (a slow weights download)."""
+
+    def __init__(self) -> None:
+        import threading
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                size, chunk = 8 << 20, 64 << 10
+                self.send_response(200)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                try:
+                    for _ in range(size // chunk):
+                        self.wfile.write(bytes(chunk))
+                        time.sleep(0.05)
+                except OSError:
+                    pass  # the client cancelled
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "http://{}:{}".format(*self.httpd.server_address[:2])
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_cancel_while_building_opens_nothing(qtbot, window, page, tmp_path):
+    """Cancel during a (slow) weights download: nothing opens, nothing is cached."""
+    import time
+
     from PySide6.QtWidgets import QProgressDialog, QPushButton
 
-    options = open_with_options(qtbot, page, "resnet50")
-    options.weights.setCurrentIndex(options.weights.findData(None))  # random weights
-    qtbot.mouseClick(options.buttons.button(OK), LEFT)
-    assert not page.scroll.isEnabled()  # no second network while one is built
-    progress = page.findChild(QProgressDialog)
-    # The dialog appears after its minimum duration; a click before that reaches nothing.
-    qtbot.waitUntil(progress.isVisible, timeout=30_000)
-    qtbot.mouseClick(progress.findChild(QPushButton), LEFT)
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=60_000)
-    qtbot.waitUntil(page.scroll.isEnabled)
-    assert window.document.project.name == "untitled" and page.isVisible()
+    server = _SlowServer()
+    zoo.set_mirror(server.url)
+    try:
+        options = open_with_options(qtbot, page, "resnet50")
+        assert options.weights.currentData() == PRETRAINED
+        qtbot.mouseClick(options.buttons.button(OK), LEFT)
+        assert not page.scroll.isEnabled()  # no second network while one is built
+        progress = page.findChild(QProgressDialog)
+        qtbot.waitUntil(progress.isVisible, timeout=30_000)
+        qtbot.waitUntil(lambda: progress.value() > 0, timeout=30_000)  # downloading
+        clicked = time.perf_counter()
+        qtbot.mouseClick(progress.findChild(QPushButton), LEFT)
+        qtbot.waitUntil(lambda: not window.tasks.busy, timeout=60_000)
+        assert time.perf_counter() - clicked < 3  # the 6.4 s download stopped at once
+        qtbot.waitUntil(page.scroll.isEnabled)
+        assert window.document.project.name == "untitled" and page.isVisible()
+        assert page.weights_box is None or not page.weights_box.isVisible()  # no "missing" question
+        cache = tmp_path / "keras" / "models"
+        assert not cache.exists() or not any(cache.iterdir())  # no partial file kept
+    finally:
+        server.close()

@@ -3,7 +3,9 @@ compute the backbone's features once and train only the head on them."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -39,6 +41,19 @@ def split_model(model: keras.Model, split: str) -> tuple[keras.Model, keras.Mode
         raise ValueError(f"The layers after {split!r} must depend only on its output to train "
                          f"the head alone, but they do not: {e}") from e
     return backbone, head
+
+
+@contextlib.contextmanager
+def frozen(layers: list[Any]) -> Iterator[None]:
+    """Freeze ``layers`` for the duration of the block, then give each its old flag back."""
+    flags = [(la, la.trainable) for la in layers]
+    try:
+        for la in layers:
+            la.trainable = False
+        yield
+    finally:
+        for la, flag in flags:
+            la.trainable = flag
 
 
 def augmentation_layers(model: keras.Model) -> list[str]:
@@ -124,10 +139,7 @@ class FeatureHeadTrainer:
         if self.sink is not None:
             as_sink(self.sink).on_status(StatusEvent(
                 Status.STARTING, "Computing the frozen backbone's features once"))
-        flags = [(la, la.trainable) for la in self.backbone.layers]
-        try:
-            for la in self.backbone.layers:
-                la.trainable = False
+        with frozen(self.backbone.layers):
             start = time.perf_counter()
             batch = self.options.mini_batch_size
             train = extract_features(self.backbone, self.train_data, batch, self._halted)
@@ -140,9 +152,6 @@ class FeatureHeadTrainer:
             if self._paused:
                 self.trainer.pause()
             return self.trainer.run()
-        finally:
-            for la, flag in flags:
-                la.trainable = flag
 
 
 def train_head_on_features(
@@ -167,16 +176,10 @@ def measure_feature_speedup(
     the model's weights are restored afterwards."""
     start_weights = model.get_weights()
     backbone, _ = split_model(model, split)
-    flags = [(la, la.trainable) for la in backbone.layers]
-    try:
-        for la in backbone.layers:
-            la.trainable = False
+    with frozen(backbone.layers):
         t = time.perf_counter()
         Trainer(model, train_data, None, options).run()
         full = time.perf_counter() - t
-    finally:
-        for la, flag in flags:
-            la.trainable = flag
     model.set_weights(start_weights)
     t = time.perf_counter()
     train_head_on_features(model, split, train_data, None, options)

@@ -17,9 +17,9 @@ def output_scale(reference: list[np.ndarray]) -> float:
     return max([0.0] + [float(np.max(np.abs(r))) for r in reference if r.size])
 
 
-def tolerance_for(reference: list[np.ndarray], int8: bool = False) -> float:
-    """Absolute tolerance: the factor times max(1, the largest absolute reference value)."""
-    return (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE) * max(1.0, output_scale(reference))
+def tolerance_for(scale: float, int8: bool = False) -> float:
+    """Absolute tolerance: the factor times max(1, ``scale``, the largest |reference value|)."""
+    return (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE) * max(1.0, scale)
 
 
 def compare(
@@ -46,9 +46,9 @@ def compare(
         if ref.size:
             diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
             worst = max(worst, float(np.nan_to_num(diff, nan=np.inf).max()))
-    tol = tolerance_for(reference, int8)
-    batch = int(reference[0].shape[0]) if reference and reference[0].ndim else 0
     scale = output_scale(reference)
+    tol = tolerance_for(scale, int8)
+    batch = int(reference[0].shape[0]) if reference and reference[0].ndim else 0
     if worst <= tol and scale <= tol:
         weak = (f"weak check: every Keras output is within the tolerance of 0 (largest "
                 f"{scale:.2g}, as in some untrained deep networks), so agreement says little; "

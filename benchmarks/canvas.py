@@ -33,31 +33,29 @@ from designer.ui.commands import SetParams
 from designer.ui.main_window import MainWindow
 
 
-def open_time(app: QApplication, path: Path) -> tuple[float, MainWindow]:
-    """Seconds from a new window to the opened network painted."""
+def timed_open(app: QApplication, fill) -> tuple[float, MainWindow]:
+    """Seconds from a new window, through ``fill(window)`` (what opens the network), to the
+    window painted once."""
     start = time.perf_counter()
     window = MainWindow(load_extensions=False)
     window.resize(1400, 900)
-    window.files.open(path, ask=False)
+    fill(window)
     window.show()
     app.processEvents()
     window.grab()  # forces a full paint
     return time.perf_counter() - start, window
 
 
-def gallery_open_time(app: QApplication, entry: str) -> tuple[float, MainWindow]:
-    """Seconds from a new window to a zoo entry (random weights) built, laid out, painted:
-    what opening a tile of the start page costs."""
+def open_file(window: MainWindow, path: Path) -> None:
+    """Open a project or model file, as File > Open does."""
+    window.files.open(path, ask=False)
+
+
+def open_tile(window: MainWindow, entry: str) -> None:
+    """Open a zoo entry with random weights, as a start-page tile does (no variables made)."""
     from designer.ui.startpage_build import BuildRequest, build_project
 
-    start = time.perf_counter()
-    window = MainWindow(load_extensions=False)
-    window.resize(1400, 900)
     window.set_project(build_project(BuildRequest(entry)))
-    window.show()
-    app.processEvents()
-    window.grab()
-    return time.perf_counter() - start, window
 
 
 def edit_round_trip(app: QApplication, window: MainWindow, repeat: int = 20) -> float:
@@ -92,11 +90,11 @@ def main() -> None:
         project = folder / f"{name}.ndproj"
         save_project(open_path(path), project)
         cases += [(f"{name} .keras", path), (f"{name} .ndproj", project)]
-    openers = [(name, lambda path=path: open_time(app, path)) for name, path in cases]
-    openers += [(f"{entry} gallery", lambda entry=entry: gallery_open_time(app, entry))
+    openers = [(name, lambda w, path=path: open_file(w, path)) for name, path in cases]
+    openers += [(f"{entry} gallery", lambda w, entry=entry: open_tile(w, entry))
                 for entry in ("densenet201", "efficientnet_b7")]  # fmt: skip
-    for name, opener in openers:
-        seconds, window = opener()
+    for name, fill in openers:
+        seconds, window = timed_open(app, fill)
         ms = edit_round_trip(app, window)
         print(f"{name:<24} {len(window.document.graph):4d} layers: open {seconds:5.2f} s "
               f"(target < 3 s); edit round trip {ms:5.1f} ms (target < 50 ms); "

@@ -31,6 +31,7 @@ from designer.data.segmentation import SegmentationConfig
 from designer.data.sequences import SequenceConfig
 from designer.data.summary import DataError
 from designer.ui.colormap_editor import ColormapEditor
+from designer.ui.data_split import stored_paths
 from designer.ui.param_widgets import widget_row
 
 # (kind, label, what the path is: "dir", "file" or "" for none)
@@ -276,12 +277,8 @@ class SourceForm(QWidget):
         """Fill the fields from a stored config (the project's data, when the dialog opens)."""
         fields = config.to_dict()
         self.set_kind(config.kind)
-        paths = {"image-folder": ("path", None), "image-regression": ("csv_path", "image_folder"),
-                 "segmentation": ("images_path", "masks_path"), "numpy": ("path", "y_path"),
-                 "idx": ("images_path", "labels_path"), "csv-table": ("path", None),
-                 "sequences": ("path", "y_path")}.get(config.kind, (None, None))  # fmt: skip
-        for field, key in zip((self.path, self.path2), paths, strict=True):
-            field.setText(str(fields.get(key) or "") if key else "")
+        for field, path in zip((self.path, self.path2), stored_paths(fields), strict=True):
+            field.setText(path)
         self.load_columns()
         if "task" in fields:
             self.task.setCurrentText(fields["task"])

@@ -25,16 +25,28 @@ from designer.ui.param_widgets import widget_row
 MODES = (("percent", "Percent of the data"), ("separate", "Separate folder/file"))
 
 
+#: The config keys of the first and second path of each kind of datastore (None: no such path).
+PATH_KEYS = {"image-folder": ("path", None), "image-regression": ("csv_path", "image_folder"),
+             "segmentation": ("images_path", "masks_path"), "numpy": ("path", "y_path"),
+             "idx": ("images_path", "labels_path"), "csv-table": ("path", None),
+             "sequences": ("path", "y_path")}  # fmt: skip
+
+
+def stored_paths(source: dict[str, Any]) -> tuple[str, str]:
+    """The first and second path (or "") that a stored datastore config dict reads."""
+    first, second = PATH_KEYS.get(source.get("kind", ""), (None, None))
+    return (str(source.get(first) or "") if first else "",
+            str(source.get(second) or "") if second else "")  # fmt: skip
+
+
 def source_path(source: dict[str, Any] | None) -> str:
     """The folder or file a stored datastore config dict reads (for the path fields)."""
     if not source:
         return ""
-    if source.get("path"):
-        return str(source["path"])
-    images = source.get("images_path")
-    if images and os.path.basename(os.path.normpath(images)) == "images":
-        return os.path.dirname(os.path.normpath(images))  # a folder with images/ and masks/
-    return str(images or "")
+    path = stored_paths(source)[0]
+    if source.get("kind") == "segmentation" and os.path.basename(os.path.normpath(path)) == "images":
+        return os.path.dirname(os.path.normpath(path))  # a folder with images/ and masks/
+    return path
 
 
 class SplitBox(QGroupBox):

@@ -262,13 +262,20 @@ def _segmentation_folder(root, colour: bool):
     return labels
 
 
+def _segmentation_dialog(qtbot, doc, tasks, tmp_path, colour: bool):
+    """The dialog on segmentation kind with the path of a fresh _segmentation_folder typed in;
+    returns it and the folder's pixel labels."""
+    labels = _segmentation_folder(tmp_path / "seg", colour)
+    dialog = _dialog(qtbot, doc, tasks, "segmentation")
+    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
+    return dialog, labels
+
+
 def test_colour_masks_import_with_the_colours_chosen_in_the_editor(qtbot, doc_tasks, tmp_path):
     doc, tasks = doc_tasks
-    labels = _segmentation_folder(tmp_path / "seg", colour=True)
-    dialog = _dialog(qtbot, doc, tasks, "segmentation")
+    dialog, labels = _segmentation_dialog(qtbot, doc, tasks, tmp_path, colour=True)
     editor = dialog.source.colormap
     assert editor.isVisible() and editor.swatches == []
-    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
     qtbot.keyClicks(dialog.source.class_names, "ground, fire, water")
     assert editor.names == ["ground", "fire", "water"] and len(editor.swatches) == 3
     qtbot.mouseClick(editor.colour_masks, Qt.MouseButton.LeftButton)
@@ -303,9 +310,7 @@ def test_colour_masks_import_with_the_colours_chosen_in_the_editor(qtbot, doc_ta
 
 def test_colour_masks_need_class_names(qtbot, doc_tasks, tmp_path):
     doc, tasks = doc_tasks
-    _segmentation_folder(tmp_path / "seg", colour=True)
-    dialog = _dialog(qtbot, doc, tasks, "segmentation")
-    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
+    dialog, _ = _segmentation_dialog(qtbot, doc, tasks, tmp_path, colour=True)
     _scan(qtbot, dialog)
     assert "colour images" in dialog.message.text()
     dialog.source.colormap.colour_masks.setChecked(True)
@@ -315,9 +320,7 @@ def test_colour_masks_need_class_names(qtbot, doc_tasks, tmp_path):
 
 def test_index_masks_take_colours_chosen_after_the_scan(qtbot, doc_tasks, tmp_path):
     doc, tasks = doc_tasks
-    _segmentation_folder(tmp_path / "seg", colour=False)
-    dialog = _dialog(qtbot, doc, tasks, "segmentation")
-    qtbot.keyClicks(dialog.source.path, str(tmp_path / "seg"))
+    dialog, _ = _segmentation_dialog(qtbot, doc, tasks, tmp_path, colour=False)
     _scan(qtbot, dialog)
     editor = dialog.source.colormap
     assert editor.names == ["class0", "class1", "class2"]  # the classes the scan found

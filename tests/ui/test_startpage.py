@@ -68,6 +68,21 @@ def open_with_options(qtbot, page: StartPage, name: str):
     return page.options_dialog
 
 
+def ask_for_headless_weights(qtbot, page: StartPage, side: int) -> None:
+    """Open pretrained MobileNetV3Small without its top at side x side, offline: the start
+    page then asks for the missing weights file."""
+    options = open_with_options(qtbot, page, "mobilenet_v3_small")
+    assert options.pretrained and not options.dims[0].isEnabled()  # locked with the top
+    qtbot.mouseClick(options.include_top, LEFT)
+    assert options.dims[0].isEnabled() and not options.dims[2].isEnabled()
+    for spin in options.dims[:2]:
+        spin.selectAll()
+        qtbot.keyClicks(spin, str(side))
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    qtbot.waitUntil(lambda: page.weights_box is not None and page.weights_box.isVisible(),
+                    timeout=30_000)  # fmt: skip
+
+
 def wait_opened(qtbot, window, name: str) -> None:
     qtbot.waitUntil(lambda: window.document.project.name == name, timeout=60_000)
 
@@ -138,16 +153,7 @@ def test_open_bundled_digits_cnn_with_its_pretrained_weights(qtbot, window, page
 
 
 def test_offline_imagenet_entry_asks_then_opens_random_weights(qtbot, window, page, tmp_path):
-    options = open_with_options(qtbot, page, "mobilenet_v3_small")
-    assert options.pretrained and not options.dims[0].isEnabled()  # locked with the top
-    qtbot.mouseClick(options.include_top, LEFT)
-    assert options.dims[0].isEnabled() and not options.dims[2].isEnabled()
-    for spin in options.dims[:2]:
-        spin.selectAll()
-        qtbot.keyClicks(spin, "64")
-    qtbot.mouseClick(options.buttons.button(OK), LEFT)
-    qtbot.waitUntil(lambda: page.weights_box is not None and page.weights_box.isVisible(),
-                    timeout=30_000)  # fmt: skip
+    ask_for_headless_weights(qtbot, page, 64)
     message = page.weights_box.informativeText()
     assert "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5" in message
     assert str(tmp_path / "keras" / "models") in message
@@ -205,14 +211,7 @@ def test_missing_weights_can_be_loaded_from_a_file(qtbot, window, page, tmp_path
     source.get_layer("conv").set_weights([kernel + 0.5])  # recognisable values
     path = tmp_path / "mine.weights.h5"
     source.save_weights(path)
-    options = open_with_options(qtbot, page, "mobilenet_v3_small")
-    qtbot.mouseClick(options.include_top, LEFT)
-    for spin in options.dims[:2]:
-        spin.selectAll()
-        qtbot.keyClicks(spin, "32")
-    qtbot.mouseClick(options.buttons.button(OK), LEFT)
-    qtbot.waitUntil(lambda: page.weights_box is not None and page.weights_box.isVisible(),
-                    timeout=30_000)  # fmt: skip
+    ask_for_headless_weights(qtbot, page, 32)
     qtbot.mouseClick(page.weights_box.file_button, LEFT)
     qtbot.waitUntil(lambda: page.file_dialog is not None and page.file_dialog.isVisible())
     page.file_dialog.selectFile(str(path))

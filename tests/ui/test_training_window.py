@@ -58,6 +58,17 @@ def click_train(qtbot, window, actions):
     return actions.progress
 
 
+def start_long_run(qtbot, window, iterations: int):
+    """Start a 30-epoch run from the Train button; return its progress window once
+    ``iterations`` mini-batches have run."""
+    actions = training_window(window, sample(3000, max_epochs=30, mini_batch_size=16,
+                                             validation_frequency="epoch"))
+    progress = click_train(qtbot, window, actions)
+    qtbot.waitUntil(lambda: progress.sink is not None and len(progress.sink.iterations) >= iterations,
+                    timeout=60_000)  # fmt: skip
+    return progress
+
+
 @leaves_saved
 def test_train_button_trains_and_shows_results(qtbot, window, tmp_path):
     actions = training_window(window, sample())
@@ -109,11 +120,7 @@ def test_train_button_trains_and_shows_results(qtbot, window, tmp_path):
 
 @leaves_saved
 def test_pause_resume_and_stop_mid_training(qtbot, window):
-    actions = training_window(window, sample(3000, max_epochs=30, mini_batch_size=16,
-                                             validation_frequency="epoch"))
-    progress = click_train(qtbot, window, actions)
-    qtbot.waitUntil(lambda: progress.sink is not None and len(progress.sink.iterations) >= 3,
-                    timeout=60_000)
+    progress = start_long_run(qtbot, window, iterations=3)
     qtbot.mouseClick(progress.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: progress.sink.status == "paused", timeout=10_000)
     assert progress.pause_button.text() == "Resume"
@@ -162,11 +169,7 @@ def test_unusable_project_shows_the_reason(qtbot, window):
 
 @leaves_saved
 def test_closing_while_training_asks_and_stops(qtbot, window):
-    actions = training_window(window, sample(3000, max_epochs=30, mini_batch_size=16,
-                                             validation_frequency="epoch"))
-    progress = click_train(qtbot, window, actions)
-    qtbot.waitUntil(lambda: progress.sink is not None and len(progress.sink.iterations) >= 2,
-                    timeout=60_000)
+    progress = start_long_run(qtbot, window, iterations=2)
     progress.close()
     assert progress.isVisible() and progress.running  # not closed yet: it asks
     box = progress.close_box

@@ -64,17 +64,17 @@ def build_project(request: BuildRequest, reporter: ProgressReporter | None = Non
     def on_download(event: ProgressEvent) -> None:
         report(event.done, event.total, event.message)
 
-    random = request.weights is None
+    random_weights = request.weights is None
     try:
         # Random weights: the layers' variables are never made (a project without weights is
         # initialised when built), which makes EfficientNetB7 open in 0.5 s instead of 3.3 s.
-        with shape_only_scope() if random else contextlib.nullcontext():
+        with shape_only_scope() if random_weights else contextlib.nullcontext():
             model = build_entry(entry, request.input_shape, request.num_classes,
                                 request.include_top, request.weights, progress=on_download)  # fmt: skip
     except WeightsUnavailable as exc:
         return WeightsMissing(request, str(exc))
     report(0, 0, f"Converting {entry.display_name} to a network diagram...", force=True)
-    project = project_from_model(model, entry.display_name, keep_weights=not random)
+    project = project_from_model(model, entry.display_name, keep_weights=not random_weights)
     report(1, 1, "Done", force=True)
     shape = tuple(model.inputs[0].shape[1:])
     project.preprocessing = preprocessing_for(entry, shape)

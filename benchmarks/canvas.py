@@ -26,11 +26,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 from PySide6.QtWidgets import QApplication
 
-from designer.core.modelfile import open_path
+from designer.app.files import open_path
 from designer.core.project import save_project
 from designer.ui.app import SAMPLE
-from designer.ui.commands import SetParams
-from designer.ui.main_window import MainWindow
+from designer.ui.document.commands import SetParams
+from designer.ui.shell.main_window import MainWindow
 
 
 def timed_open(app: QApplication, fill) -> tuple[float, MainWindow]:
@@ -53,7 +53,7 @@ def open_file(window: MainWindow, path: Path) -> None:
 
 def open_tile(window: MainWindow, entry: str) -> None:
     """Open a zoo entry with random weights, as a start-page tile does (no variables made)."""
-    from designer.ui.startpage_build import BuildRequest, build_project
+    from designer.app.gallery import BuildRequest, build_project
 
     window.set_project(build_project(BuildRequest(entry)))
 

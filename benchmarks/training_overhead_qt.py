@@ -27,10 +27,10 @@ from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from training_overhead import BATCH, _clock, _rates, fresh, make_cnn, make_data, run_plain
 
 from designer.training import Trainer, TrainingOptions
-from designer.ui.training_plots import TrainingPlots
-from designer.ui.training_progress import REDRAW_MS
-from designer.ui.training_sink import QtTrainingSink
-from designer.ui.worker import TaskRunner
+from designer.ui.common.worker import TaskRunner
+from designer.ui.training.plots import TrainingPlots
+from designer.ui.training.progress_window import REDRAW_MS
+from designer.ui.training.qt_sink import QtTrainingSink
 
 _TASKS: list[TaskRunner] = []  # one runner for all runs, as in the main window
 

@@ -33,7 +33,7 @@ def lenet5() -> Project:
         g.connect(src, dst)
     auto_layout(g)
     project = Project(graph=g, name="LeNet-5 digits")
-    # Formats: designer.training.project_run (data), TrainingOptions.to_dict (training).
+    # Formats: designer.app.project_run (data), TrainingOptions.to_dict (training).
     project.data = {"source": {"kind": "synthetic", "charset": "digits", "num_samples": 6000,
                                "seed": 0},
                     "split": {"mode": "percent", "validation_percent": 20.0, "seed": 0}}  # fmt: skip

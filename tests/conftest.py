@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import numpy as np
 import pytest
+
+from tests.fixtures import FileServer, save
 
 
 def make_lenet(graph_cls=None):
@@ -36,3 +40,53 @@ def make_lenet(graph_cls=None):
 def lenet():
     """A fresh LeNet-5 graph and its node ids."""
     return make_lenet()
+
+
+@pytest.fixture
+def file_server():
+    """A running local HTTP server (stopped after the test)."""
+    server = FileServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """A temporary, empty Keras cache; no mirror from the environment; official origin off."""
+    from designer.zoo import weights
+
+    home = tmp_path / "keras_home"
+    home.mkdir()
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.delenv(weights.ENV_MIRROR, raising=False)
+    monkeypatch.delenv(weights.ENV_OFFLINE, raising=False)
+    weights.set_mirror(None)
+    weights.set_offline(True)
+    yield home
+    weights.set_mirror(None)
+    weights.set_offline(None)
+
+
+@pytest.fixture
+def digits_folder(tmp_path: Path) -> Path:
+    """60 synthetic digits in one subfolder per class (6 per class), 28x28 grey PNG."""
+    from designer.data.synthetic import write_image_folder
+
+    write_image_folder(tmp_path / "digits", 60, seed=1)
+    return tmp_path / "digits"
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> Path:
+    """Two classes in every supported format, nested, plus one corrupt file."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "mixed"
+    for cls, n in (("cat", 6), ("dog", 5)):
+        for i in range(n):
+            ext = ["png", "jpg", "bmp", "tiff", "gif", "jpeg"][i % 6]
+            sub = root / cls / ("nested" if i % 2 else "")
+            arr = rng.integers(0, 255, (20 + i, 24, 3), dtype=np.uint8)
+            save(sub / f"{cls}{i}.{ext}", arr)
+    (root / "dog" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage that is not an image")
+    (root / "dog" / "notes.txt").write_text("ignored: not an image")
+    return root

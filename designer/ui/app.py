@@ -25,7 +25,7 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
 
 def make_window(project_path: str | None = None):
     """A main window showing ``project_path`` (the bundled LeNet-5 sample by default)."""
-    from designer.ui.main_window import MainWindow
+    from designer.ui.shell.main_window import MainWindow
 
     window = MainWindow()
     path = project_path or (str(SAMPLE) if SAMPLE.exists() else None)

@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
+from designer.app.files import UnsafeModelError, open_path
 from designer.core.build import build_model, graph_from_model
-from designer.core.modelfile import UnsafeModelError, open_path
 from designer.core.project import (
     Project,
     ProjectError,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from designer.app.files import project_from_model
 from designer.core.build import build_model
 from designer.core.errors import GraphError
 from designer.core.graph import LayerGraph
-from designer.core.modelfile import project_from_model
 from designer.core.transfer import (
     HeadNotFoundError,
     apply_edits,

@@ -50,7 +50,7 @@ def test_check_compatible_refuses_other_shapes_and_tasks(tmp_path) -> None:
 
 
 def test_project_run_validates_on_the_separate_folder(tmp_path) -> None:
-    from designer.training.project_run import prepare_run
+    from designer.app.project_run import prepare_run
 
     write_image_folder(tmp_path / "train", 40, size=28)
     write_image_folder(tmp_path / "val", 20, size=28, seed=5)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 def window(qtbot):
     """An empty MainWindow (no GUI extensions), shown offscreen."""
     from designer.core.project import Project
-    from designer.ui.main_window import MainWindow
+    from designer.ui.shell.main_window import MainWindow
 
     win = MainWindow(Project(name="test"), load_extensions=False)
     win.resize(1200, 800)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from designer.core.catalog import library
 from designer.core.graph import LayerGraph
-from designer.ui.library import entry_mime
+from designer.ui.panels.library import entry_mime
 
 from .conftest import answer_next_message_box  # noqa: F401 - used by other tests
 

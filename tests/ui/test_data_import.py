@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from designer.core.project import Project
 from designer.data.registry import open_datastore
 from designer.data.synthetic import write_image_folder
-from designer.ui.data_import import ImportDialog
-from designer.ui.document import Document
-from designer.ui.worker import TaskRunner
+from designer.ui.common.worker import TaskRunner
+from designer.ui.data.import_dialog import ImportDialog
+from designer.ui.document.document import Document
 from tests.conftest import make_lenet
 
 

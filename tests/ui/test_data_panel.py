@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QApplication
 
 from designer.core.project import Project
 from designer.data.synthetic import write_image_folder
-from designer.ui.data_import import ImportDialog
-from designer.ui.data_panel import DataPanel, install
-from designer.ui.document import Document
-from designer.ui.worker import TaskRunner
+from designer.ui.common.worker import TaskRunner
+from designer.ui.data.import_dialog import ImportDialog
+from designer.ui.data.panel import DataPanel, install
+from designer.ui.document.document import Document
 from tests.conftest import make_lenet
 
 

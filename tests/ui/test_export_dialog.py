@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from designer.core.project import Project, load_project
-from designer.ui.export_dialog import ExportDialog, install, open_export_dialog
+from designer.ui.export.dialog import ExportDialog, install, open_export_dialog
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
 

@@ -8,10 +8,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from designer import zoo
+from designer.app.gallery import PRETRAINED
 from designer.core.weights import weight_arrays
-from designer.ui.startpage import BLANK, StartPage
-from designer.ui.startpage_build import PRETRAINED
-from designer.ui.startpage_dialogs import KEY_MIRROR, KEY_OFFLINE
+from designer.ui.gallery.dialogs import KEY_MIRROR, KEY_OFFLINE
+from designer.ui.gallery.start_page import BLANK, StartPage
 from designer.zoo import weights as zoo_weights
 
 OK = QDialogButtonBox.StandardButton.Ok
@@ -35,7 +35,7 @@ def isolated(tmp_path, monkeypatch):
 @pytest.fixture
 def window(qtbot):
     """A real main window (its extensions include the start page)."""
-    from designer.ui.main_window import MainWindow
+    from designer.ui.shell.main_window import MainWindow
 
     win = MainWindow()
     yield win

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QSpinBox
 
 from designer.core.project import Project
 from designer.training.options import TrainingOptions
-from designer.ui.training_options import TrainingOptionsDialog
-from designer.ui.training_panel import install
+from designer.ui.training.actions import install
+from designer.ui.training.options_dialog import TrainingOptionsDialog
 
 
 def test_every_option_has_a_widget_showing_the_defaults(qtbot):

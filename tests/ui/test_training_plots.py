@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from designer.training.history import TrainingResult
 from designer.training.results import RegressionResult
-from designer.ui.training_plots import MAX_POINTS, TrainingPlots, decimate, smooth
-from designer.ui.training_results import ResultsPanel
+from designer.ui.training.plots import MAX_POINTS, TrainingPlots, decimate, smooth
+from designer.ui.training.results_panel import ResultsPanel
 
 
 def snapshot(n: int) -> dict:

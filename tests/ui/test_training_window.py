@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from designer.core.project import load_project
-from designer.ui.training_panel import install
+from designer.ui.training.actions import install
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
 

@@ -13,9 +13,9 @@ from designer.core.weights import weight_arrays
 @pytest.fixture
 def twin(qtbot):
     """A MainWindow with extensions, holding the pretrained digits_cnn and tiny letter data."""
-    from designer.core.modelfile import project_from_model
+    from designer.app.files import project_from_model
     from designer.data.builtin import SyntheticConfig
-    from designer.ui.main_window import MainWindow
+    from designer.ui.shell.main_window import MainWindow
     from designer.zoo import build_model
 
     project = project_from_model(build_model("digits_cnn", weights="pretrained"))
@@ -104,7 +104,7 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
 
 def test_replace_head_is_on_the_toolbar(qtbot):
     from designer.core.project import Project
-    from designer.ui.main_window import MainWindow
+    from designer.ui.shell.main_window import MainWindow
 
     window = MainWindow(Project(name="t"))
     try:

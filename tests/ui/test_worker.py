@@ -6,7 +6,7 @@ import threading
 
 from PySide6.QtCore import QThread
 
-from designer.ui.worker import TaskRunner
+from designer.ui.common.worker import TaskRunner
 
 
 def test_result_arrives_on_the_gui_thread(qtbot):

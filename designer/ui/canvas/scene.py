@@ -14,8 +14,8 @@ from designer.core.diagnostics import format_shape
 from designer.core.errors import GraphError
 from designer.core.graph import GraphEvent
 from designer.ui.canvas.items import LinkItem, NodeItem, PortItem
-from designer.ui.commands import Connect, MoveNodes
-from designer.ui.document import Document
+from designer.ui.document.commands import Connect, MoveNodes
+from designer.ui.document.document import Document
 
 
 class GraphScene(QGraphicsScene):

@@ -1,0 +1,162 @@
+"""Command-line interface over the same functions the GUI calls (DESIGN.md section 7)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _open(path: str) -> Any:
+    from designer.app.files import open_path
+
+    return open_path(path)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """`analyze PATH [--json]`: table of layers, totals, errors and warnings."""
+    from designer.core.analysis import analyze
+    from designer.core.diagnostics import format_shape
+
+    project = _open(args.path)
+    graph = project.graph
+    report = analyze(graph)
+    rows = []
+    for nid in graph.topological_order():
+        node, info = graph.node(nid), report.nodes[nid]
+        rows.append({"name": node.name, "type": node.label,
+                     "output_shape": list(info.shape) if info.shape else None,
+                     "params": info.params})  # fmt: skip
+    summary = {
+        "layers": rows,
+        "total_params": report.total_params,
+        "trainable_params": report.trainable_params,
+        "errors": [i.to_dict(graph) for i in report.errors],
+        "warnings": [i.to_dict(graph) for i in report.warnings],
+    }
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        _print_table(graph, report, format_shape)
+        for note in project.import_notes:
+            print(f"note: {note}")
+    return EXIT_OK if report.ok else EXIT_ERRORS
+
+
+def _print_table(graph: Any, report: Any, format_shape: Callable[..., str]) -> None:
+    table = [("Name", "Type", "Output shape", "Params")]
+    for nid in graph.topological_order():
+        node, info = graph.node(nid), report.nodes[nid]
+        label = info.labels[0] if info.labels else ""
+        table.append((node.name, node.label, format_shape(info.shape, label), f"{info.params:,}"))
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for i, row in enumerate(table):
+        print("  ".join(cell.ljust(w) if j < 3 else cell.rjust(w)
+                        for j, (cell, w) in enumerate(zip(row, widths, strict=True))))  # fmt: skip
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"\nTotal parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
+          f"non-trainable {report.non_trainable_params:,})")  # fmt: skip
+    for title, issues in (("Errors", report.errors), ("Warnings", report.warnings)):
+        if issues:
+            print(f"\n{title} ({len(issues)}):")
+            for issue in issues:
+                print(f"  - {issue.message}")
+    if report.ok:
+        print("\nNo errors: the network can be built.")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """`build PROJECT --out model.keras`: build the Keras model and save it."""
+    from designer.core.build import BuildError, build_model
+
+    project = _open(args.path)
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise _Unusable(f"--out must end in .keras; received {out.name}")
+    try:
+        model = build_model(project.graph)
+    except BuildError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERRORS
+    model.save(out)
+    print(f"Saved {out} ({model.count_params():,} parameters)")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`export PATH --format F --out OUT`: build, export, reload and compare with Keras."""
+    from designer.cli.export import run_export
+    from designer.core.build import BuildError, build_model
+
+    project = _open(args.path)
+    try:
+        model = build_model(project.graph)
+    except BuildError as exc:
+        print(f"not exported: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    return run_export(model, args)
+
+
+class _Unusable(Exception):
+    """Input that cannot be used at all (exit code 2)."""
+
+
+def _registrars() -> list[Callable[[Any], Any]]:
+    """``register(subparsers)`` of every sub-command module besides analyze, build and export."""
+    from designer.cli import data, train, transfer, zoo
+
+    return [zoo.register, data.register, train.register, transfer.register]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="Network Designer: build, analyse, train and export Keras networks. "
+        "Without a command, the GUI opens.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("analyze", help="analyse a project or a .keras/.h5 model")
+    p.add_argument("path", help="project file (.ndproj/.json) or Keras model (.keras/.h5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("build", help="build a project's network and save it as .keras")
+    p.add_argument("path", help="project file")
+    p.add_argument("--out", required=True, help="output .keras file")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("export", help="export a project or model: keras, savedmodel, onnx, "
+                       "tflite or python; each artefact is reloaded and checked")
+    p.add_argument("path", help="project file or Keras model")
+    from designer.cli.export import add_export_arguments
+
+    add_export_arguments(p)
+    p.set_defaults(func=cmd_export)
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+COMMANDS = ("analyze", "build", "train", "export", "zoo", "data", "transfer")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a sub-command; returns the exit code (0 ok, 1 network errors, 2 unusable input)."""
+    from designer.core.project import ProjectError
+
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "func", None) or getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_UNUSABLE
+    try:
+        return int(handler(args))
+    except (ProjectError, _Unusable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE

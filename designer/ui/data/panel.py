@@ -1,0 +1,338 @@
+"""The Data dock: summary, sample preview, preprocessing and augmentation of the project's data.
+
+``install(window)`` adds the dock and the Data menu ("Import data...", "Augmentation...").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.app.data_settings import (
+    augment_config,
+    derived_preprocess,
+    source_config,
+    split_config,
+    write_augmentation,
+    write_preprocess,
+)
+from designer.core.progress import ProgressReporter
+from designer.data.augment import AugmentConfig
+from designer.data.base import Datastore
+from designer.data.preprocess import PreprocessConfig, prepare_numpy
+from designer.data.registry import open_datastore
+from designer.data.segmentation import (
+    SegmentationConfig,
+    colorize_mask,
+    default_colormap,
+    mask_colours,
+)
+from designer.data.splits import SplitConfig
+from designer.data.summary import DataError, DataSummary
+from designer.ui.common.worker import TaskRunner, Worker
+from designer.ui.data.augment_panel import AugmentPanel
+from designer.ui.data.import_dialog import ImportDialog, summary_lines
+from designer.ui.data.preprocess_box import PreprocessBox
+from designer.ui.data.split_box import source_path
+from designer.ui.data.thumbs import ClassBars, ThumbnailGrid
+from designer.ui.document.document import Document
+
+PREVIEW_COUNT = 16
+AUGMENT_SAMPLES = 4
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
+class DataPanel(QWidget):
+    """Everything about the project's data; follows ``document.projectChanged``."""
+
+    def __init__(self, document: Document, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document, self.tasks = document, tasks
+        self.store: Datastore | None = None
+        self.summary: DataSummary | None = None
+        self.preview_seed = 0
+        self._worker: Worker | None = None
+        self._loading_project: Any = None
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        top.addWidget(self.headline, 1)
+        self.import_button = QPushButton("Import data...")
+        top.addWidget(self.import_button)
+        layout.addLayout(top)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        self.tabs.addTab(_scrolled(self._summary_tab()), "Summary")
+        self.tabs.addTab(_scrolled(self._preview_tab()), "Preview")
+        self.preprocess = PreprocessBox()
+        self.tabs.addTab(_scrolled(self.preprocess), "Preprocessing")
+        self.augment = AugmentPanel(tasks)
+        self.tabs.addTab(_scrolled(self.augment), "Augmentation")
+        self.import_button.clicked.connect(self.open_import)
+        self.preprocess.changed.connect(self._preprocess_edited)
+        self.augment.changed.connect(self._augment_edited)
+        document.projectChanged.connect(self.reload)
+        document.analysed.connect(lambda _report: self.update_preprocess())
+        self.reload()
+
+    def _summary_tab(self) -> QWidget:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        self.facts = QLabel("")
+        self.facts.setWordWrap(True)
+        self.facts.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        lay.addWidget(self.facts)
+        self.bars = ClassBars()
+        lay.addWidget(self.bars)
+        self.warning = QLabel("")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #a05a00;")
+        lay.addWidget(self.warning)
+        self.problems = QListWidget()
+        self.problems.setMaximumHeight(120)
+        self.problems.setVisible(False)
+        lay.addWidget(self.problems)
+        lay.addStretch(1)
+        return page
+
+    def _preview_tab(self) -> QWidget:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        row = QHBoxLayout()
+        self.other_samples = QPushButton("Other samples")
+        row.addWidget(self.other_samples)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.preview_grid = ThumbnailGrid(columns=4, size=64, adaptive=True)
+        lay.addWidget(self.preview_grid)
+        self.preview_text = QLabel("")
+        self.preview_text.setWordWrap(True)
+        self.preview_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.preview_text)
+        lay.addStretch(1)
+        self.other_samples.clicked.connect(self.next_samples)
+        return page
+
+    # ------------------------------------------------------------------ loading
+    def reload(self) -> None:
+        """Read the project's data sections and open its datastore in a worker."""
+        self.store, self.summary = None, None
+        self.augment.set_config(self._safe(augment_config) or AugmentConfig())
+        self._clear_views()
+        try:
+            config = source_config(self.document.project)
+        except DataError as exc:
+            self._set_headline(f"The project's data settings cannot be used: {exc}", error=True)
+            return
+        if config is None:
+            self._set_headline("No data yet: use Data > Import data... to choose training data.")
+            self.update_preprocess()
+            return
+        self._set_headline("Loading the project's data...")
+        self._loading_project = self.document.project
+
+        def work(reporter: ProgressReporter) -> Datastore:
+            return open_datastore(config, reporter)
+
+        # bound methods (not closures), so the results arrive on the GUI thread
+        self._worker = self.tasks.start(work, self._loaded, self._load_failed)
+
+    def _loaded(self, store: Datastore) -> None:
+        if self.document.project is self._loading_project:
+            self.set_store(store)
+
+    def _load_failed(self, message: str, details: str) -> None:
+        if self.document.project is self._loading_project:
+            self._set_headline(f"Cannot open the project's data: {message}", error=True)
+            self.headline.setToolTip(details)
+
+    def _safe(self, reader: Any) -> Any:
+        try:
+            return reader(self.document.project)
+        except DataError as exc:
+            self._set_headline(f"Augmentation settings ignored: {exc}", error=True)
+            return None
+
+    def _set_headline(self, text: str, error: bool = False) -> None:
+        self.headline.setStyleSheet("color: #b00020;" if error else "")
+        self.headline.setText(text)
+        self.headline.setToolTip("")
+
+    def _clear_views(self) -> None:
+        self.facts.setText("")
+        self.bars.set_counts({})
+        self.warning.setText("")
+        self.problems.clear()
+        self.problems.setVisible(False)
+        self.preview_grid.clear()
+        self.preview_text.setText("")
+        self.augment.set_samples([])
+
+    def set_store(self, store: Datastore) -> None:
+        """Show an opened datastore (the project's data)."""
+        self.store, self.summary = store, store.summary()
+        self._set_headline(f"{self.summary.num_samples} samples of {self.summary.kind} data "
+                           f"({self.summary.task})")  # fmt: skip
+        self._show_summary(self.summary)
+        self.update_preprocess()
+        self._show_previews()
+
+    def _show_summary(self, summary: DataSummary) -> None:
+        lines = summary_lines(summary)
+        try:
+            lines += split_lines(split_config(self.document.project))
+        except DataError as exc:
+            lines.append(f"split settings ignored: {exc}")
+        self.facts.setText("<br>".join(lines))
+        self.bars.set_counts(summary.class_counts)
+        self.warning.setText(summary.imbalance_warning or "")
+        self.problems.clear()
+        for problem in summary.problems:
+            where = f"  [{problem.path}]" if problem.path else ""
+            self.problems.addItem(f"{problem.severity}: {problem.message}{where}")
+        self.problems.setVisible(bool(summary.problems))
+
+    # ------------------------------------------------------------------ previews
+    def next_samples(self) -> None:
+        """Show other random samples."""
+        self.preview_seed += 1
+        self._show_previews()
+
+    def _show_previews(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        try:
+            samples = store.preview(PREVIEW_COUNT, self.preview_seed)
+        except (DataError, OSError) as exc:
+            self.preview_text.setText(f"Cannot read samples: {exc}")
+            return
+        if not store.is_image:
+            self.preview_grid.clear()
+            self.preview_text.setText("<br>".join(
+                f"{_short(x)} &rarr; {store.describe_target(y)}" for x, y in samples[:10]))  # fmt: skip
+            self.augment.set_samples([])
+            return
+        self.preview_text.setText("")
+        images, captions = [], []
+        count = max(2, len(store.class_names))
+        config = getattr(store, "config", None)
+        colours = (mask_colours(config, count) if isinstance(config, SegmentationConfig)
+                   else default_colormap(count))  # fmt: skip
+        for x, y in samples:
+            images.append(x)
+            if store.task == "segmentation":
+                captions.append("image")
+                images.append(colorize_mask(np.asarray(y), colours))
+                captions.append("mask")
+            else:
+                captions.append(store.describe_target(y))
+        self.preview_grid.set_images(images, captions)
+        config = self.preprocess.config
+        raw = [x for x, _ in samples[:AUGMENT_SAMPLES]]
+        self.augment.set_samples([prepare_numpy(x, config) if config else x for x in raw])
+
+    # ------------------------------------------------------------------ settings
+    def update_preprocess(self) -> None:
+        """Derive the preprocessing from the network's Input (keeping the user's choices)."""
+        config, reason = derived_preprocess(self.document.project)
+        write_preprocess(self.document.project, config)
+        sizes = getattr(self.store, "image_sizes", None) if self.store is not None else None
+        channels = getattr(self.store, "channels", None) if self.store is not None else None
+        if self.store is not None and not self.store.is_image:
+            config, reason = None, "the data are not images: no image preprocessing"
+        self.preprocess.show_config(config, reason, sizes, channels)
+
+    def _preprocess_edited(self, config: PreprocessConfig) -> None:
+        if write_preprocess(self.document.project, config):
+            self.document.mark_modified()
+        self._show_previews()
+
+    def _augment_edited(self, config: Any) -> None:
+        if write_augmentation(self.document.project, config):
+            self.document.mark_modified()
+
+    def open_import(self) -> ImportDialog:
+        """Show the import dialog (non-modal); the dock shows the data it stores."""
+        dialog = ImportDialog(self.document, self.tasks, self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.imported.connect(self.set_store)
+        dialog.show()
+        return dialog
+
+    def show_augmentation(self) -> None:
+        """Bring the Augmentation tab forward."""
+        self.tabs.setCurrentIndex(3)
+
+
+def split_lines(split: SplitConfig) -> list[str]:
+    """Where the validation (and test) data come from, for the summary."""
+    if split.mode != "separate":
+        return [f"split: {split.validation_percent:g} % validation, {split.test_percent:g} % "
+                f"test{', stratified' if split.stratify else ''}, seed {split.seed}"]  # fmt: skip
+    lines = ["split: all of it for training; validation from separate data "
+             + _where(split.validation_source)]  # fmt: skip
+    if split.test_source:
+        lines.append("test from separate data " + _where(split.test_source))
+    return lines
+
+
+def _where(source: dict[str, Any] | None) -> str:
+    if not source:
+        return "(none chosen)"
+    return source_path(source) or f"({source.get('kind', 'unknown kind')})"
+
+
+def _short(x: Any) -> str:
+    arr = np.asarray(x)
+    if arr.ndim == 1 and arr.size <= 6:
+        return "[" + ", ".join(f"{float(v):.3g}" for v in arr) + "]"
+    return f"array {arr.shape}"
+
+
+def install(window: Any) -> None:
+    """Add the Data dock and the Data menu actions to the main window."""
+    panel = DataPanel(window.document, window.tasks)
+    dock = window.add_dock(panel, "Data", Qt.DockWidgetArea.RightDockWidgetArea)
+    window.data_panel = panel
+    menu = window.menu("&Data")
+
+    def import_data() -> None:
+        dock.show()
+        dock.raise_()
+        panel.open_import()
+
+    def augmentation() -> None:
+        dock.show()
+        dock.raise_()
+        panel.show_augmentation()
+
+    for text, slot, tip in (("&Import data...", import_data, "Choose training data of any kind"),
+                            ("&Augmentation...", augmentation, "Random transforms of training images")):  # fmt: skip
+        action = QAction(text, window)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+    menu.addSeparator()
+    menu.addAction(dock.toggleViewAction())

@@ -35,8 +35,8 @@ def _human(count: int) -> str:
 
 
 def _row(entry: Any) -> dict[str, Any]:
+    from designer.zoo import is_cached
     from designer.zoo.stats import entry_stats
-    from designer.zoo.weights import is_cached
 
     stats = entry_stats(entry.name)
     return {
@@ -109,8 +109,8 @@ def progress_bar(stream: TextIO | None = None, width: int = 30):
 def cmd_fetch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Download (or find in cache / mirror) the weights of one entry, with a progress bar."""
     from designer.core.progress import Cancelled
+    from designer.zoo import WeightsError, resolve_weights
     from designer.zoo.registry import get_entry
-    from designer.zoo.weights import WeightsError, resolve_weights
 
     try:
         entry = get_entry(args.name)

@@ -9,7 +9,15 @@ from typing import Any
 import keras
 from keras import layers
 
-PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "resources" / "pretrained"
+
+def _pretrained_dir() -> Path:
+    """designer/resources/pretrained (inside the package) if present, else the project's."""
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "resources" / "pretrained"
+    return packaged if packaged.is_dir() else here.parents[2] / "resources" / "pretrained"
+
+
+PRETRAINED_DIR = _pretrained_dir()
 DIGITS_MODEL = PRETRAINED_DIR / "digits_cnn.keras"
 DIGITS_META = PRETRAINED_DIR / "digits_cnn.json"
 
@@ -44,14 +52,20 @@ def digits_metadata() -> dict[str, Any]:
     return json.loads(DIGITS_META.read_text(encoding="utf-8"))
 
 
-def load_digits_cnn(include_top: bool = True, num_classes: int | None = None) -> keras.Model:
-    """Load the bundled trained model; without top, the model ends at the 'features' layer."""
-    if not DIGITS_MODEL.is_file():
+def load_digits_cnn(
+    include_top: bool = True, num_classes: int | None = None, path: Path | None = None
+) -> keras.Model:
+    """Load the bundled trained model; without top, the model ends at the 'features' layer.
+
+    ``path``: the .keras file to load (default: the bundled DIGITS_MODEL).
+    """
+    model_file = DIGITS_MODEL if path is None else Path(path)
+    if not model_file.is_file():
         raise FileNotFoundError(
-            f"expected the bundled model at {DIGITS_MODEL}; it is missing "
+            f"expected the bundled model at {model_file}; it is missing "
             "(run scripts/train_bundled.py to create it)"
         )
-    model = keras.saving.load_model(DIGITS_MODEL, compile=False)
+    model = keras.saving.load_model(model_file, compile=False)
     if include_top:
         if num_classes not in (None, 10):
             raise ValueError(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import keras
 
 TASKS = ("image classification", "segmentation", "sequence", "regression")
+# ``weights`` values that ask for the published weights (see designer.zoo.build.build_entry).
+PRETRAINED_ALIASES = ("imagenet", "pretrained", "bundled")
 
 # Builder signature: (input_shape, num_classes, include_top, **options) -> keras.Model.
 Builder = Callable[..., Any]
@@ -90,7 +97,9 @@ class ZooEntry:
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}; received {self.task!r} for {self.name!r}")
+            raise ValueError(
+                f"task must be one of {TASKS}; received {self.task!r} for {self.name!r}"
+            )
 
     @property
     def has_pretrained(self) -> bool:
@@ -117,13 +126,37 @@ class ZooEntry:
         input_shape: tuple[int | None, ...] | None = None,
         num_classes: int | None = None,
         include_top: bool = True,
-        weights: Any = None,
+        weights: str | os.PathLike | None = None,
         **options: Any,
-    ) -> Any:
-        """Build this network as a keras.Model (see designer.zoo.build_model for ``weights``)."""
-        from designer.zoo.registry import build_entry
+    ) -> keras.Model:
+        """Build this architecture with random weights, or load ``weights`` (a weights file).
 
-        return build_entry(self, input_shape, num_classes, include_top, weights, **options)
+        Published weights (``weights="imagenet"``) are fetched by
+        designer.zoo.build_entry(entry, weights="imagenet"), which calls this method.
+        """
+        path = None
+        if isinstance(weights, str) and weights in PRETRAINED_ALIASES:
+            raise ValueError(
+                f"ZooEntry.build builds random weights or loads a weights file; for "
+                f"weights={weights!r} use designer.zoo.build_entry(entry, weights={weights!r})"
+            )
+        if weights is not None:
+            path = Path(weights).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"expected weights=None, 'imagenet' or an existing weights file; "
+                    f"received {weights!r} (no such file)"
+                )
+        shape = tuple(input_shape) if input_shape else None
+        model = self.builder(
+            input_shape=shape,
+            num_classes=num_classes or self.num_classes,
+            include_top=include_top,
+            **options,
+        )
+        if path is not None:
+            model.load_weights(path)
+        return model
 
     def summary(self) -> dict[str, Any]:
         """Plain-data description (JSON-ready) for the CLI and the start page."""

@@ -19,49 +19,74 @@ Chooser = Callable[..., "WeightsFile | None"]
 
 # name -> (url folder, top file, top hash, no-top file, no-top hash)
 _FIXED: dict[str, tuple[str, str, str, str, str]] = {
-    "vgg16": (GCS + "vgg16/", "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
-              "64373286793e3c8b2b4e3219cbf3544b",
-              "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-              "6d6bbae143d832006294945121d1f1fc"),
-    "vgg19": (GCS + "vgg19/", "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
-              "cbe5617147190e668d6c5d5026f83318",
-              "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-              "253f8cb515780f3b799900260a226db6"),
-    "xception": (GCS + "xception/", "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                 "0a58e3b7378bc2990ea3b43d5981f1f6",
-                 "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                 "b0042744bf5b25fce3cb969f33bebb97"),
-    "inception_v3": (GCS + "inception_v3/", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-                     "9a0d58056eeedaa3f26cb7ebd46da564",
-                     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                     "bcbd6486424b2319ff4ef7d526e38f63"),
+    "vgg16": (
+        GCS + "vgg16/",
+        "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        "64373286793e3c8b2b4e3219cbf3544b",
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "6d6bbae143d832006294945121d1f1fc",
+    ),
+    "vgg19": (
+        GCS + "vgg19/",
+        "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        "cbe5617147190e668d6c5d5026f83318",
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "253f8cb515780f3b799900260a226db6",
+    ),
+    "xception": (
+        GCS + "xception/",
+        "xception_weights_tf_dim_ordering_tf_kernels.h5",
+        "0a58e3b7378bc2990ea3b43d5981f1f6",
+        "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "b0042744bf5b25fce3cb969f33bebb97",
+    ),
+    "inception_v3": (
+        GCS + "inception_v3/",
+        "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        "9a0d58056eeedaa3f26cb7ebd46da564",
+        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "bcbd6486424b2319ff4ef7d526e38f63",
+    ),
     "inception_resnet_v2": (
-        GCS + "inception_resnet_v2/", "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+        GCS + "inception_resnet_v2/",
+        "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
         "e693bd0210a403b3192acc6073ad2e96",
         "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        "d19885ff4a710c122648d3b5c3b684e4"),
-    "densenet121": (GCS + "densenet/", "densenet121_weights_tf_dim_ordering_tf_kernels.h5",
-                    "9d60b8095a5708f2dcce2bca79d332c7",
-                    "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "30ee3e1110167f948a6b9946edeeb738"),
-    "densenet169": (GCS + "densenet/", "densenet169_weights_tf_dim_ordering_tf_kernels.h5",
-                    "d699b8f76981ab1b30698df4c175e90b",
-                    "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "b8c4d4c20dd625c148057b9ff1c1176b"),
-    "densenet201": (GCS + "densenet/", "densenet201_weights_tf_dim_ordering_tf_kernels.h5",
-                    "1ceb130c1ea1b78c3bf6114dbdfd8807",
-                    "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "c13680b51ded0fb44dff2d8f86ac8bb1"),
+        "d19885ff4a710c122648d3b5c3b684e4",
+    ),
+    "densenet121": (
+        GCS + "densenet/",
+        "densenet121_weights_tf_dim_ordering_tf_kernels.h5",
+        "9d60b8095a5708f2dcce2bca79d332c7",
+        "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "30ee3e1110167f948a6b9946edeeb738",
+    ),
+    "densenet169": (
+        GCS + "densenet/",
+        "densenet169_weights_tf_dim_ordering_tf_kernels.h5",
+        "d699b8f76981ab1b30698df4c175e90b",
+        "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "b8c4d4c20dd625c148057b9ff1c1176b",
+    ),
+    "densenet201": (
+        GCS + "densenet/",
+        "densenet201_weights_tf_dim_ordering_tf_kernels.h5",
+        "1ceb130c1ea1b78c3bf6114dbdfd8807",
+        "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "c13680b51ded0fb44dff2d8f86ac8bb1",
+    ),
 }
 
 # NASNet: cached name differs from the file name in the URL.
 _NASNET = {
-    "nasnet_mobile": (("nasnet_mobile.h5", "NASNet-mobile.h5", "020fb642bf7360b370c678b08e0adf61"),
-                      ("nasnet_mobile_no_top.h5", "NASNet-mobile-no-top.h5",
-                       "1ed92395b5b598bdda52abe5c0dbfd63")),
-    "nasnet_large": (("nasnet_large.h5", "NASNet-large.h5", "11577c9a518f0070763c2b964a382f17"),
-                     ("nasnet_large_no_top.h5", "NASNet-large-no-top.h5",
-                      "d81d89dc07e6e56530c4e77faddd61b5")),
+    "nasnet_mobile": (
+        ("nasnet_mobile.h5", "NASNet-mobile.h5", "020fb642bf7360b370c678b08e0adf61"),
+        ("nasnet_mobile_no_top.h5", "NASNet-mobile-no-top.h5", "1ed92395b5b598bdda52abe5c0dbfd63"),
+    ),
+    "nasnet_large": (
+        ("nasnet_large.h5", "NASNet-large.h5", "11577c9a518f0070763c2b964a382f17"),
+        ("nasnet_large_no_top.h5", "NASNet-large-no-top.h5", "d81d89dc07e6e56530c4e77faddd61b5"),
+    ),
 }
 
 # File stem -> (top hash, no-top hash); file = stem + "_weights_tf_dim_ordering_tf_kernels[_notop].h5"
@@ -94,26 +119,46 @@ EFFICIENTNET_V2_HASHES = {
     "-l": ("27e6d408b53c7ebc868fefa357689935", "b0b66b5c863aef5b46e8608fe1711615"),
 }
 CONVNEXT_HASHES = {
-    "convnext_tiny": ("8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
-                      "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1"),
-    "convnext_small": ("ce1277d8f1ee5a0ef0e171469089c18f5233860ceaf9b168049cb9263fd7483c",
-                       "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab"),
-    "convnext_base": ("52cbb006d3dadd03f6e095a8ca1aca47aecdd75acb4bc74bce1f5c695d0086e6",
-                      "40a20c5548a5e9202f69735ecc06c990e6b7c9d2de39f0361e27baeb24cb7c45"),
-    "convnext_large": ("070c5ed9ed289581e477741d3b34beffa920db8cf590899d6d2c67fba2a198a6",
-                       "96f02b6f0753d4f543261bc9d09bed650f24dd6bc02ddde3066135b63d23a1cd"),
-    "convnext_xlarge": ("c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
-                        "de3f8a54174130e0cecdc71583354753d557fcf1f4487331558e2a16ba0cfe05"),
+    "convnext_tiny": (
+        "8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+        "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1",
+    ),
+    "convnext_small": (
+        "ce1277d8f1ee5a0ef0e171469089c18f5233860ceaf9b168049cb9263fd7483c",
+        "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab",
+    ),
+    "convnext_base": (
+        "52cbb006d3dadd03f6e095a8ca1aca47aecdd75acb4bc74bce1f5c695d0086e6",
+        "40a20c5548a5e9202f69735ecc06c990e6b7c9d2de39f0361e27baeb24cb7c45",
+    ),
+    "convnext_large": (
+        "070c5ed9ed289581e477741d3b34beffa920db8cf590899d6d2c67fba2a198a6",
+        "96f02b6f0753d4f543261bc9d09bed650f24dd6bc02ddde3066135b63d23a1cd",
+    ),
+    "convnext_xlarge": (
+        "c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
+        "de3f8a54174130e0cecdc71583354753d557fcf1f4487331558e2a16ba0cfe05",
+    ),
 }
 MOBILENET_V3_HASHES = {
-    "large_224_0.75_float": ("765b44a33ad4005b3ac83185abf1d0eb", "40af19a13ebea4e2ee0c676887f69a2e"),
+    "large_224_0.75_float": (
+        "765b44a33ad4005b3ac83185abf1d0eb",
+        "40af19a13ebea4e2ee0c676887f69a2e",
+    ),
     "large_224_1.0_float": ("59e551e166be033d707958cf9e29a6a7", "07fb09a5933dd0c8eaafa16978110389"),
-    "large_minimalistic_224_1.0_float": ("675e7b876c45c57e9e63e6d90a36599c",
-                                         "ec5221f64a2f6d1ef965a614bdae7973"),
-    "small_224_0.75_float": ("cb65d4e5be93758266aa0a7f2c6708b7", "ebdb5cc8e0b497cd13a7c275d475c819"),
+    "large_minimalistic_224_1.0_float": (
+        "675e7b876c45c57e9e63e6d90a36599c",
+        "ec5221f64a2f6d1ef965a614bdae7973",
+    ),
+    "small_224_0.75_float": (
+        "cb65d4e5be93758266aa0a7f2c6708b7",
+        "ebdb5cc8e0b497cd13a7c275d475c819",
+    ),
     "small_224_1.0_float": ("8768d4c2e7dee89b9d02b2d03d65d862", "d3e8ec802a04aa4fc771ee12a9a9b836"),
-    "small_minimalistic_224_1.0_float": ("99cd97fb2fcdad2bf028eb838de69e37",
-                                         "cde8136e733e811080d9fcd8a252f7e4"),
+    "small_minimalistic_224_1.0_float": (
+        "99cd97fb2fcdad2bf028eb838de69e37",
+        "cde8136e733e811080d9fcd8a252f7e4",
+    ),
 }
 
 
@@ -174,8 +219,9 @@ def _rows(input_shape: Any, allowed: tuple[int, ...]) -> int:
     return rows if rows in allowed else 224  # keras.applications falls back to 224 too
 
 
-def mobilenet(include_top: bool, input_shape: Any = None, alpha: float = 1.0, **_: Any
-              ) -> WeightsFile | None:
+def mobilenet(
+    include_top: bool, input_shape: Any = None, alpha: float = 1.0, **_: Any
+) -> WeightsFile | None:
     """MobileNet v1: one file per width (alpha) and input size; no published hash."""
     text = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}.get(float(alpha))
     if text is None:
@@ -185,8 +231,9 @@ def mobilenet(include_top: bool, input_shape: Any = None, alpha: float = 1.0, **
     return WeightsFile(name, GCS + "mobilenet/" + name)
 
 
-def mobilenet_v2(include_top: bool, input_shape: Any = None, alpha: float = 1.0, **_: Any
-                 ) -> WeightsFile | None:
+def mobilenet_v2(
+    include_top: bool, input_shape: Any = None, alpha: float = 1.0, **_: Any
+) -> WeightsFile | None:
     """MobileNet v2: one file per width (alpha) and input size; no published hash."""
     if float(alpha) not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4):
         return None
@@ -199,13 +246,44 @@ def mobilenet_v2(include_top: bool, input_shape: Any = None, alpha: float = 1.0,
 def mobilenet_v3(kind: str) -> Chooser:
     """MobileNet v3 Small/Large: files per alpha (0.75, 1.0) and minimalistic flag."""
 
-    def choose(include_top: bool, input_shape: Any = None, alpha: float = 1.0,
-               minimalistic: bool = False, **_: Any) -> WeightsFile | None:
-        key = "{}{}_224_{}_float".format(kind, "_minimalistic" if minimalistic else "", float(alpha))
+    def choose(
+        include_top: bool,
+        input_shape: Any = None,
+        alpha: float = 1.0,
+        minimalistic: bool = False,
+        **_: Any,
+    ) -> WeightsFile | None:
+        key = "{}{}_224_{}_float".format(
+            kind, "_minimalistic" if minimalistic else "", float(alpha)
+        )
         if key not in MOBILENET_V3_HASHES:
             return None
         top_hash, notop_hash = MOBILENET_V3_HASHES[key]
         name = f"weights_mobilenet_v3_{key}" + (".h5" if include_top else "_no_top_v2.h5")
-        return WeightsFile(name, GCS + "mobilenet_v3/" + name, top_hash if include_top else notop_hash)
+        return WeightsFile(
+            name, GCS + "mobilenet_v3/" + name, top_hash if include_top else notop_hash
+        )
 
     return choose
+
+
+def chooser(name: str) -> Chooser | None:
+    """The weights chooser of the keras.applications zoo entry ``name``; None when unknown."""
+    if name in _FIXED:
+        return fixed(name)
+    if name in _NASNET:
+        return nasnet(name)
+    if name in RESNET_HASHES:
+        return resnet(name)
+    if name in ("mobilenet", "mobilenet_v2"):
+        return mobilenet if name == "mobilenet" else mobilenet_v2
+    if name in ("mobilenet_v3_small", "mobilenet_v3_large"):
+        return mobilenet_v3(name.rsplit("_", 1)[1])
+    if name.startswith("efficientnet_v2_"):
+        tag = name.rsplit("_", 1)[1]
+        return efficientnet_v2(tag if tag in EFFICIENTNET_V2_HASHES else "-" + tag)
+    if name.startswith("efficientnet_"):
+        return efficientnet(name.rsplit("_", 1)[1])
+    if name in CONVNEXT_HASHES:
+        return convnext(name)
+    return None

@@ -1,16 +1,16 @@
-"""The zoo's registry: look networks up, list them by task or text, build them."""
+"""The zoo's registry: register entries, look them up by name, list them by task or text.
+
+The built-in entries come from the registration modules (designer.zoo.classic.entries and
+designer.zoo.applications), loaded on first use so that importing the zoo stays cheap.
+Building an entry is designer.zoo.build's job; the registry only hands entries out.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
 
 from designer.zoo.entry import ZooEntry
 
 _ENTRIES: dict[str, ZooEntry] = {}
 _loaded = False
-
-PRETRAINED_ALIASES = ("imagenet", "pretrained", "bundled")
 
 
 def _ensure_loaded() -> None:
@@ -18,6 +18,7 @@ def _ensure_loaded() -> None:
     if _loaded:
         return
     _loaded = True
+    # Lazy: these modules import keras and the builders (they import only entry.py of the zoo).
     from designer.zoo.applications import application_entries
     from designer.zoo.classic.entries import classic_entries
 
@@ -47,8 +48,18 @@ def list_entries(task: str | None = None, search: str | None = None) -> list[Zoo
         words = search.lower().split()
 
         def text(e: ZooEntry) -> str:
-            return " ".join([e.name, e.display_name, e.family, e.task, e.description,
-                             str(e.citation), str(e.year), " ".join(e.tags)]).lower()
+            return " ".join(
+                [
+                    e.name,
+                    e.display_name,
+                    e.family,
+                    e.task,
+                    e.description,
+                    str(e.citation),
+                    str(e.year),
+                    " ".join(e.tags),
+                ]
+            ).lower()
 
         entries = [e for e in entries if all(w in text(e) for w in words)]
     return entries
@@ -68,55 +79,6 @@ def get_entry(name: str) -> ZooEntry:
     raise KeyError(f"no zoo entry named {name!r}; expected one of `zoo list`{hint}")
 
 
-def build_entry(
-    entry: ZooEntry,
-    input_shape: tuple[int | None, ...] | None = None,
-    num_classes: int | None = None,
-    include_top: bool = True,
-    weights: Any = None,
-    progress: Any = None,
-    cancel: Any = None,
-    **options: Any,
-) -> Any:
-    """Build ``entry`` as a keras.Model; ``weights``: None, 'imagenet'/'pretrained' or a path."""
-    shape = tuple(input_shape) if input_shape else None
-    classes = num_classes or entry.num_classes
-    if isinstance(weights, str) and weights in PRETRAINED_ALIASES:
-        if entry.bundled_weights:
-            from designer.zoo.bundled import load_digits_cnn
-
-            return load_digits_cnn(include_top, num_classes)
-        if include_top and classes != entry.num_classes:
-            raise ValueError(
-                f"pretrained {entry.display_name} has a {entry.num_classes}-class head; "
-                f"received num_classes={classes}. Use include_top=False and add a new head "
-                "(transfer learning), or weights=None"
-            )
-        from designer.zoo.weights import resolve_weights
-
-        path: Path | None = resolve_weights(
-            entry.name, include_top, progress, cancel, input_shape=shape, **options
-        )
-    elif weights is None:
-        path = None
-    else:
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"expected weights=None, 'imagenet' or an existing weights file; "
-                f"received {weights!r} (no such file)"
-            )
-    model = entry.builder(input_shape=shape, num_classes=classes, include_top=include_top,
-                          **options)
-    if path is not None:
-        model.load_weights(path)
-    return model
-
-
-def build_model(name: str, **options: Any) -> Any:
-    """Build the zoo network ``name``: input_shape, num_classes, include_top, weights, ...
-
-    ``weights`` is None (random), "imagenet"/"pretrained" (resolved from cache, mirror or
-    download; raises WeightsUnavailable offline) or the path of a weights file.
-    """
-    return build_entry(get_entry(name), **options)
+def as_entry(entry: ZooEntry | str) -> ZooEntry:
+    """``entry`` itself when it is a ZooEntry (registered or not), else get_entry(entry)."""
+    return entry if isinstance(entry, ZooEntry) else get_entry(entry)

@@ -14,6 +14,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from designer.zoo.build import build_entry
+from designer.zoo.entry import ZooEntry
+from designer.zoo.registry import as_entry, list_entries
+
 STATS_FILE = Path(__file__).with_name("stats.json")
 
 
@@ -28,15 +32,13 @@ class TileStats:
     input_shape: tuple[int | None, ...]
 
 
-def compute_stats(name: str, **options: Any) -> TileStats:
-    """Build the entry without allocating its weights and count parameters and layers."""
-    from keras.src.backend import StatelessScope
+def compute_stats(entry: ZooEntry | str, **options: Any) -> TileStats:
+    """Build the entry (or the entry of that name) without allocating weights; count them."""
+    from designer.core.keras_compat import StatelessScope
 
-    from designer.zoo.registry import get_entry
-
-    entry = get_entry(name)
+    entry = as_entry(entry)
     with StatelessScope():
-        model = entry.build(weights=None, **options)
+        model = build_entry(entry, weights=None, **options)
         params = int(model.count_params())
         trainable = int(sum(int(_size(w.shape)) for w in model.trainable_weights))
         weighted = sum(1 for layer in model.layers if layer.weights)
@@ -70,11 +72,9 @@ def entry_stats(name: str) -> TileStats:
 
 def write_stats_table(path: Path = STATS_FILE) -> dict[str, dict[str, Any]]:
     """Recompute the figures of every entry and write the JSON table (takes about a minute)."""
-    from designer.zoo.registry import list_entries
-
     table = {}
     for entry in list_entries():
-        stats = asdict(compute_stats(entry.name))
+        stats = asdict(compute_stats(entry))
         stats["input_shape"] = list(stats["input_shape"])
         table[entry.name] = stats
     lines = [f"{json.dumps(name)}: {json.dumps(row)}" for name, row in table.items()]

@@ -7,6 +7,7 @@
 - Official origin: the URL keras.applications uses, unless offline (:func:`set_offline` or
   ``ND_WEIGHTS_OFFLINE=1``).
 Every file received is checked (size, published hash, HDF5 signature) before it is cached.
+Functions here take the ZooEntry itself, never a name: designer.zoo.api looks names up.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from designer.zoo.download import (
     file_digest,
     hash_algorithm,
 )
-from designer.zoo.entry import WeightsFile
+from designer.zoo.entry import WeightsFile, ZooEntry
 
 ENV_MIRROR = "ND_WEIGHTS_MIRROR"
 ENV_OFFLINE = "ND_WEIGHTS_OFFLINE"
@@ -127,22 +128,29 @@ def resolve_file(
     raise (WeightsCorrupted(text) if corrupted else WeightsUnavailable(text))
 
 
+def _expect_entry(entry: object) -> ZooEntry:
+    if not isinstance(entry, ZooEntry):
+        raise TypeError(
+            f"expected a ZooEntry; received {entry!r} (designer.zoo.resolve_weights and "
+            "designer.zoo.is_cached also accept a name)"
+        )
+    return entry
+
+
 def resolve_weights(
-    entry_name: str,
+    entry: ZooEntry,
     include_top: bool = True,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     input_shape: tuple[int, ...] | None = None,
     **options: Any,
 ) -> Path:
-    """Path of the pretrained weights of a zoo entry, fetched and verified when needed."""
-    from designer.zoo.registry import get_entry
-
-    entry = get_entry(entry_name)
+    """Path of the pretrained weights of ``entry``, fetched and verified when needed."""
+    entry = _expect_entry(entry)
     if entry.bundled_weights:
         path = Path(entry.bundled_weights)
         if not path.is_file():
-            raise WeightsUnavailable(f"bundled weights of {entry_name!r} missing: expected {path}")
+            raise WeightsUnavailable(f"bundled weights of {entry.name!r} missing: expected {path}")
         return path
     weights_file = entry.weights_file(include_top, input_shape, **options)
     if weights_file is None:
@@ -153,11 +161,9 @@ def resolve_weights(
     return resolve_file(weights_file, progress, cancel)
 
 
-def is_cached(entry_name: str, include_top: bool = True, **options: Any) -> bool:
+def is_cached(entry: ZooEntry, include_top: bool = True, **options: Any) -> bool:
     """True when the entry's weights file is already in the Keras cache (not verified here)."""
-    from designer.zoo.registry import get_entry
-
-    entry = get_entry(entry_name)
+    entry = _expect_entry(entry)
     if entry.bundled_weights:
         return Path(entry.bundled_weights).is_file()
     weights_file = entry.weights_file(include_top, **options)

@@ -48,14 +48,20 @@ def mobilenet_weights(tmp_path_factory):
     return path.read_bytes(), model.get_weights()
 
 
-def test_mirror_download_reports_progress_caches_and_loads(keras_home, file_server,
-                                                           mobilenet_weights):
+def test_mirror_download_reports_progress_caches_and_loads(
+    keras_home, file_server, mobilenet_weights
+):
     body, expected = mobilenet_weights
     file_server.files[f"/mirror/{MOBILENET_FILE}"] = body
     set_mirror(file_server.url + "/mirror/")
     events = []
-    path = resolve_weights("mobilenet", include_top=False, progress=events.append,
-                           input_shape=(128, 128, 3), alpha=0.25)
+    path = resolve_weights(
+        "mobilenet",
+        include_top=False,
+        progress=events.append,
+        input_shape=(128, 128, 3),
+        alpha=0.25,
+    )
     assert path == keras_home / "models" / MOBILENET_FILE
     assert path.read_bytes() == body
     assert events and events[-1].done == len(body)
@@ -70,8 +76,7 @@ def test_mirror_download_reports_progress_caches_and_loads(keras_home, file_serv
     assert not list((keras_home / "models").glob("*.part"))
 
 
-def test_local_folder_mirror_and_env_variable(keras_home, tmp_path, monkeypatch,
-                                              mobilenet_weights):
+def test_local_folder_mirror_and_env_variable(keras_home, tmp_path, monkeypatch, mobilenet_weights):
     folder = tmp_path / "mirror_folder"
     folder.mkdir()
     (folder / MOBILENET_FILE).write_bytes(mobilenet_weights[0])
@@ -87,8 +92,9 @@ def test_existing_keras_cache_file_is_reused_without_any_source(keras_home, mobi
     assert resolve_weights("mobilenet", False, input_shape=(128, 128, 3), alpha=0.25) == cached
 
 
-def test_checksum_mismatch_from_mirror_is_refused_and_not_cached(keras_home, file_server,
-                                                                 mobilenet_weights):
+def test_checksum_mismatch_from_mirror_is_refused_and_not_cached(
+    keras_home, file_server, mobilenet_weights
+):
     # MobileNetV3Small has a published md5; our file is not the official one.
     wf = get_entry("mobilenet_v3_small").weights_file(include_top=True)
     assert wf.file_hash == "8768d4c2e7dee89b9d02b2d03d65d862"
@@ -146,9 +152,19 @@ def official_entry(file_server, mobilenet_weights):
     def chooser(include_top, input_shape=None, **_):
         return WeightsFile("tiny_test.h5", file_server.url + "/official/tiny.h5", md5)
 
-    entry = ZooEntry("tiny_test", "Tiny test", "Test", "image classification", 2024,
-                     Citation("A", "B", "C", 2024), "test", (128, 128, 3), 1000,
-                     builder=lambda **kw: None, weights_chooser=chooser)
+    entry = ZooEntry(
+        "tiny_test",
+        "Tiny test",
+        "Test",
+        "image classification",
+        2024,
+        Citation("A", "B", "C", 2024),
+        "test",
+        (128, 128, 3),
+        1000,
+        builder=lambda **kw: None,
+        weights_chooser=chooser,
+    )
     register(entry)
     yield entry
     unregister("tiny_test")
@@ -186,4 +202,6 @@ def test_hash_tables_match_keras_applications_sources():
     assert convnext.WEIGHTS_HASHES == CONVNEXT_HASHES
     assert mobilenet_v3.WEIGHTS_HASHES == MOBILENET_V3_HASHES
     assert resnet.BASE_WEIGHTS_PATH in get_entry("resnet50").weights_file(True).origin
-    assert get_entry("efficientnet_v2_s").weights_file(False).file_name == "efficientnetv2-s_notop.h5"
+    assert (
+        get_entry("efficientnet_v2_s").weights_file(False).file_name == "efficientnetv2-s_notop.h5"
+    )

@@ -23,13 +23,14 @@ INCEPTION = {
 }
 
 
-def inception_module(x, name: str, sizes: tuple[int, ...]):
+def inception_module(x: keras.KerasTensor, name: str, sizes: tuple[int, ...]) -> keras.KerasTensor:
     """One inception module: 1x1, 1x1->3x3, 1x1->5x5 and pool->1x1 branches, concatenated."""
     n1, r3, n3, r5, n5, pp = sizes
 
     def conv(t, filters, kernel, suffix):
-        return layers.Conv2D(filters, kernel, padding="same", activation="relu",
-                             name=f"inception_{name}_{suffix}")(t)
+        return layers.Conv2D(
+            filters, kernel, padding="same", activation="relu", name=f"inception_{name}_{suffix}"
+        )(t)
 
     b1 = conv(x, n1, 1, "1x1")
     b3 = conv(conv(x, r3, 1, "3x3_reduce"), n3, 3, "3x3")

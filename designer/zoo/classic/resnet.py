@@ -12,15 +12,17 @@ from keras import layers
 BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
-def basic_block(x, filters: int, stride: int, name: str):
+def basic_block(x: keras.KerasTensor, filters: int, stride: int, name: str) -> keras.KerasTensor:
     """Two 3x3 conv-BN layers with an identity (or 1x1 projection) shortcut, then ReLU."""
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
-                                 name=f"{name}_0_conv")(x)
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(
+            x
+        )
         shortcut = layers.BatchNormalization(epsilon=1e-5, name=f"{name}_0_bn")(shortcut)
-    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
-                      name=f"{name}_1_conv")(x)
+    y = layers.Conv2D(
+        filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_1_conv"
+    )(x)
     y = layers.BatchNormalization(epsilon=1e-5, name=f"{name}_1_bn")(y)
     y = layers.ReLU(name=f"{name}_1_relu")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(y)
@@ -43,7 +45,9 @@ def build_resnet(
     x = layers.BatchNormalization(epsilon=1e-5, name="conv1_bn")(x)
     x = layers.ReLU(name="conv1_relu")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
-    for stage, (filters, blocks) in enumerate(zip((64, 128, 256, 512), BLOCKS[depth], strict=True), start=2):
+    for stage, (filters, blocks) in enumerate(
+        zip((64, 128, 256, 512), BLOCKS[depth], strict=True), start=2
+    ):
         for block in range(blocks):
             stride = 2 if block == 0 and stage > 2 else 1
             x = basic_block(x, filters, stride, f"conv{stage}_block{block + 1}")
@@ -53,11 +57,19 @@ def build_resnet(
     return keras.Model(inputs, x, name=f"resnet{depth}")
 
 
-def build_resnet18(input_shape=None, num_classes=None, include_top=True) -> keras.Model:
+def build_resnet18(
+    input_shape: tuple[int, ...] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+) -> keras.Model:
     """ResNet-18 (blocks 2-2-2-2)."""
     return build_resnet(18, input_shape, num_classes, include_top)
 
 
-def build_resnet34(input_shape=None, num_classes=None, include_top=True) -> keras.Model:
+def build_resnet34(
+    input_shape: tuple[int, ...] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+) -> keras.Model:
     """ResNet-34 (blocks 3-4-6-3)."""
     return build_resnet(34, input_shape, num_classes, include_top)

@@ -16,9 +16,13 @@ from keras import layers
 
 
 def _recurrent_classifier(
-    cell: type, name: str, input_shape: tuple[int | None, ...] | None,
-    num_classes: int | None, include_top: bool, units: int,
-) -> keras.Model:  # fmt: skip
+    cell: type,
+    name: str,
+    input_shape: tuple[int | None, ...] | None,
+    num_classes: int | None,
+    include_top: bool,
+    units: int,
+) -> keras.Model:
     """Sequence input (time, features) -> recurrent layer (last output) -> softmax."""
     inputs = keras.Input(tuple(input_shape or (None, 12)), name="sequence_input")
     x = cell(units, name=name)(inputs)

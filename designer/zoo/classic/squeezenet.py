@@ -11,7 +11,7 @@ import keras
 from keras import layers
 
 
-def fire_module(x, squeeze: int, expand: int, name: str):
+def fire_module(x: keras.KerasTensor, squeeze: int, expand: int, name: str) -> keras.KerasTensor:
     """Fire module: 1x1 squeeze, then parallel 1x1 and 3x3 expand convolutions concatenated."""
     s = layers.Conv2D(squeeze, 1, activation="relu", name=f"{name}_squeeze1x1")(x)
     e1 = layers.Conv2D(expand, 1, activation="relu", name=f"{name}_expand1x1")(s)

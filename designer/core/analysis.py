@@ -16,15 +16,14 @@ from typing import Any
 
 import keras
 import networkx as nx
-from keras.src.backend.common import global_state
-from keras.src.backend.common.stateless_scope import StatelessScope
 
 from designer.core import diagnostics
 from designer.core.graph import LayerGraph, Node
+from designer.core.keras_compat import StatelessScope, uninitialized_variables
 from designer.core.layers import call_layer, flatten_outputs, make_layer
 
 Shape = tuple[int | None, ...]
-_CACHE_ATTR = "_analysis_cache"
+_CACHE_KEY = "analysis"  # in LayerGraph.derived
 
 
 @dataclass(frozen=True)
@@ -141,11 +140,7 @@ def cache_key(node: Node, input_shapes: list[Shape], input_dtypes: list[str]) ->
 
 def layer_cache(graph: LayerGraph) -> dict[tuple, LayerResult]:
     """The result cache kept with ``graph`` (import code seeds it with what Keras knows)."""
-    cache = getattr(graph, _CACHE_ATTR, None)
-    if cache is None:
-        cache = {}
-        setattr(graph, _CACHE_ATTR, cache)
-    return cache
+    return graph.derived.setdefault(_CACHE_KEY, {})
 
 
 def analyze(graph: LayerGraph) -> Report:
@@ -156,7 +151,7 @@ def analyze(graph: LayerGraph) -> Report:
     try:
         order = graph.topological_order()
     except nx.NetworkXUnfeasible:
-        cycle = nx.find_cycle(graph._g)
+        cycle = nx.find_cycle(graph.view())
         for src, _dst, *_ in cycle:
             issues.append(Issue("error", src, "cycle",
                                 f"'{graph.node(src).name}' is part of a cycle; a network must "
@@ -276,14 +271,13 @@ def shape_only_scope() -> Iterator[None]:
     Keras queues variables made in a StatelessScope for later initialisation; they are taken
     off that queue again here, so they can never be initialised by accident.
     """
-    queue = global_state.get_global_attribute("uninitialized_variables", [],
-                                              set_to_default=True)  # fmt: skip
+    queue = uninitialized_variables()
     before = len(queue)
     try:
         with StatelessScope(initialize_variables=False):
             yield
     finally:
-        queue = global_state.get_global_attribute("uninitialized_variables", [])
+        queue = uninitialized_variables()
         del queue[before:]
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras.src.ops.function import make_node_key
 
 from designer.core import weights as wts
 from designer.core.analysis import LayerResult, analyze, cache_key, count, layer_cache
 from designer.core.catalog import spec_for_class, type_name_for_class
 from designer.core.graph import LayerGraph, Node
+from designer.core.keras_compat import make_node_key
 from designer.core.layers import call_layer, flatten_outputs, make_layer
 from designer.core.params import to_plain
 
@@ -124,7 +124,7 @@ def graph_from_model(model: keras.Model, *, keep_weights: bool = True) -> LayerG
             for index, out in enumerate(knode.outputs):
                 tensors[id(out)] = (node.id, index)
             _seed_analysis(graph, node, knode, ports)
-        graph.output_order = list(dict.fromkeys(tensors[id(t)][0] for t in functional.outputs))
+        graph.set_output_order([tensors[id(t)][0] for t in functional.outputs])
     return graph
 
 
@@ -159,7 +159,7 @@ def _ordered_nodes(model: Any) -> list[Any]:
 
 def _input_node(graph: LayerGraph, layer: Any) -> Node:
     shape = [None if d is None else int(d) for d in layer.batch_shape[1:]]
-    return Node(graph._new_id(), "Input", graph.unique_name(layer.name),
+    return Node(graph.new_id(), "Input", graph.unique_name(layer.name),
                 {"shape": shape, "dtype": str(layer.dtype)})  # fmt: skip
 
 
@@ -169,18 +169,18 @@ def _layer_node(graph: LayerGraph, layer: Any, knode: Any, owners: dict[int, str
     if owner is not None:  # a shared layer called again
         first = graph.node(owner)
         name = graph.unique_name(f"{layer.name}_call")
-        node = Node(graph._new_id(), first.type, name, dict(first.params), shared_with=owner)
+        node = Node(graph.new_id(), first.type, name, dict(first.params), shared_with=owner)
         node.trainable = first.trainable
         return node
     if isinstance(layer, keras.Model):
         sub = graph_from_model(layer, keep_weights=keep_weights)
-        node = Node(graph._new_id(), "Model", graph.unique_name(layer.name), {}, subgraph=sub)
+        node = Node(graph.new_id(), "Model", graph.unique_name(layer.name), {}, subgraph=sub)
     else:
         config = {k: v for k, v in to_plain(layer.get_config()).items()
                   if k not in ("name", "trainable")}  # fmt: skip
         type_name = type_name_for_class(type(layer))
         spec_for_class(type(layer), config)  # registers a generic spec for uncurated classes
-        node = Node(graph._new_id(), type_name, graph.unique_name(layer.name), config)
+        node = Node(graph.new_id(), type_name, graph.unique_name(layer.name), config)
         if keep_weights and getattr(layer, "weights", None):
             wts.attach(node, wts.LayerWeights(layer))
     node.trainable = bool(getattr(layer, "trainable", True))

@@ -17,6 +17,7 @@ from typing import Any
 
 import keras
 
+from designer.core import keras_compat
 from designer.core.errors import ParamError, UnknownLayerType
 from designer.core.params import (
     ParamSpec,
@@ -183,7 +184,7 @@ class LayerSpec:
     call_style: str = "single"
     input_names: tuple[str, ...] = ()
     curated: bool = True
-    class_path: str = ""  # "module:QualName" for types outside keras.layers
+    class_path: str = ""  # the stored name of types outside keras.layers ("module:QualName")
 
     def defaults(self) -> dict[str, Any]:
         """A fresh (shallow) dict of every parameter's default value."""
@@ -316,18 +317,25 @@ def class_path_of(cls: type) -> str:
 
 
 def type_name_for_class(cls: type) -> str:
-    """The catalog name under which layers of ``cls`` are stored."""
+    """The catalog name under which layers of ``cls`` are stored: the plain name of a
+    keras.layers class, the public name of a Keras-private class (``"keras.ops:add"``, see
+    :mod:`designer.core.keras_compat`), else 'module:QualName'."""
     if cls is keras.layers.InputLayer:
         return "Input"
     if getattr(keras.layers, cls.__name__, None) is cls:
         return cls.__name__
-    return class_path_of(cls)
+    return keras_compat.public_type_name(cls) or class_path_of(cls)
+
+
+def _is_plain_name(type_name: str) -> bool:
+    """A curated or keras.layers name, as opposed to a class path or a registered name."""
+    return ":" not in type_name and ">" not in type_name
 
 
 def spec_for_class(cls: type, sample_config: dict | None = None) -> LayerSpec:
     """The spec for any layer class; a generic one (introspected) when it is not curated."""
     name = type_name_for_class(cls)
-    if ":" not in name:
+    if _is_plain_name(name):
         return get_spec(name, sample_config)
     with _lock:
         spec = _SPECS.get(name)
@@ -356,22 +364,31 @@ def _with_ports_from_call(spec: LayerSpec, cls: type) -> LayerSpec:
 
 
 def resolve_class_path(path: str) -> type:
-    """Import the class named by 'module:QualName'; only Keras operations are accepted."""
-    module_name, _, qualname = path.partition(":")
+    """The class named by a stored type name that is not plain: 'module:QualName', a
+    ``keras.ops`` function (``"keras.ops:add"``), a registered name, or an old private Keras
+    path (resolved by :mod:`designer.core.keras_compat`); only Keras operations are accepted."""
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
+        obj: Any = keras_compat.class_for_type_name(path)
+    except LookupError as exc:
         raise UnknownLayerType(path) from exc
+    if obj is None:
+        module_name, _, qualname = path.partition(":")
+        try:
+            obj = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as exc:
+            raise UnknownLayerType(path) from exc
     if not (inspect.isclass(obj) and issubclass(obj, keras.Operation)):
         raise UnknownLayerType(path)
     return obj
 
 
 def spec_for_type(type_name: str, sample_config: dict | None = None) -> LayerSpec:
-    """The spec for a stored type name: curated, keras.layers, or 'module:Class'."""
-    if ":" in type_name:
+    """The spec for a stored type name: curated, keras.layers, or a class's name (see
+    :func:`type_name_for_class`). Its ``type_name`` is the name to store: the private module
+    path of an operation in an old file gives the public ``keras.ops:add``."""
+    if not _is_plain_name(type_name):
         return spec_for_class(resolve_class_path(type_name), sample_config)
     return get_spec(type_name, sample_config)
 

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from designer.core.graph import Node
+from designer.core.keras_compat import SafeModeScope
 
 
 def layer_config(node: Node) -> dict[str, Any]:
@@ -23,8 +24,6 @@ def make_layer(node: Node) -> keras.Layer:
     if node.type == "TFSMLayer":
         # A SavedModel the user opened: a TensorFlow graph, no Python code; Keras asks for
         # explicit permission to reload one, which opening the folder gave.
-        from keras.src.saving.serialization_lib import SafeModeScope
-
         with SafeModeScope(False):
             layer = cls.from_config(layer_config(node))
     else:

@@ -24,6 +24,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from designer.core.keras_compat import is_private_path
 from designer.export.codegen_graph import CodegenError, FunctionWriter
 from designer.export.pyrender import Source, render, statement
 from designer.export.signature import keras_outputs
@@ -179,12 +180,17 @@ def generate_code(
 
 
 def _merge_imports(lines: set[str]) -> list[str]:
-    """``from m import A, B`` lines, one per module, sorted the way ruff's isort wants."""
+    """``from m import A, B`` lines, one per module, sorted the way ruff's isort wants.
+
+    A module private to Keras (a class it does not export, such as ConvNeXt's LayerScale) is
+    marked for ruff's banned-API rule, which the designer's own configuration enables.
+    """
     names: dict[str, set[str]] = {}
     for line in lines:
         _, module, _, name = line.split()
         names.setdefault(module, set()).add(name)
-    return [f"from {m} import {', '.join(sorted(names[m]))}" for m in sorted(names)]
+    return [f"from {m} import {', '.join(sorted(names[m]))}"
+            + ("  # noqa: TID251" if is_private_path(m) else "") for m in sorted(names)]  # fmt: skip
 
 
 def _main(training: bool, data: bool, name: str) -> list[str]:

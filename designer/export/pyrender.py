@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from designer.core.keras_compat import is_private_path
+
 #: Longest line (including indentation) before a call is split over several lines.
 MAX_LINE = 99
 
@@ -82,8 +84,11 @@ def is_serialized_object(value: dict[str, Any]) -> bool:
 
 
 def public_class(module: str | None, class_name: str) -> tuple[str, type] | None:
-    """(``keras.initializers.HeNormal``-style path, class) if it resolves, else None."""
-    if not module or not module.startswith("keras"):
+    """(``keras.initializers.HeNormal``-style path, class) if it resolves, else None.
+
+    Modules private to Keras give None (generated code uses only public names).
+    """
+    if not module or not module.startswith("keras") or is_private_path(module):
         return None
     try:
         obj = importlib.import_module(module)

@@ -1,0 +1,240 @@
+"""The one module that touches Keras' private ``keras.src`` package.
+
+Keras 3 promises nothing about ``keras.src``: modules move and helpers change between minor
+releases. Everything the designer needs from there is reached through this module, so that a
+Keras upgrade that breaks one of them breaks here, in one place, with the reason written next
+to it. A ruff rule (``TID251`` in pyproject.toml) forbids ``keras.src`` in every other module
+and ``tests/core/test_keras_compat.py`` also refuses the text ``keras.src`` anywhere else in
+``designer/``, strings included.
+
+What is used, why, and what to do when Keras changes it:
+
+``to_snake_case``
+    Keras' own rule for turning a class name into a default layer name (``Conv2D`` ->
+    ``conv2d``). The designer names new layers the way Keras would. If it moves or goes, copy
+    its three regular expressions here.
+``StatelessScope``
+    Public (``keras.StatelessScope``); re-exported here so that the analysis and the start
+    page's figures build layers without allocating weights through one name.
+``uninitialized_variables``
+    Keras queues variables created in a ``StatelessScope`` on the global attribute
+    ``"uninitialized_variables"`` (``keras.src.backend.common.global_state``) and initialises
+    them later; the shape-only analysis takes them off that queue again. If the attribute is
+    renamed, find it in ``keras/src/backend/common/variables.py``.
+``make_node_key``
+    The key under which a functional model records its call events (``model._nodes``), used
+    to walk a model's graph. If it changes, see ``keras/src/ops/function.py``.
+``SafeModeScope``
+    Lets a TFSMLayer (a SavedModel the user opened) be rebuilt from its configuration, which
+    Keras refuses in safe mode. If it goes, pass ``safe_mode=False`` to ``from_config``.
+Operation classes (``keras.src.ops.*``)
+    A functional model holds raw ``keras.ops`` calls as operation objects (``Add``,
+    ``GetItem``, ``Cast`` ...) whose classes exist only under ``keras.src``. Their public name
+    is the ``keras.ops`` function that makes them; the table between the two is built here from
+    the public ``keras.ops`` namespaces and the private modules those functions live in.
+
+Type names of imported layers (see :func:`public_type_name`), as stored in project files:
+
+* a ``keras.layers`` class: its plain name, ``"Dense"`` (decided by the catalog);
+* a ``keras.ops`` operation: ``"<public module>:<function>"`` for the first public namespace
+  that exports its function, ``keras.ops`` before its submodules: ``"keras.ops:add"``,
+  ``"keras.ops:get_item"``, ``"keras.ops:cast"``, ``"keras.ops.image:resize"``. Any other public
+  alias of the same function (``"keras.ops.numpy:add"``) is accepted when read;
+* another class that Keras exports publicly: ``"<public module>:<Name>"``;
+* a class registered with ``keras.saving.register_keras_serializable``: its registered name,
+  ``"package>Name"``;
+* any class outside Keras: ``"module:QualName"``, importable as it is.
+
+Only a Keras-private class with none of these names (``LayerScale`` of ConvNeXt, which
+``keras.applications`` does not export) keeps its private ``module:QualName`` path. Files
+written before this scheme hold private paths such as ``keras.src.ops.numpy:Add``; they are
+read through :func:`class_for_type_name` and stored again under the public name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import keras
+from keras.src.api_export import get_name_from_symbol
+from keras.src.backend.common import global_state
+from keras.src.ops.function import make_node_key as _make_node_key
+from keras.src.saving.serialization_lib import SafeModeScope as _SafeModeScope
+from keras.src.utils.naming import to_snake_case as _to_snake_case
+
+PRIVATE_PACKAGE = "keras.src"
+
+#: Re-exported public scope: variables made inside it are never given values.
+StatelessScope = keras.StatelessScope
+
+#: ``with SafeModeScope(False):`` allows deserializing objects Keras deems unsafe.
+SafeModeScope = _SafeModeScope
+
+# Operation classes whose names do not follow their function's (``BatchNorm`` is made by
+# keras.ops.batch_normalization); the others match ignoring case and underscores.
+_OP_FUNCTION_ALIASES = {
+    "BatchNorm": "batch_normalization",
+    "LayerNorm": "layer_normalization",
+    "RMSNorm": "rms_normalization",
+}
+
+
+def to_snake_case(name: str) -> str:
+    """Keras' snake_case of a class name (``"Conv2D"`` -> ``"conv2d"``)."""
+    return str(_to_snake_case(name))
+
+
+def make_node_key(operation: Any, node_index: int) -> str:
+    """The key of call ``node_index`` of ``operation`` in a functional model's ``_nodes``."""
+    return str(_make_node_key(operation, node_index))
+
+
+def uninitialized_variables() -> list[Any]:
+    """Keras' live queue of variables waiting for their values (made if missing)."""
+    queue: list[Any] = global_state.get_global_attribute(
+        "uninitialized_variables", [], set_to_default=True
+    )
+    return queue
+
+
+def is_private_path(path: str) -> bool:
+    """True for a module (or ``module:Class``) inside ``keras.src``."""
+    module = path.partition(":")[0]
+    return module == PRIVATE_PACKAGE or module.startswith(PRIVATE_PACKAGE + ".")
+
+
+# ------------------------------------------------------------------ operations
+def _key(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def _public_op_namespaces() -> list[Any]:
+    """``keras.ops`` first, then its public submodules (``image``, ``linalg`` ...)."""
+    spaces = [keras.ops]
+    spaces += [getattr(keras.ops, n) for n in sorted(dir(keras.ops))
+               if not n.startswith("_") and inspect.ismodule(getattr(keras.ops, n))]  # fmt: skip
+    return spaces
+
+
+def _op_classes_of(module_name: str) -> dict[str, type]:
+    """Operation classes defined in a module, by name without case and underscores."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return {}
+    classes = {}
+    for name, obj in vars(module).items():
+        if (inspect.isclass(obj) and issubclass(obj, keras.Operation)
+                and obj.__module__ == module_name):  # fmt: skip
+            classes[_key(_OP_FUNCTION_ALIASES.get(name, name))] = obj
+    return classes
+
+
+@cache
+def _op_tables() -> tuple[dict[type, str], dict[Callable[..., Any], type]]:
+    """({op class: public type name}, {public keras.ops function: op class})."""
+    names: dict[type, str] = {}
+    classes: dict[Callable[..., Any], type] = {}
+    per_module: dict[str, dict[str, type]] = {}
+    for space in _public_op_namespaces():
+        for attr in sorted(dir(space)):
+            func = getattr(space, attr)
+            if attr.startswith("_") or not inspect.isfunction(func):
+                continue
+            module_name = func.__module__ or ""
+            if module_name not in per_module:
+                per_module[module_name] = _op_classes_of(module_name)
+            cls = per_module[module_name].get(_key(func.__name__))
+            if cls is None:
+                continue
+            classes[func] = cls
+            names.setdefault(cls, f"{space.__name__}:{attr}")
+    return names, classes
+
+
+def op_function_name(cls: type) -> str | None:
+    """``"keras.ops:add"`` for the class of ``keras.ops.add``; None when it has no function."""
+    return _op_tables()[0].get(cls)
+
+
+def op_class(function: Callable[..., Any]) -> type | None:
+    """The operation class a public ``keras.ops`` function creates, or None."""
+    try:
+        return _op_tables()[1].get(function)
+    except TypeError:  # unhashable
+        return None
+
+
+# ------------------------------------------------------------------ type names
+def public_type_name(cls: type) -> str | None:
+    """The public type name of a Keras-private class, or None (public class, or none exists).
+
+    Operation classes get their ``keras.ops`` function (``"keras.ops:add"``); classes Keras
+    exports elsewhere their public path; registered classes their registered name. Classes
+    outside ``keras.src`` are named by their own module and get None here.
+    """
+    if not is_private_path(cls.__module__):
+        return None
+    name = op_function_name(cls)
+    if name is not None:
+        return name
+    exported = get_name_from_symbol(cls)
+    if exported:
+        module, _, attr = str(exported).rpartition(".")
+        if _public_attr(module, attr) is cls:
+            return f"{module}:{attr}"
+    registered = keras.saving.get_registered_name(cls)
+    if registered and ">" in registered and keras.saving.get_registered_object(registered) is cls:
+        return str(registered)
+    return None
+
+
+def _public_attr(module_name: str, attr: str) -> Any:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, attr, None)
+
+
+def class_for_type_name(type_name: str) -> type | None:
+    """The class of a stored type name that needs Keras' help to resolve, or None.
+
+    Handles ``keras.ops`` function names (``"keras.ops:add"``, ``"keras.ops.numpy:add"``),
+    registered names (``"package>Name"``) and old private paths (``"keras.src.ops.numpy:Add"``).
+    Raises LookupError for such a name that names nothing. None means an ordinary
+    ``module:QualName`` path, which the caller imports itself.
+    """
+    if ">" in type_name and ":" not in type_name:
+        obj = keras.saving.get_registered_object(type_name)
+        if not inspect.isclass(obj):
+            raise LookupError(type_name)
+        return obj
+    module_name, _, qualname = type_name.partition(":")
+    if module_name == "keras.ops" or module_name.startswith("keras.ops."):
+        cls = op_class(_public_attr(module_name, qualname))
+        if cls is None:
+            raise LookupError(type_name)
+        return cls
+    if is_private_path(module_name):
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as exc:
+            raise LookupError(type_name) from exc
+        if not inspect.isclass(obj):
+            raise LookupError(type_name)
+        return obj
+    return None
+
+
+__all__ = [
+    "PRIVATE_PACKAGE", "SafeModeScope", "StatelessScope", "class_for_type_name",
+    "is_private_path", "make_node_key", "op_class", "op_function_name", "public_type_name",
+    "to_snake_case", "uninitialized_variables",
+]  # fmt: skip

@@ -1,24 +1,22 @@
-"""Network Designer entry point: the GUI by default, CLI sub-commands otherwise."""
+"""Network Designer entry point: the GUI by default, CLI sub-commands otherwise.
+
+A thin wrapper over :func:`designer.entry.main`, like ``network-designer`` and
+``python -m designer``.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Dispatch to the CLI when a sub-command is given, else open the GUI."""
-    from designer.cli import COMMANDS
+    from designer.entry import main as entry_main
 
-    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help")):
-        from designer.cli import main as cli_main
-
-        return cli_main(argv)
-    from designer.ui.app import run_gui
-
-    return run_gui(argv)
+    return entry_main(argv)
 
 
 if __name__ == "__main__":

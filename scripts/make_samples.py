@@ -1,4 +1,4 @@
-"""Write the bundled sample projects in resources/samples/ (run after changing them).
+"""Write the bundled sample projects in designer/resources/samples/ (run after changing them).
 
     python scripts/make_samples.py
 """
@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from designer.app.project import Project, save_project
 from designer.core.graph import LayerGraph
 from designer.core.layout import auto_layout
-from designer.core.project import Project, save_project
 
-SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "designer" / "resources" / "samples"
 
 
 def lenet5() -> Project:
@@ -32,14 +32,14 @@ def lenet5() -> Project:
     for src, dst in zip(chain, chain[1:], strict=False):
         g.connect(src, dst)
     auto_layout(g)
-    project = Project(graph=g, name="LeNet-5 digits")
-    # Formats: designer.app.project_run (data), TrainingOptions.to_dict (training).
-    project.data = {"source": {"kind": "synthetic", "charset": "digits", "num_samples": 6000,
-                               "seed": 0},
-                    "split": {"mode": "percent", "validation_percent": 20.0, "seed": 0}}  # fmt: skip
-    project.training = {"solver": "adam", "initial_learn_rate": 0.001, "mini_batch_size": 64,
-                        "max_epochs": 5}  # fmt: skip
-    return project
+    # The sections' layout: designer.app.settings.
+    return Project.from_sections(
+        g, "LeNet-5 digits",
+        data={"source": {"kind": "synthetic", "charset": "digits", "num_samples": 6000, "seed": 0},
+              "split": {"mode": "percent", "validation_percent": 20.0, "seed": 0}},
+        training={"solver": "adam", "initial_learn_rate": 0.001, "mini_batch_size": 64,
+                  "max_epochs": 5},
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

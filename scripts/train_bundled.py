@@ -1,6 +1,6 @@
-"""Train the small digits CNN shipped in resources/pretrained/ on glyphs rendered with Pillow.
+"""Train the small digits CNN shipped in designer/resources/pretrained/ on glyphs rendered with Pillow.
 
-Usage: python scripts/train_bundled.py [--per-char 1500] [--epochs 6] [--out resources/pretrained]
+Usage: python scripts/train_bundled.py [--per-char 1500] [--epochs 6] [--out designer/resources/pretrained]
 Writes digits_cnn.keras (weights, no optimizer state) and digits_cnn.json (metadata).
 """
 
@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras
 import numpy as np
 
-from designer.zoo.bundled import PRETRAINED_DIR, build_digits_cnn
+from designer.resources import PRETRAINED_DIR
+from designer.zoo.bundled import build_digits_cnn
 from designer.zoo.glyphs import DIGITS, render_dataset
 
 

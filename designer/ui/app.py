@@ -10,7 +10,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+from designer.resources import sample_project_path
+
+SAMPLE: Path = sample_project_path()  # lenet5.json, package data in designer/resources
 
 
 def parse_gui_args(argv: list[str]) -> argparse.Namespace:
@@ -68,8 +70,7 @@ def run_gui(argv: list[str]) -> int:
         return 0
     window.show()
     window.view.fit_all()
-    if not window.files.offer_recovery() and not args.no_start_page and args.project is None:
-        show = getattr(window, "show_start_page", None)
-        if show is not None:
-            QTimer.singleShot(0, show)
+    wants_gallery = not args.no_start_page and args.project is None and window.gallery is not None
+    if not window.files.offer_recovery() and wants_gallery:
+        QTimer.singleShot(0, window.gallery.show_start_page)
     return app.exec()

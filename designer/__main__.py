@@ -1,0 +1,7 @@
+"""``python -m designer [ARGS]``: the same as ``network-designer`` (see designer/entry.py)."""
+
+import sys
+
+from designer.entry import main
+
+sys.exit(main())

@@ -27,7 +27,7 @@ import keras
 from PySide6.QtWidgets import QApplication
 
 from designer.app.files import open_path
-from designer.core.project import save_project
+from designer.app.project import save_project
 from designer.ui.app import SAMPLE
 from designer.ui.document.commands import SetParams
 from designer.ui.shell.main_window import MainWindow

@@ -56,3 +56,32 @@ class FileServer:
         """Stop serving."""
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def merge_plain(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` merged in, recursively for nested objects (an object of
+    another ``kind``, such as another kind of data source, replaces the old one)."""
+    out = dict(base)
+    for key, value in changes.items():
+        old = out.get(key)
+        if isinstance(value, dict) and isinstance(old, dict) \
+                and value.get("kind", old.get("kind")) == old.get("kind"):
+            out[key] = merge_plain(old, value)
+        else:
+            out[key] = value
+    return out
+
+
+def edit_sections(project, **changes: dict):
+    """Change a project's settings through their plain-data form, checked like a file's:
+    ``edit_sections(p, data={"source": {"num_samples": 100}})`` (returns the project)."""
+    from designer.app.settings import ProjectSettings
+
+    plain = merge_plain(project.settings.to_dict(), changes)
+    project.settings = ProjectSettings.from_dict(plain)
+    return project
+
+
+def plain(project, section: str) -> dict:
+    """A project's settings section in its plain-data (file) form."""
+    return project.settings.to_dict()[section]

@@ -23,6 +23,7 @@ from designer.export import (
 )
 from designer.export.exporter import target_path
 from designer.export.staging import check_writable
+from designer.training.options import TrainingOptions
 
 # Project solver names (MATLAB style) -> keras.optimizers names for the generated script.
 OPTIMIZERS = {"sgdm": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop", "nadam": "nadam"}
@@ -60,32 +61,23 @@ class ExportRequest:
         check_writable(self.target())
 
 
-def codegen_training(project_training: dict[str, Any], model: keras.Model) -> dict[str, Any]:
+def codegen_training(options: TrainingOptions, model: keras.Model) -> dict[str, Any]:
     """The project's training options as the ``training`` section of the Python export."""
     from designer.training.tasks import default_loss_for
 
-    opts = dict(project_training or {})
-    losses = opts.get("losses") or default_loss_for(model)
-    if len(losses) == 1:
-        loss: Any = next(iter(losses.values()))
-    else:
-        loss = dict(losses)
-    metrics = [m for m in (opts.get("metrics") or ["accuracy"]) if m in KERAS_METRICS]
-    section: dict[str, Any] = {
-        "optimizer": OPTIMIZERS.get(str(opts.get("solver", "adam")), "adam"),
+    losses = options.losses or default_loss_for(model)
+    loss: Any = next(iter(losses.values())) if len(losses) == 1 else dict(losses)
+    return {
+        "optimizer": OPTIMIZERS.get(options.solver, "adam"),
         "loss": loss,
-        "metrics": metrics,
+        "metrics": [m for m in (options.metrics or ["accuracy"]) if m in KERAS_METRICS],
+        "learning_rate": float(options.initial_learn_rate),
+        "epochs": int(options.max_epochs),
+        "batch_size": int(options.mini_batch_size),
     }
-    if "initial_learn_rate" in opts:
-        section["learning_rate"] = float(opts["initial_learn_rate"])
-    if "max_epochs" in opts:
-        section["epochs"] = int(opts["max_epochs"])
-    if "mini_batch_size" in opts:
-        section["batch_size"] = int(opts["mini_batch_size"])
-    return section
 
 
-def run_export(request: ExportRequest, graph: LayerGraph, training: dict[str, Any],
+def run_export(request: ExportRequest, graph: LayerGraph, training: TrainingOptions,
                reporter: ProgressReporter) -> ExportOutcome:  # fmt: skip
     """Build the model from ``graph`` and export it as ``request`` says (in a worker thread)."""
     reporter(0, 0, "building the model", force=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from designer.app.project import EXTENSION, Project, ProjectError, load_project
 from designer.core.build import ImportModelError, graph_from_model
 from designer.core.layout import auto_layout
-from designer.core.project import EXTENSION, Project, ProjectError, load_project
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 

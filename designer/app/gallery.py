@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from designer.app.files import project_from_model
+from designer.app.project import Project
+from designer.app.settings import PreprocessSection
 from designer.core.analysis import shape_only_scope
 from designer.core.progress import ProgressEvent, ProgressReporter
-from designer.core.project import Project
 from designer.zoo import WeightsUnavailable, get_entry
-from designer.zoo.entry import ZooEntry
-from designer.zoo.registry import build_entry
+from designer.zoo.build import build_entry
 
 PRETRAINED = "pretrained"
 
@@ -43,18 +43,6 @@ class WeightsMissing:
     message: str
 
 
-def preprocessing_for(entry: ZooEntry, input_shape: tuple[int | None, ...]) -> dict[str, Any]:
-    """The project's preprocessing section (a designer.data PreprocessConfig dict), or {}."""
-    from designer.data.preprocess import derive_preprocess
-    from designer.data.summary import DataError
-
-    module = entry.preprocessing.module if entry.preprocessing else None
-    try:
-        return derive_preprocess(input_shape, module).to_dict()
-    except DataError:  # not an image network (sequences, features)
-        return {}
-
-
 def build_project(request: BuildRequest, reporter: ProgressReporter | None = None) -> Any:
     """Build the network of ``request``; a laid-out Project, or WeightsMissing when offline."""
     report = reporter or ProgressReporter()
@@ -76,8 +64,8 @@ def build_project(request: BuildRequest, reporter: ProgressReporter | None = Non
     report(0, 0, f"Converting {entry.display_name} to a network diagram...", force=True)
     project = project_from_model(model, entry.display_name, keep_weights=not random_weights)
     report(1, 1, "Done", force=True)
-    shape = tuple(model.inputs[0].shape[1:])
-    project.preprocessing = preprocessing_for(entry, shape)
+    module = entry.preprocessing.module if entry.preprocessing else None
+    project.settings = project.settings.replace(preprocessing=PreprocessSection(module=module))
     return project
 
 

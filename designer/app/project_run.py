@@ -1,18 +1,7 @@
 """From a Project to a training run and back: model, data and options in; weights and results out.
 
-Used by the GUI's Train action and by ``python main.py train``. No Qt.
-
-The project's sections read here:
-
-- ``project.data``: ``{"source": <datastore config dict>, "split": <SplitConfig dict>}`` (as the
-  Data panel writes it), e.g.
-  ``{"source": {"kind": "synthetic", "num_samples": 6000}, "split": {"validation_percent": 20}}``.
-  A bare datastore config (``{"kind": "image-folder", ...}``) is accepted too, with an optional
-  ``"split"`` key beside it.
-- ``project.preprocessing``: PreprocessConfig fields (and ``"module"``, a zoo model's
-  keras.applications module); empty = derived from the network's Input.
-- ``project.augmentation``: AugmentConfig fields; empty = none.
-- ``project.training``: TrainingOptions fields (``TrainingOptions.to_dict``); missing = default.
+Used by the GUI's Train action and by ``python main.py train``. No Qt. Every setting is read
+from the project's typed sections (:mod:`designer.app.settings`).
 """
 
 from __future__ import annotations
@@ -26,15 +15,17 @@ from typing import Any
 import keras
 import numpy as np
 
+from designer.app.data_settings import effective_preprocess
+from designer.app.project import Project
+from designer.app.settings import RunResults
 from designer.core.build import BuildError, build_model
+from designer.core.edits import SetWeights, apply_edits
 from designer.core.progress import ProgressReporter
-from designer.core.project import Project
-from designer.core.weights import take_from_model
-from designer.data.augment import AugmentConfig
-from designer.data.base import Datastore
+from designer.core.weights import WeightState, weights_from_model
+from designer.data.base import DataConfig, Datastore
 from designer.data.pipeline import TrainingData, make_training_data, open_matching_source
-from designer.data.preprocess import PreprocessConfig, derive_preprocess
-from designer.data.registry import config_from_dict, open_datastore
+from designer.data.preprocess import PreprocessConfig
+from designer.data.registry import open_datastore
 from designer.data.splits import Split, SplitConfig, split_for
 from designer.data.summary import DataError
 from designer.training.history import TrainingResult
@@ -45,9 +36,6 @@ from designer.training.results import (
     classification_results,
     regression_results,
 )
-
-# Older hand-written projects used these names for TrainingOptions fields.
-_OPTION_ALIASES = {"learning_rate": "initial_learn_rate", "batch_size": "mini_batch_size"}
 
 
 class ProjectRunError(ValueError):
@@ -69,43 +57,27 @@ class PreparedRun:
         return iter((self.model, self.data, self.options))
 
 
-def data_configs(project: Project) -> tuple[dict[str, Any], SplitConfig]:
-    """(datastore config dict, split config) from ``project.data``; ProjectRunError if absent."""
-    data = dict(project.data or {})
-    if not data:
+def data_source(project: Project) -> tuple[DataConfig, SplitConfig]:
+    """(datastore config, split config) of ``project``; ProjectRunError without data."""
+    data = project.settings.data
+    if data.source is None:
         raise ProjectRunError(
             "The project has no training data: expected a data source in the project's data "
             "section (choose one in the Data menu), received an empty section")
-    split = data.pop("split", None) or {}
-    source = data.pop("source", None)
-    if source is None:
-        source = data
-    elif data:
-        raise ProjectRunError(f"Unknown keys in the project's data section: {sorted(data)}; "
-                              "expected 'source' and 'split'")
-    if not isinstance(source, dict) or "kind" not in source:
-        raise ProjectRunError(f"Expected a data source with a 'kind' in the project's data "
-                              f"section, received {source!r}")
-    if not isinstance(split, dict):
-        raise ProjectRunError(f"Expected the data split as a dict, received {split!r}")
-    try:
-        split_config = SplitConfig.from_dict(split)
-    except DataError as exc:
-        raise ProjectRunError(f"The project's data split is invalid: {exc}") from exc
-    return source, split_config
+    return data.source, data.split
 
 
 def training_options(project: Project, epochs: int | None = None) -> TrainingOptions:
-    """TrainingOptions from ``project.training`` (``epochs`` overrides max_epochs)."""
-    raw = {_OPTION_ALIASES.get(k, k): v for k, v in (project.training or {}).items()}
+    """The project's TrainingOptions (``epochs`` overrides max_epochs), with the learn-rate
+    factors set on the layers (those typed in the options dialog win)."""
+    options = project.settings.training
     try:
-        options = TrainingOptions.from_dict(raw)
         if epochs is not None:
             options = options.replace(max_epochs=epochs)
         canvas = canvas_lr_factors(project)
-        if canvas:  # factors set on the layers; ones typed in the options dialog win
+        if canvas:
             options = options.replace(lr_factors={**canvas, **options.lr_factors})
-    except (OptionsError, TypeError) as exc:
+    except OptionsError as exc:
         raise ProjectRunError(str(exc)) from exc
     return options
 
@@ -117,13 +89,12 @@ def canvas_lr_factors(project: Project) -> dict[str, tuple[float, float]]:
 
 
 def _preprocess(project: Project, model: keras.Model, store: Datastore) -> PreprocessConfig:
-    stored = dict(project.preprocessing or {})
-    module = stored.pop("module", None)  # keras.applications module set by a zoo import
-    if stored:
-        return PreprocessConfig.from_dict(stored)
     if not store.is_image:
         return PreprocessConfig(rescale="none")
-    return derive_preprocess(tuple(model.inputs[0].shape[1:]), module)
+    config, reason = effective_preprocess(project, tuple(model.inputs[0].shape[1:]))
+    if config is None:
+        raise DataError(reason)
+    return config
 
 
 def _check_fit(model: keras.Model, data: TrainingData) -> None:
@@ -154,10 +125,10 @@ def prepare_run(project: Project, epochs: int | None = None,
     except BuildError as exc:
         raise ProjectRunError(f"The network has errors; fix them before training:\n{exc}") from exc
     options = training_options(project, epochs)
-    source, split = data_configs(project)
+    source, split = data_source(project)
     try:
-        store = open_datastore(config_from_dict(source), progress)
-        augment = AugmentConfig.from_dict(dict(project.augmentation or {}))
+        store = open_datastore(source, progress)
+        augment = project.settings.augmentation
         preprocess = _preprocess(project, model, store)
         parts: SplitConfig | Split = split
         val_store = None
@@ -198,9 +169,9 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def results_summary(result: TrainingResult,
-                    evaluation: ConfusionResult | RegressionResult | None) -> dict[str, Any]:
-    """The JSON-able dict stored in ``project.results`` after a run."""
+def run_results(result: TrainingResult,
+                evaluation: ConfusionResult | RegressionResult | None) -> RunResults:
+    """The results section stored in the project after a run."""
     summary = {**result.summary(), "message": result.message, "device": result.device,
                "trained_at": datetime.datetime.now().isoformat(timespec="seconds")}
     if isinstance(evaluation, ConfusionResult):
@@ -209,14 +180,40 @@ def results_summary(result: TrainingResult,
                                                   "recall", "accuracy")}
     elif isinstance(evaluation, RegressionResult):
         summary["regression"] = {"rmse": _finite(evaluation.rmse), "mae": _finite(evaluation.mae)}
-    return summary
+    return RunResults.from_dict(summary)
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What a finished run changes in the project: the results section, and the trained
+    weights by node path (none after a failed run)."""
+
+    results: RunResults
+    weights: dict[str, WeightState]
+
+    @property
+    def layers_stored(self) -> int:
+        """How many layers receive weights."""
+        return len(self.weights)
+
+
+def training_outcome(project: Project, run: PreparedRun, result: TrainingResult,
+                     evaluation: ConfusionResult | RegressionResult | None = None) -> TrainingOutcome:  # fmt: skip
+    """The results and trained weights of a run, to store in ``project`` (nothing changes yet)."""
+    weights = {} if result.status == "failed" else weights_from_model(project.graph, run.model)
+    return TrainingOutcome(run_results(result, evaluation), weights)
+
+
+def apply_outcome(project: Project, outcome: TrainingOutcome) -> None:
+    """Store a run's results and weights in ``project`` (the GUI does the same as an undo step)."""
+    apply_edits(project.graph, [SetWeights(outcome.weights)])
+    project.settings = project.settings.replace(results=outcome.results)
 
 
 def store_results(project: Project, run: PreparedRun, result: TrainingResult,
                   evaluation: ConfusionResult | RegressionResult | None = None) -> int:
-    """Put the trained weights into the graph and a summary into ``project.results``;
+    """Put the trained weights into the graph and the results into the project's settings;
     returns how many layers received weights (none after a failed run)."""
-    project.results = results_summary(result, evaluation)
-    if result.status == "failed":
-        return 0
-    return take_from_model(project.graph, run.model)
+    outcome = training_outcome(project, run, result, evaluation)
+    apply_outcome(project, outcome)
+    return outcome.layers_stored

@@ -8,6 +8,15 @@ from typing import Any
 
 import keras
 
+from designer.app.project import Project
+from designer.app.project_run import (
+    PreparedRun,
+    TrainingOutcome,
+    apply_outcome,
+    evaluate_run,
+    training_outcome,
+)
+
 
 def unfreeze_count(model: keras.Model, frozen: list[str], n: int) -> int:
     """How many of ``model.layers`` (from the end) hold the last ``n`` frozen layers with
@@ -57,11 +66,9 @@ def frozen_backbone_end(project: Any) -> str:
     return graph.node(frozen[-1]).name
 
 
-def is_augmented(project: Any) -> bool:
+def is_augmented(project: Project) -> bool:
     """Whether the project's training data is augmented (some augmentation switched on)."""
-    from designer.data.augment import AugmentConfig
-
-    return bool(project.augmentation) and AugmentConfig.from_dict(dict(project.augmentation)).enabled
+    return project.settings.augmentation.enabled
 
 
 def feature_mode_problem(project: Any) -> str:
@@ -105,20 +112,60 @@ def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze:
     return [("single", trainer.run())]
 
 
-def finish_transfer(project: Any, run: Any, phases: list[tuple[str, Any]],
-                    evaluation: Any = None) -> dict[str, Any]:
-    """Store the trained weights and results in the project (with ``evaluation``, else one
-    made here); returns a JSON-able summary."""
-    from designer.app.project_run import evaluate_run, store_results
+class CombinedTwoPhase:
+    """A TwoPhaseTrainer for the Training Progress window: run() gives one TrainingResult
+    over both phases and keeps the TwoPhaseResult in ``result``."""
 
+    def __init__(self, trainer: Any) -> None:
+        self.trainer, self.result = trainer, None
+
+    @property
+    def paused(self) -> bool:
+        """Whether the current phase is paused."""
+        return self.trainer.paused
+
+    def run(self) -> Any:
+        """Train both phases; the joined result."""
+        self.result = self.trainer.run()
+        return self.result.combined()
+
+    def stop(self) -> None:
+        """Stop the running phase and skip the next."""
+        self.trainer.stop()
+
+    def pause(self) -> None:
+        """Pause the current phase."""
+        self.trainer.pause()
+
+    def resume(self) -> None:
+        """Resume the current phase."""
+        self.trainer.resume()
+
+
+def transfer_outcome(project: Project, run: PreparedRun, phases: list[tuple[str, Any]],
+                     evaluation: Any = None) -> TrainingOutcome:
+    """The results and weights of the last phase (with ``evaluation``, else one made here)."""
     last = phases[-1][1]
     if evaluation is None and last.status != "failed":
         evaluation = evaluate_run(run)
-    stored = store_results(project, run, last, evaluation)
-    return {"status": last.status, "layers_stored": stored,
+    return training_outcome(project, run, last, evaluation)
+
+
+def transfer_summary(project: Project, outcome: TrainingOutcome,
+                     phases: list[tuple[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """A JSON-able summary of a transfer-learning run."""
+    return {"status": phases[-1][1].status, "layers_stored": outcome.layers_stored,
             "frozen": [n.name for n in project.graph.nodes if not n.trainable],
             "phases": [{"phase": name, **r.summary()} for name, r in phases],
-            "validation_accuracy": project.results.get("confusion", {}).get("accuracy")}
+            "validation_accuracy": outcome.results.validation_accuracy}  # fmt: skip
+
+
+def finish_transfer(project: Project, run: PreparedRun, phases: list[tuple[str, Any]],
+                    evaluation: Any = None) -> dict[str, Any]:
+    """Store the trained weights and results in the project; returns a JSON-able summary."""
+    outcome = transfer_outcome(project, run, phases, evaluation)
+    apply_outcome(project, outcome)
+    return transfer_summary(project, outcome, phases)
 
 
 def run_transfer(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,

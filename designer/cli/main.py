@@ -147,7 +147,7 @@ COMMANDS = ("analyze", "build", "train", "export", "zoo", "data", "transfer")
 
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; returns the exit code (0 ok, 1 network errors, 2 unusable input)."""
-    from designer.core.project import ProjectError
+    from designer.app.project import ProjectError
 
     parser = make_parser()
     args = parser.parse_args(argv)

@@ -47,8 +47,8 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     if args.epochs is not None and args.epochs < 1:
         return _fail(f"--epochs expects an integer >= 1, received {args.epochs}", as_json, out,
                      err, EXIT_UNUSABLE)
+    from designer.app.project import ProjectError, load_project
     from designer.app.project_run import ProjectRunError, prepare_run
-    from designer.core.project import ProjectError, load_project
     from designer.training.console import train_model
     from designer.training.trainer import TrainingConfigError
 

@@ -47,11 +47,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run ``transfer``; returns the exit code."""
     from designer.app.files import open_path
+    from designer.app.project import ProjectError, save_project
     from designer.app.project_run import ProjectRunError, prepare_run
+    from designer.app.settings import DataSection
     from designer.core.errors import GraphError
-    from designer.core.project import ProjectError, save_project
     from designer.core.transfer import find_head, freeze_until, replace_head
     from designer.data.registry import detect, open_datastore
+    from designer.data.splits import SplitConfig
     from designer.data.summary import DataError
 
     out, err = out or sys.stdout, err or sys.stderr
@@ -80,7 +82,8 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
             freeze_until(graph, node.id)
         else:
             freeze_until(graph, find_head(graph).anchor)
-        project.data = {"source": config.to_dict(), "split": {"validation_percent": 20}}
+        data = DataSection(config, SplitConfig(validation_percent=20.0))
+        project.settings = project.settings.replace(data=data)
         run = prepare_run(project, args.epochs)
     except (ProjectError, DataError, GraphError, ProjectRunError, ValueError) as exc:
         return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)

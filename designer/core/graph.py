@@ -7,17 +7,14 @@ Views observe plain-Python :class:`GraphEvent` s; nothing here knows about Qt.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from keras.src.utils.naming import to_snake_case
 
-from designer.core.catalog import LayerSpec, spec_for_type
+from designer.core.catalog import spec_for_type
 from designer.core.errors import (
     CycleError,
     DuplicateNameError,
@@ -27,107 +24,20 @@ from designer.core.errors import (
     SelfLinkError,
     UnknownNodeError,
 )
+from designer.core.keras_compat import to_snake_case
+from designer.core.node import (
+    SAME_STRUCTURE,
+    EventKind,
+    GraphEvent,
+    Link,
+    Node,
+    NodeRecord,
+    Pos,
+)
 from designer.core.params import to_plain
 
-Pos = tuple[float, float]
-_MISSING = object()
-
-
-@dataclass
-class Node:
-    """One layer: stable id, type, unique name, parameters, position and training state."""
-
-    id: str
-    type: str
-    name: str
-    params: dict[str, Any]
-    pos: Pos = (0.0, 0.0)
-    trainable: bool = True
-    lr_factors: tuple[float, float] = (1.0, 1.0)  # (weights, bias) learn-rate factors
-    call_kwargs: dict[str, Any] = field(default_factory=dict)  # non-tensor call arguments
-    call_style: str | None = None  # overrides the spec's "single" / "list" / "args"
-    port_args: list[str] | None = None  # keyword names of the ports, when passed by keyword
-    const_args: dict[str, Any] = field(default_factory=dict)  # positional constants by index
-    shared_with: str | None = None  # id of the node whose Keras layer this one reuses
-    subgraph: LayerGraph | None = None  # a nested network (group node), kept collapsed
-    group: str | None = None  # name of the group this node was expanded from
-    weights: Any = None  # list of arrays, or a lazy source (see designer.core.weights)
-    weights_sig: str | None = None  # signature of type+params the weights belong to
-    _key: str | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def spec(self) -> LayerSpec:
-        """The catalog spec of this node's type."""
-        return spec_for_type(self.type, self.params)
-
-    @property
-    def label(self) -> str:
-        """The short type name shown to people ("Add" for "keras.src.ops.numpy:Add")."""
-        return self.type.rsplit(":", 1)[-1]
-
-    @property
-    def style(self) -> str:
-        """How inputs are passed to the layer: "single", "list" or "args"."""
-        return self.call_style or self.spec.call_style
-
-    def params_key(self) -> str:
-        """A canonical string of type and parameters (cached until the parameters change)."""
-        if self._key is None:
-            self._key = json.dumps([self.type, self.params], sort_keys=True, default=str)
-        return self._key
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for the project file (weights are stored separately)."""
-        spec = self.spec
-        if spec.curated:  # defaults are fixed by the catalog: store only what differs
-            defaults = spec.defaults()
-            params = {k: v for k, v in self.params.items() if defaults.get(k, _MISSING) != v}
-        else:  # a generic spec's defaults come from a sample, so keep every value
-            params = dict(self.params)
-        data: dict[str, Any] = {"id": self.id, "type": self.type, "name": self.name,
-                                "params": params, "pos": [round(self.pos[0], 2),
-                                                               round(self.pos[1], 2)]}  # fmt: skip
-        if not self.trainable:
-            data["trainable"] = False
-        if tuple(self.lr_factors) != (1.0, 1.0):
-            data["lr_factors"] = list(self.lr_factors)
-        for key in ("call_kwargs", "const_args", "call_style", "port_args", "shared_with",
-                    "group"):
-            if getattr(self, key):
-                data[key] = getattr(self, key)
-        if self.subgraph is not None:
-            data["subgraph"] = self.subgraph.to_dict()
-        return data
-
-
-@dataclass(frozen=True)
-class GraphEvent:
-    """A change of the graph: kind is one of added, removed, connected, disconnected,
-    params, renamed, moved, trainable, replaced, reset."""
-
-    kind: str
-    node: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Link:
-    """A tensor: output ``src_port`` of ``src`` feeds input ``port`` of ``dst``."""
-
-    src: str
-    dst: str
-    port: int
-    src_port: int = 0
-
-
-@dataclass
-class NodeRecord:
-    """Everything needed to put a removed node back exactly: its state, links and place."""
-
-    node: Node
-    links: list[Link]
-    index: int | None = None  # position in the node order
-
+__all__ = ["EventKind", "GraphEvent", "LayerGraph", "Link", "Node", "NodeRecord", "Pos",
+           "default_name", "node_from_dict"]  # fmt: skip
 
 Observer = Callable[[GraphEvent], None]
 
@@ -144,8 +54,11 @@ class LayerGraph:
         self._batch_depth = 0
         self._pending: list[GraphEvent] = []
         self._topo: list[str] | None = None
-        self.output_order: list[str] = []  # node ids, when the output order matters
+        self._output_order: list[str] = []  # node ids, when the output order matters
         self.name = "network"
+        # Caches of data derived from the graph (the analysis keeps its per-layer results
+        # here); not part of the document: never saved, copied or compared.
+        self.derived: dict[str, Any] = {}
 
     # ----------------------------------------------------------------- observing
     def observe(self, observer: Observer) -> Callable[[], None]:
@@ -153,8 +66,8 @@ class LayerGraph:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer) if observer in self._observers else None
 
-    def _emit(self, kind: str, node: str | None = None, **data: Any) -> None:
-        if kind not in ("moved", "params", "renamed", "trainable"):
+    def _emit(self, kind: EventKind, node: str | None = None, **data: Any) -> None:
+        if kind not in SAME_STRUCTURE:
             self._topo = None
         event = GraphEvent(kind, node, data)
         if self._batch_depth:
@@ -237,6 +150,17 @@ class LayerGraph:
             self._topo = list(nx.lexicographical_topological_sort(self._g, key=order.get))
         return list(self._topo)
 
+    def view(self) -> nx.MultiDiGraph:
+        """A read-only networkx view of the structure (node ids; edges keyed by input port,
+        with their ``src_port``), for algorithms such as layouts and cycle searches."""
+        return self._g.copy(as_view=True)
+
+    @property
+    def output_order(self) -> list[str]:
+        """Node ids of the outputs whose order matters (an imported model's); see
+        :meth:`set_output_order`."""
+        return list(self._output_order)
+
     def input_nodes(self) -> list[str]:
         """Ids of Input layers in insertion order."""
         return [n.id for n in self._nodes.values() if n.type == "Input"]
@@ -245,7 +169,7 @@ class LayerGraph:
         """Ids of the network outputs: nodes whose output no other layer uses, plus those
         named in ``output_order`` (an imported model may output an inner tensor too)."""
         sinks = [nid for nid in self._nodes if self._g.out_degree(nid) == 0]
-        ordered = [nid for nid in self.output_order if nid in self._nodes]
+        ordered = [nid for nid in self._output_order if nid in self._nodes]
         return ordered + [nid for nid in sinks if nid not in ordered]
 
     def free_port(self, node_id: str) -> int:
@@ -256,13 +180,18 @@ class LayerGraph:
             port += 1
         return port
 
-    def unique_name(self, base: str) -> str:
-        """``base`` if unused, else ``base_1``, ``base_2`` ..."""
-        if base not in self._names:
+    def unique_name(self, base: str, taken: Collection[str] = (), free: Collection[str] = ()) -> str:
+        """``base`` if unused, else ``base_1``, ``base_2`` ...; names in ``taken`` count as
+        used (ones planned but not added yet), names in ``free`` as unused (ones about to go)."""
+
+        def used(name: str) -> bool:
+            return (name in self._names and name not in free) or name in taken
+
+        if not used(base):
             return base
         stem = re.sub(r"_\d+$", "", base)
         i = 1
-        while f"{stem}_{i}" in self._names:
+        while used(f"{stem}_{i}"):
             i += 1
         return f"{stem}_{i}"
 
@@ -280,11 +209,12 @@ class LayerGraph:
             raise GraphError(f"a layer with id {node_id!r} already exists")
         if not name:
             name = self.unique_name(default_name(type_name))
-        node = Node(node_id or self._new_id(), type_name, name, values, tuple(pos))
+        node = Node(node_id or self.new_id(), type_name, name, values, tuple(pos))
         self._insert(node)
         return node.id
 
-    def _new_id(self) -> str:
+    def new_id(self) -> str:
+        """A node id that is not in use (and will not be handed out again)."""
         while f"n{self._next_id}" in self._nodes:
             self._next_id += 1
         self._next_id += 1
@@ -297,7 +227,7 @@ class LayerGraph:
         match = re.fullmatch(r"n(\d+)", node.id)
         if match:
             self._next_id = max(self._next_id, int(match.group(1)) + 1)
-        self._emit("added", node.id)
+        self._emit(EventKind.ADDED, node.id)
 
     def add_node(self, node: Node, index: int | None = None) -> str:
         """Insert a fully formed :class:`Node` (import, paste, undo) at position ``index`` of the
@@ -318,21 +248,36 @@ class LayerGraph:
         node = self.node(node_id)
         links = self.inputs_of(node_id) + self.outputs_of(node_id)
         index = list(self._nodes).index(node_id)
+        out = self._output_order.index(node_id) if node_id in self._output_order else None
         with self.batch():
             for link in links:
                 self.disconnect(link.src, link.dst, link.port)
             self._g.remove_node(node_id)
             del self._nodes[node_id]
             del self._names[node.name]
-            self.output_order = [n for n in self.output_order if n != node_id]
-            self._emit("removed", node_id, name=node.name)
-        return NodeRecord(node, links, index)
+            if out is not None:
+                self.set_output_order([n for n in self._output_order if n != node_id])
+            self._emit(EventKind.REMOVED, node_id, name=node.name)
+        return NodeRecord(node, links, index, out)
 
     def restore(self, record: NodeRecord) -> None:
-        """Undo :meth:`remove`: the same node with the same id and links."""
+        """Undo :meth:`remove`: the same node with the same id, links and place."""
+        self.restore_all([record])
+
+    def restore_all(self, records: list[NodeRecord]) -> None:
+        """Put removed nodes back (in their places in the node and output orders), then all
+        their links, once each."""
         with self.batch():
-            self.add_node(record.node, record.index)
-            for link in record.links:
+            for record in sorted(records, key=lambda r: (r.index is None, r.index or 0)):
+                self.add_node(record.node, record.index)
+            outputs = [r for r in records if r.output_index is not None]
+            if outputs:
+                order = list(self._output_order)
+                for record in sorted(outputs, key=lambda r: r.output_index or 0):
+                    order.insert(record.output_index or 0, record.node.id)
+                self.set_output_order(order)
+            links = {(lk.src, lk.dst, lk.port): lk for r in records for lk in r.links}
+            for link in sorted(links.values(), key=lambda lk: (lk.dst, lk.port)):
                 if link.src in self._nodes and link.dst in self._nodes:
                     self.connect(link.src, link.dst, link.port, link.src_port)
 
@@ -372,14 +317,14 @@ class LayerGraph:
         when None); returns the port used."""
         port = self.check_link(src, dst, port, src_port)
         self._g.add_edge(src, dst, key=port, src_port=src_port)
-        self._emit("connected", dst, src=src, port=port, src_port=src_port)
+        self._emit(EventKind.CONNECTED, dst, src=src, port=port, src_port=src_port)
         return port
 
     def add_trusted_link(self, src: str, dst: str, port: int, src_port: int = 0) -> None:
         """Add a link without the checks of :meth:`connect` (for importers whose source,
         a Keras model, is already a valid network)."""
         self._g.add_edge(src, dst, key=port, src_port=src_port)
-        self._emit("connected", dst, src=src, port=port, src_port=src_port)
+        self._emit(EventKind.CONNECTED, dst, src=src, port=port, src_port=src_port)
 
     def disconnect(self, src: str, dst: str, port: int) -> Link:
         """Remove the link from ``src`` into input ``port`` of ``dst``."""
@@ -389,7 +334,7 @@ class LayerGraph:
             )
         src_port = self._g.edges[src, dst, port]["src_port"]
         self._g.remove_edge(src, dst, key=port)
-        self._emit("disconnected", dst, src=src, port=port, src_port=src_port)
+        self._emit(EventKind.DISCONNECTED, dst, src=src, port=port, src_port=src_port)
         return Link(src, dst, port, src_port)
 
     def set_params(self, node_id: str, **params: Any) -> dict[str, Any]:
@@ -399,8 +344,24 @@ class LayerGraph:
         old = {key: node.params.get(key) for key in checked}
         node.params = {**node.params, **checked}
         node._key = None
-        self._emit("params", node_id, old=old, new=checked)
+        self._emit(EventKind.PARAMS, node_id, old=old, new=checked)
         return old
+
+    def restore_params(self, node_id: str, params: dict[str, Any],
+                       drop: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """Undo :meth:`set_params`: put earlier values back and take away the keys in ``drop``
+        (ones that set_params added); the values were accepted once, so they are not checked."""
+        node = self.node(node_id)
+        old = {key: node.params.get(key) for key in (*params, *drop)}
+        node.params = {k: v for k, v in node.params.items() if k not in drop} | dict(params)
+        node._key = None
+        self._emit(EventKind.PARAMS, node_id, old=old, new=dict(params))
+
+    def record(self, node_id: str) -> NodeRecord:
+        """A copy of a node's state with its links (for putting it back as it is now)."""
+        node = self.node(node_id)
+        twin = Node(**{k: getattr(node, k) for k in Node.__dataclass_fields__ if k != "_key"})
+        return NodeRecord(twin, self.inputs_of(node_id) + self.outputs_of(node_id))
 
     def check_name(self, node_id: str, name: str) -> None:
         """Raise the GraphError that renaming ``node_id`` to ``name`` would raise."""
@@ -421,21 +382,21 @@ class LayerGraph:
         del self._names[old]
         node.name = name
         self._names[name] = node_id
-        self._emit("renamed", node_id, old=old, new=name)
+        self._emit(EventKind.RENAMED, node_id, old=old, new=name)
         return old
 
     def move(self, node_id: str, pos: Pos) -> Pos:
         """Move a node on the canvas; returns the old position."""
         node = self.node(node_id)
         old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
-        self._emit("moved", node_id, old=old, new=node.pos)
+        self._emit(EventKind.MOVED, node_id, old=old, new=node.pos)
         return old
 
     def set_trainable(self, node_id: str, trainable: bool) -> bool:
         """Freeze (False) or unfreeze a layer; returns the previous state."""
         node = self.node(node_id)
         old, node.trainable = node.trainable, bool(trainable)
-        self._emit("trainable", node_id, old=old, new=node.trainable)
+        self._emit(EventKind.TRAINABLE, node_id, old=old, new=node.trainable)
         return old
 
     def set_lr_factors(self, node_id: str, weights: float, bias: float) -> tuple[float, float]:
@@ -445,7 +406,26 @@ class LayerGraph:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise GraphError(f"a learn-rate factor must be a number >= 0; received {value!r}")
         old, node.lr_factors = node.lr_factors, (float(weights), float(bias))
-        self._emit("trainable", node_id, old=old, new=node.lr_factors)
+        self._emit(EventKind.LR_FACTORS, node_id, old=old, new=node.lr_factors)
+        return old
+
+    def set_weights(self, node_id: str, weights: Any,
+                    signature: str | None = None) -> tuple[Any, str | None]:  # fmt: skip
+        """Give a layer weights (arrays, a lazy source or None) made for the type and
+        parameters whose signature is ``signature``; returns the old (weights, signature)."""
+        node = self.node(node_id)
+        old = (node.weights, node.weights_sig)
+        node.weights, node.weights_sig = weights, signature if weights is not None else None
+        self._emit(EventKind.WEIGHTS, node_id)
+        return old
+
+    def set_output_order(self, order: list[str]) -> list[str]:
+        """Fix the order of these outputs (ids of nodes in the graph); returns the old order."""
+        unknown = [nid for nid in order if nid not in self._nodes]
+        if unknown:
+            raise UnknownNodeError(unknown[0])
+        old, self._output_order = list(self._output_order), list(dict.fromkeys(order))
+        self._emit(EventKind.OUTPUTS, None, old=old, new=list(self._output_order))
         return old
 
     def replace(self, node_id: str, type_name: str, **params: Any) -> NodeRecord:
@@ -455,8 +435,7 @@ class LayerGraph:
         spec = spec_for_type(type_name)
         values = spec.defaults()
         values.update(spec.check_params(params, node.name))
-        old_links = self.inputs_of(node_id) + self.outputs_of(node_id)
-        old = Node(**{k: getattr(node, k) for k in Node.__dataclass_fields__ if k != "_key"})
+        before = self.record(node_id)
         with self.batch():
             for link in self.inputs_of(node_id):
                 if spec.max_inputs is not None and link.port >= spec.max_inputs:
@@ -464,8 +443,8 @@ class LayerGraph:
             node.type, node.params, node._key = type_name, values, None
             node.call_style = None
             node.call_kwargs = {}
-            self._emit("replaced", node_id, old_type=old.type, new_type=type_name)
-        return NodeRecord(old, old_links)
+            self._emit(EventKind.REPLACED, node_id, old_type=before.node.type, new_type=type_name)
+        return before
 
     def restore_replaced(self, record: NodeRecord) -> None:
         """Undo :meth:`replace`: the old type, parameters and links, in the same place."""
@@ -477,7 +456,7 @@ class LayerGraph:
                 if key != "_key":
                     setattr(node, key, getattr(record.node, key))
             node._key = None
-            self._emit("replaced", node.id, old_type=None, new_type=node.type)
+            self._emit(EventKind.REPLACED, node.id, old_type=None, new_type=node.type)
             for link in record.links:
                 self.connect(link.src, link.dst, link.port, link.src_port)
 
@@ -488,7 +467,7 @@ class LayerGraph:
             "name": self.name,
             "nodes": [n.to_dict() for n in self._nodes.values()],
             "links": [[lk.src, lk.dst, lk.port, lk.src_port] for lk in self.links()],
-            "outputs": list(self.output_order),
+            "outputs": list(self._output_order),
         }
 
     @classmethod
@@ -500,7 +479,7 @@ class LayerGraph:
             graph.add_node(node_from_dict(item))
         for src, dst, port, src_port in data.get("links", []):
             graph.connect(src, dst, port, src_port)
-        graph.output_order = [n for n in data.get("outputs", []) if n in graph]
+        graph._output_order = [n for n in data.get("outputs", []) if n in graph]
         return graph
 
     def copy(self) -> LayerGraph:
@@ -528,7 +507,7 @@ def node_from_dict(item: dict[str, Any]) -> Node:
     # Values were accepted when they entered the graph (or came from Keras itself on import);
     # the analysis reports any that Keras refuses, so loading never fails on them.
     params.update(to_plain(item.get("params", {})))
-    node = Node(node_id, type_name, name, params, tuple(item.get("pos", (0.0, 0.0))))
+    node = Node(node_id, spec.type_name, name, params, tuple(item.get("pos", (0.0, 0.0))))
     node.trainable = bool(item.get("trainable", True))
     node.lr_factors = tuple(item.get("lr_factors", (1.0, 1.0)))
     node.call_kwargs = dict(item.get("call_kwargs", {}))

@@ -13,7 +13,7 @@ from designer.core.graph import LayerGraph, Node, NodeRecord
 
 @dataclass
 class Expansion:
-    """What :func:`expand_group` did, so that :func:`collapse_expansion` can undo it."""
+    """What :func:`expand_group` did, so that it can be undone (designer.core.edits.ExpandGroup)."""
 
     group: NodeRecord
     new_ids: list[str]
@@ -32,9 +32,9 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
                          f"expanding it")  # fmt: skip
     outgoing = graph.outputs_of(node_id)
     origin = sub_origin(sub)
-    mapping: dict[str, str] = {}
     with graph.batch():
         record = graph.remove(node_id)
+        mapping = {node.id: graph.new_id() for node in sub.nodes if node.type != "Input"}
         for node in sub.nodes:
             if node.type == "Input":
                 continue
@@ -43,17 +43,14 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
             if "training" in group.call_kwargs and "training" not in node.call_kwargs and _takes_training(node):
                 # model(x, training=False) runs every inner layer so (frozen BatchNorm)
                 twin.call_kwargs = {**node.call_kwargs, "training": group.call_kwargs["training"]}
-            twin.id = graph._new_id()
+            twin.id = mapping[node.id]
+            twin.shared_with = mapping.get(node.shared_with) if node.shared_with else None
             twin.name = graph.unique_name(node.name)
             twin.group = group.name
             twin.trainable = node.trainable and group.trainable
             twin.pos = (group.pos[0] + node.pos[0] - origin[0], group.pos[1] + node.pos[1] - origin[1])
-            twin._key = None
+            twin.forget_key()
             graph.add_node(twin)
-            mapping[node.id] = twin.id
-        for node in sub.nodes:
-            if node.shared_with is not None and node.id in mapping:
-                graph.node(mapping[node.id]).shared_with = mapping.get(node.shared_with)
         for link in sub.links():
             if link.src in sub_inputs:
                 outer = inputs[sub_inputs.index(link.src)]
@@ -76,14 +73,6 @@ def _takes_training(node: Node) -> bool:
         return "training" in inspect.signature(node.spec.keras_class.call).parameters
     except (AttributeError, TypeError, ValueError):
         return False
-
-
-def collapse_expansion(graph: LayerGraph, expansion: Expansion) -> None:
-    """Undo :func:`expand_group`: remove the inlined layers and put the group back."""
-    with graph.batch():
-        for nid in reversed(expansion.new_ids):
-            graph.remove(nid)
-        graph.restore(expansion.group)
 
 
 def sub_origin(sub: LayerGraph) -> tuple[float, float]:
@@ -119,21 +108,22 @@ def collapse_group(graph: LayerGraph, group: str, shapes: dict[tuple[str, int], 
                                     shape=list(shape[1:]))  # fmt: skip
     for nid in members:
         twin = copy.copy(graph.node(nid))
-        twin.group, twin._key = None, None
+        twin.group = None
+        twin.forget_key()
         sub.add_node(twin)
     for lk in links:
         if lk.dst in inside and lk.src in inside:
             sub.add_trusted_link(lk.src, lk.dst, lk.port, lk.src_port)
         elif lk.dst in inside:
             sub.add_trusted_link(input_ids[(lk.src, lk.src_port)], lk.dst, lk.port, 0)
-    sub.output_order = [nid for nid, _ in exits]
+    sub.set_output_order([nid for nid, _ in exits])
     positions = [graph.node(n).pos for n in members]
     pos = (min(p[0] for p in positions), min(p[1] for p in positions))
     with graph.batch():
         for nid in members:
             graph.remove(nid)
-        group_id = graph.add("Model", graph.unique_name(group), pos)
-        graph.node(group_id).subgraph = sub
+        group_id = graph.add_node(Node(graph.new_id(), "Model", graph.unique_name(group), {}, pos,
+                                       subgraph=sub))  # fmt: skip
         for port, (src, src_port) in enumerate(sources):
             graph.connect(src, group_id, port, src_port)
         for lk in outgoing:

@@ -33,7 +33,7 @@ def layout_positions(graph: LayerGraph, direction: str = "TB") -> dict[str, Pos]
     positions: dict[str, Pos] = {}
     offset = 0.0
     # Components from networkx: grandalf's own Graph() splits them in quadratic time.
-    for members in nx.weakly_connected_components(graph._g):
+    for members in nx.weakly_connected_components(graph.view()):
         order = [n.id for n in graph.nodes if n.id in members]
         edges = [Edge(vertices[a], vertices[b]) for a, b in pairs if a in members]
         component = graph_core([vertices[nid] for nid in order], edges)

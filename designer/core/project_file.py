@@ -1,10 +1,14 @@
-"""Project = graph + data + augmentation + training options + results; the file format.
+"""The project file: a versioned plain-data format, its migrations, and the weights beside it.
 
 A project file (``.ndproj``) is a zip holding ``project.json`` (versioned plain data) and one
 ``.npy`` entry per weight array. Never pickle. Saving is atomic (a temporary file next to the
 target, then a rename), and byte-for-byte repeatable; loading a damaged file or one from a
 newer version raises :class:`ProjectError` and changes nothing. A plain ``.json`` project (no
 weights) is read and written too, for hand-written samples.
+
+This module knows the layout of the file and how older layouts map onto the current one (plain
+dicts in, plain dicts out). What the settings sections *mean* (their typed form and checks) is
+the application layer's: :mod:`designer.app.settings`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +31,10 @@ from designer.core.errors import GraphError
 from designer.core.graph import LayerGraph
 
 FORMAT = "network-designer-project"
-VERSION = 1
+VERSION = 2
 EXTENSION = ".ndproj"
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SECTIONS = ("data", "augmentation", "preprocessing", "training", "results")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 class ProjectError(Exception):
@@ -37,43 +42,103 @@ class ProjectError(Exception):
 
 
 @dataclass
-class Project:
-    """Everything a user works on: the network and the settings around it."""
+class ProjectFile:
+    """What a project file holds: the network (with its weights), a name, the settings
+    sections as plain data (current layout) and who wrote the file."""
 
-    graph: LayerGraph = field(default_factory=LayerGraph)
-    name: str = "untitled"
-    data: dict[str, Any] = field(default_factory=dict)
-    augmentation: dict[str, Any] = field(default_factory=dict)
-    preprocessing: dict[str, Any] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict)
-    path: Path | None = None
-    import_notes: list[str] = field(default_factory=list)  # shown after opening; not saved
+    graph: LayerGraph
+    name: str
+    sections: dict[str, dict[str, Any]]
+    writer: dict[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The project as versioned plain data (weights listed, not included)."""
-        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name,
-                                "graph": self.graph.to_dict()}  # fmt: skip
-        for section in SECTIONS:
-            data[section] = getattr(self, section)
-        return data
+
+def writer_info() -> dict[str, str]:
+    """The application and Keras versions that write a file (as Keras' own metadata does)."""
+    import keras
+
+    try:
+        app_version = metadata.version("network-designer")
+    except metadata.PackageNotFoundError:
+        app_version = "unknown"
+    return {"application": "network-designer", "version": app_version,
+            "keras_version": keras.__version__}  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- migrations
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 let each reader guess the sections' layout; version 2 has one layout each."""
+    data = dict(data)
+    data["data"] = _normalise_data(_dict_or_empty(data.get("data")))
+    data["preprocessing"] = _normalise_preprocessing(_dict_or_empty(data.get("preprocessing")))
+    training = _dict_or_empty(data.get("training"))
+    aliases = {"learning_rate": "initial_learn_rate", "batch_size": "mini_batch_size"}
+    data["training"] = {aliases.get(k, k): v for k, v in training.items()}
+    for key in ("augmentation", "results"):
+        data[key] = _dict_or_empty(data.get(key))
+    return data
+
+
+def _dict_or_empty(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _normalise_data(data: dict[str, Any]) -> dict[str, Any]:
+    """``{"source": <datastore config or None>, "split": <split config>}`` from the forms that
+    version 1 accepted: that form, a bare datastore config (with an optional "split"), and the
+    hand-written samples' ``{"kind": "synthetic_digits", "samples", "seed", "validation_split"}``."""
+    if not data:
+        return {"source": None, "split": {}}
+    split = data.pop("split", None)
+    fraction = data.pop("validation_split", None)
+    if "source" in data:
+        source = data.pop("source")
+        extra = data  # left for the typed section to refuse with a clear message
+    elif data.get("kind") == "synthetic_digits":
+        source = {"kind": "synthetic", "charset": "digits",
+                  "num_samples": data.get("samples", 2000), "seed": data.get("seed", 0)}  # fmt: skip
+        extra = {}
+    else:
+        source, extra = data, {}
+    if not isinstance(split, dict):
+        split = {}
+        if fraction is not None:
+            split = {"validation_percent": fraction * 100.0 if isinstance(fraction, int | float)
+                     else fraction, "seed": data.get("seed", 0)}  # fmt: skip
+    return {"source": source, "split": split, **extra}
+
+
+def _normalise_preprocessing(pre: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 stored the whole derived preprocessing; version 2 only what the user chose
+    (resize mode, value scaling) and the zoo network's keras.applications module."""
+    if not pre:
+        return {}
+    out: dict[str, Any] = {}
+    module = pre.get("module") or pre.get("preprocess_module")
+    if module:
+        out["module"] = module
+    for key in ("resize_mode", "rescale"):
+        if key in pre:
+            out[key] = pre[key]
+    return out
+
+
 # version -> function that upgrades a dict of that version to version + 1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring project data of an older version up to :data:`VERSION`."""
     version = data.get("version")
-    if data.get("format") != FORMAT or not isinstance(version, int):
+    if data.get("format") != FORMAT or not isinstance(version, int) or isinstance(version, bool):
         raise ProjectError("this is not a Network Designer project (no format/version header)")
     if version > VERSION:
         raise ProjectError(
             f"the project was written by a newer Network Designer (format version {version}); "
             f"this version reads up to {VERSION}: please update the application"
         )
+    if version < min(MIGRATIONS):
+        raise ProjectError(f"expected a project format version from {min(MIGRATIONS)} to "
+                           f"{VERSION}, received {version}")  # fmt: skip
     while version < VERSION:
         data = MIGRATIONS[version](data)
         version = data["version"] = version + 1
@@ -81,9 +146,18 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- saving
-def project_bytes(project: Project) -> bytes:
-    """The exact bytes of the project file (deterministic for equal projects)."""
-    payload = project.to_dict()
+def payload_for(project: ProjectFile) -> dict[str, Any]:
+    """The ``project.json`` content of ``project`` (weights listed, not included)."""
+    data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": project.name,
+                            "writer": dict(project.writer), "graph": project.graph.to_dict()}  # fmt: skip
+    for section in SECTIONS:
+        data[section] = project.sections.get(section, {})
+    return data
+
+
+def project_file_bytes(project: ProjectFile) -> bytes:
+    """The exact bytes of the ``.ndproj`` file (deterministic for equal projects)."""
+    payload = payload_for(project)
     arrays: dict[str, np.ndarray] = {}
     payload["weights"] = _collect_weights(project.graph, "", arrays)
     buffer = io.BytesIO()
@@ -123,19 +197,17 @@ def _collect_weights(graph: LayerGraph, prefix: str,
     return index
 
 
-def save_project(project: Project, path: str | Path) -> Path:
+def write_project_file(project: ProjectFile, path: str | Path) -> Path:
     """Write ``project`` to ``path`` atomically; a .json path writes plain JSON (no weights)."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        payload = project.to_dict()
         if _collect_weights(project.graph, "", {}):
             raise ProjectError(f"{path.name}: a .json project cannot hold weights; use "
                                f"{EXTENSION}")  # fmt: skip
-        content = _dump_json(payload)
+        content = _dump_json(payload_for(project))
     else:
-        content = project_bytes(project)
+        content = project_file_bytes(project)
     _atomic_write(path, content)
-    project.path = path
     return path
 
 
@@ -159,8 +231,9 @@ def _atomic_write(path: Path, content: bytes) -> None:
 
 
 # ----------------------------------------------------------------------------- loading
-def load_project(path: str | Path) -> Project:
-    """Read a project file; raises ProjectError for a missing, damaged or future file."""
+def read_project_file(path: str | Path) -> ProjectFile:
+    """Read and migrate a project file; raises ProjectError for a missing, damaged or future
+    file. The sections come back as plain data in the current layout, unchecked."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -173,15 +246,13 @@ def load_project(path: str | Path) -> Project:
     payload = migrate(payload)
     try:
         graph = LayerGraph.from_dict(payload.get("graph", {}))
-    except (GraphError, TypeError, ValueError, KeyError) as exc:
+    except (GraphError, TypeError, ValueError, KeyError, AttributeError) as exc:
         raise ProjectError(f"{path.name}: the network in the file is damaged: {exc}") from exc
     if arrays is not None:
         _attach_weights(graph, "", payload.get("weights", {}), arrays, path)
-    project = Project(graph=graph, name=str(payload.get("name", path.stem)), path=path)
-    for section in SECTIONS:
-        value = payload.get(section, {})
-        setattr(project, section, value if isinstance(value, dict) else {})
-    return project
+    sections = {s: payload[s] if isinstance(payload.get(s), dict) else {} for s in SECTIONS}
+    writer = payload.get("writer") if isinstance(payload.get("writer"), dict) else {}
+    return ProjectFile(graph, str(payload.get("name", path.stem)), sections, writer)
 
 
 def _parse_json(path: Path, raw: bytes) -> dict[str, Any]:

@@ -1,19 +1,29 @@
 """Transfer learning as graph edits: find the head, replace it, freeze and unfreeze layers.
 
-Every function here plans a list of :class:`Edit` s (``plan_*``) that :func:`apply_edits`
-performs and :func:`revert_edits` takes back exactly, so the GUI can make one undo step of
-them; the short forms (:func:`replace_head`, :func:`freeze_until`, :func:`unfreeze_last`)
-plan and apply at once. Layers outside the edit keep their parameters, so their weights too.
+Every function here plans a list of typed edits (``plan_*``, :mod:`designer.core.edits`) that
+:func:`~designer.core.edits.apply_edits` performs and takes back exactly, so the GUI can make
+one undo step of them; the short forms (:func:`replace_head`, :func:`freeze_until`,
+:func:`unfreeze_last`) plan and apply at once. Layers outside the edit keep their parameters,
+so their weights too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from designer.core.analysis import analyze
+from designer.core.edits import (
+    AddLayer,
+    Connect,
+    Edit,
+    RemoveLayer,
+    SetOutputOrder,
+    SetTrainable,
+    apply_edits,
+)
 from designer.core.errors import GraphError
-from designer.core.graph import LayerGraph, NodeRecord
+from designer.core.graph import LayerGraph
 
 # Layers that may follow the last learnable layer of a classifier.
 TRAILING = ("Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU")
@@ -40,15 +50,6 @@ class Head:
     def learnable(self) -> str:
         """The id of the head's learnable layer."""
         return self.nodes[0]
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One graph edit: op is remove, add, connect, trainable or outputs."""
-
-    op: str
-    args: tuple[Any, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 def _only_pred(graph: LayerGraph, nid: str) -> str | None:
@@ -107,14 +108,6 @@ def _fresh_ids(graph: LayerGraph, count: int) -> list[str]:
     return ids
 
 
-def _fresh_name(graph: LayerGraph, base: str, taken: set[str], freed: set[str]) -> str:
-    name, k = base, 1
-    while (graph.find(name) is not None and name not in freed) or name in taken:
-        name, k = f"{base}_{k}", k + 1
-    taken.add(name)
-    return name
-
-
 def plan_replace_head(graph: LayerGraph, num_classes: int, regression: bool = False,
                       extra_dense: int | None = None, dropout: float | None = None) -> list[Edit]:
     """Edits that swap the head for Dense(num_classes, softmax), or Dense(1) for regression,
@@ -136,7 +129,7 @@ def plan_replace_head(graph: LayerGraph, num_classes: int, regression: bool = Fa
     final = {"units": 1, "activation": "linear"} if regression else \
         {"units": int(num_classes), "activation": "softmax"}
     layers.append(("Dense", "new_fc", final))
-    edits = [Edit("remove", (nid,)) for nid in reversed(head.nodes)]
+    edits: list[Edit] = [RemoveLayer(nid) for nid in reversed(head.nodes)]
     ax, ay = graph.node(head.anchor).pos
     first = graph.node(head.nodes[0]).pos
     step = (first[0] - ax, first[1] - ay)
@@ -148,12 +141,14 @@ def plan_replace_head(graph: LayerGraph, num_classes: int, regression: bool = Fa
     src = head.anchor
     for k, ((type_name, base, params), nid) in enumerate(zip(layers, ids, strict=True), 1):
         pos = (ax + step[0] * k, ay + step[1] * k)
-        edits.append(Edit("add", (nid, type_name, _fresh_name(graph, base, taken, freed), pos), params))
-        edits.append(Edit("connect", (src, nid, 0)))
+        name = graph.unique_name(base, taken, freed)
+        taken.add(name)
+        edits.append(AddLayer(type_name, name, pos, params, node_id=nid))
+        edits.append(Connect(src, nid, 0))
         src = nid
-    if graph.output_order:  # first, so that undo restores it after the head is back
+    if graph.output_order:  # the new output takes the old one's place among the outputs
         order = [ids[-1] if o == head.nodes[-1] else o for o in graph.output_order]
-        edits.insert(0, Edit("outputs", tuple(order)))
+        edits.append(SetOutputOrder(tuple(order)))
     return edits
 
 
@@ -162,7 +157,8 @@ def plan_freeze_until(graph: LayerGraph, node_id: str) -> list[Edit]:
     graph.node(node_id)
     order = graph.topological_order()
     upto = order[: order.index(node_id) + 1]
-    return [Edit("trainable", (nid, False)) for nid in upto if graph.node(nid).trainable]
+    states = {nid: False for nid in upto if graph.node(nid).trainable}
+    return [SetTrainable(states)] if states else []
 
 
 def weighted_layers(graph: LayerGraph) -> list[str]:
@@ -177,57 +173,8 @@ def plan_unfreeze_last(graph: LayerGraph, n: int) -> list[Edit]:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise GraphError(f"Expected a number of layers >= 1, received {n!r}")
     tail = weighted_layers(graph)[-n:]
-    return [Edit("trainable", (nid, True)) for nid in tail if not graph.node(nid).trainable]
-
-
-def apply_edits(graph: LayerGraph, edits: list[Edit]) -> list[tuple[str, Any]]:
-    """Perform ``edits`` in order (observers hear them at the end); returns the undo records
-    for :func:`revert_edits`. On a refused edit, the ones done are reverted and it re-raises."""
-    undo: list[tuple[str, Any]] = []
-    with graph.batch():
-        try:
-            for edit in edits:
-                undo.append(_apply(graph, edit))
-        except Exception:
-            revert_edits(graph, undo)
-            raise
-    return undo
-
-
-def _apply(graph: LayerGraph, edit: Edit) -> tuple[str, Any]:
-    a = edit.args
-    if edit.op == "remove":
-        return "restore", graph.remove(a[0])
-    if edit.op == "add":
-        nid, type_name, name, pos = a
-        graph.add(type_name, name, pos, node_id=nid, params=dict(edit.params))
-        return "remove", nid
-    if edit.op == "connect":
-        port = graph.connect(a[0], a[1], a[2])
-        return "disconnect", (a[0], a[1], port)
-    if edit.op == "trainable":
-        return "trainable", (a[0], graph.set_trainable(a[0], a[1]))
-    if edit.op == "outputs":
-        old, graph.output_order = list(graph.output_order), list(a)
-        return "outputs", old
-    raise GraphError(f"Unknown edit {edit.op!r}; expected remove, add, connect, trainable, outputs")
-
-
-def revert_edits(graph: LayerGraph, undo: list[tuple[str, Any]]) -> None:
-    """Take back edits from their undo records (last first)."""
-    with graph.batch():
-        for op, data in reversed(undo):
-            if op == "restore":
-                record: NodeRecord = data
-                graph.restore(record)
-            elif op == "remove":
-                graph.remove(data)
-            elif op == "disconnect":
-                graph.disconnect(*data)
-            elif op == "trainable":
-                graph.set_trainable(*data)
-            elif op == "outputs":
-                graph.output_order = list(data)
+    states = {nid: True for nid in tail if not graph.node(nid).trainable}
+    return [SetTrainable(states)] if states else []
 
 
 def replace_head(graph: LayerGraph, num_classes: int, regression: bool = False,

@@ -14,6 +14,8 @@ import numpy as np
 
 from designer.core.graph import LayerGraph, Node
 
+WeightState = tuple[Any, str | None]  # (weights, signature of what they were made for)
+
 
 class LayerWeights:
     """The weights of a live Keras layer, read on demand."""
@@ -55,18 +57,25 @@ def usable(node: Node) -> bool:
     return node.weights is not None and node.weights_sig == signature(node)
 
 
-def take_from_model(graph: LayerGraph, model: Any) -> int:
-    """Store the weights of ``model``'s layers on the nodes of the same name; returns a count.
-
-    Used after training, so that the trained network replaces the weights in the project.
-    """
+def weights_from_model(graph: LayerGraph, model: Any, prefix: str = "") -> dict[str, WeightState]:
+    """The weights of ``model``'s layers for the nodes of the same name, as node path
+    (``"n3"``, or ``"n3/n7"`` inside group n3) -> (arrays, signature). Used after training,
+    so that the trained network replaces the weights in the project."""
     layers = {layer.name: layer for layer in model.layers}
-    taken = 0
+    found: dict[str, WeightState] = {}
     for node in graph.nodes:
         layer = layers.get(node.name)
         if node.type == "Model" and node.subgraph is not None and layer is not None:
-            taken += take_from_model(node.subgraph, layer)
+            found.update(weights_from_model(node.subgraph, layer, f"{prefix}{node.id}/"))
         elif layer is not None and layer.weights and node.shared_with is None:
-            attach(node, [np.array(w) for w in layer.get_weights()])
-            taken += 1
-    return taken
+            found[prefix + node.id] = ([np.array(w) for w in layer.get_weights()], signature(node))
+    return found
+
+
+def take_from_model(graph: LayerGraph, model: Any) -> int:
+    """Store the weights of ``model``'s layers on the nodes of the same name; returns a count."""
+    from designer.core.edits import SetWeights, apply_edits
+
+    found = weights_from_model(graph, model)
+    apply_edits(graph, [SetWeights(found)])
+    return len(found)

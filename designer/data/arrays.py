@@ -18,7 +18,7 @@ X_KEYS = ("x", "X", "x_train", "images", "data", "features", "inputs")
 Y_KEYS = ("y", "Y", "y_train", "labels", "targets", "target", "label")
 
 
-@dataclass
+@dataclass(frozen=True)
 class NumpyConfig(DataConfig):
     """X and y from one .npz (keys) or two .npy files."""
 
@@ -119,7 +119,7 @@ def write_idx(path: str, array: np.ndarray) -> None:
         fh.write(header + arr.astype(arr.dtype.newbyteorder(">")).tobytes())
 
 
-@dataclass
+@dataclass(frozen=True)
 class IdxConfig(DataConfig):
     """An IDX images file and an IDX labels file (e.g. train-images-idx3-ubyte.gz)."""
 
@@ -137,7 +137,7 @@ def open_idx(config: IdxConfig) -> ArrayStore:
     return ArrayStore(config, x, y, "classification", names, source)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CsvTableConfig(DataConfig):
     """A CSV table: feature columns (numeric or categorical) and one target column."""
 

@@ -22,7 +22,7 @@ from designer.data.summary import DataError
 FILL_MODES = ("reflect", "constant", "nearest", "wrap")
 
 
-@dataclass
+@dataclass(frozen=True)
 class AugmentConfig(DataConfig):
     """Random transforms for training images; zero/False/None switches an option off."""
 
@@ -60,6 +60,22 @@ class AugmentConfig(DataConfig):
             or self.saturation or self.noise or self.blur or self.erasing
         )
 
+    def validate(self) -> None:
+        """Raise DataError naming the first option outside its range."""
+        if self.fill_mode not in FILL_MODES:
+            raise DataError(f"expected fill mode among {FILL_MODES}, received '{self.fill_mode}'")
+        for key in ("scale", "scale_x", "scale_y"):
+            if getattr(self, key) is not None:
+                _scale_range(getattr(self, key))
+        if self.random_crop is not None and not 0 < self.random_crop <= 1:
+            raise DataError(f"expected random_crop in (0, 1], received {self.random_crop}")
+        for key in ("rotation", "translate_x", "translate_y", "zoom", "shear_x", "shear_y",
+                    "brightness", "contrast", "hue", "saturation", "noise", "blur"):  # fmt: skip
+            if getattr(self, key) < 0:
+                raise DataError(f"expected {key} >= 0 (it is a +- amount), received {getattr(self, key)}")
+        if not 0 <= self.erasing <= 1:
+            raise DataError(f"expected erasing as a probability in [0, 1], received {self.erasing}")
+
 
 def _scale_range(factors: tuple[float, float], widen: float = 0.0) -> tuple[float, float]:
     """Check a scale factor range (image bigger above 1); ``widen`` adds a +- zoom share."""
@@ -76,8 +92,7 @@ class Augmenter:
         import keras
 
         self.config = config
-        if config.fill_mode not in FILL_MODES:
-            raise DataError(f"expected fill mode among {FILL_MODES}, received '{config.fill_mode}'")
+        config.validate()
         layers = keras.layers
         base = config.seed
         count = iter(range(1000))
@@ -107,8 +122,6 @@ class Augmenter:
                 affine[key] = getattr(config, key)
         self._affine = RandomAffine(**affine, seed=seed(), **fill) if affine else None
         self._crop = config.random_crop
-        if config.random_crop is not None and not 0 < config.random_crop <= 1:
-            raise DataError(f"expected random_crop in (0, 1], received {config.random_crop}")
         if config.brightness:
             photo.append(layers.RandomBrightness(abs(config.brightness), seed=seed()))
         if config.contrast:

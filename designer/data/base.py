@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import types
 import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ TASKS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class DataConfig:
     """Base of all datastore configs: JSON-able through ``to_dict``/``from_dict``."""
 
@@ -51,8 +53,60 @@ class DataConfig:
                 f"unknown keys for a '{cls.kind}' data config: {unknown}; expected some of {sorted(names)}"
             )
         hints = typing.get_type_hints(cls)
+        for key, value in data.items():
+            if not _fits(value, hints.get(key, Any)):
+                raise DataError(
+                    f"'{cls.kind}' data config: expected {key} to be {_describe(hints[key])}, "
+                    f"received {value!r}"
+                )
         kwargs = {k: _restore(v, hints.get(k)) for k, v in data.items()}
         return cls(**kwargs)
+
+
+_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a text",
+          type(None): "null"}  # fmt: skip
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value can stand for a field typed ``hint`` (bool is not a number)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if hint in (str, type(None)):
+        return isinstance(value, hint)
+    if origin is tuple or hint is tuple:
+        if not isinstance(value, list | tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        return not args or (len(args) == len(value) and all(map(_fits, value, args)))
+    if origin is list or hint is list:
+        return isinstance(value, list | tuple) and all(_fits(v, args[0]) for v in value if args)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    return True
+
+
+def _describe(hint: Any) -> str:
+    """A phrase for a type hint ("an integer or null")."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if origin is tuple or hint is tuple:
+        return "a list" + (f" of {len(args)} values" if args and args[-1] is not Ellipsis else "")
+    if origin is list or hint is list:
+        return "a list"
+    if origin is dict or hint is dict:
+        return "an object"
+    return _NAMES.get(hint, str(hint))
 
 
 def _plain(value: Any) -> Any:

@@ -13,7 +13,7 @@ from designer.data.summary import DataError
 from designer.data.synthetic import CHARSETS, Variation, generate_characters
 
 
-@dataclass
+@dataclass(frozen=True)
 class SyntheticConfig(DataConfig):
     """Synthetic digits or letters (28x28 grey); the target is the class or the rotation angle."""
 
@@ -55,7 +55,7 @@ def open_synthetic(config: SyntheticConfig, progress: ProgressReporter | None = 
     return store
 
 
-@dataclass
+@dataclass(frozen=True)
 class SklearnDigitsConfig(DataConfig):
     """scikit-learn's bundled 8x8 digits (1,797 samples), scaled to 0..255 grey images."""
 

@@ -28,7 +28,7 @@ from designer.data.summary import (
 from designer.data.tables import read_csv
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageFolderConfig(DataConfig):
     """Images in ``path/<class name>/...``; labels come from the subfolder names."""
 
@@ -154,7 +154,7 @@ class ImageFolderStore(_ImageFileStore):
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageRegressionConfig(DataConfig):
     """Images listed in a CSV (file name column + one or more numeric target columns)."""
 

@@ -40,7 +40,7 @@ CLASS_NAMES = {
 DATASETS = tuple(CLASS_NAMES)
 
 
-@dataclass
+@dataclass(frozen=True)
 class KerasDatasetConfig(DataConfig):
     """One of keras.datasets; ``subset`` train, test or all (train then test)."""
 

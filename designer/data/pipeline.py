@@ -7,6 +7,7 @@ the augmentation to the training part only.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,7 @@ def open_matching_source(source: dict[str, Any], like: Datastore) -> Datastore:
 
     config = config_from_dict(source)
     if hasattr(config, "class_names") and config.class_names is None and like.class_names:
-        config.class_names = tuple(like.class_names)
+        config = dataclasses.replace(config, class_names=tuple(like.class_names))
     store = open_datastore(config)
     if store.task != like.task or list(store.class_names) != list(like.class_names):
         raise DataError(

@@ -21,7 +21,7 @@ RESIZE_MODES = ("stretch", "crop", "pad")
 RESCALE_MODES = ("none", "unit", "symmetric", "preprocess_input")
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreprocessConfig(DataConfig):
     """What happens to every image before the network sees it (training and validation alike)."""
 

@@ -16,7 +16,7 @@ from designer.data.images import _ImageFileStore
 from designer.data.summary import DataError, DataSummary, Problem, imbalance_message
 
 
-@dataclass
+@dataclass(frozen=True)
 class SegmentationConfig(DataConfig):
     """Images and masks matched by file stem; masks hold class indices or colours of ``colormap``."""
 

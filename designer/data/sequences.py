@@ -26,7 +26,7 @@ from designer.data.tables import read_csv
 MODES = ("many-to-one", "per-step")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SequenceConfig(DataConfig):
     """Time series: a .npz (x, y, optional lengths), a .npy pair, or a long CSV with an id column."""
 

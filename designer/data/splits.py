@@ -11,7 +11,7 @@ from designer.data.base import DataConfig, Datastore
 from designer.data.summary import DataError
 
 
-@dataclass
+@dataclass(frozen=True)
 class SplitConfig(DataConfig):
     """How to get validation (and test) data: a share of the data, or separate datastores."""
 
@@ -23,6 +23,15 @@ class SplitConfig(DataConfig):
     stratify: bool = True
     validation_source: dict[str, Any] | None = None  # a datastore config dict (mode separate)
     test_source: dict[str, Any] | None = None
+
+    def validate(self) -> None:
+        """Raise DataError for an unknown mode, impossible shares or a missing separate source."""
+        if self.mode not in ("percent", "separate"):
+            raise DataError(f"expected split mode 'percent' or 'separate', received '{self.mode}'")
+        if self.mode == "percent":
+            split_shares(self.validation_percent, self.test_percent)
+        elif not self.validation_source:
+            raise DataError("expected a validation data source for a separate split, received none")
 
 
 @dataclass
@@ -42,15 +51,8 @@ def _take(count: int, percent: float) -> int:
     return int(round(count * percent / 100.0))
 
 
-def split_indices(
-    n: int,
-    labels: np.ndarray | None = None,
-    validation_percent: float = 20.0,
-    test_percent: float = 0.0,
-    seed: int = 0,
-    stratify: bool = True,
-) -> Split:
-    """Split ``n`` samples; with labels and ``stratify`` each class is split in the same shares."""
+def split_shares(validation_percent: float, test_percent: float) -> None:
+    """Raise DataError unless the shares are percentages that leave training data."""
     if not 0 <= validation_percent < 100 or not 0 <= test_percent < 100:
         raise DataError(
             f"expected percentages in [0, 100), received validation {validation_percent} "
@@ -60,6 +62,18 @@ def split_indices(
         raise DataError(
             f"validation ({validation_percent}%) and test ({test_percent}%) leave no training data"
         )
+
+
+def split_indices(
+    n: int,
+    labels: np.ndarray | None = None,
+    validation_percent: float = 20.0,
+    test_percent: float = 0.0,
+    seed: int = 0,
+    stratify: bool = True,
+) -> Split:
+    """Split ``n`` samples; with labels and ``stratify`` each class is split in the same shares."""
+    split_shares(validation_percent, test_percent)
     if labels is not None and len(labels) != n:
         raise DataError(f"expected {n} labels for {n} samples, received {len(labels)}")
     rng = np.random.default_rng(seed)

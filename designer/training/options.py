@@ -34,7 +34,7 @@ class OptionsError(ValueError):
     """Raised when training options are invalid; the message lists every problem."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainingOptions:
     """Everything that configures one training run (solver, schedule, data, stops, devices)."""
 
@@ -86,10 +86,11 @@ class TrainingOptions:
     tensorboard_dir: str | None = None
 
     def __post_init__(self) -> None:
-        self.lr_factors = {
+        factors = {
             str(k): (float(v[0]), float(v[1])) if _is_pair(v) else v
             for k, v in (self.lr_factors or {}).items()
         }
+        object.__setattr__(self, "lr_factors", factors)  # frozen: normalised once, here
         problems = self.problems()
         if problems:
             raise OptionsError("Invalid training options:\n- " + "\n- ".join(problems))
@@ -190,7 +191,10 @@ class TrainingOptions:
         unknown = sorted(set(data) - known)
         if unknown:
             raise OptionsError(f"Unknown training option(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (TypeError, AttributeError) as exc:  # e.g. lr_factors that is not an object
+            raise OptionsError(f"Invalid training options: {exc}") from exc
 
 
 def _is_int(v: Any) -> bool:

@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 
 from designer.app.files import UnsafeModelError, open_path
-from designer.core.build import build_model, graph_from_model
-from designer.core.project import (
+from designer.app.project import (
     Project,
     ProjectError,
     load_project,
     project_bytes,
     save_project,
 )
+from designer.core.build import build_model, graph_from_model
+from designer.data.builtin import SyntheticConfig
+from designer.training.options import TrainingOptions
 
 
 def _trained_project() -> tuple[Project, keras.Model]:
@@ -29,8 +31,8 @@ def _trained_project() -> tuple[Project, keras.Model]:
     graph = graph_from_model(model)
     graph.set_trainable(graph.find("hidden").id, False)
     graph.move(graph.find("out").id, (12.5, 300))
-    project = Project(graph=graph, name="demo", data={"kind": "synthetic_digits"},
-                      training={"max_epochs": 3})  # fmt: skip
+    project = Project.from_sections(graph, "demo", data={"source": {"kind": "synthetic"}},
+                                    training={"max_epochs": 3})  # fmt: skip
     return project, model
 
 
@@ -39,8 +41,8 @@ def test_save_load_keeps_everything_and_resave_is_identical(tmp_path: Path) -> N
     path = save_project(project, tmp_path / "demo.ndproj")
     loaded = load_project(path)
     assert loaded.graph == project.graph
-    assert loaded.name == "demo" and loaded.data == {"kind": "synthetic_digits"}
-    assert loaded.training == {"max_epochs": 3}
+    assert loaded.name == "demo" and loaded.settings.data.source == SyntheticConfig()
+    assert loaded.settings.training == TrainingOptions(max_epochs=3)
     assert not loaded.graph.find("hidden").trainable
     assert loaded.graph.find("out").pos == (12.5, 300.0)
     rebuilt = build_model(loaded.graph)
@@ -59,7 +61,7 @@ def test_file_is_plain_json_and_npy_never_pickle(tmp_path: Path) -> None:
         meta = json.loads(archive.read("project.json"))
     assert names[0] == "project.json"
     assert all(n.endswith(".npy") for n in names[1:])
-    assert meta["format"] == "network-designer-project" and meta["version"] == 1
+    assert meta["format"] == "network-designer-project" and meta["version"] == 2
 
 
 def test_json_project_without_weights(tmp_path: Path, lenet) -> None:
@@ -111,7 +113,7 @@ def test_failed_write_cleans_up_its_temporary_file(tmp_path: Path, monkeypatch) 
     def refuse(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("designer.core.project.os.replace", refuse)
+    monkeypatch.setattr("designer.core.project_file.os.replace", refuse)
     project.graph.add("Dense", name="extra")
     with pytest.raises(ProjectError, match="No space left"):
         save_project(project, path)
@@ -169,7 +171,7 @@ def test_generic_layers_survive_a_save_and_a_load_in_a_fresh_process(tmp_path: P
     project = Project(graph=graph_from_model(model), name="convnext")
     assert any(n.type.endswith(":LayerScale") for n in project.graph.nodes)
     path = save_project(project, tmp_path / "convnext.ndproj")
-    script = ("import sys; from designer.core.project import load_project; "
+    script = ("import sys; from designer.app.project import load_project; "
               "from designer.core.analysis import analyze; from designer.core.build import "
               "build_model; p = load_project(sys.argv[1]); r = analyze(p.graph); "
               "assert r.ok, [i.message for i in r.errors]; "

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from designer.app.project import load_project, save_project
 from designer.app.project_run import (
     ProjectRunError,
     evaluate_run,
@@ -14,18 +17,26 @@ from designer.app.project_run import (
     store_results,
     training_options,
 )
+from designer.app.settings import DataSection
 from designer.core.build import build_model
-from designer.core.project import load_project, save_project
+from designer.training.options import OptionsError
 from designer.training.results import ConfusionResult
 from designer.training.trainer import Trainer
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "samples" / "lenet5.json"
 
 
 def sample(samples: int = 300):
     """The bundled LeNet-5 project with fewer synthetic digits."""
     project = load_project(SAMPLE)
-    project.data["source"]["num_samples"] = samples
+    return with_source(project, num_samples=samples)
+
+
+def with_source(project, **changes):
+    """``project`` with some fields of its data source changed."""
+    data = project.settings.data
+    source = dataclasses.replace(data.source, **changes)
+    project.settings = project.settings.replace(data=dataclasses.replace(data, source=source))
     return project
 
 
@@ -44,9 +55,10 @@ def test_sample_project_trains_and_weights_go_back_into_the_graph(tmp_path):
     assert isinstance(evaluation, ConfusionResult) and evaluation.matrix.sum() == 60
     taken = store_results(project, run, result, evaluation)
     assert taken == 5  # two convolutions and three dense layers
-    assert project.results["status"] == "finished"
-    assert len(project.results["confusion"]["matrix"]) == 10
-    assert project.results["final"]["val_accuracy"] == pytest.approx(evaluation.accuracy, abs=1e-6)
+    results = project.settings.results
+    assert results.status == "finished"
+    assert len(results.confusion["matrix"]) == 10
+    assert results.final["val_accuracy"] == pytest.approx(evaluation.accuracy, abs=1e-6)
     # The trained weights survive saving and rebuilding.
     path = save_project(project, tmp_path / "trained.ndproj")
     rebuilt = build_model(load_project(path).graph)
@@ -62,12 +74,12 @@ def test_failed_run_stores_no_weights():
     failed = TrainingResult(status="failed", stop_reason="nan", message="the loss became NaN")
     assert store_results(project, run, failed) == 0
     assert all(node.weights is None for node in project.graph.nodes)
-    assert project.results["status"] == "failed"
+    assert project.settings.results.status == "failed"
 
 
 def test_project_without_data_is_refused_with_a_clear_message():
     project = sample()
-    project.data = {}
+    project.settings = project.settings.replace(data=DataSection())
     with pytest.raises(ProjectRunError, match="no training data"):
         prepare_run(project)
 
@@ -92,18 +104,19 @@ def test_output_units_must_match_the_classes():
 
 def test_bad_options_and_bad_data_are_refused():
     project = sample(100)
-    project.training["solver"] = "sgd"
-    with pytest.raises(ProjectRunError, match="solver"):
-        prepare_run(project)
-    project = sample(100)
-    project.data["source"]["charset"] = "runes"
+    with pytest.raises(OptionsError, match="solver"):  # typed options: refused when set
+        project.settings.training.replace(solver="sgd")
+    project = with_source(sample(100), charset="runes")
     with pytest.raises(ProjectRunError, match="runes"):
         prepare_run(project)
 
 
-def test_options_accept_old_names_and_epoch_override():
-    project = sample()
-    project.training = {"learning_rate": 0.05, "batch_size": 16, "max_epochs": 7}
+def test_options_accept_old_names_and_epoch_override(tmp_path):
+    old = json.loads(SAMPLE.read_text())  # a version-1 file with the old option names
+    old["version"] = 1
+    old["training"] = {"learning_rate": 0.05, "batch_size": 16, "max_epochs": 7}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    project = load_project(tmp_path / "old.json")
     options = training_options(project, epochs=2)
     assert (options.initial_learn_rate, options.mini_batch_size, options.max_epochs) == (0.05, 16, 2)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import keras
 import pytest
 
+from designer.app.project import Project, save_project
 from designer.cli import main
 from designer.core.graph import LayerGraph
-from designer.core.project import Project, save_project
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "resources" / "samples" / "lenet5.json"
+SAMPLE = ROOT / "designer" / "resources" / "samples" / "lenet5.json"
 
 
 def test_analyze_sample_prints_table_and_totals(capsys: pytest.CaptureFixture) -> None:

@@ -6,17 +6,17 @@ import csv
 import json
 from pathlib import Path
 
+from designer.app.project import load_project, save_project
 from designer.cli import main
-from designer.core.project import load_project, save_project
+from tests.fixtures import edit_sections
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "samples" / "lenet5.json"
 
 
 def tiny_project(tmp_path: Path, samples: int = 200, **training) -> Path:
     """The sample project with fewer digits (and changed options), saved as JSON."""
     project = load_project(SAMPLE)
-    project.data["source"]["num_samples"] = samples
-    project.training.update(training)
+    edit_sections(project, data={"source": {"num_samples": samples}}, training=training)
     return save_project(project, tmp_path / "tiny.json")
 
 
@@ -50,7 +50,7 @@ def test_unusable_input_exits_2(tmp_path, capsys):
     assert main(["train", str(tmp_path / "missing.json"), "--json"]) == 2
     assert "error" in json.loads(capsys.readouterr().out)
     project = load_project(SAMPLE)
-    project.data = {}
+    edit_sections(project, data={"source": None})
     path = save_project(project, tmp_path / "nodata.json")
     assert main(["train", str(path), "--out", str(tmp_path / "o")]) == 2
     assert "no training data" in capsys.readouterr().err
@@ -59,11 +59,12 @@ def test_unusable_input_exits_2(tmp_path, capsys):
 
 def test_nan_loss_exits_1(tmp_path, capsys):
     project = load_project(SAMPLE)
-    project.data["source"]["num_samples"] = 100
+    edit_sections(project, data={"source": {"num_samples": 100}})
     for node in project.graph.nodes:
         if node.params.get("activation") == "tanh":
             project.graph.set_params(node.id, activation="relu")
-    project.training.update(solver="sgdm", initial_learn_rate=1e6, mini_batch_size=32)
+    edit_sections(project, training={"solver": "sgdm", "initial_learn_rate": 1e6,
+                                     "mini_batch_size": 32})
     path = save_project(project, tmp_path / "nan.json")
     code = main(["train", str(path), "--epochs", "1", "--out", str(tmp_path / "o"), "--json"])
     captured = capsys.readouterr()

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from designer.app.project import load_project
 from designer.cli import main
-from designer.core.project import load_project
 from designer.core.weights import weight_arrays
+from tests.fixtures import edit_sections
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_two_phase_transfer_to_letters(model_file, tmp_path, capsys):
             np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in  # fine-tuned in phase 2
                zip(weights(saved, "conv3"), weights(original, "conv3"), strict=True))
-    assert saved.results["confusion"]["accuracy"] == summary["validation_accuracy"]
+    assert saved.settings.results.confusion["accuracy"] == summary["validation_accuracy"]
 
 
 def test_unusable_input_exits_2(model_file, tmp_path, capsys):
@@ -69,8 +70,8 @@ def test_phase_one_keeps_frozen_weights_bit_identical_and_trains_the_head(model_
     project = open_path(model_file)
     replace_head(project.graph, 26)
     freeze_until(project.graph, project.graph.find("conv3").id)
-    project.data = {"source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
-                    "split": {"validation_percent": 25}}
+    edit_sections(project, data={"source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
+                                 "split": {"validation_percent": 25}})
     run = prepare_run(project, 1)
     before = {la.name: [np.array(w) for w in la.get_weights()] for la in run.model.layers}
     phases = train_phases(project, run, False, 1)

@@ -152,7 +152,7 @@ def test_build_error_lists_the_problems() -> None:
 
 
 def test_group_expands_in_place_builds_the_same_and_collapses_back() -> None:
-    from designer.core.groups import collapse_expansion, expand_group
+    from designer.core.edits import ExpandGroup, apply_edits
 
     inner_in = keras.Input((8,))
     h = keras.layers.Dense(5, name="feat")(inner_in)
@@ -161,14 +161,17 @@ def test_group_expands_in_place_builds_the_same_and_collapses_back() -> None:
     model = keras.Model(x, keras.layers.Dense(2, name="head")(backbone(x)))
     graph = graph_from_model(model)
     before = graph.to_dict()
-    expansion = expand_group(graph, graph.find("backbone").id)
+    undo = apply_edits(graph, [ExpandGroup(graph.find("backbone").id)])
     assert graph.find("backbone") is None
     assert graph.find("feat").group == "backbone" and graph.find("proj").group == "backbone"
     report = analyze(graph)
     assert report.ok and report.total_params == model.count_params()
     _same_outputs(model, build_model(graph))  # the weights moved with the layers
-    collapse_expansion(graph, expansion)
+    expanded = graph.to_dict()
+    redo = apply_edits(graph, undo)
     assert graph.to_dict() == before
+    apply_edits(graph, redo)  # expanding again gives the very same layers (ids, names)
+    assert graph.to_dict() == expanded
 
 
 def test_expanded_group_collapses_again_after_edits() -> None:

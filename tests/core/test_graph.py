@@ -154,5 +154,5 @@ def test_topological_order_and_outputs(lenet) -> None:
     extra = g.add("Dense", units=2)
     g.connect(ids[5], extra)
     assert g.output_nodes() == [ids[-1], extra]
-    g.output_order = [extra]
+    g.set_output_order([extra])
     assert g.output_nodes() == [extra, ids[-1]]

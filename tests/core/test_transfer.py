@@ -7,16 +7,15 @@ import pytest
 
 from designer.app.files import project_from_model
 from designer.core.build import build_model
+from designer.core.edits import AddLayer, apply_edits
 from designer.core.errors import GraphError
 from designer.core.graph import LayerGraph
 from designer.core.transfer import (
     HeadNotFoundError,
-    apply_edits,
     find_head,
     freeze_until,
     plan_replace_head,
     replace_head,
-    revert_edits,
     unfreeze_last,
 )
 from designer.core.weights import weight_arrays
@@ -80,11 +79,11 @@ def test_replace_head_keeps_other_weights_and_reverts_exactly(graph, digits_mode
         for got, want in zip(model.get_layer(layer).get_weights(),
                              digits_model.get_layer(layer).get_weights(), strict=True):
             np.testing.assert_array_equal(got, want)
-    revert_edits(graph, undo)
+    apply_edits(graph, undo)
     assert graph.to_dict() == before
     assert weight_arrays(graph.find("predictions").weights) is not None
     apply_edits(graph, edits)  # redo gives the same ids and names
-    assert graph.find("new_fc").id == [e for e in edits if e.op == "add"][-1].args[0]
+    assert graph.find("new_fc").id == [e for e in edits if isinstance(e, AddLayer)][-1].node_id
 
 
 def test_regression_head_and_bad_arguments(graph):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from designer.core.project import load_project
+from designer.app.project import load_project
 from designer.data.arrays import NumpyConfig, open_numpy
 from designer.data.images import ImageFolderConfig, ImageFolderStore
 from designer.data.segmentation import SegmentationConfig, SegmentationStore, mask_colours
@@ -15,8 +15,9 @@ from designer.data.splits import SplitConfig, check_compatible
 from designer.data.summary import DataError
 from designer.data.synthetic import write_image_folder
 from tests.data.conftest import save
+from tests.fixtures import edit_sections
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "samples" / "lenet5.json"
 
 
 def _npz(path: Path, n: int, features: int, labels: list[str]) -> str:
@@ -56,8 +57,8 @@ def test_project_run_validates_on_the_separate_folder(tmp_path) -> None:
     write_image_folder(tmp_path / "val", 20, size=28, seed=5)
     project = load_project(SAMPLE)
     val = ImageFolderConfig(str(tmp_path / "val")).to_dict()
-    project.data = {"source": ImageFolderConfig(str(tmp_path / "train")).to_dict(),
-                    "split": SplitConfig(mode="separate", validation_source=val).to_dict()}
+    edit_sections(project, data={"source": ImageFolderConfig(str(tmp_path / "train")).to_dict(),
+                                 "split": SplitConfig(mode="separate", validation_source=val).to_dict()})
     run = prepare_run(project, epochs=1)
     assert (run.data.num_train, run.data.num_validation) == (40, 20)
     assert run.validation_store is not None and run.validation_store.config.path == str(tmp_path / "val")

@@ -1,0 +1,230 @@
+"""The project's settings as typed, frozen sections, each with one from_dict/to_dict.
+
+Every reader (the GUI's panels, project runs, exports, the CLI) takes its settings from here,
+and a section is never half valid: :meth:`ProjectSettings.from_dict` refuses a section that
+does not fit with a :class:`SettingsError` that names the section and the value. The plain-data
+layout is the project file's (version 2, see :mod:`designer.core.project_file`)::
+
+    data:          {"source": <datastore config> | null, "split": <SplitConfig>}
+    preprocessing: {"module": "resnet50", "resize_mode": "crop", "rescale": "unit"} (all optional)
+    augmentation:  <AugmentConfig>
+    training:      <TrainingOptions>
+    results:       <RunResults> ({} before the first run)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from designer.data.augment import AugmentConfig
+from designer.data.base import DataConfig
+from designer.data.preprocess import RESCALE_MODES, RESIZE_MODES
+from designer.data.registry import config_from_dict
+from designer.data.splits import SplitConfig
+from designer.data.summary import DataError
+from designer.training.options import OptionsError, TrainingOptions
+
+
+class SettingsError(ValueError):
+    """A settings section that does not fit its type; the message names section and value."""
+
+
+def _keys(section: str, data: Any, allowed: set[str]) -> dict[str, Any]:
+    """``data`` as a dict with only ``allowed`` keys, else SettingsError."""
+    if not isinstance(data, dict):
+        raise SettingsError(f"{section}: expected an object, received {type(data).__name__}")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SettingsError(f"{section}: unknown keys {unknown}; expected some of {sorted(allowed)}")
+    return dict(data)
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """Where the training data come from (None until chosen) and how validation is split off."""
+
+    source: DataConfig | None = None
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {"source": self.source.to_dict() if self.source else None,
+                "split": self.split.to_dict()}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DataSection:
+        """Checked section; SettingsError names what does not fit."""
+        data = _keys("data", data, {"source", "split"})
+        try:
+            source = config_from_dict(data["source"]) if data.get("source") else None
+        except DataError as exc:
+            raise SettingsError(f"data source: {exc}") from exc
+        try:
+            split = SplitConfig.from_dict(data.get("split") or {})
+            split.validate()
+        except DataError as exc:
+            raise SettingsError(f"data split: {exc}") from exc
+        return cls(source, split)
+
+
+@dataclass(frozen=True)
+class PreprocessSection:
+    """What the user chose about preprocessing; the rest (size, channels) follows the network's
+    Input. ``rescale`` None: values scaled to 0..1, or the zoo network's preprocess_input."""
+
+    module: str | None = None  # keras.applications module whose preprocess_input applies
+    resize_mode: str = "stretch"
+    rescale: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (defaults left out)."""
+        out: dict[str, Any] = {}
+        if self.module:
+            out["module"] = self.module
+        if self.resize_mode != "stretch":
+            out["resize_mode"] = self.resize_mode
+        if self.rescale is not None:
+            out["rescale"] = self.rescale
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PreprocessSection:
+        """Checked section; SettingsError names what does not fit."""
+        data = _keys("preprocessing", data, {"module", "resize_mode", "rescale"})
+        module, resize, rescale = data.get("module"), data.get("resize_mode", "stretch"), data.get("rescale")
+        if module is not None and (not isinstance(module, str) or not module.isidentifier()):
+            raise SettingsError(f"preprocessing: expected a keras.applications module name such "
+                                f"as 'resnet50', received {module!r}")  # fmt: skip
+        if resize not in RESIZE_MODES:
+            raise SettingsError(f"preprocessing: expected resize_mode among {RESIZE_MODES}, "
+                                f"received {resize!r}")  # fmt: skip
+        if rescale is not None and rescale not in RESCALE_MODES:
+            raise SettingsError(f"preprocessing: expected rescale among {RESCALE_MODES}, "
+                                f"received {rescale!r}")  # fmt: skip
+        return cls(module or None, resize, rescale)
+
+
+def _metric_dict(section: str, value: Any) -> dict[str, float | None]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SettingsError(f"{section}: expected an object of metric values, received {value!r}")
+    out: dict[str, float | None] = {}
+    for key, v in value.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
+                              or not math.isfinite(v)):  # fmt: skip
+            raise SettingsError(f"{section}: expected {key} to be a finite number or null, "
+                                f"received {v!r}")  # fmt: skip
+        out[key] = v
+    return out
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """The summary of the last training run kept in the project (empty before the first)."""
+
+    status: str | None = None  # finished, stopped or failed
+    stop_reason: str | None = None
+    message: str = ""
+    device: str = ""
+    trained_at: str = ""
+    epochs: int = 0
+    seconds: float = 0.0
+    samples_per_second: float | None = None
+    final: dict[str, float | None] = field(default_factory=dict)
+    best: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> value, iteration, epoch
+    confusion: dict[str, Any] | None = None  # class_names, matrix, precision, recall, accuracy
+    regression: dict[str, float | None] | None = None  # rmse, mae
+
+    @property
+    def empty(self) -> bool:
+        """True before the first run."""
+        return self.status is None
+
+    @property
+    def validation_accuracy(self) -> float | None:
+        """The accuracy of the confusion matrix, if there is one."""
+        return self.confusion.get("accuracy") if self.confusion else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data ({} when empty)."""
+        if self.empty:
+            return {}
+        out = dataclasses.asdict(self)
+        return {k: v for k, v in out.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunResults:
+        """Checked section; SettingsError names what does not fit."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        data = _keys("results", data, names)
+        if not data:
+            return cls()
+        for key in ("status", "stop_reason", "message", "device", "trained_at"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise SettingsError(f"results: expected {key} to be a text, received {data[key]!r}")
+        if data.get("status") not in ("finished", "stopped", "failed"):
+            raise SettingsError(f"results: expected status finished, stopped or failed, "
+                                f"received {data.get('status')!r}")  # fmt: skip
+        epochs = data.get("epochs", 0)
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise SettingsError(f"results: expected epochs as an integer >= 0, received {epochs!r}")
+        numbers = _metric_dict("results", {k: data.get(k) for k in ("seconds", "samples_per_second")})
+        data["final"] = _metric_dict("results final", data.get("final", {}))
+        best = data.get("best", {})
+        if not isinstance(best, dict) or not all(isinstance(v, dict) for v in best.values()):
+            raise SettingsError(f"results: expected best as an object of objects, received {best!r}")
+        data["best"] = {k: _metric_dict(f"results best {k}", v) for k, v in best.items()}
+        if data.get("regression") is not None:
+            data["regression"] = _metric_dict("results regression", data["regression"])
+        confusion = data.get("confusion")
+        if confusion is not None and not (isinstance(confusion, dict)
+                                          and isinstance(confusion.get("matrix"), list)):  # fmt: skip
+            raise SettingsError(f"results: expected a confusion object with a matrix, received "
+                                f"{confusion!r}")  # fmt: skip
+        data["seconds"] = numbers["seconds"] or 0.0
+        data["samples_per_second"] = numbers["samples_per_second"]
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """Every settings section of a project."""
+
+    data: DataSection = field(default_factory=DataSection)
+    preprocessing: PreprocessSection = field(default_factory=PreprocessSection)
+    augmentation: AugmentConfig = field(default_factory=AugmentConfig)
+    training: TrainingOptions = field(default_factory=TrainingOptions)
+    results: RunResults = field(default_factory=RunResults)
+
+    def replace(self, **sections: Any) -> ProjectSettings:
+        """A copy with some sections replaced."""
+        return dataclasses.replace(self, **sections)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain data of every section (the project file's layout)."""
+        return {
+            "data": self.data.to_dict(),
+            "preprocessing": self.preprocessing.to_dict(),
+            "augmentation": {} if self.augmentation == AugmentConfig() else self.augmentation.to_dict(),
+            "training": self.training.to_dict(),
+            "results": self.results.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, sections: dict[str, Any]) -> ProjectSettings:
+        """Checked settings from the project file's sections (missing ones are defaults)."""
+        data = DataSection.from_dict(sections.get("data") or {})
+        preprocessing = PreprocessSection.from_dict(sections.get("preprocessing") or {})
+        try:
+            augmentation = AugmentConfig.from_dict(sections.get("augmentation") or {})
+            augmentation.validate()
+        except DataError as exc:
+            raise SettingsError(f"augmentation: {exc}") from exc
+        try:
+            training = TrainingOptions.from_dict(sections.get("training") or {})
+        except OptionsError as exc:
+            raise SettingsError(f"training options: {exc}") from exc
+        results = RunResults.from_dict(sections.get("results") or {})
+        return cls(data, preprocessing, augmentation, training, results)

@@ -1,4 +1,4 @@
-"""Qt test set-up: isolated settings and recovery folder, a main window without extensions."""
+"""Qt test set-up: isolated settings and recovery folder, a main window without features."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 @pytest.fixture
 def window(qtbot):
-    """An empty MainWindow (no GUI extensions), shown offscreen."""
-    from designer.core.project import Project
+    """An empty MainWindow (no features installed), shown offscreen."""
+    from designer.app.project import Project
     from designer.ui.shell.main_window import MainWindow
 
-    win = MainWindow(Project(name="test"), load_extensions=False)
+    win = MainWindow(Project(name="test"), features=())
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)

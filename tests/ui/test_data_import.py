@@ -9,13 +9,16 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from designer.core.project import Project
+from designer.app.data_settings import effective_preprocess
+from designer.app.project import Project
+from designer.app.settings import DataSection, PreprocessSection
 from designer.data.registry import open_datastore
 from designer.data.synthetic import write_image_folder
 from designer.ui.common.worker import TaskRunner
 from designer.ui.data.import_dialog import ImportDialog
 from designer.ui.document.document import Document
 from tests.conftest import make_lenet
+from tests.fixtures import plain
 
 
 @pytest.fixture
@@ -77,12 +80,13 @@ def test_image_folder_import_shows_counts_and_corrupt_file_and_stores_project(qt
     with qtbot.waitSignal(dialog.imported):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     project = doc.project
-    assert project.data["source"] == {"kind": "image-folder", "path": str(root), "recursive": True,
+    assert plain(project, "data")["source"] == {"kind": "image-folder", "path": str(root), "recursive": True,
                                       "channels": None, "class_names": None}
-    split = project.data["split"]
+    split = plain(project, "data")["split"]
     assert (split["validation_percent"], split["test_percent"], split["seed"]) == (30.0, 10.0, 7)
-    assert project.preprocessing["image_size"] == [28, 28]
-    assert project.preprocessing["channels"] == 1 and project.preprocessing["rescale"] == "unit"
+    preprocess, _ = effective_preprocess(project)  # what every image will get
+    assert preprocess.image_size == (28, 28)
+    assert preprocess.channels == 1 and preprocess.rescale == "unit"
     assert doc.modified
 
 
@@ -95,7 +99,8 @@ def test_invalid_path_shows_message_and_leaves_project_unchanged(qtbot, doc_task
     assert not dialog.ok_button.isEnabled()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)  # disabled: does nothing
     assert dialog.isVisible()
-    assert doc.project.data == {} and doc.project.preprocessing == {}
+    assert doc.project.settings.data == DataSection()
+    assert doc.project.settings.preprocessing == PreprocessSection()
     assert not doc.modified
 
 
@@ -109,7 +114,7 @@ def test_split_leaving_no_training_data_is_refused(qtbot, doc_tasks, image_folde
     _type(qtbot, dialog.test, "50")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert "leave no training data" in dialog.message.text()
-    assert dialog.isVisible() and doc.project.data == {} and not doc.modified
+    assert dialog.isVisible() and doc.project.settings.data == DataSection() and not doc.modified
 
 
 def test_csv_table_import_with_chosen_target_column(qtbot, doc_tasks, tmp_path):
@@ -133,10 +138,10 @@ def test_csv_table_import_with_chosen_target_column(qtbot, doc_tasks, tmp_path):
     assert "24 samples" in dialog.facts.text() and "classification" in dialog.facts.text()
     assert dialog.bars.counts == {"setosa": 8, "versicolor": 8, "virginica": 8}
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    source = doc.project.data["source"]
+    source = plain(doc.project, "data")["source"]
     assert source["kind"] == "csv-table" and source["target_column"] == "species"
     assert source["feature_columns"] == ["length", "width"]
-    assert doc.project.data["split"]["validation_percent"] == 20.0
+    assert plain(doc.project, "data")["split"]["validation_percent"] == 20.0
     again = ImportDialog(doc, tasks)  # reopened: the stored columns are chosen again
     qtbot.addWidget(again)
     assert again.source.current_kind == "csv-table" and again.source.path.text() == str(path)
@@ -155,7 +160,7 @@ def test_cancel_closes_without_touching_the_project(qtbot, doc_tasks, image_fold
     _scan(qtbot, dialog)
     cancel = dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible() and doc.project.data == {} and not doc.modified
+    assert not dialog.isVisible() and doc.project.settings.data == DataSection() and not doc.modified
 
 
 def _separate(qtbot, dialog: ImportDialog, validation: str, test: str = "") -> None:
@@ -184,7 +189,7 @@ def test_separate_validation_and_test_folders_are_scanned_and_stored(qtbot, doc_
     assert f"<b>test</b>: 10 samples from {test}" in facts
     with qtbot.waitSignal(dialog.imported):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    split = doc.project.data["split"]
+    split = plain(doc.project, "data")["split"]
     assert split["mode"] == "separate"
     assert split["validation_source"] == {"kind": "image-folder", "path": str(val), "recursive": True,
                                           "channels": None, "class_names": None}
@@ -206,7 +211,7 @@ def test_separate_validation_with_other_classes_is_refused(qtbot, doc_tasks, tmp
     text = dialog.message.text()
     assert "validation data" in text and "lacks ['7']" in text and "extra ['seven']" in text
     assert not dialog.ok_button.isEnabled()
-    assert doc.project.data == {} and not doc.modified
+    assert doc.project.settings.data == DataSection() and not doc.modified
 
     dialog.split_box.validation_path.clear()  # an empty path is refused before scanning
     _scan(qtbot, dialog)
@@ -215,8 +220,8 @@ def test_separate_validation_with_other_classes_is_refused(qtbot, doc_tasks, tmp
     _scan(qtbot, dialog)
     assert dialog.ok_button.isEnabled(), dialog.message.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert doc.project.data["split"]["mode"] == "percent"
-    assert doc.project.data["split"]["validation_source"] is None
+    assert plain(doc.project, "data")["split"]["mode"] == "percent"
+    assert plain(doc.project, "data")["split"]["validation_source"] is None
 
 
 def test_separate_csv_validation_keeps_the_column_choices(qtbot, doc_tasks, tmp_path):
@@ -241,7 +246,7 @@ def test_separate_csv_validation_keeps_the_column_choices(qtbot, doc_tasks, tmp_
     _scan(qtbot, dialog)
     assert "<b>validation</b>: 9 samples" in dialog.facts.text(), dialog.message.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    source = doc.project.data["split"]["validation_source"]
+    source = plain(doc.project, "data")["split"]["validation_source"]
     assert source["kind"] == "csv-table" and source["target_column"] == "species"
     assert source["path"] == str(paths[1])
 
@@ -293,7 +298,7 @@ def test_colour_masks_import_with_the_colours_chosen_in_the_editor(qtbot, doc_ta
     assert dialog.problems.count() == 0
     np.testing.assert_array_equal(dialog.store.load_mask(2), labels)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    source = doc.project.data["source"]
+    source = plain(doc.project, "data")["source"]
     assert source["kind"] == "segmentation" and source["class_names"] == ["ground", "fire", "water"]
     assert source["colormap"] == [list(c) for c in COLOURS]
     assert source["masks_path"] == str(tmp_path / "seg" / "masks")
@@ -328,6 +333,6 @@ def test_index_masks_take_colours_chosen_after_the_scan(qtbot, doc_tasks, tmp_pa
     assert dialog.ok_button.isEnabled()  # index masks: the colours only show the classes
     with qtbot.waitSignal(dialog.imported) as imported:
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    colormap = doc.project.data["source"]["colormap"]
+    colormap = plain(doc.project, "data")["source"]["colormap"]
     assert colormap[2] == [1, 2, 3] and colormap[:2] == [[0, 0, 0], [230, 25, 75]]
     assert imported.args[0].config.colormap[2] == (1, 2, 3)  # what the Data dock previews

@@ -1,4 +1,4 @@
-"""The Data dock: summary, previews, preprocessing, augmentation; install() into the main window."""
+"""The Data dock: summary, previews, preprocessing, augmentation; the Data feature of the main window."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from designer.core.project import Project
+from designer.app.project import Project
+from designer.app.settings import SettingsError
 from designer.data.synthetic import write_image_folder
 from designer.ui.common.worker import TaskRunner
 from designer.ui.data.import_dialog import ImportDialog
-from designer.ui.data.panel import DataPanel, install
+from designer.ui.data.panel import DataPanel
 from designer.ui.document.document import Document
 from tests.conftest import make_lenet
+from tests.fixtures import edit_sections, plain
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def digits(tmp_path_factory):
 def _project(digits, **sections) -> Project:
     graph, _ = make_lenet()
     data = {"source": {"kind": "image-folder", "path": str(digits)}}
-    return Project(graph=graph, name="lenet", data=data, **sections)
+    return Project.from_sections(graph, "lenet", data=data, **sections)
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def test_dock_shows_summary_previews_and_derived_preprocessing(qtbot, panel):
 
     combo = panel.preprocess.resize_mode
     combo.setCurrentIndex(combo.findData("pad"))
-    assert panel.document.project.preprocessing["resize_mode"] == "pad"
+    assert plain(panel.document.project, "preprocessing")["resize_mode"] == "pad"
     assert "padded with black" in panel.preprocess.text
     assert panel.document.modified
 
@@ -82,7 +84,7 @@ def test_augmentation_edits_are_stored_and_regenerate_changes_the_preview(qtbot,
     aug.controls["brightness"].setValue(0.2)
     scale = aug.controls["scale"]
     qtbot.mouseClick(scale.on, Qt.MouseButton.LeftButton)
-    saved = panel.document.project.augmentation
+    saved = plain(panel.document.project, "augmentation")
     assert saved["flip_x"] is True and saved["rotation"] == 40.0 and saved["brightness"] == 0.2
     assert saved["scale"] == [0.9, 1.1]
     assert panel.document.modified
@@ -94,7 +96,7 @@ def test_augmentation_edits_are_stored_and_regenerate_changes_the_preview(qtbot,
     with qtbot.waitSignal(aug.previewed, timeout=20000):
         qtbot.mouseClick(aug.regenerate_button, Qt.MouseButton.LeftButton)
     assert any(not np.array_equal(a, b) for a, b in zip(first, aug.grid.images, strict=True))
-    assert panel.document.project.augmentation == saved  # regenerating changes only the preview
+    assert plain(panel.document.project, "augmentation") == saved  # regenerating changes only the preview
 
 
 def test_saved_augmentation_is_shown_when_a_project_opens(qtbot, digits):
@@ -111,14 +113,17 @@ def test_saved_augmentation_is_shown_when_a_project_opens(qtbot, digits):
     assert aug.fill_mode.currentText() == "nearest"
     qtbot.waitUntil(lambda: widget.store is not None, timeout=20000)
     assert not doc.modified
-    doc.set_project(Project(data={"rows": 3}))
-    assert "cannot be used" in widget.headline.text()
+    with pytest.raises(SettingsError, match="data"):  # a garbled section never reaches the dock
+        Project.from_sections(data={"rows": 3})
+    doc.set_project(Project.from_sections(data={"source": {"kind": "image-folder",
+                                                           "path": str(digits / "gone")}}))
+    qtbot.waitUntil(lambda: "Cannot open" in widget.headline.text(), timeout=20000)
     tasks.stop_all()
 
 
 def test_install_adds_menu_and_dock_and_imports_through_the_menu(qtbot, window, digits):
-    install(window)
-    panel = window.data_panel
+    window.install_features("data")
+    panel = window.data.panel
     actions = {a.text().replace("&", ""): a for a in window.menu("&Data").actions()}
     assert {"Import data...", "Augmentation..."} <= set(actions)
     actions["Import data..."].trigger()
@@ -128,7 +133,7 @@ def test_install_adds_menu_and_dock_and_imports_through_the_menu(qtbot, window, 
     qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=20000)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert window.document.project.data["source"]["path"] == str(digits)
+    assert plain(window.document.project, "data")["source"]["path"] == str(digits)
     assert panel.store is not None and panel.bars.counts == {str(d): 3 for d in range(10)}
     assert window.document.modified
 
@@ -166,7 +171,7 @@ def test_preview_colours_masks_with_the_projects_colour_map(qtbot, tmp_path):
               "masks_path": str(tmp_path / "masks"), "class_names": ["bg", "leaf", "flower"],
               "colormap": colours}
     graph, _ = make_lenet()
-    widget, tasks = _open_panel(qtbot, Project(graph=graph, data={"source": source}))
+    widget, tasks = _open_panel(qtbot, Project.from_sections(graph, data={"source": source}))
     grid = widget.preview_grid
     assert grid.captions[:2] == ["image", "mask"]
     mask = grid.images[1]
@@ -179,9 +184,9 @@ def test_preview_colours_masks_with_the_projects_colour_map(qtbot, tmp_path):
 def test_summary_says_validation_comes_from_a_separate_folder(qtbot, digits, tmp_path):
     val = tmp_path / "val"
     write_image_folder(val, 20, size=16, seed=2)
-    project = _project(digits)
-    project.data["split"] = {"kind": "split", "mode": "separate",
-                             "validation_source": {"kind": "image-folder", "path": str(val)}}
+    project = edit_sections(_project(digits), data={"split": {
+        "kind": "split", "mode": "separate",
+        "validation_source": {"kind": "image-folder", "path": str(val)}}})
     widget, tasks = _open_panel(qtbot, project)
     assert f"validation from separate data {val}" in widget.facts.text()
     assert "% validation" not in widget.facts.text()

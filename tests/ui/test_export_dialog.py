@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from designer.core.project import Project, load_project
-from designer.ui.export.dialog import ExportDialog, install, open_export_dialog
+from designer.app.project import Project, load_project
+from designer.ui.export.dialog import ExportDialog
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "samples" / "lenet5.json"
 
 
 @pytest.fixture
 def lenet_window(window, qtbot):
     """The main window with the LeNet-5 sample open and the Export menu installed."""
     window.set_project(load_project(SAMPLE))
-    install(window)
+    window.install_features("export")
     yield window
     window.document.mark_saved()
 
@@ -25,7 +25,7 @@ def lenet_window(window, qtbot):
 def open_dialog(window, qtbot) -> ExportDialog:
     """Open the dialog through Export > Export... as a user would."""
     window.actions_by_name["export"].trigger()
-    dialog = window.export_dialog
+    dialog = window.export.dialog
     qtbot.waitExposed(dialog)
     return dialog
 
@@ -95,8 +95,8 @@ def test_graph_with_error_shows_reason_and_writes_nothing(window, qtbot, tmp_pat
     dense = project.graph.add("Dense", units=3)
     project.graph.add("Input", shape=(4,))  # not connected: Dense has no input
     window.set_project(project)
-    install(window)
-    dialog = open_export_dialog(window)
+    window.install_features("export")
+    dialog = window.export.open_dialog()
     qtbot.waitExposed(dialog)
     export_through_dialog(dialog, qtbot, "keras", tmp_path / "broken.keras")
     assert "network has errors" in dialog.status_text

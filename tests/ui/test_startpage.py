@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from designer import zoo
+from designer.app.data_settings import effective_preprocess
 from designer.app.gallery import PRETRAINED
 from designer.core.weights import weight_arrays
 from designer.ui.gallery.dialogs import KEY_MIRROR, KEY_OFFLINE
@@ -132,8 +133,8 @@ def test_open_lenet_with_other_class_count(qtbot, window, page):
     assert len(window.document.graph) == zoo.entry_stats("lenet5").layers == 9
     assert report.total_params == 61_706 - 84 * 10 - 10 + 84 * 5 + 5
     assert window.document.modified
-    pre = window.document.project.preprocessing
-    assert pre["image_size"] == [28, 28] and pre["rescale"] == "unit"
+    pre, _ = effective_preprocess(window.document.project)
+    assert pre.image_size == (28, 28) and pre.rescale == "unit"
     qtbot.waitUntil(lambda: page.result() == QDialog.DialogCode.Accepted)
     assert "LeNet-5" in window.statusBar().currentMessage()
 
@@ -165,7 +166,7 @@ def test_offline_imagenet_entry_asks_then_opens_random_weights(qtbot, window, pa
     assert [list(n.params["shape"]) for n in inputs] == [[64, 64, 3]]
     expected = zoo.build_model("mobilenet_v3_small", include_top=False, input_shape=(64, 64, 3))
     assert window.document.analyse_now().total_params == expected.count_params()
-    assert window.document.project.preprocessing["preprocess_module"] == "mobilenet_v3"
+    assert effective_preprocess(window.document.project)[0].preprocess_module == "mobilenet_v3"
     # random weights: no variables were made while opening; building initialises them
     assert all(n.weights is None for n in graph.nodes)
     from designer.core.build import build_model
@@ -188,19 +189,19 @@ def test_settings_store_the_mirror_and_offline_switch(qtbot, page, tmp_path):
     resnet = " | ".join(label.text() for label in page.tiles["resnet50"].lines)
     assert "ImageNet weights (from mirror)" in resnet
     zoo.set_mirror(None)
-    StartPage(page.window_, page.settings).deleteLater()  # a new page applies stored settings
+    StartPage(page.shell, page.settings).deleteLater()  # a new page applies stored settings
     assert zoo.get_mirror() == str(mirror)
 
 
 def test_install_adds_the_menu_action_and_show_start_page(qtbot, window):
-    action = window.gallery_action
+    action = window.gallery.action
     assert action in window.menu("&File").actions()
     assert action.shortcut().toString() == "Ctrl+Shift+N"
     action.trigger()
     pages = [w for w in window.findChildren(StartPage) if w.isVisible()]
     assert len(pages) == 1
     pages[0].reject()
-    page = window.show_start_page()
+    page = window.gallery.show_start_page()
     assert isinstance(page, StartPage) and page.isVisible()
     page.reject()
 

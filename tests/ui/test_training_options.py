@@ -7,10 +7,10 @@ import dataclasses
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QSpinBox
 
-from designer.core.project import Project
+from designer.app.project import Project
 from designer.training.options import TrainingOptions
-from designer.ui.training.actions import install
 from designer.ui.training.options_dialog import TrainingOptionsDialog
+from tests.fixtures import plain
 
 
 def test_every_option_has_a_widget_showing_the_defaults(qtbot):
@@ -23,12 +23,12 @@ def test_every_option_has_a_widget_showing_the_defaults(qtbot):
 
 
 def test_options_menu_edits_the_project(qtbot, window):
-    install(window)
-    window.open_project(Project(name="p", training={"solver": "adam", "max_epochs": 5}),
+    window.install_features("training")
+    window.open_project(Project.from_sections(name="p", training={"solver": "adam", "max_epochs": 5}),
                         modified=False)
     action = next(a for a in window.menu("&Training").actions() if a.text() == "&Options...")
     action.trigger()
-    dialog = window.training_actions.options_dialog
+    dialog = window.training.options_dialog
     qtbot.waitUntil(dialog.isVisible, timeout=2_000)
     assert dialog.widgets["solver"].currentText() == "adam"
     epochs: QSpinBox = dialog.widgets["max_epochs"]
@@ -45,12 +45,12 @@ def test_options_menu_edits_the_project(qtbot, window):
     # Refused, with the reason, and the project is unchanged.
     assert dialog.isVisible()
     assert "initial_learn_rate" in dialog.error.text() and "fast" in dialog.error.text()
-    assert window.document.project.training == {"solver": "adam", "max_epochs": 5}
+    assert window.document.settings.training == TrainingOptions(solver="adam", max_epochs=5)
     rate.clear()
     qtbot.keyClicks(rate, "0.003")
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
-    saved = window.document.project.training
+    saved = plain(window.document.project, "training")
     assert (saved["solver"], saved["max_epochs"], saved["initial_learn_rate"],
             saved["validation_patience"]) == ("adam", 12, 0.003, 4)
     assert TrainingOptions.from_dict(saved).max_epochs == 12

@@ -10,10 +10,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from designer.core.project import load_project
-from designer.ui.training.actions import install
+from designer.app.project import load_project
+from tests.fixtures import edit_sections, plain
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "lenet5.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "samples" / "lenet5.json"
 
 
 def leaves_saved(test):
@@ -25,7 +25,7 @@ def leaves_saved(test):
         try:
             return test(*args, **kwargs)
         finally:
-            actions = getattr(kwargs["window"], "training_actions", None)
+            actions = kwargs["window"].training
             progress = actions.progress if actions is not None else None
             if progress is not None and progress.running:
                 progress.stop()
@@ -38,22 +38,21 @@ def leaves_saved(test):
 def sample(samples: int = 300, **training):
     """The bundled LeNet-5 project with fewer digits and changed options."""
     project = load_project(SAMPLE)
-    project.data["source"]["num_samples"] = samples
-    project.training.update({"max_epochs": 1, "validation_frequency": 2, **training})
-    return project
+    return edit_sections(project, data={"source": {"num_samples": samples}},
+                         training={"max_epochs": 1, "validation_frequency": 2, **training})
 
 
 def training_window(window, project):
-    install(window)
+    window.install_features("training")
     window.open_project(project, modified=False)
-    return window.training_actions
+    return window.training
 
 
 def click_train(qtbot, window, actions):
     toolbar = window.toolbar
     button = toolbar.widgetForAction(actions.train_action)
     assert button is not None
-    qtbot.waitUntil(button.isVisible, timeout=2_000)  # laid out after install()
+    qtbot.waitUntil(button.isVisible, timeout=2_000)  # laid out after install_features()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     return actions.progress
 
@@ -89,7 +88,7 @@ def test_train_button_trains_and_shows_results(qtbot, window, tmp_path):
     assert window.document.modified
     project = window.document.project
     assert all(n.weights is not None for n in project.graph.nodes if n.type in ("Conv2D", "Dense"))
-    assert project.results["status"] == "finished" and "confusion" in project.results
+    assert plain(project, "results")["status"] == "finished" and "confusion" in plain(project, "results")
     # Results tab: a 10-class confusion matrix plus the precision row and recall column.
     assert progress.tabs.isTabEnabled(1)
     progress.tabs.setCurrentIndex(1)
@@ -158,8 +157,7 @@ def test_nan_loss_is_explained(qtbot, window):
 
 @leaves_saved
 def test_unusable_project_shows_the_reason(qtbot, window):
-    project = sample()
-    project.data = {}
+    project = edit_sections(sample(), data={"source": None})
     actions = training_window(window, project)
     progress = click_train(qtbot, window, actions)
     qtbot.waitUntil(lambda: not progress.running, timeout=30_000)

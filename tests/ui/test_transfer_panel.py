@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QDialogButtonBox
 
 from designer.core.weights import weight_arrays
+from tests.fixtures import edit_sections
 
 
 @pytest.fixture
@@ -19,8 +20,8 @@ def twin(qtbot):
     from designer.zoo import build_model
 
     project = project_from_model(build_model("digits_cnn", weights="pretrained"))
-    project.data = {"source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
-                    "split": {"validation_percent": 25}}
+    edit_sections(project, data={"source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
+                                 "split": {"validation_percent": 25}})
     win = MainWindow()
     win.set_project(project)
     win.show()
@@ -49,7 +50,7 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
     # Freeze Everything Up To Here, from the layer's context menu
     item = window.scene.nodes[graph.find("conv3").id]
     window.select_nodes([item.node_id])  # as a right-click on the layer does
-    menu = window.transfer.context_menu(item, QPointF(10, 10))
+    menu = window.edits.context_menu(item, QPointF(10, 10))
     texts = [a.text() for a in menu.actions()]
     assert "&Freeze Everything Up To Here" in texts and "&Unfreeze The Last N Blocks..." in texts
     menu.close()
@@ -76,7 +77,7 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
     run_dialog.epochs.setValue(1)
     run_dialog.unfreeze.setValue(1)
     run_dialog.start_button.click()
-    progress = window.training_actions.progress  # the run goes to the Training Progress window
+    progress = window.training.progress  # the run goes to the Training Progress window
     assert progress.isVisible() and "Two-Phase" in progress.windowTitle()
     assert not run_dialog.isVisible()
     qtbot.waitUntil(lambda: window.transfer.last_summary is not None, timeout=60000)
@@ -103,7 +104,7 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
 
 
 def test_replace_head_is_on_the_toolbar(qtbot):
-    from designer.core.project import Project
+    from designer.app.project import Project
     from designer.ui.shell.main_window import MainWindow
 
     window = MainWindow(Project(name="t"))
@@ -132,16 +133,16 @@ def test_head_only_on_features_computed_once(twin, qtbot):
     answer_next_message_box(QMessageBox.StandardButton.Ok, seen)
     run_dialog.start_button.click()  # nothing frozen yet: refused, nothing starts
     assert seen and "frozen backbone" in seen[0]
-    assert window.training_actions.progress is None or not window.training_actions.progress.running
+    assert window.training.progress is None or not window.training.progress.running
     run_dialog.reject()
     window.select_nodes([graph.find("features").id])
     window.transfer.freeze_action.trigger()
     before = {n: weight_arrays(graph.find(n).weights) for n in ("conv1", "conv2", "conv3", "features")}
-    window.document.project.training = {"mini_batch_size": 15}  # several iterations an epoch
+    edit_sections(window.document.project, training={"mini_batch_size": 15})  # several iterations an epoch
     window.transfer.two_phase_action.trigger()
     run_dialog.epochs.setValue(3)
     run_dialog.start_button.click()
-    progress = window.training_actions.progress
+    progress = window.training.progress
     assert "Features" in progress.windowTitle()
     qtbot.waitUntil(lambda: window.transfer.last_summary is not None, timeout=60000)
     summary = window.transfer.last_summary

@@ -8,8 +8,8 @@ import keras
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
+from designer.app.project import Project, save_project
 from designer.core.graph import LayerGraph
-from designer.core.project import Project, save_project
 
 from .conftest import answer_next_message_box
 from .test_build_by_mouse import drag_link, drop_from_library

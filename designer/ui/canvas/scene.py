@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneM
 from designer.core.analysis import Report
 from designer.core.diagnostics import format_shape
 from designer.core.errors import GraphError
-from designer.core.graph import GraphEvent
+from designer.core.graph import EventKind, GraphEvent
 from designer.ui.canvas.items import LinkItem, NodeItem, PortItem
 from designer.ui.document.commands import Connect, MoveNodes
 from designer.ui.document.document import Document
@@ -89,21 +89,21 @@ class GraphScene(QGraphicsScene):
         kind, nid, data = event.kind, event.node, event.data
         self._syncing = True
         try:
-            if kind == "added":
+            if kind == EventKind.ADDED:
                 self._add_node_item(nid)
-            elif kind == "removed":
+            elif kind == EventKind.REMOVED:
                 item = self.nodes.pop(nid, None)
                 self._info_keys.pop(nid, None)
                 if item is not None:
                     self.removeItem(item)
-            elif kind == "connected":
+            elif kind == EventKind.CONNECTED:
                 self._add_link_item(data["src"], nid, data["port"], data["src_port"])
-            elif kind == "disconnected":
+            elif kind == EventKind.DISCONNECTED:
                 link = self.links.pop((data["src"], nid, data["port"]), None)
                 if link is not None:
                     self.removeItem(link)
                 self._refresh_ports(nid)
-            elif kind == "moved" and nid in self.nodes:
+            elif kind == EventKind.MOVED and nid in self.nodes:
                 self.nodes[nid].setPos(*self.document.graph.node(nid).pos)
             elif nid in self.nodes:
                 self._info_keys.pop(nid, None)

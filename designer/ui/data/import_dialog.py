@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.app.data_settings import source_config, split_config, write_import
+from designer.app.settings import DataSection
 from designer.core.progress import ProgressEvent, ProgressReporter
 from designer.data.base import Datastore
 from designer.data.registry import open_datastore
@@ -106,10 +106,7 @@ class ImportDialog(QDialog):
 
     def _show_project_source(self) -> None:
         """Start from the project's current data source, if it has one."""
-        try:
-            config = source_config(self.document.project)
-        except DataError:
-            return  # a damaged section: start from empty fields
+        config = self.document.settings.data.source
         if config is not None:
             self.source.show_config(config)
             self.message.setText("The project's current data: press Scan to review it, or choose other data.")
@@ -140,11 +137,7 @@ class ImportDialog(QDialog):
         return box
 
     def _split_box(self) -> QWidget:
-        try:
-            split = split_config(self.document.project)
-        except DataError:
-            split = SplitConfig()
-        self.split_box = SplitBox(split, self.source.browse_path)
+        self.split_box = SplitBox(self.document.settings.data.split, self.source.browse_path)
         box = self.split_box
         self.validation, self.test, self.stratify, self.seed = box.validation, box.test, box.stratify, box.seed
         return box
@@ -290,8 +283,9 @@ class ImportDialog(QDialog):
         except DataError as exc:
             self._show_error(str(exc))
             return
-        write_import(self.document.project, self.source.finish(self._config), split)
-        self.document.mark_modified()
+        data = DataSection(self.source.finish(self._config), split)
+        self.store.config = data.source  # the colours chosen after the scan, for previews
+        self.document.change_settings("Import data", data=data)
         self.imported.emit(self.store)
         super().accept()
 

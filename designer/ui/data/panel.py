@@ -1,14 +1,12 @@
-"""The Data dock: summary, sample preview, preprocessing and augmentation of the project's data.
-
-``install(window)`` adds the dock and the Data menu ("Import data...", "Augmentation...").
-"""
+"""The Data dock: summary, sample preview, preprocessing and augmentation of the project's data,
+and the Data menu that opens it (:class:`DataActions`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -22,14 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.app.data_settings import (
-    augment_config,
-    derived_preprocess,
-    source_config,
-    split_config,
-    write_augmentation,
-    write_preprocess,
-)
+from designer.app.data_settings import chosen_preprocess, effective_preprocess
+from designer.app.settings import DataSection, ProjectSettings
 from designer.core.progress import ProgressReporter
 from designer.data.augment import AugmentConfig
 from designer.data.base import Datastore
@@ -43,6 +35,7 @@ from designer.data.segmentation import (
 )
 from designer.data.splits import SplitConfig
 from designer.data.summary import DataError, DataSummary
+from designer.ui.common.shell import Shell
 from designer.ui.common.worker import TaskRunner, Worker
 from designer.ui.data.augment_panel import AugmentPanel
 from designer.ui.data.import_dialog import ImportDialog, summary_lines
@@ -73,6 +66,7 @@ class DataPanel(QWidget):
         self.preview_seed = 0
         self._worker: Worker | None = None
         self._loading_project: Any = None
+        self._shown_data: DataSection | None = None  # the data section the dock shows
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.headline = QLabel("")
@@ -93,6 +87,7 @@ class DataPanel(QWidget):
         self.preprocess.changed.connect(self._preprocess_edited)
         self.augment.changed.connect(self._augment_edited)
         document.projectChanged.connect(self.reload)
+        document.settingsChanged.connect(self._settings_changed)
         document.analysed.connect(lambda _report: self.update_preprocess())
         self.reload()
 
@@ -138,13 +133,11 @@ class DataPanel(QWidget):
     def reload(self) -> None:
         """Read the project's data sections and open its datastore in a worker."""
         self.store, self.summary = None, None
-        self.augment.set_config(self._safe(augment_config) or AugmentConfig())
+        settings = self.document.settings
+        self._shown_data = settings.data
+        self.augment.set_config(settings.augmentation)
         self._clear_views()
-        try:
-            config = source_config(self.document.project)
-        except DataError as exc:
-            self._set_headline(f"The project's data settings cannot be used: {exc}", error=True)
-            return
+        config = settings.data.source
         if config is None:
             self._set_headline("No data yet: use Data > Import data... to choose training data.")
             self.update_preprocess()
@@ -167,12 +160,18 @@ class DataPanel(QWidget):
             self._set_headline(f"Cannot open the project's data: {message}", error=True)
             self.headline.setToolTip(details)
 
-    def _safe(self, reader: Any) -> Any:
-        try:
-            return reader(self.document.project)
-        except DataError as exc:
-            self._set_headline(f"Augmentation settings ignored: {exc}", error=True)
-            return None
+    def _settings_changed(self, settings: ProjectSettings) -> None:
+        """Follow a settings edit (or its undo); the data are opened again only when their
+        section changed, and only after the edit is complete (an import shows its store)."""
+        if self.augment.config() != settings.augmentation:
+            self.augment.set_config(settings.augmentation)
+        QTimer.singleShot(0, self._follow_data)
+
+    def _follow_data(self) -> None:
+        if self.document.settings.data != self._shown_data:
+            self.reload()
+        else:
+            self.update_preprocess()
 
     def _set_headline(self, text: str, error: bool = False) -> None:
         self.headline.setStyleSheet("color: #b00020;" if error else "")
@@ -191,6 +190,7 @@ class DataPanel(QWidget):
 
     def set_store(self, store: Datastore) -> None:
         """Show an opened datastore (the project's data)."""
+        self._shown_data = self.document.settings.data
         self.store, self.summary = store, store.summary()
         self._set_headline(f"{self.summary.num_samples} samples of {self.summary.kind} data "
                            f"({self.summary.task})")  # fmt: skip
@@ -199,11 +199,7 @@ class DataPanel(QWidget):
         self._show_previews()
 
     def _show_summary(self, summary: DataSummary) -> None:
-        lines = summary_lines(summary)
-        try:
-            lines += split_lines(split_config(self.document.project))
-        except DataError as exc:
-            lines.append(f"split settings ignored: {exc}")
+        lines = summary_lines(summary) + split_lines(self.document.settings.data.split)
         self.facts.setText("<br>".join(lines))
         self.bars.set_counts(summary.class_counts)
         self.warning.setText(summary.imbalance_warning or "")
@@ -256,8 +252,7 @@ class DataPanel(QWidget):
     # ------------------------------------------------------------------ settings
     def update_preprocess(self) -> None:
         """Derive the preprocessing from the network's Input (keeping the user's choices)."""
-        config, reason = derived_preprocess(self.document.project)
-        write_preprocess(self.document.project, config)
+        config, reason = effective_preprocess(self.document.project)
         sizes = getattr(self.store, "image_sizes", None) if self.store is not None else None
         channels = getattr(self.store, "channels", None) if self.store is not None else None
         if self.store is not None and not self.store.is_image:
@@ -265,13 +260,13 @@ class DataPanel(QWidget):
         self.preprocess.show_config(config, reason, sizes, channels)
 
     def _preprocess_edited(self, config: PreprocessConfig) -> None:
-        if write_preprocess(self.document.project, config):
-            self.document.mark_modified()
+        module = self.document.settings.preprocessing.module
+        self.document.change_settings("Preprocessing",
+                                      preprocessing=chosen_preprocess(config, module))  # fmt: skip
         self._show_previews()
 
-    def _augment_edited(self, config: Any) -> None:
-        if write_augmentation(self.document.project, config):
-            self.document.mark_modified()
+    def _augment_edited(self, config: AugmentConfig) -> None:
+        self.document.change_settings("Augmentation", merge=True, augmentation=config)
 
     def open_import(self) -> ImportDialog:
         """Show the import dialog (non-modal); the dock shows the data it stores."""
@@ -311,28 +306,31 @@ def _short(x: Any) -> str:
     return f"array {arr.shape}"
 
 
-def install(window: Any) -> None:
-    """Add the Data dock and the Data menu actions to the main window."""
-    panel = DataPanel(window.document, window.tasks)
-    dock = window.add_dock(panel, "Data", Qt.DockWidgetArea.RightDockWidgetArea)
-    window.data_panel = panel
-    menu = window.menu("&Data")
+class DataActions(QObject):
+    """The Data dock and the Data menu ("Import data...", "Augmentation...") of a main window."""
 
-    def import_data() -> None:
-        dock.show()
-        dock.raise_()
-        panel.open_import()
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.widget())
+        self.panel = DataPanel(shell.document, shell.tasks)
+        self.dock = shell.add_dock(self.panel, "Data", Qt.DockWidgetArea.RightDockWidgetArea)
+        menu = shell.menu("&Data")
+        for text, slot, tip in (("&Import data...", self.import_data, "Choose training data of any kind"),
+                                ("&Augmentation...", self.augmentation, "Random transforms of training images")):  # fmt: skip
+            action = QAction(text, self)
+            action.setStatusTip(tip)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.dock.toggleViewAction())
 
-    def augmentation() -> None:
-        dock.show()
-        dock.raise_()
-        panel.show_augmentation()
+    def import_data(self) -> ImportDialog:
+        """Show the dock and open the Import dialog."""
+        self.dock.show()
+        self.dock.raise_()
+        return self.panel.open_import()
 
-    for text, slot, tip in (("&Import data...", import_data, "Choose training data of any kind"),
-                            ("&Augmentation...", augmentation, "Random transforms of training images")):  # fmt: skip
-        action = QAction(text, window)
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-    menu.addSeparator()
-    menu.addAction(dock.toggleViewAction())
+    def augmentation(self) -> None:
+        """Show the dock's Augmentation tab."""
+        self.dock.show()
+        self.dock.raise_()
+        self.panel.show_augmentation()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
@@ -79,7 +81,7 @@ class PreprocessBox(QWidget):
     def _edited(self) -> None:
         if self._loading or self.config is None:
             return
-        self.config.resize_mode = self.resize_mode.currentData()
-        self.config.rescale = self.rescale.currentData()
+        self.config = dataclasses.replace(self.config, resize_mode=self.resize_mode.currentData(),
+                                          rescale=self.rescale.currentData())  # fmt: skip
         self._describe(getattr(self, "_sizes", None), getattr(self, "_channels", None))
         self.changed.emit(self.config)

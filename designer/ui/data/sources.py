@@ -327,12 +327,12 @@ def _with_names(config: DataConfig, names: tuple[str, ...]) -> DataConfig:
     if not isinstance(config, SegmentationConfig):
         raise DataError(f"expected a folder with images/ and masks/ subfolders, received {config.kind} data")
     if names:
-        config.class_names = names
+        config = dataclasses.replace(config, class_names=names)
     return config
 
 
 def _with_colours(config: DataConfig, colours: tuple[tuple[int, int, int], ...]) -> DataConfig:
     """A segmentation config with ``colours`` as its colour map when there is one per class."""
     if isinstance(config, SegmentationConfig) and colours and len(colours) == len(config.class_names):
-        config.colormap = colours
+        config = dataclasses.replace(config, colormap=colours)
     return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -125,6 +126,6 @@ class SplitBox(QGroupBox):
         config = SplitConfig(validation_percent=self.validation.value(), test_percent=self.test.value(),
                              seed=self.seed.value(), stratify=self.stratify.isChecked())  # fmt: skip
         if self.separate:
-            config.mode = "separate"
-            config.validation_source, config.test_source = validation_source, test_source
+            config = dataclasses.replace(config, mode="separate", validation_source=validation_source,
+                                         test_source=test_source)  # fmt: skip
         return config

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from designer.app.project import Project
+from designer.app.project_run import TrainingOutcome
+from designer.app.settings import ProjectSettings
 from designer.core.analysis import Report, analyze
-from designer.core.graph import GraphEvent, LayerGraph
-from designer.core.project import Project
+from designer.core.edits import SetWeights
+from designer.core.graph import EventKind, GraphEvent, LayerGraph
+from designer.ui.document.commands import GraphCommand, SetSettings, Steps
+
+# Events that cannot change the analysis (positions, weights).
+_NO_ANALYSIS = frozenset({EventKind.MOVED, EventKind.WEIGHTS})
 
 
 class Document(QObject):
-    """Holds the project; re-analyses after each graph change (coalesced) and tells the views."""
+    """Holds the project; re-analyses after each graph change (coalesced) and tells the views.
+
+    Every change, of the graph or of the settings, is an undo command, so the modified marker
+    is the undo stack's clean state: saving marks it clean, undoing back to it is unmodified.
+    """
 
     projectChanged = Signal()  # a different project (or a different graph) is open
     analysed = Signal(object)  # Report
     graphChanged = Signal(object)  # GraphEvent
+    settingsChanged = Signal(object)  # the new ProjectSettings
     modifiedChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -27,7 +41,6 @@ class Document(QObject):
         self.project = Project()
         self.report: Report | None = None
         self.last_analysis_ms = 0.0
-        self._dirty_without_undo = False
         self._unsubscribe = self.project.graph.observe(self._on_graph_event)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -45,31 +58,57 @@ class Document(QObject):
     @property
     def modified(self) -> bool:
         """True when there are unsaved changes."""
-        return self._dirty_without_undo or not self.undo_stack.isClean()
+        return not self.undo_stack.isClean()
 
     def set_project(self, project: Project, modified: bool = False) -> None:
-        """Open ``project`` (clears the undo history)."""
+        """Open ``project`` (clears the undo history); ``modified`` for one not saved yet
+        (an imported model, a recovered copy): no state of its history is clean then."""
         self._unsubscribe()
         self.project = project
         self._unsubscribe = project.graph.observe(self._on_graph_event)
         self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self._dirty_without_undo = modified
+        if modified:
+            self.undo_stack.resetClean()
+        else:
+            self.undo_stack.setClean()
         self.report = analyze(project.graph)  # views rebuilt on projectChanged read it
         self.projectChanged.emit()
         self.analyse_now()
         self.modifiedChanged.emit(self.modified)
 
     def mark_saved(self) -> None:
-        """The project was written to disk."""
-        self._dirty_without_undo = False
+        """The project was written to disk: this state of the history is the clean one."""
         self.undo_stack.setClean()
         self.modifiedChanged.emit(False)
 
-    def mark_modified(self) -> None:
-        """A change that is not an undoable graph edit (data or training settings)."""
-        self._dirty_without_undo = True
-        self.modifiedChanged.emit(True)
+    @property
+    def settings(self) -> ProjectSettings:
+        """The open project's settings."""
+        return self.project.settings
+
+    def change_settings(self, text: str, merge: bool = False, **sections: Any) -> bool:
+        """Replace some settings sections as one undo step named ``text``; False when
+        nothing changes. With ``merge``, successive changes of the same fields are one step."""
+        old = self.project.settings
+        new = old.replace(**sections)
+        if new == old:
+            return False
+        key = (text, _changed_fields(old, new)) if merge else None
+        self.push(SetSettings(self.apply_settings, old, new, text, merge_key=key))
+        return True
+
+    def store_training(self, outcome: TrainingOutcome) -> None:
+        """Put a run's trained weights and results into the project as one undo step."""
+        results = SetSettings(self.apply_settings, self.project.settings,
+                              self.project.settings.replace(results=outcome.results), "Results")
+        weights = GraphCommand(self.graph, [SetWeights(outcome.weights)], "Trained weights")
+        self.push(Steps("Store training results", [weights, results]))
+
+    def apply_settings(self, settings: ProjectSettings) -> None:
+        """Install ``settings`` and tell the views (undo commands call this; edits go through
+        :meth:`change_settings`)."""
+        self.project.settings = settings
+        self.settingsChanged.emit(settings)
 
     def push(self, command: QUndoCommand) -> None:
         """Run an undoable edit."""
@@ -77,7 +116,7 @@ class Document(QObject):
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         self.graphChanged.emit(event)
-        if event.kind != "moved":
+        if event.kind not in _NO_ANALYSIS:
             self._timer.start()
 
     def analyse_now(self) -> Report:
@@ -88,3 +127,15 @@ class Document(QObject):
         self.last_analysis_ms = (time.perf_counter() - start) * 1000
         self.analysed.emit(self.report)
         return self.report
+
+
+def _changed_fields(old: ProjectSettings, new: ProjectSettings) -> frozenset[str]:
+    """Names ("augmentation.rotation", ...) of the fields that differ between two settings."""
+    changed = set()
+    for section in dataclasses.fields(old):
+        a, b = getattr(old, section.name), getattr(new, section.name)
+        if a != b:
+            names = [f.name for f in dataclasses.fields(a)] if dataclasses.is_dataclass(a) else []
+            changed |= {f"{section.name}.{n}" for n in names if getattr(a, n) != getattr(b, n)}
+            changed.add(section.name)
+    return frozenset(changed)

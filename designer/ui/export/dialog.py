@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +32,7 @@ from designer.export.codegen import weights_name
 from designer.export.exporter import FORMATS, SUFFIXES
 from designer.export.onnx_export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
 from designer.export.report import human_size
+from designer.ui.common.shell import Shell
 
 LABELS = {
     "keras": "Keras model (.keras)",
@@ -46,9 +47,9 @@ GREEN, RED = "#1b7f2a", "#c62828"
 class ExportDialog(QDialog):
     """Choose a format and a path, export the window's network in a worker, show the check."""
 
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.widget())
+        self.shell = shell
         self.setWindowTitle("Export Network")
         self.worker: Any = None
         self.last_report: ExportReport | None = None
@@ -134,7 +135,7 @@ class ExportDialog(QDialog):
 
     def _default_path(self, fmt: str) -> Path:
         """``<project folder or home>/<project name><suffix>``."""
-        project = self.window_.document.project
+        project = self.shell.document.project
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in (project.name or "model"))
         saved = getattr(project, "path", None)
         base = Path(saved).parent if saved else Path.home()
@@ -151,9 +152,7 @@ class ExportDialog(QDialog):
             self.set_path(path.with_name(path.name + SUFFIXES[fmt]))
         self.opset_spin.setEnabled(fmt == "onnx")
         self.int8_check.setEnabled(fmt == "tflite")
-        has_training = bool(self.window_.document.project.training)
-        self.training_check.setEnabled(fmt == "python" and has_training)
-        self.training_check.setToolTip("" if has_training else "The project has no training options.")
+        self.training_check.setEnabled(fmt == "python")
         self.weights_check.setEnabled(fmt == "python")
         self._update_weights_label()
 
@@ -192,7 +191,7 @@ class ExportDialog(QDialog):
         if self.worker is not None:
             return
         request = self.request()
-        report = analyze(self.window_.document.graph)
+        report = analyze(self.shell.document.graph)
         if not report.ok:
             lines = "\n".join(f"• {issue.message}" for issue in report.errors)
             self.show_failure("Not exported: the network has errors.\n" + lines)
@@ -213,8 +212,8 @@ class ExportDialog(QDialog):
         progress.setAutoClose(False)
         progress.setValue(0)
         self.progress = progress
-        graph = self.window_.document.graph.copy()  # the worker never sees later edits
-        training = dict(self.window_.document.project.training or {})
+        graph = self.shell.document.graph.copy()  # the worker never sees later edits
+        training = self.shell.document.settings.training
 
         def on_progress(event: ProgressEvent) -> None:
             frac = event.fraction
@@ -223,7 +222,7 @@ class ExportDialog(QDialog):
                 progress.setValue(int(frac * 1000))
             progress.setLabelText(event.message or "Exporting…")
 
-        self.worker = self.window_.tasks.start(
+        self.worker = self.shell.tasks.start(
             lambda reporter: run_export(request, graph, training, reporter),
             on_done=self._done,
             on_error=self._failed,
@@ -231,7 +230,7 @@ class ExportDialog(QDialog):
             on_cancelled=self._cancelled,
         )
         progress.canceled.connect(self.worker.token.cancel)  # direct: the worker thread is busy
-        self.window_.statusBar().showMessage(f"Exporting as {request.fmt}…")
+        self.shell.show_status(f"Exporting as {request.fmt}…", 0)
 
     def _finish(self) -> None:
         self.progress.canceled.disconnect()  # closing the dialog emits canceled(): work is over
@@ -243,18 +242,18 @@ class ExportDialog(QDialog):
         self._finish()
         self.show_report(outcome.report, outcome.failure)
         verb = "Export failed its check:" if outcome.failure else "Exported"
-        self.window_.statusBar().showMessage(f"{verb} {outcome.report.path}", 8000)
+        self.shell.show_status(f"{verb} {outcome.report.path}", 8000)
 
     def _failed(self, message: str, details: str) -> None:
         self._finish()
         self.show_failure(f"Export failed: {message}")
         self.status_label.setToolTip(details[-3000:])
-        self.window_.statusBar().showMessage("Export failed", 8000)
+        self.shell.show_status("Export failed", 8000)
 
     def _cancelled(self) -> None:
         self._finish()
         self.show_failure("Export cancelled: nothing was written.")
-        self.window_.statusBar().showMessage("Export cancelled", 8000)
+        self.shell.show_status("Export cancelled", 8000)
 
     # ------------------------------------------------------------------ result
     def _clear_fields(self) -> None:
@@ -300,25 +299,24 @@ class ExportDialog(QDialog):
         return self.status_label.text()
 
 
-def open_export_dialog(window: Any) -> ExportDialog:
-    """Show the window's Export dialog (one per window), non-blocking."""
-    dialog = getattr(window, "export_dialog", None)
-    if dialog is None:
-        dialog = ExportDialog(window)
-        window.export_dialog = dialog
-    dialog.show()
-    dialog.raise_()
-    dialog.activateWindow()
-    return dialog
+class ExportActions(QObject):
+    """Export > Export... (Ctrl+E) of a main window, and its one Export dialog."""
 
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.widget())
+        self.shell = shell
+        self.dialog: ExportDialog | None = None
+        self.action = QAction("&Export…", self)
+        self.action.setShortcut(QKeySequence("Ctrl+E"))
+        self.action.setStatusTip("Export the network to .keras, SavedModel, ONNX, TFLite or Python code")
+        self.action.triggered.connect(self.open_dialog)
+        shell.menu("E&xport").addAction(self.action)
 
-def install(window: Any) -> None:
-    """Add Export > Export... (Ctrl+E) to ``window``."""
-    action = QAction("&Export…", window)
-    action.setShortcut(QKeySequence("Ctrl+E"))
-    action.setStatusTip("Export the network to .keras, SavedModel, ONNX, TFLite or Python code")
-    action.triggered.connect(lambda: open_export_dialog(window))
-    window.menu("E&xport").addAction(action)
-    if hasattr(window, "actions_by_name"):
-        window.actions_by_name["export"] = action
-
+    def open_dialog(self) -> ExportDialog:
+        """Show the Export dialog (made on first use), non-blocking."""
+        if self.dialog is None:
+            self.dialog = ExportDialog(self.shell)
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        return self.dialog

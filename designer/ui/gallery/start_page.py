@@ -1,16 +1,16 @@
 """The start page: a searchable gallery of zoo networks (like MATLAB's Deep Network Designer).
 
-``install(window)`` adds File > New from Gallery... and ``window.show_start_page()``.
-Opening a tile asks for options (startpage_dialogs.OptionsDialog), builds the network in a
-worker with progress and Cancel (startpage_build.build_project), and hands the project to
-``window.open_project``. Missing pretrained weights offer random weights or a file.
+:class:`GalleryActions` adds File > New from Gallery... Opening a tile asks for options
+(dialogs.OptionsDialog), builds the network in a worker with progress and Cancel
+(designer.app.gallery.build_project), and hands the project to the shell's ``open_project``.
+Missing pretrained weights offer random weights or a file.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,7 @@ from designer.app.gallery import (
     blank_project,
     build_project,
 )
+from designer.ui.common.shell import Shell
 from designer.ui.common.worker import run_with_progress
 from designer.ui.gallery.diagram import Schematic, SchematicView, schematic
 from designer.ui.gallery.dialogs import (
@@ -146,14 +147,14 @@ def blank_tile() -> Tile:
 
 
 class StartPage(QDialog):
-    """The gallery dialog: search, task filter, tiles, weights settings; opens into ``window``."""
+    """The gallery dialog: search, task filter, tiles, weights settings; opens into the shell."""
 
-    opened = Signal(object)  # the Project handed to window.open_project
+    opened = Signal(object)  # the Project handed to shell.open_project
 
-    def __init__(self, window: Any, settings: QSettings | None = None,
+    def __init__(self, shell: Shell, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:  # fmt: skip
-        super().__init__(parent if parent is not None else _as_widget(window))
-        self.window_ = window
+        super().__init__(parent if parent is not None else shell.widget())
+        self.shell = shell
         self.settings = settings if settings is not None else app_settings()
         apply_settings(self.settings)
         self.setWindowTitle("Network Designer: Start Page")
@@ -254,7 +255,7 @@ class StartPage(QDialog):
         title = f"Opening {zoo.get_entry(request.entry).display_name}"
         self.scroll.setEnabled(False)  # one network at a time
         worker = run_with_progress(self, title, lambda reporter: build_project(request, reporter),
-                                   self.window_.tasks, self._built)  # fmt: skip
+                                   self.shell.tasks, self._built)  # fmt: skip
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(self._build_ended)
         self._worker = worker
@@ -272,12 +273,10 @@ class StartPage(QDialog):
             self._hand_over(result)
 
     def _hand_over(self, project: Any) -> None:
-        if self.window_.open_project(project) is False:
+        if self.shell.open_project(project) is False:
             return  # the user kept the current project; stay on the gallery
         self.opened.emit(project)
-        status = getattr(self.window_, "statusBar", None)
-        if callable(status):
-            status().showMessage(f"Opened {project.name}", 5000)
+        self.shell.show_status(f"Opened {project.name}", 5000)
         self.accept()
 
     def _ask_for_weights(self, missing: WeightsMissing) -> None:
@@ -327,24 +326,22 @@ def app_settings() -> QSettings:
     return QSettings("NetworkDesigner", "NetworkDesigner")
 
 
-def _as_widget(window: Any) -> QWidget | None:
-    return window if isinstance(window, QWidget) else None
+class GalleryActions(QObject):
+    """File > New from Gallery... (Ctrl+Shift+N) of a main window."""
 
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.widget())
+        self.shell = shell
+        apply_settings(app_settings())
+        self.action = QAction("New from &Gallery...", self)
+        self.action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.action.setStatusTip("Start from a network of the gallery (LeNet-5, ResNet, U-Net, ...)")
+        self.action.triggered.connect(self.show_start_page)
+        shell.menu("&File").addAction(self.action)
 
-def install(window: Any) -> None:
-    """Add File > New from Gallery... (Ctrl+Shift+N) and ``window.show_start_page()``."""
-    apply_settings(app_settings())
-
-    def show_start_page() -> StartPage:
-        page = StartPage(window)
+    def show_start_page(self) -> StartPage:
+        """Open the gallery (non-blocking)."""
+        page = StartPage(self.shell)
         page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         page.open()
         return page
-
-    action = QAction("New from &Gallery...", window)
-    action.setShortcut(QKeySequence("Ctrl+Shift+N"))
-    action.setStatusTip("Start from a network of the gallery (LeNet-5, ResNet, U-Net, ...)")
-    action.triggered.connect(show_start_page)
-    window.menu("&File").addAction(action)
-    window.show_start_page = show_start_page
-    window.gallery_action = action

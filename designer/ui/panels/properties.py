@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from designer.core.analysis import Report
 from designer.core.diagnostics import format_shape
 from designer.core.errors import GraphError
-from designer.core.graph import GraphEvent
+from designer.core.graph import EventKind, GraphEvent
 from designer.ui.common.param_widgets import ParamEditor, make_editor
 from designer.ui.document.commands import Rename, SetLrFactors, SetParams, SetTrainable
 from designer.ui.document.document import Document
@@ -209,9 +209,9 @@ class PropertiesPanel(QScrollArea):
 
     # ------------------------------------------------------------------ model -> view
     def _on_graph_event(self, event: GraphEvent) -> None:
-        if event.kind == "removed" and event.node in self.node_ids:
+        if event.kind == EventKind.REMOVED and event.node in self.node_ids:
             self.show_selection([n for n in self.node_ids if n != event.node])
-        elif event.kind == "replaced" and event.node in self.node_ids:
+        elif event.kind == EventKind.REPLACED and event.node in self.node_ids:
             self.show_selection(self.node_ids)
         elif event.node in self.node_ids:
             self._refresh_values()

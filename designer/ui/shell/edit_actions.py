@@ -36,6 +36,7 @@ class EditController:
         self.window = window
         self.clipboard: dict[str, Any] | None = None
         self._paste_count = 0
+        self.layer_actions: list[Any] = []  # features' actions for a layer's right-click menu
 
     @property
     def graph(self) -> Any:
@@ -182,6 +183,10 @@ class EditController:
                 menu.addAction(actions["expand"])
             if self.graph.node(item.node_id).group:
                 menu.addAction(actions["collapse"])
+            if self.layer_actions:
+                menu.addSeparator()
+                for action in self.layer_actions:
+                    menu.addAction(action)
         else:
             menu.addAction(actions["add_layer"])
             menu.addAction(actions["paste"])

@@ -11,8 +11,8 @@ from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from designer.app.files import UnsafeModelError, open_path
+from designer.app.project import EXTENSION, Project, ProjectError, load_project, save_project
 from designer.core.graph import LayerGraph
-from designer.core.project import EXTENSION, Project, ProjectError, load_project, save_project
 from designer.ui.common.worker import show_error
 
 if TYPE_CHECKING:
@@ -145,6 +145,7 @@ class FileController:
         except ProjectError as exc:
             show_error(self.window, "Cannot save", str(exc))
             return False
+        self.document.project.path = path
         self.document.mark_saved()
         self.add_recent(path)
         self.discard_recovery()
@@ -184,7 +185,7 @@ class FileController:
         path = self.recovery_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            save_project(_copy_for_recovery(self.document.project), path)
+            save_project(self.document.project, path)
         except (ProjectError, OSError):
             return None
         return path
@@ -218,10 +219,3 @@ class FileController:
         for copy in copies:
             copy.unlink(missing_ok=True)
         return recovered
-
-
-def _copy_for_recovery(project: Project) -> Project:
-    """The same project, without changing its own path when written elsewhere."""
-    return Project(graph=project.graph, name=project.name, data=project.data,
-                   augmentation=project.augmentation, preprocessing=project.preprocessing,
-                   training=project.training, results=project.results, path=project.path)  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +18,35 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from designer.core.project import Project
+from designer.app.project import Project
 from designer.ui.canvas.scene import GraphScene
 from designer.ui.canvas.view import GraphView
 from designer.ui.common.worker import TaskRunner
+from designer.ui.data.panel import DataActions
 from designer.ui.document.document import Document
+from designer.ui.export.dialog import ExportActions
+from designer.ui.gallery.start_page import GalleryActions
 from designer.ui.panels.analysis import AnalysisPanel
 from designer.ui.panels.library import LibraryPanel
 from designer.ui.panels.properties import PropertiesPanel
 from designer.ui.panels.quickadd import QuickAddPopup
 from designer.ui.shell.edit_actions import EditController
 from designer.ui.shell.file_actions import FileController
+from designer.ui.training.actions import TrainingActions
+from designer.ui.transfer.actions import TransferActions
 
 APP_NAME = "Network Designer"
-# GUI extensions: modules with install(window), added when they exist.
-EXTENSIONS = ("designer.ui.gallery.start_page", "designer.ui.data.panel", "designer.ui.training.actions",
-              "designer.ui.export.dialog", "designer.ui.transfer.actions")  # fmt: skip
+# The window's features, installed in this order (see MainWindow.install_features).
+FEATURES = ("gallery", "data", "training", "transfer", "export")
 MENUS = ("&File", "&Edit", "&View", "&Network", "&Data", "&Training", "E&xport", "&Help")
 
 
 class MainWindow(QMainWindow):
-    """The designer window. See DESIGN.md section 5."""
+    """The designer window (docs/architecture.md): the canvas and the panels, and the features
+    it installs (gallery, data, training, transfer, export), which it reaches as attributes."""
 
-    def __init__(self, project: Project | None = None, load_extensions: bool = True) -> None:
+    def __init__(self, project: Project | None = None,
+                 features: Iterable[str] = FEATURES) -> None:  # fmt: skip
         super().__init__()
         self.document = Document(self)
         self.tasks = TaskRunner(self)
@@ -73,11 +79,41 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1400, 880)
         self.statusBar().showMessage("Ready")
-        if load_extensions:
-            self._install_extensions()
+        self.gallery: GalleryActions | None = None
+        self.data: DataActions | None = None
+        self.training: TrainingActions | None = None
+        self.transfer: TransferActions | None = None
+        self.export: ExportActions | None = None
+        self.install_features(*features)
         self.set_project(project or Project(name="untitled"), modified=False)
 
-    # ------------------------------------------------------------------ contract for extensions
+    def install_features(self, *names: str) -> None:
+        """Install features by name (each once), with what they need: transfer learning
+        trains in the training feature's window, so training is installed first."""
+        for name in names:
+            if name not in FEATURES:
+                raise ValueError(f"unknown feature {name!r}; expected some of {FEATURES}")
+            if getattr(self, name) is not None:
+                continue
+            if name == "gallery":
+                self.gallery = GalleryActions(self)
+            elif name == "data":
+                self.data = DataActions(self)
+            elif name == "training":
+                self.training = TrainingActions(self)
+            elif name == "transfer":
+                self.install_features("training")
+                assert self.training is not None
+                self.transfer = TransferActions(self, self.training)
+            else:
+                self.export = ExportActions(self)
+                self.actions_by_name["export"] = self.export.action
+
+    # ------------------------------------------------------------------ the Shell of the features
+    def widget(self) -> QWidget:
+        """The window, as the parent of the features' dialogs."""
+        return self
+
     def menu(self, title: str) -> QMenu:
         """The menu with this title, created (in the standard order) if missing."""
         if title not in self.menus:
@@ -101,6 +137,23 @@ class MainWindow(QMainWindow):
         if "&View" in self.menus:
             self.menus["&View"].addAction(dock.toggleViewAction())
         return dock
+
+    def add_toolbar_action(self, action: QAction, text: str | None = None) -> None:
+        """A button on the main toolbar, after a separator from the edit buttons."""
+        if text:
+            action.setIconText(text)
+        if not self._feature_buttons:
+            self.toolbar.addSeparator()
+        self._feature_buttons.append(action)
+        self.toolbar.addAction(action)
+
+    def add_layer_actions(self, actions: list[QAction]) -> None:
+        """Actions at the end of a layer's right-click menu."""
+        self.edits.layer_actions.extend(actions)
+
+    def show_status(self, text: str, msecs: int = 5000) -> None:
+        """A message in the status bar (``msecs`` 0: until the next one)."""
+        self.statusBar().showMessage(text, msecs)
 
     def open_project(self, project: Project, modified: bool = True) -> bool:
         """Replace the open project (asking about unsaved changes first)."""
@@ -201,6 +254,7 @@ class MainWindow(QMainWindow):
         for name in ("new", "open", "save", "undo", "redo", "arrange", "fit", "analyze"):
             toolbar.addAction(self.actions_by_name[name])
         self.toolbar = toolbar
+        self._feature_buttons: list[QAction] = []
         self.refresh_recent_menu()
 
     def refresh_recent_menu(self) -> None:
@@ -226,16 +280,6 @@ class MainWindow(QMainWindow):
         self.analysis.nodeActivated.connect(lambda nid: self.select_nodes([nid], center=True))
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self._quick_add_pos = QPointF()
-
-    def _install_extensions(self) -> None:
-        for name in EXTENSIONS:
-            try:
-                module = importlib.import_module(name)
-            except ImportError as exc:
-                if exc.name != name:
-                    raise
-                continue
-            module.install(self)
 
     # ------------------------------------------------------------------ slots
     def _selection_changed(self) -> None:

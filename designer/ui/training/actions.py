@@ -1,5 +1,5 @@
 """Training in the main window: "Training > Options...", "Training > Train" (and a toolbar
-button), "Training > Show Training Progress". ``install(window)`` is the entry point."""
+button), "Training > Show Training Progress"."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar
 
 from designer.app.project_run import training_options
 from designer.training.options import OptionsError
+from designer.ui.common.shell import Shell
 from designer.ui.common.worker import show_error
 from designer.ui.training.options_dialog import TrainingOptionsDialog
 from designer.ui.training.progress_window import TrainingProgressWindow
@@ -19,52 +19,43 @@ from designer.ui.training.progress_window import TrainingProgressWindow
 class TrainingActions(QObject):
     """The training actions of one main window and its Training Progress window."""
 
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.widget())
+        self.shell = shell
         self.progress: TrainingProgressWindow | None = None
         self.options_dialog: TrainingOptionsDialog | None = None
-        menu = window.menu("&Training")
-        self.options_action = QAction("&Options...", window)
+        menu = shell.menu("&Training")
+        self.options_action = QAction("&Options...", self)
         self.options_action.setStatusTip("Solver, learning rate, epochs, validation, stopping...")
         self.options_action.triggered.connect(self.edit_options)
-        self.train_action = QAction("&Train", window)
+        self.train_action = QAction("&Train", self)
         self.train_action.setShortcut(QKeySequence("Ctrl+T"))
         self.train_action.setStatusTip("Train the network on the project's data")
         self.train_action.triggered.connect(self.train)
-        self.show_action = QAction("Show Training &Progress", window)
+        self.show_action = QAction("Show Training &Progress", self)
         self.show_action.triggered.connect(self.show_progress)
         for action in (self.options_action, self.train_action, self.show_action):
             menu.addAction(action)
-        toolbar = getattr(window, "toolbar", None) or window.findChild(QToolBar)
-        if toolbar is None:
-            toolbar = window.addToolBar("Training")
-            toolbar.setObjectName("training_toolbar")
-        else:
-            toolbar.addSeparator()
-        toolbar.addAction(self.train_action)
+        shell.add_toolbar_action(self.train_action)
 
     def edit_options(self) -> None:
         """Open the options dialog; accepted options go into the project."""
-        document = self.window.document
+        document = self.shell.document
         try:
             current = training_options(document.project)
         except ValueError as exc:
-            show_error(self.window, "Training Options",
+            show_error(self.shell.widget(), "Training Options",
                        f"The project's training options are invalid; showing the defaults.\n{exc}")
             current = None
-        dialog = TrainingOptionsDialog(current, self.window)
+        dialog = TrainingOptionsDialog(current, self.shell.widget())
         self.options_dialog = dialog
 
         def accepted() -> None:
             options = dialog.result_options
             if options is None:
                 return
-            new = options.to_dict()
-            if new != document.project.training:
-                document.project.training = new
-                document.mark_modified()
-                self.window.statusBar().showMessage("Training options changed", 3000)
+            if document.change_settings("Training options", training=options):
+                self.shell.show_status("Training options changed", 3000)
 
         dialog.accepted.connect(accepted)
         dialog.open()
@@ -75,9 +66,9 @@ class TrainingActions(QObject):
             self.show_progress()
             return
         try:
-            training_options(self.window.document.project)
+            training_options(self.shell.document.project)
         except (OptionsError, ValueError) as exc:
-            show_error(self.window, "Train", str(exc))
+            show_error(self.shell.widget(), "Train", str(exc))
             return
         progress = self.progress_window()
         self.show_progress()
@@ -86,8 +77,8 @@ class TrainingActions(QObject):
     def progress_window(self) -> TrainingProgressWindow:
         """The Training Progress window, made on first use (not shown)."""
         if self.progress is None:
-            self.progress = TrainingProgressWindow(self.window.document, self.window.tasks,
-                                                   self.window)
+            self.progress = TrainingProgressWindow(self.shell.document, self.shell.tasks,
+                                                   self.shell.widget())
             self.progress.finished.connect(self._finished)
         return self.progress
 
@@ -100,10 +91,4 @@ class TrainingActions(QObject):
 
     def _finished(self, result: Any) -> None:
         if result is not None:
-            self.window.statusBar().showMessage(f"Training {result.status}: {result.message}",
-                                                8000)
-
-
-def install(window: Any) -> None:
-    """Add the Training menu actions and the Train toolbar button to ``window``."""
-    window.training_actions = TrainingActions(window)
+            self.shell.show_status(f"Training {result.status}: {result.message}", 8000)

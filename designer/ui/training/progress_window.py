@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.app.project_run import evaluate_run, prepare_run, store_results
+from designer.app.project_run import TrainingOutcome, evaluate_run, prepare_run, training_outcome
+from designer.app.settings import RunResults
 from designer.core.progress import CancelToken, ProgressReporter
 from designer.training.events import IterationPoint, RunInfo, StatusEvent
 from designer.training.history import TrainingResult
@@ -35,7 +36,8 @@ from designer.ui.training.results_panel import ResultsPanel
 REDRAW_MS = 200  # at most five redraws a second: each repaint holds the GIL ~4 ms
 
 MakeTrainer = Callable[[Any, Any, Any], Any]  # (PreparedRun, sink, cancel token) -> trainer
-StoreResults = Callable[[Any, TrainingResult, Any], None]  # (run, result, evaluation)
+# (run, result, evaluation) -> what to store in the project
+Outcome = Callable[[Any, TrainingResult, Any], TrainingOutcome]
 
 
 def _paused(trainer: Any) -> bool:
@@ -78,7 +80,7 @@ class TrainingProgressWindow(QWidget):
         self._drawn_version = -1
         self._close_when_done = False
         self._runs_started = 0
-        self._store: StoreResults | None = None
+        self._outcome: Outcome | None = None
 
         self.plots = TrainingPlots()
         self.info = TrainingInfoPanel()
@@ -118,19 +120,20 @@ class TrainingProgressWindow(QWidget):
 
     # -- run --------------------------------------------------------------------------
     def start(self, epochs: int | None = None, make_trainer: MakeTrainer | None = None,
-              title: str = "", store: StoreResults | None = None) -> None:
+              title: str = "", outcome: Outcome | None = None) -> None:
         """Train the document's project (``epochs`` overrides its max_epochs).
 
         ``make_trainer(run, sink, token)`` (called on the worker thread) gives the object
         that trains, with run()/stop()/pause()/resume() and run() returning a TrainingResult
-        (default: a Trainer); ``title`` names the run in the window title; ``store(run,
-        result, evaluation)`` keeps the results in the project (default: store_results)."""
+        (default: a Trainer); ``title`` names the run in the window title; ``outcome(run,
+        result, evaluation)`` says what goes into the project (default: training_outcome),
+        which stores it as one undo step."""
         if self.running:
             return
         project = self.document.project
         self.setWindowTitle(f"Training Progress - {title}" if title else "Training Progress")
-        self._store = store or (
-            lambda run, result, evaluation: store_results(project, run, result, evaluation))
+        self._outcome = outcome or (
+            lambda run, result, evaluation: training_outcome(project, run, result, evaluation))
         self._runs_started = 0
         self._project, self._graph_before = project, _graph_key(project)
         self.sink = sink = QtTrainingSink(self)
@@ -139,7 +142,7 @@ class TrainingProgressWindow(QWidget):
         self._token = token = _AnyToken()
         self.trainer, self.result = None, None
         self._drawn_version = -1
-        validation = project.training.get("validation_frequency", 50)
+        validation = project.settings.training.validation_frequency
         self.info.reset(f"every {validation} iterations" if validation != "epoch" else "every epoch")
         self.tabs.setTabEnabled(1, False)
         self.tabs.setCurrentIndex(0)
@@ -212,17 +215,16 @@ class TrainingProgressWindow(QWidget):
         self._finish(result)
         if self.document.project is self._project and result.status != "failed":
             if _graph_key(self._project) == self._graph_before:
-                self._store(run, result, evaluation)
-                self.document.mark_modified()
+                self.document.store_training(self._outcome(run, result, evaluation))
                 note = "The trained weights are now in the project."
             else:
-                self._project.results = {}
+                self.document.change_settings("Discard training results", results=RunResults())
                 note = ("The network was edited during training, so the trained weights were "
                         "not stored in the project.")
             self.info.note.setText(note)
         elif result.status == "failed":
             if self.document.project is self._project:
-                self._store(run, result, None)
+                self.document.store_training(self._outcome(run, result, None))
             self._show_failure(result.message)
         self.results.show_results(result, evaluation, run)
         if evaluation is not None or result.final:

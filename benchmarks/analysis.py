@@ -23,8 +23,10 @@ from designer.core.build import build_model, graph_from_model
 from designer.core.graph import LayerGraph
 from designer.core.layout import layout_positions
 
-MODELS = {"DenseNet201": keras.applications.DenseNet201,
-          "EfficientNetB7": keras.applications.EfficientNetB7}  # fmt: skip
+MODELS = {
+    "DenseNet201": keras.applications.DenseNet201,
+    "EfficientNetB7": keras.applications.EfficientNetB7,
+}
 
 
 def timed(fn, *args, **kwargs):
@@ -38,9 +40,20 @@ def bench(name: str, repeat: int) -> None:
     """Print the figures for one network."""
     factory = MODELS[name]
     ctor, model = timed(factory, weights=None)
-    rows: dict[str, list[float]] = {k: [] for k in (
-        "import", "layout", "analysis", "total", "fresh_analysis", "edit_same_shape",
-        "edit_shape_change", "build", "constructor")}  # fmt: skip
+    rows: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "import",
+            "layout",
+            "analysis",
+            "total",
+            "fresh_analysis",
+            "edit_same_shape",
+            "edit_shape_change",
+            "build",
+            "constructor",
+        )
+    }
     for _ in range(repeat):
         t_import, graph = timed(graph_from_model, model)
         t_layout, _pos = timed(layout_positions, graph)
@@ -63,14 +76,19 @@ def bench(name: str, repeat: int) -> None:
         rows["constructor"].append(timed(factory, weights=None)[0])
         assert report.ok and report.total_params == model.count_params()
     med = {k: statistics.median(v) for k, v in rows.items()}
-    print(f"\n{name}: {len(graph)} layers, {report.total_params:,} parameters "
-          f"(first constructor call {ctor:.2f} s)")  # fmt: skip
+    print(
+        f"\n{name}: {len(graph)} layers, {report.total_params:,} parameters "
+        f"(first constructor call {ctor:.2f} s)"
+    )
     for key in ("import", "layout", "analysis", "total", "fresh_analysis"):
         print(f"  {key:<22} {med[key] * 1000:8.1f} ms")
-    print(f"  {'edit, same shapes':<22} {med['edit_same_shape'] * 1000:8.1f} ms  "
-          f"(recomputed 1 layer)")  # fmt: skip
-    print(f"  {'edit, shapes change':<22} {med['edit_shape_change'] * 1000:8.1f} ms  "
-          f"(recomputed {r2.recomputed} layers)")  # fmt: skip
+    print(
+        f"  {'edit, same shapes':<22} {med['edit_same_shape'] * 1000:8.1f} ms  (recomputed 1 layer)"
+    )
+    print(
+        f"  {'edit, shapes change':<22} {med['edit_shape_change'] * 1000:8.1f} ms  "
+        f"(recomputed {r2.recomputed} layers)"
+    )
     print(f"  build_model            {med['build']:8.2f} s")
     print(f"  keras.applications     {med['constructor']:8.2f} s")
     print(f"  ratio build/constructor {med['build'] / med['constructor']:7.2f}x  (target <= 1.5x)")
@@ -82,8 +100,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     args = parser.parse_args()
-    print(f"keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPUs; "
-          f"median of {args.repeat}")  # fmt: skip
+    print(
+        f"keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPUs; "
+        f"median of {args.repeat}"
+    )
     for name in args.models:
         bench(name, args.repeat)
 

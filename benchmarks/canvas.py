@@ -80,8 +80,10 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     folder = Path(tempfile.mkdtemp())
     cases = [("LeNet-5 sample", SAMPLE)]
-    for name, factory in (("ResNet50", keras.applications.ResNet50),
-                          ("DenseNet201", keras.applications.DenseNet201)):  # fmt: skip
+    for name, factory in (
+        ("ResNet50", keras.applications.ResNet50),
+        ("DenseNet201", keras.applications.DenseNet201),
+    ):
         path = folder / f"{name}.keras"
         factory(weights=None).save(path)
         start = time.perf_counter()
@@ -91,14 +93,18 @@ def main() -> None:
         save_project(open_path(path), project)
         cases += [(f"{name} .keras", path), (f"{name} .ndproj", project)]
     openers = [(name, lambda w, path=path: open_file(w, path)) for name, path in cases]
-    openers += [(f"{entry} gallery", lambda w, entry=entry: open_tile(w, entry))
-                for entry in ("densenet201", "efficientnet_b7")]  # fmt: skip
+    openers += [
+        (f"{entry} gallery", lambda w, entry=entry: open_tile(w, entry))
+        for entry in ("densenet201", "efficientnet_b7")
+    ]
     for name, fill in openers:
         seconds, window = timed_open(app, fill)
         ms = edit_round_trip(app, window)
-        print(f"{name:<24} {len(window.document.graph):4d} layers: open {seconds:5.2f} s "
-              f"(target < 3 s); edit round trip {ms:5.1f} ms (target < 50 ms); "
-              f"analysis {window.document.last_analysis_ms:.1f} ms")  # fmt: skip
+        print(
+            f"{name:<24} {len(window.document.graph):4d} layers: open {seconds:5.2f} s "
+            f"(target < 3 s); edit round trip {ms:5.1f} ms (target < 50 ms); "
+            f"analysis {window.document.last_analysis_ms:.1f} ms"
+        )
         window.document.mark_saved()
         window.close()
 

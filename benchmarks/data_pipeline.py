@@ -62,24 +62,35 @@ def main() -> None:
 
         def baseline() -> object:
             ds = keras.utils.image_dataset_from_directory(
-                tmp, image_size=(28, 28), color_mode="grayscale", batch_size=args.batch,
-                shuffle=True, seed=0, verbose=False,
+                tmp,
+                image_size=(28, 28),
+                color_mode="grayscale",
+                batch_size=args.batch,
+                shuffle=True,
+                seed=0,
+                verbose=False,
             )
-            aug = keras.Sequential([
-                keras.layers.RandomRotation(15 / 360),
-                keras.layers.RandomTranslation(0.1, 0.1),
-                keras.layers.RandomZoom(0.1),
-            ])
-            ds = ds.map(lambda x, y: (aug(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+            aug = keras.Sequential(
+                [
+                    keras.layers.RandomRotation(15 / 360),
+                    keras.layers.RandomTranslation(0.1, 0.1),
+                    keras.layers.RandomZoom(0.1),
+                ]
+            )
+            ds = ds.map(
+                lambda x, y: (aug(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
+            )
             return ds.prefetch(tf.data.AUTOTUNE)
 
         def ours() -> object:
             store = ImageFolderStore(ImageFolderConfig(tmp))
             data = make_training_data(
-                store, SplitConfig(validation_percent=0),
+                store,
+                SplitConfig(validation_percent=0),
                 PreprocessConfig(image_size=(28, 28), channels=1, rescale="none"),
                 AugmentConfig(rotation=15, translate_x=0.1, translate_y=0.1, zoom=0.1),
-                batch_size=args.batch, backend="tf.data",
+                batch_size=args.batch,
+                backend="tf.data",
             )
             return data.train
 
@@ -96,15 +107,21 @@ def main() -> None:
                 rates[name].append(n / (t2 - t1))
                 setup[name].append(t1 - t0)
                 peak = max(peak, rss_mib())
-                print(f"round {r + 1} {name:8s}: {n} images, {n / (t2 - t1):8.0f} images/s "
-                      f"(setup {t1 - t0:.2f} s, end-to-end {n / (t2 - t0):.0f} images/s), "
-                      f"RSS {rss_mib():.0f} MiB")
+                print(
+                    f"round {r + 1} {name:8s}: {n} images, {n / (t2 - t1):8.0f} images/s "
+                    f"(setup {t1 - t0:.2f} s, end-to-end {n / (t2 - t0):.0f} images/s), "
+                    f"RSS {rss_mib():.0f} MiB"
+                )
         keras_rate = statistics.median(rates["keras"])
         ours_rate = statistics.median(rates["designer"])
         keras_e2e = args.images / (statistics.median(setup["keras"]) + args.images / keras_rate)
         ours_e2e = args.images / (statistics.median(setup["designer"]) + args.images / ours_rate)
-        print(f"keras image_dataset_from_directory + augmentation: {keras_rate:.0f} images/s (median)")
-        print(f"designer ImageFolderStore + augmentation:          {ours_rate:.0f} images/s (median)")
+        print(
+            f"keras image_dataset_from_directory + augmentation: {keras_rate:.0f} images/s (median)"
+        )
+        print(
+            f"designer ImageFolderStore + augmentation:          {ours_rate:.0f} images/s (median)"
+        )
         print(f"ratio designer/keras (epoch throughput): {ours_rate / keras_rate:.2f}x")
         print(f"ratio designer/keras (including setup/scan): {ours_e2e / keras_e2e:.2f}x")
         print(f"peak RSS: {peak:.0f} MiB (data on disk: {args.images} images)")

@@ -40,8 +40,14 @@ from designer.export.signature import random_batch
 from designer.export.sweep import build_small
 from designer.zoo import list_entries
 
-FORMATS = [("keras", {}), ("savedmodel", {}), ("onnx", {}), ("tflite", {}),
-           ("tflite", {"int8": True}), ("python", {})]  # fmt: skip
+FORMATS = [
+    ("keras", {}),
+    ("savedmodel", {}),
+    ("onnx", {}),
+    ("tflite", {}),
+    ("tflite", {"int8": True}),
+    ("python", {}),
+]
 
 
 def lenet5() -> keras.Model:
@@ -54,7 +60,9 @@ def lenet5() -> keras.Model:
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(120, activation="tanh", name="f5")(x)
     x = keras.layers.Dense(84, activation="tanh", name="f6")(x)
-    return keras.Model(inp, keras.layers.Dense(10, activation="softmax", name="out")(x), name="lenet5")
+    return keras.Model(
+        inp, keras.layers.Dense(10, activation="softmax", name="out")(x), name="lenet5"
+    )
 
 
 MODELS = {
@@ -64,8 +72,13 @@ MODELS = {
     "resnet50": lambda: keras.applications.ResNet50(weights=None, classifier_activation=None),
 }
 
-SWEEP_FORMATS = {"keras": ("keras", {}), "savedmodel": ("savedmodel", {}), "onnx": ("onnx", {}),
-                 "tflite": ("tflite", {}), "tflite-int8": ("tflite", {"int8": True})}  # fmt: skip
+SWEEP_FORMATS = {
+    "keras": ("keras", {}),
+    "savedmodel": ("savedmodel", {}),
+    "onnx": ("onnx", {}),
+    "tflite": ("tflite", {}),
+    "tflite-int8": ("tflite", {"int8": True}),
+}
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -79,8 +92,9 @@ def _median_ms(fn, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def inference_speeds(model: keras.Model, onnx_path: str, tflite_path: str, batch: int,
-                     repeats: int) -> dict[str, float]:  # fmt: skip
+def inference_speeds(
+    model: keras.Model, onnx_path: str, tflite_path: str, batch: int, repeats: int
+) -> dict[str, float]:
     """Median milliseconds per batch for Keras, onnxruntime and the TFLite interpreter."""
     import onnxruntime as ort
 
@@ -110,7 +124,9 @@ def bench_model(name: str, batch: int, repeats: int) -> None:
     """Export ``name`` in every format and print one table row per format, then speeds."""
     model = MODELS[name]()
     print(f"\n## {name}: {model.count_params():,} parameters, input {tuple(model.inputs[0].shape)}")
-    print(f"{'format':<12} {'size':>10} {'export s':>9} {'check s':>8} {'max |diff|':>11} {'tol':>9}")
+    print(
+        f"{'format':<12} {'size':>10} {'export s':>9} {'check s':>8} {'max |diff|':>11} {'tol':>9}"
+    )
     paths = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fmt, options in FORMATS:
@@ -122,8 +138,10 @@ def bench_model(name: str, batch: int, repeats: int) -> None:
             if fmt == "python":
                 size += sum(Path(p).stat().st_size for p in report.extra_files)
                 label = "python+h5"
-            print(f"{label:<12} {human_size(size):>10} {report.seconds:>9.2f} "
-                  f"{report.verify_seconds:>8.2f} {v.max_abs_diff:>11.2e} {v.tolerance:>9.1e}")  # fmt: skip
+            print(
+                f"{label:<12} {human_size(size):>10} {report.seconds:>9.2f} "
+                f"{report.verify_seconds:>8.2f} {v.max_abs_diff:>11.2e} {v.tolerance:>9.1e}"
+            )
         speeds = inference_speeds(model, paths["onnx"], paths["tflite"], batch, repeats)
         int8 = inference_speeds(model, paths["onnx"], paths["tflite-int8"], batch, repeats)
     base = speeds["keras"]
@@ -175,13 +193,17 @@ def sweep_one(model: keras.Model, label: str, out: Path) -> tuple[str, str]:
     if v.note:  # e.g. "weak check: ..." when the Keras outputs all but vanish
         notes.insert(0, v.note)
     notes = "; ".join(notes)
-    cells = (f"{human_size(report.size_bytes)} | {report.seconds:.1f} | {v.output_scale:.2e} | "
-             f"{v.max_abs_diff:.2e} | {relative:.1e} | {v.tolerance:.1e} | {outcome}{f' ({notes})' if notes else ''}")  # fmt: skip
+    cells = (
+        f"{human_size(report.size_bytes)} | {report.seconds:.1f} | {v.output_scale:.2e} | "
+        f"{v.max_abs_diff:.2e} | {relative:.1e} | {v.tolerance:.1e} | {outcome}{f' ({notes})' if notes else ''}"
+    )
     return outcome, cells
 
 
-HEADER = ("| entry | input | params | format | size | export s | max abs out | max abs diff "
-          "| relative | tolerance | result |\n|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
+HEADER = (
+    "| entry | input | params | format | size | export s | max abs out | max abs diff "
+    "| relative | tolerance | result |\n|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|"
+)
 
 
 def sweep_rows(formats: list[str], names: list[str] | None) -> None:
@@ -213,8 +235,15 @@ def zoo_sweep(formats: list[str], names: list[str] | None) -> int:
     print(HEADER, flush=True)
     counts: dict[str, int] = {}
     for entry in sweep_entries(names):
-        cmd = [sys.executable, __file__, "--rows-only", "--entries", entry.name,
-               "--formats", *formats]  # fmt: skip
+        cmd = [
+            sys.executable,
+            __file__,
+            "--rows-only",
+            "--entries",
+            entry.name,
+            "--formats",
+            *formats,
+        ]
         child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         done = []
         for line in child.stdout:
@@ -226,15 +255,20 @@ def zoo_sweep(formats: list[str], names: list[str] | None) -> int:
                 outcome = result.split()[0].rstrip(":")
                 counts[outcome] = counts.get(outcome, 0) + 1
         code = child.wait()
-        for label in formats[len(done):]:  # the process died before these rows
+        for label in formats[len(done) :]:  # the process died before these rows
             counts["ERROR"] = counts.get("ERROR", 0) + 1
             why = "killed by signal 9 (out of memory?)" if code == -9 else f"exit status {code}"
-            print(f"| {entry.name} | - | - | {label} | - | - | - | - | - | - | "
-                  f"ERROR the export process ended early: {why} |", flush=True)  # fmt: skip
+            print(
+                f"| {entry.name} | - | - | {label} | - | - | - | - | - | - | "
+                f"ERROR the export process ended early: {why} |",
+                flush=True,
+            )
     total = sum(counts.values())
     others = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if k != "passed")
-    print(f"\n{counts.get('passed', 0)} of {total} exports passed"
-          f"{f' ({others})' if others else ''}.", flush=True)  # fmt: skip
+    print(
+        f"\n{counts.get('passed', 0)} of {total} exports passed{f' ({others})' if others else ''}.",
+        flush=True,
+    )
     return 1 if counts.get("FAILED") or counts.get("ERROR") else 0
 
 
@@ -245,10 +279,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--zoo-sweep", action="store_true", help="export every zoo entry")
-    parser.add_argument("--onnx-sweep", action="store_true",
-                        help="--zoo-sweep --formats onnx on the first entry of each family")
-    parser.add_argument("--formats", nargs="+", default=list(SWEEP_FORMATS),
-                        choices=list(SWEEP_FORMATS), help="formats of the zoo sweep")
+    parser.add_argument(
+        "--onnx-sweep",
+        action="store_true",
+        help="--zoo-sweep --formats onnx on the first entry of each family",
+    )
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=list(SWEEP_FORMATS),
+        choices=list(SWEEP_FORMATS),
+        help="formats of the zoo sweep",
+    )
     parser.add_argument("--entries", nargs="+", help="zoo entries to sweep (default: all)")
     parser.add_argument("--rows-only", action="store_true", help=argparse.SUPPRESS)  # one child
     args = parser.parse_args()
@@ -257,8 +299,11 @@ def main() -> None:
         return
     import tf2onnx
 
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, tf2onnx {tf2onnx.__version__}, "
-          f"{os.cpu_count()} CPU(s)", flush=True)  # fmt: skip
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, tf2onnx {tf2onnx.__version__}, "
+        f"{os.cpu_count()} CPU(s)",
+        flush=True,
+    )
     if args.zoo_sweep or args.onnx_sweep:
         formats = ["onnx"] if args.onnx_sweep else args.formats
         names = args.entries or (first_of_each_family() if args.onnx_sweep else None)

@@ -95,8 +95,11 @@ def _rates(n: int, epochs: int, ends: list[tuple[float, float]]) -> tuple[float,
 def run_plain(template, x, y, epochs) -> tuple[float, float]:
     """Throughput of a plain fit over epochs 2..E."""
     model = fresh(template)
-    model.compile(optimizer=keras.optimizers.Adam(0.001),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     clock = EpochClock()
     model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[clock])
     return _rates(len(x), epochs, clock.ends)
@@ -106,9 +109,15 @@ def run_trainer(template, x, y, epochs) -> tuple[float, float]:
     """Throughput of the Trainer with a recording, throttled sink over epochs 2..E."""
     model = fresh(template)
     sink = GuiLikeSink()
-    options = TrainingOptions(solver="adam", initial_learn_rate=0.001, mini_batch_size=BATCH,
-                              max_epochs=epochs, shuffle="every-epoch", l2_regularization=0.0,
-                              metrics=["accuracy"])
+    options = TrainingOptions(
+        solver="adam",
+        initial_learn_rate=0.001,
+        mini_batch_size=BATCH,
+        max_epochs=epochs,
+        shuffle="every-epoch",
+        l2_regularization=0.0,
+        metrics=["accuracy"],
+    )
     Trainer(model, (x, y), None, options, sink).run()
     assert len(sink.iterations) == epochs * int(np.ceil(len(x) / BATCH))
     return _rates(len(x), epochs, sink.ends)
@@ -118,8 +127,15 @@ def callback_cost(calls: int = 20_000) -> float:
     """Microseconds per iteration spent in the progress callback + GUI-like sink alone."""
     from designer.training.callback import ProgressCallback, TrainingControl
 
-    cb = ProgressCallback(GuiLikeSink(), TrainingControl(), epochs=1, iterations_per_epoch=calls,
-                          batch_size=BATCH, num_samples=calls * BATCH, learning_rate=lambda i: 0.001)
+    cb = ProgressCallback(
+        GuiLikeSink(),
+        TrainingControl(),
+        epochs=1,
+        iterations_per_epoch=calls,
+        batch_size=BATCH,
+        num_samples=calls * BATCH,
+        learning_rate=lambda i: 0.001,
+    )
     cb.set_model(make_cnn())
     cb.on_train_begin()
     cb.on_epoch_begin(0)
@@ -139,17 +155,24 @@ def overhead(runs: int, epochs: int) -> None:
         order = (run_plain, run_trainer) if r % 2 == 0 else (run_trainer, run_plain)
         for fn in order:
             (plain if fn is run_plain else trainer).append(fn(template, x, y, epochs))
-        print(f"run {r + 1}: plain fit {plain[-1][0]:7.0f}/s wall {plain[-1][1]:7.0f}/s CPU | "
-              f"trainer+sink {trainer[-1][0]:7.0f}/s wall {trainer[-1][1]:7.0f}/s CPU", flush=True)
+        print(
+            f"run {r + 1}: plain fit {plain[-1][0]:7.0f}/s wall {plain[-1][1]:7.0f}/s CPU | "
+            f"trainer+sink {trainer[-1][0]:7.0f}/s wall {trainer[-1][1]:7.0f}/s CPU",
+            flush=True,
+        )
     cost = callback_cost()
     batch_us = BATCH / statistics.median(r[0] for r in plain) * 1e6
-    print(f"callback + sink cost: {cost:.1f} us per iteration = {cost / batch_us:.2%} of a "
-          f"{batch_us / 1000:.1f} ms batch")
+    print(
+        f"callback + sink cost: {cost:.1f} us per iteration = {cost / batch_us:.2%} of a "
+        f"{batch_us / 1000:.1f} ms batch"
+    )
     for i, what in ((0, "wall"), (1, "CPU")):
         p = statistics.median(r[i] for r in plain)
         t = statistics.median(r[i] for r in trainer)
-        print(f"median samples per {what} second: plain model.fit {p:7.0f}, Trainer + sink "
-              f"{t:7.0f}; ratio {t / p:.3f} (target >= 0.97)")
+        print(
+            f"median samples per {what} second: plain model.fit {p:7.0f}, Trainer + sink "
+            f"{t:7.0f}; ratio {t / p:.3f} (target >= 0.97)"
+        )
 
 
 def feature_extraction(epochs: int) -> None:
@@ -164,11 +187,14 @@ def feature_extraction(epochs: int) -> None:
     h = keras.layers.Dense(32, activation="relu")(h)
     out = keras.layers.Dense(10, activation="softmax")(h)
     model = keras.Model(inp, out)
-    options = TrainingOptions(solver="adam", mini_batch_size=BATCH, max_epochs=epochs,
-                              l2_regularization=0.0)
+    options = TrainingOptions(
+        solver="adam", mini_batch_size=BATCH, max_epochs=epochs, l2_regularization=0.0
+    )
     f = measure_feature_speedup(model, "backbone_end", (x, y), options)
-    print(f"frozen backbone, {epochs} epochs: {f['full_seconds']:.2f} s; features once + head: "
-          f"{f['feature_seconds']:.2f} s; speed-up {f['speedup']:.2f}x")
+    print(
+        f"frozen backbone, {epochs} epochs: {f['full_seconds']:.2f} s; features once + head: "
+        f"{f['feature_seconds']:.2f} s; speed-up {f['speedup']:.2f}x"
+    )
 
 
 def main() -> None:

@@ -72,15 +72,23 @@ def run_trainer_qt(template, x, y, epochs) -> tuple[float, float, int]:
     timer = QTimer()
     timer.setInterval(REDRAW_MS)
     timer.timeout.connect(redraw)
-    options = TrainingOptions(solver="adam", initial_learn_rate=0.001, mini_batch_size=BATCH,
-                              max_epochs=epochs, shuffle="every-epoch", l2_regularization=0.0,
-                              metrics=["accuracy"])
+    options = TrainingOptions(
+        solver="adam",
+        initial_learn_rate=0.001,
+        mini_batch_size=BATCH,
+        max_epochs=epochs,
+        shuffle="every-epoch",
+        l2_regularization=0.0,
+        metrics=["accuracy"],
+    )
     loop = QEventLoop()
     tasks = _TASKS[0] if _TASKS else _TASKS.append(TaskRunner()) or _TASKS[0]
     failures: list[str] = []
-    tasks.start(lambda _reporter: Trainer(model, (x, y), None, options, sink).run(),
-                lambda _result: loop.quit(), lambda msg, _details: (failures.append(msg),
-                                                                     loop.quit()))
+    tasks.start(
+        lambda _reporter: Trainer(model, (x, y), None, options, sink).run(),
+        lambda _result: loop.quit(),
+        lambda msg, _details: (failures.append(msg), loop.quit()),
+    )
     timer.start()
     loop.exec()
     timer.stop()
@@ -111,14 +119,19 @@ def main() -> None:
                 plain.append(run_plain(template, x, y, args.epochs))
             else:
                 gui.append(run_trainer_qt(template, x, y, args.epochs))
-        print(f"run {r + 1}: plain fit {plain[-1][0]:7.0f}/s wall {plain[-1][1]:7.0f}/s CPU | "
-              f"GUI trainer {gui[-1][0]:7.0f}/s wall {gui[-1][1]:7.0f}/s CPU, "
-              f"{gui[-1][2]} redraws", flush=True)
+        print(
+            f"run {r + 1}: plain fit {plain[-1][0]:7.0f}/s wall {plain[-1][1]:7.0f}/s CPU | "
+            f"GUI trainer {gui[-1][0]:7.0f}/s wall {gui[-1][1]:7.0f}/s CPU, "
+            f"{gui[-1][2]} redraws",
+            flush=True,
+        )
     for i, what in ((0, "wall"), (1, "CPU")):
         p = statistics.median(r[i] for r in plain)
         t = statistics.median(r[i] for r in gui)
-        print(f"median samples per {what} second: plain model.fit {p:7.0f}, Trainer + Qt sink + "
-              f"live plots {t:7.0f}; ratio {t / p:.3f} (target >= 0.97)")
+        print(
+            f"median samples per {what} second: plain model.fit {p:7.0f}, Trainer + Qt sink + "
+            f"live plots {t:7.0f}; ratio {t / p:.3f} (target >= 0.97)"
+        )
     del app
 
 

@@ -30,8 +30,24 @@ from designer.core.graph import GraphEvent, LayerGraph, Link, Node
 __version__ = "0.1.0"
 
 __all__ = [
-    "BuildError", "CycleError", "DuplicateNameError", "GraphError", "GraphEvent",
-    "ImportModelError", "Issue", "LayerGraph", "Link", "Node", "ParamError", "PortError",
-    "PortOccupiedError", "Report", "SelfLinkError", "UnknownLayerType", "UnknownNodeError",
-    "analyze", "build_model", "graph_from_model",
-]  # fmt: skip
+    "BuildError",
+    "CycleError",
+    "DuplicateNameError",
+    "GraphError",
+    "GraphEvent",
+    "ImportModelError",
+    "Issue",
+    "LayerGraph",
+    "Link",
+    "Node",
+    "ParamError",
+    "PortError",
+    "PortOccupiedError",
+    "Report",
+    "SelfLinkError",
+    "UnknownLayerType",
+    "UnknownNodeError",
+    "analyze",
+    "build_model",
+    "graph_from_model",
+]

@@ -1,6 +1,6 @@
 """Write the bundled sample projects in designer/resources/samples/ (run after changing them).
 
-    python scripts/make_samples.py
+python scripts/make_samples.py
 """
 
 from __future__ import annotations
@@ -34,12 +34,19 @@ def lenet5() -> Project:
     auto_layout(g)
     # The sections' layout: designer.app.settings.
     return Project.from_sections(
-        g, "LeNet-5 digits",
-        data={"source": {"kind": "synthetic", "charset": "digits", "num_samples": 6000, "seed": 0},
-              "split": {"mode": "percent", "validation_percent": 20.0, "seed": 0}},
-        training={"solver": "adam", "initial_learn_rate": 0.001, "mini_batch_size": 64,
-                  "max_epochs": 5},
-    )  # fmt: skip
+        g,
+        "LeNet-5 digits",
+        data={
+            "source": {"kind": "synthetic", "charset": "digits", "num_samples": 6000, "seed": 0},
+            "split": {"mode": "percent", "validation_percent": 20.0, "seed": 0},
+        },
+        training={
+            "solver": "adam",
+            "initial_learn_rate": 0.001,
+            "mini_batch_size": 64,
+            "max_epochs": 5,
+        },
+    )
 
 
 if __name__ == "__main__":

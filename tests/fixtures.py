@@ -64,8 +64,11 @@ def merge_plain(base: dict, changes: dict) -> dict:
     out = dict(base)
     for key, value in changes.items():
         old = out.get(key)
-        if isinstance(value, dict) and isinstance(old, dict) \
-                and value.get("kind", old.get("kind")) == old.get("kind"):
+        if (
+            isinstance(value, dict)
+            and isinstance(old, dict)
+            and value.get("kind", old.get("kind")) == old.get("kind")
+        ):
             out[key] = merge_plain(old, value)
         else:
             out[key] = value

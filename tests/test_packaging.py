@@ -40,14 +40,30 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for item in ROOT.iterdir():  # pyproject.toml, README.md (the long description), ...
         if item.is_file():
             shutil.copy2(item, src / item.name)
-    shutil.copytree(ROOT / "designer", src / "designer",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "designer", src / "designer", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     out = base / "dist"
-    result = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                   "--disable-pip-version-check", "-q", "-w", str(out), "."], cwd=src)  # fmt: skip
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(out),
+            ".",
+        ],
+        cwd=src,
+    )
     assert result.returncode == 0, (
         "pip wheel failed (the build backend comes from the venv: pip install -e '.[dev]')\n"
-        + result.stdout[-2000:] + result.stderr[-3000:]
+        + result.stdout[-2000:]
+        + result.stderr[-3000:]
     )
     wheels = sorted(out.glob("network_designer-*.whl"))
     assert len(wheels) == 1, wheels
@@ -71,8 +87,11 @@ def test_wheel_holds_the_data_files_and_the_console_script(wheel: Path) -> None:
         for name in DATA_FILES:
             assert name in names, f"{name} is not in {wheel.name}"
             assert archive.getinfo(name).file_size > 0
-        assert {"designer/entry.py", "designer/__main__.py",
-                "designer/resources/__init__.py"} <= names  # fmt: skip
+        assert {
+            "designer/entry.py",
+            "designer/__main__.py",
+            "designer/resources/__init__.py",
+        } <= names
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         text = archive.read(entry_points).decode()
     assert "[console_scripts]" in text
@@ -83,13 +102,20 @@ def test_unpacked_wheel_finds_its_own_resources(wheel: Path, tmp_path: Path) -> 
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
-    code = ("import designer.resources as r; "
-            "print(r.sample_project_path().is_file(), (r.PRETRAINED_DIR / 'digits_cnn.keras').is_file()); "
-            "print(r.RESOURCES_DIR)")  # fmt: skip
+    code = (
+        "import designer.resources as r; "
+        "print(r.sample_project_path().is_file(), (r.PRETRAINED_DIR / 'digits_cnn.keras').is_file()); "
+        "print(r.RESOURCES_DIR)"
+    )
     env_path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": env_path, "TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": env_path, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     found, where = result.stdout.strip().splitlines()[-2:]
     assert found == "True True"
@@ -97,8 +123,10 @@ def test_unpacked_wheel_finds_its_own_resources(wheel: Path, tmp_path: Path) -> 
 
 
 def test_help_runs_the_cli_without_qt() -> None:
-    code = ("import sys, designer.entry as e; code = e.main(['--help']); "
-            "assert 'PySide6' not in sys.modules, 'Qt imported'; print('EXIT', code)")  # fmt: skip
+    code = (
+        "import sys, designer.entry as e; code = e.main(['--help']); "
+        "assert 'PySide6' not in sys.modules, 'Qt imported'; print('EXIT', code)"
+    )
     result = _run([sys.executable, "-c", code])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "usage:" in result.stdout and "analyze" in result.stdout
@@ -106,8 +134,10 @@ def test_help_runs_the_cli_without_qt() -> None:
 
 
 def test_a_sub_command_runs_the_cli_without_qt() -> None:
-    code = ("import sys, designer.entry as e; code = e.main(['analyze', sys.argv[1], '--json']); "
-            "assert 'PySide6' not in sys.modules, 'Qt imported'; sys.exit(code)")  # fmt: skip
+    code = (
+        "import sys, designer.entry as e; code = e.main(['analyze', sys.argv[1], '--json']); "
+        "assert 'PySide6' not in sys.modules, 'Qt imported'; sys.exit(code)"
+    )
     result = _run([sys.executable, "-c", code, str(ROOT / DATA_FILES[0])])
     assert result.returncode == 0, result.stderr[-2000:]
     assert '"total_params": 61706' in result.stdout
@@ -142,7 +172,9 @@ def test_entry_function_opens_the_gui(tmp_path: Path) -> None:
 
 
 def test_installed_console_script_runs_the_cli() -> None:
-    script = Path(sys.executable).parent / ("network-designer" + (".exe" if os.name == "nt" else ""))
+    script = Path(sys.executable).parent / (
+        "network-designer" + (".exe" if os.name == "nt" else "")
+    )
     if not script.exists():
         pytest.skip("network-designer is not installed in this environment")
     result = _run([str(script), "--help"])

@@ -44,8 +44,13 @@ def effective_preprocess(
     except DataError as exc:
         return None, f"no image preprocessing: {exc}"
     if chosen.rescale is not None and (chosen.rescale != "preprocess_input" or chosen.module):
-        config = PreprocessConfig(config.image_size, config.channels, config.resize_mode,
-                                  chosen.rescale, config.preprocess_module)  # fmt: skip
+        config = PreprocessConfig(
+            config.image_size,
+            config.channels,
+            config.resize_mode,
+            chosen.rescale,
+            config.preprocess_module,
+        )
     return config, ""
 
 

@@ -26,7 +26,13 @@ from designer.export.staging import check_writable
 from designer.training.options import TrainingOptions
 
 # Project solver names (MATLAB style) -> keras.optimizers names for the generated script.
-OPTIMIZERS = {"sgdm": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop", "nadam": "nadam"}
+OPTIMIZERS = {
+    "sgdm": "sgd",
+    "adam": "adam",
+    "adamw": "adamw",
+    "rmsprop": "rmsprop",
+    "nadam": "nadam",
+}
 KERAS_METRICS = ("accuracy", "mae")
 
 
@@ -77,8 +83,9 @@ def codegen_training(options: TrainingOptions, model: keras.Model) -> dict[str, 
     }
 
 
-def run_export(request: ExportRequest, graph: LayerGraph, training: TrainingOptions,
-               reporter: ProgressReporter) -> ExportOutcome:  # fmt: skip
+def run_export(
+    request: ExportRequest, graph: LayerGraph, training: TrainingOptions, reporter: ProgressReporter
+) -> ExportOutcome:
     """Build the model from ``graph`` and export it as ``request`` says (in a worker thread)."""
     reporter(0, 0, "building the model", force=True)
     model = build_model(graph)
@@ -105,7 +112,9 @@ def run_export(request: ExportRequest, graph: LayerGraph, training: TrainingOpti
     return ExportOutcome(report)
 
 
-def write_script_only(model: keras.Model, target: Path, training: dict[str, Any] | None) -> ExportReport:
+def write_script_only(
+    model: keras.Model, target: Path, training: dict[str, Any] | None
+) -> ExportReport:
     """Write only the generated script (no weights file), atomically; it is not verified."""
     check_writable(target)
     start = time.perf_counter()
@@ -123,6 +132,8 @@ def write_script_only(model: keras.Model, target: Path, training: dict[str, Any]
         path=str(target),
         size_bytes=target.stat().st_size,
         seconds=time.perf_counter() - start,
-        warnings=["no weights file: the script builds the network with fresh weights, so it "
-                  "was not compared with Keras"],  # fmt: skip
+        warnings=[
+            "no weights file: the script builds the network with fresh weights, so it "
+            "was not compared with Keras"
+        ],
     )

@@ -39,11 +39,13 @@ def load_model_file(path: str | Path, allow_unsafe: bool = False) -> Any:
                 f"{path.name} contains Python code (a Lambda layer); open it only if you trust "
                 f"its source"
             ) from exc
-        raise ProjectError(f"{path.name} is not a Keras model Network Designer can read: "
-                           f"{_first_line(exc)}") from exc  # fmt: skip
+        raise ProjectError(
+            f"{path.name} is not a Keras model Network Designer can read: {_first_line(exc)}"
+        ) from exc
     except (OSError, TypeError, KeyError) as exc:
-        raise ProjectError(f"{path.name} is damaged or not a Keras model: {_first_line(exc)}") \
-            from exc
+        raise ProjectError(
+            f"{path.name} is damaged or not a Keras model: {_first_line(exc)}"
+        ) from exc
 
 
 def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
@@ -60,13 +62,17 @@ def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
         loaded = tf.saved_model.load(str(path))
         signature = loaded.signatures[endpoint]
     except (OSError, ValueError, KeyError) as exc:
-        raise ProjectError(f"{path.name} is not a usable SavedModel (no '{endpoint}' "
-                           f"signature): {_first_line(exc)}") from exc  # fmt: skip
+        raise ProjectError(
+            f"{path.name} is not a usable SavedModel (no '{endpoint}' "
+            f"signature): {_first_line(exc)}"
+        ) from exc
     specs = signature.structured_input_signature[1]
     if len(specs) != 1:
-        raise ProjectError(f"{path.name}: the designer opens SavedModels with one input; this "
-                           f"one has {len(specs)} ({', '.join(specs)})")  # fmt: skip
-    (name, spec), = specs.items()
+        raise ProjectError(
+            f"{path.name}: the designer opens SavedModels with one input; this "
+            f"one has {len(specs)} ({', '.join(specs)})"
+        )
+    ((name, spec),) = specs.items()
     inputs = keras.Input(shape=tuple(spec.shape[1:]), dtype=spec.dtype.name, name="input")
     layer = keras.layers.TFSMLayer(str(path), call_endpoint=endpoint, name="saved_model")
     outputs = layer(inputs)
@@ -96,15 +102,19 @@ def import_notes(graph: Any) -> list[str]:
     notes = []
     for node in graph.nodes:
         if node.type == "Model":
-            notes.append(f"'{node.name}' is a nested model, shown as one group block "
-                         f"(right-click > Expand Group to edit its layers)")  # fmt: skip
+            notes.append(
+                f"'{node.name}' is a nested model, shown as one group block "
+                f"(right-click > Expand Group to edit its layers)"
+            )
         elif node.shared_with is not None:
             owner = graph.node(node.shared_with).name
             notes.append(f"'{node.name}' calls the layer of '{owner}' again (shared weights)")
         elif not node.spec.curated and node.type != "Input":
             what = "SavedModel graph" if node.type == "TFSMLayer" else node.type
-            notes.append(f"'{node.name}' ({what}) is kept as an opaque block: it builds, trains "
-                         f"and exports, and its settings are editable as raw values")  # fmt: skip
+            notes.append(
+                f"'{node.name}' ({what}) is kept as an opaque block: it builds, trains "
+                f"and exports, and its settings are editable as raw values"
+            )
     return notes
 
 

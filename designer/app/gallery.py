@@ -57,8 +57,14 @@ def build_project(request: BuildRequest, reporter: ProgressReporter | None = Non
         # Random weights: the layers' variables are never made (a project without weights is
         # initialised when built), which makes EfficientNetB7 open in 0.5 s instead of 3.3 s.
         with shape_only_scope() if random_weights else contextlib.nullcontext():
-            model = build_entry(entry, request.input_shape, request.num_classes,
-                                request.include_top, request.weights, progress=on_download)  # fmt: skip
+            model = build_entry(
+                entry,
+                request.input_shape,
+                request.num_classes,
+                request.include_top,
+                request.weights,
+                progress=on_download,
+            )
     except WeightsUnavailable as exc:
         return WeightsMissing(request, str(exc))
     report(0, 0, f"Converting {entry.display_name} to a network diagram...", force=True)

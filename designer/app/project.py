@@ -23,8 +23,7 @@ from designer.core.project_file import (
     writer_info,
 )
 
-__all__ = ["EXTENSION", "Project", "ProjectError", "load_project", "project_bytes",
-           "save_project"]  # fmt: skip
+__all__ = ["EXTENSION", "Project", "ProjectError", "load_project", "project_bytes", "save_project"]
 
 
 @dataclass(slots=True)
@@ -38,12 +37,14 @@ class Project:
     import_notes: list[str] = field(default_factory=list)  # shown after opening; not saved
 
     @classmethod
-    def from_sections(cls, graph: LayerGraph | None = None, name: str = "untitled",
-                      **sections: Any) -> Project:  # fmt: skip
+    def from_sections(
+        cls, graph: LayerGraph | None = None, name: str = "untitled", **sections: Any
+    ) -> Project:
         """A project whose settings are given as plain-data sections (the file's layout),
         checked like a file's: ``Project.from_sections(g, data={"source": {...}})``."""
-        return cls(graph if graph is not None else LayerGraph(), name,
-                   ProjectSettings.from_dict(sections))  # fmt: skip
+        return cls(
+            graph if graph is not None else LayerGraph(), name, ProjectSettings.from_dict(sections)
+        )
 
     def file_contents(self) -> ProjectFile:
         """What :func:`save_project` writes."""

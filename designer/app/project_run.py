@@ -63,7 +63,8 @@ def data_source(project: Project) -> tuple[DataConfig, SplitConfig]:
     if data.source is None:
         raise ProjectRunError(
             "The project has no training data: expected a data source in the project's data "
-            "section (choose one in the Data menu), received an empty section")
+            "section (choose one in the Data menu), received an empty section"
+        )
     return data.source, data.split
 
 
@@ -84,8 +85,11 @@ def training_options(project: Project, epochs: int | None = None) -> TrainingOpt
 
 def canvas_lr_factors(project: Project) -> dict[str, tuple[float, float]]:
     """Learn-rate factors set on the layers (Properties), by layer name; 1.0 pairs left out."""
-    return {node.name: tuple(node.lr_factors) for node in project.graph.nodes
-            if tuple(node.lr_factors) != (1.0, 1.0)}  # fmt: skip
+    return {
+        node.name: tuple(node.lr_factors)
+        for node in project.graph.nodes
+        if tuple(node.lr_factors) != (1.0, 1.0)
+    }
 
 
 def _preprocess(project: Project, model: keras.Model, store: Datastore) -> PreprocessConfig:
@@ -102,11 +106,13 @@ def _check_fit(model: keras.Model, data: TrainingData) -> None:
     if len(model.inputs) == 1 and data.input_shape:
         want = tuple(model.inputs[0].shape[1:])
         got = tuple(data.input_shape)
-        if len(want) != len(got) or any(w is not None and g is not None and w != g
-                                        for w, g in zip(want, got, strict=False)):
+        if len(want) != len(got) or any(
+            w is not None and g is not None and w != g for w, g in zip(want, got, strict=False)
+        ):
             raise ProjectRunError(
                 f"The network's input expects samples shaped {want}, but the data gives {got}; "
-                "change the Input layer or the preprocessing (image size, channels)")
+                "change the Input layer or the preprocessing (image size, channels)"
+            )
     if data.task == "classification" and len(model.outputs) == 1:
         units = model.outputs[0].shape[-1]
         n = data.num_classes
@@ -114,11 +120,13 @@ def _check_fit(model: keras.Model, data: TrainingData) -> None:
             raise ProjectRunError(
                 f"The network's output has {units} units, but the data has {n} classes "
                 f"({', '.join(data.class_names[:10])}{', ...' if n > 10 else ''}); set the last "
-                f"layer's units to {n}")
+                f"layer's units to {n}"
+            )
 
 
-def prepare_run(project: Project, epochs: int | None = None,
-                progress: ProgressReporter | None = None) -> PreparedRun:
+def prepare_run(
+    project: Project, epochs: int | None = None, progress: ProgressReporter | None = None
+) -> PreparedRun:
     """Build the model, open and split the data and read the options of ``project``."""
     try:
         model = build_model(project.graph)
@@ -137,10 +145,15 @@ def prepare_run(project: Project, epochs: int | None = None,
         elif split.validation_source:  # opened once: for training and for the evaluation
             val_store = open_matching_source(split.validation_source, store)
         data = make_training_data(
-            store, parts, preprocess, augment, batch_size=options.mini_batch_size,
+            store,
+            parts,
+            preprocess,
+            augment,
+            batch_size=options.mini_batch_size,
             shuffle=options.shuffle != "never",
             seed=options.seed if options.seed is not None else split.seed,
-            validation_store=val_store)
+            validation_store=val_store,
+        )
     except DataError as exc:
         raise ProjectRunError(f"The training data cannot be used: {exc}") from exc
     _check_fit(model, data)
@@ -169,15 +182,21 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def run_results(result: TrainingResult,
-                evaluation: ConfusionResult | RegressionResult | None) -> RunResults:
+def run_results(
+    result: TrainingResult, evaluation: ConfusionResult | RegressionResult | None
+) -> RunResults:
     """The results section stored in the project after a run."""
-    summary = {**result.summary(), "message": result.message, "device": result.device,
-               "trained_at": datetime.datetime.now().isoformat(timespec="seconds")}
+    summary = {
+        **result.summary(),
+        "message": result.message,
+        "device": result.device,
+        "trained_at": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
     if isinstance(evaluation, ConfusionResult):
         d = evaluation.to_dict()
-        summary["confusion"] = {k: d[k] for k in ("class_names", "matrix", "precision",
-                                                  "recall", "accuracy")}
+        summary["confusion"] = {
+            k: d[k] for k in ("class_names", "matrix", "precision", "recall", "accuracy")
+        }
     elif isinstance(evaluation, RegressionResult):
         summary["regression"] = {"rmse": _finite(evaluation.rmse), "mae": _finite(evaluation.mae)}
     return RunResults.from_dict(summary)
@@ -197,8 +216,12 @@ class TrainingOutcome:
         return len(self.weights)
 
 
-def training_outcome(project: Project, run: PreparedRun, result: TrainingResult,
-                     evaluation: ConfusionResult | RegressionResult | None = None) -> TrainingOutcome:  # fmt: skip
+def training_outcome(
+    project: Project,
+    run: PreparedRun,
+    result: TrainingResult,
+    evaluation: ConfusionResult | RegressionResult | None = None,
+) -> TrainingOutcome:
     """The results and trained weights of a run, to store in ``project`` (nothing changes yet)."""
     weights = {} if result.status == "failed" else weights_from_model(project.graph, run.model)
     return TrainingOutcome(run_results(result, evaluation), weights)
@@ -210,8 +233,12 @@ def apply_outcome(project: Project, outcome: TrainingOutcome) -> None:
     project.settings = project.settings.replace(results=outcome.results)
 
 
-def store_results(project: Project, run: PreparedRun, result: TrainingResult,
-                  evaluation: ConfusionResult | RegressionResult | None = None) -> int:
+def store_results(
+    project: Project,
+    run: PreparedRun,
+    result: TrainingResult,
+    evaluation: ConfusionResult | RegressionResult | None = None,
+) -> int:
     """Put the trained weights into the graph and the results into the project's settings;
     returns how many layers received weights (none after a failed run)."""
     outcome = training_outcome(project, run, result, evaluation)

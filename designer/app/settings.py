@@ -38,7 +38,9 @@ def _keys(section: str, data: Any, allowed: set[str]) -> dict[str, Any]:
         raise SettingsError(f"{section}: expected an object, received {type(data).__name__}")
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise SettingsError(f"{section}: unknown keys {unknown}; expected some of {sorted(allowed)}")
+        raise SettingsError(
+            f"{section}: unknown keys {unknown}; expected some of {sorted(allowed)}"
+        )
     return dict(data)
 
 
@@ -51,8 +53,10 @@ class DataSection:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
-        return {"source": self.source.to_dict() if self.source else None,
-                "split": self.split.to_dict()}  # fmt: skip
+        return {
+            "source": self.source.to_dict() if self.source else None,
+            "split": self.split.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> DataSection:
@@ -94,16 +98,24 @@ class PreprocessSection:
     def from_dict(cls, data: Any) -> PreprocessSection:
         """Checked section; SettingsError names what does not fit."""
         data = _keys("preprocessing", data, {"module", "resize_mode", "rescale"})
-        module, resize, rescale = data.get("module"), data.get("resize_mode", "stretch"), data.get("rescale")
+        module, resize, rescale = (
+            data.get("module"),
+            data.get("resize_mode", "stretch"),
+            data.get("rescale"),
+        )
         if module is not None and (not isinstance(module, str) or not module.isidentifier()):
-            raise SettingsError(f"preprocessing: expected a keras.applications module name such "
-                                f"as 'resnet50', received {module!r}")  # fmt: skip
+            raise SettingsError(
+                f"preprocessing: expected a keras.applications module name such "
+                f"as 'resnet50', received {module!r}"
+            )
         if resize not in RESIZE_MODES:
-            raise SettingsError(f"preprocessing: expected resize_mode among {RESIZE_MODES}, "
-                                f"received {resize!r}")  # fmt: skip
+            raise SettingsError(
+                f"preprocessing: expected resize_mode among {RESIZE_MODES}, received {resize!r}"
+            )
         if rescale is not None and rescale not in RESCALE_MODES:
-            raise SettingsError(f"preprocessing: expected rescale among {RESCALE_MODES}, "
-                                f"received {rescale!r}")  # fmt: skip
+            raise SettingsError(
+                f"preprocessing: expected rescale among {RESCALE_MODES}, received {rescale!r}"
+            )
         return cls(module or None, resize, rescale)
 
 
@@ -112,10 +124,12 @@ def _metric_dict(section: str, value: Any) -> dict[str, float | None]:
         raise SettingsError(f"{section}: expected an object of metric values, received {value!r}")
     out: dict[str, float | None] = {}
     for key, v in value.items():
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
-                              or not math.isfinite(v)):  # fmt: skip
-            raise SettingsError(f"{section}: expected {key} to be a finite number or null, "
-                                f"received {v!r}")  # fmt: skip
+        if v is not None and (
+            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+        ):
+            raise SettingsError(
+                f"{section}: expected {key} to be a finite number or null, received {v!r}"
+            )
         out[key] = v
     return out
 
@@ -133,7 +147,9 @@ class RunResults:
     seconds: float = 0.0
     samples_per_second: float | None = None
     final: dict[str, float | None] = field(default_factory=dict)
-    best: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> value, iteration, epoch
+    best: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # metric -> value, iteration, epoch
     confusion: dict[str, Any] | None = None  # class_names, matrix, precision, recall, accuracy
     regression: dict[str, float | None] | None = None  # rmse, mae
 
@@ -165,24 +181,32 @@ class RunResults:
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise SettingsError(f"results: expected {key} to be a text, received {data[key]!r}")
         if data.get("status") not in ("finished", "stopped", "failed"):
-            raise SettingsError(f"results: expected status finished, stopped or failed, "
-                                f"received {data.get('status')!r}")  # fmt: skip
+            raise SettingsError(
+                f"results: expected status finished, stopped or failed, "
+                f"received {data.get('status')!r}"
+            )
         epochs = data.get("epochs", 0)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise SettingsError(f"results: expected epochs as an integer >= 0, received {epochs!r}")
-        numbers = _metric_dict("results", {k: data.get(k) for k in ("seconds", "samples_per_second")})
+        numbers = _metric_dict(
+            "results", {k: data.get(k) for k in ("seconds", "samples_per_second")}
+        )
         data["final"] = _metric_dict("results final", data.get("final", {}))
         best = data.get("best", {})
         if not isinstance(best, dict) or not all(isinstance(v, dict) for v in best.values()):
-            raise SettingsError(f"results: expected best as an object of objects, received {best!r}")
+            raise SettingsError(
+                f"results: expected best as an object of objects, received {best!r}"
+            )
         data["best"] = {k: _metric_dict(f"results best {k}", v) for k, v in best.items()}
         if data.get("regression") is not None:
             data["regression"] = _metric_dict("results regression", data["regression"])
         confusion = data.get("confusion")
-        if confusion is not None and not (isinstance(confusion, dict)
-                                          and isinstance(confusion.get("matrix"), list)):  # fmt: skip
-            raise SettingsError(f"results: expected a confusion object with a matrix, received "
-                                f"{confusion!r}")  # fmt: skip
+        if confusion is not None and not (
+            isinstance(confusion, dict) and isinstance(confusion.get("matrix"), list)
+        ):
+            raise SettingsError(
+                f"results: expected a confusion object with a matrix, received {confusion!r}"
+            )
         data["seconds"] = numbers["seconds"] or 0.0
         data["samples_per_second"] = numbers["samples_per_second"]
         return cls(**data)
@@ -207,7 +231,9 @@ class ProjectSettings:
         return {
             "data": self.data.to_dict(),
             "preprocessing": self.preprocessing.to_dict(),
-            "augmentation": {} if self.augmentation == AugmentConfig() else self.augmentation.to_dict(),
+            "augmentation": {}
+            if self.augmentation == AugmentConfig()
+            else self.augmentation.to_dict(),
             "training": self.training.to_dict(),
             "results": self.results.to_dict(),
         }

@@ -42,17 +42,31 @@ def frozen_names(graph: Any) -> list[str]:
     return [graph.node(nid).name for nid in order[: order.index(anchor) + 1]]
 
 
-def make_two_phase(project: Any, run: Any, epochs: int, unfreeze: int = 2,
-                   fine_tune_factor: float = 0.1, sink: Any = None, cancel: Any = None) -> Any:
+def make_two_phase(
+    project: Any,
+    run: Any,
+    epochs: int,
+    unfreeze: int = 2,
+    fine_tune_factor: float = 0.1,
+    sink: Any = None,
+    cancel: Any = None,
+) -> Any:
     """The TwoPhaseTrainer of :func:`train_phases` (not started): the graph's frozen layers
     in phase 1, the last ``unfreeze`` of them fine-tuned in phase 2."""
     from designer.training.transfer import TwoPhaseTrainer
 
     frozen = frozen_names(project.graph)
     return TwoPhaseTrainer(
-        run.model, run.data.train, run.data.validation, run.options.replace(max_epochs=epochs),
-        frozen=frozen, unfreeze_last=unfreeze_count(run.model, frozen, unfreeze),
-        fine_tune_factor=fine_tune_factor, sink=sink, cancel=cancel)
+        run.model,
+        run.data.train,
+        run.data.validation,
+        run.options.replace(max_epochs=epochs),
+        frozen=frozen,
+        unfreeze_last=unfreeze_count(run.model, frozen, unfreeze),
+        fine_tune_factor=fine_tune_factor,
+        sink=sink,
+        cancel=cancel,
+    )
 
 
 def frozen_backbone_end(project: Any) -> str:
@@ -61,8 +75,10 @@ def frozen_backbone_end(project: Any) -> str:
     order = graph.topological_order()
     frozen = [nid for nid in order if not graph.node(nid).trainable]
     if not frozen:
-        raise ValueError("feature extraction needs a frozen backbone: freeze the layers before "
-                         "the head first (--freeze-until LAYER)")  # fmt: skip
+        raise ValueError(
+            "feature extraction needs a frozen backbone: freeze the layers before "
+            "the head first (--freeze-until LAYER)"
+        )
     return graph.node(frozen[-1]).name
 
 
@@ -74,18 +90,29 @@ def is_augmented(project: Project) -> bool:
 def feature_mode_problem(project: Any) -> str:
     """Why the head cannot train on features computed once ("" when it can)."""
     if not any(not n.trainable for n in project.graph.nodes):
-        return ("Feature extraction needs a frozen backbone: select the last layer before the "
-                "head and choose Network > Freeze Everything Up To Here (CLI: --freeze-until).")
+        return (
+            "Feature extraction needs a frozen backbone: select the last layer before the "
+            "head and choose Network > Freeze Everything Up To Here (CLI: --freeze-until)."
+        )
     if is_augmented(project):
-        return ("Feature extraction computes the features once, so the data must not be "
-                "augmented: turn augmentation off, or train in two phases.")
+        return (
+            "Feature extraction computes the features once, so the data must not be "
+            "augmented: turn augmentation off, or train in two phases."
+        )
     return ""
 
 
-def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
-                 fine_tune_factor: float = 0.1, sink: Any = None,
-                 trainers: list | None = None,
-                 feature_extraction: bool = False) -> list[tuple[str, Any]]:  # fmt: skip
+def train_phases(
+    project: Any,
+    run: Any,
+    two_phase: bool,
+    epochs: int,
+    unfreeze: int = 2,
+    fine_tune_factor: float = 0.1,
+    sink: Any = None,
+    trainers: list | None = None,
+    feature_extraction: bool = False,
+) -> list[tuple[str, Any]]:
     """Train ``run`` (a PreparedRun of ``project``): one phase with the graph's frozen layers,
     or two (head on the frozen layers, then the last ``unfreeze`` of them fine-tuned at
     ``fine_tune_factor`` times the rate); returns (phase name, TrainingResult) pairs.
@@ -102,9 +129,15 @@ def train_phases(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze:
         # The frozen backbone runs once over the data; only the head trains (no augmentation).
         from designer.training.features import train_head_on_features
 
-        result = train_head_on_features(run.model, frozen_backbone_end(project), run.data.train,
-                                        run.data.validation, options, sink,
-                                        augmented=is_augmented(project))  # fmt: skip
+        result = train_head_on_features(
+            run.model,
+            frozen_backbone_end(project),
+            run.data.train,
+            run.data.validation,
+            options,
+            sink,
+            augmented=is_augmented(project),
+        )
         return [("features", result)]
     trainer = Trainer(run.model, run.data.train, run.data.validation, options, sink)
     if trainers is not None:
@@ -142,8 +175,9 @@ class CombinedTwoPhase:
         self.trainer.resume()
 
 
-def transfer_outcome(project: Project, run: PreparedRun, phases: list[tuple[str, Any]],
-                     evaluation: Any = None) -> TrainingOutcome:
+def transfer_outcome(
+    project: Project, run: PreparedRun, phases: list[tuple[str, Any]], evaluation: Any = None
+) -> TrainingOutcome:
     """The results and weights of the last phase (with ``evaluation``, else one made here)."""
     last = phases[-1][1]
     if evaluation is None and last.status != "failed":
@@ -151,27 +185,45 @@ def transfer_outcome(project: Project, run: PreparedRun, phases: list[tuple[str,
     return training_outcome(project, run, last, evaluation)
 
 
-def transfer_summary(project: Project, outcome: TrainingOutcome,
-                     phases: list[tuple[str, Any]]) -> dict[str, Any]:  # fmt: skip
+def transfer_summary(
+    project: Project, outcome: TrainingOutcome, phases: list[tuple[str, Any]]
+) -> dict[str, Any]:
     """A JSON-able summary of a transfer-learning run."""
-    return {"status": phases[-1][1].status, "layers_stored": outcome.layers_stored,
-            "frozen": [n.name for n in project.graph.nodes if not n.trainable],
-            "phases": [{"phase": name, **r.summary()} for name, r in phases],
-            "validation_accuracy": outcome.results.validation_accuracy}  # fmt: skip
+    return {
+        "status": phases[-1][1].status,
+        "layers_stored": outcome.layers_stored,
+        "frozen": [n.name for n in project.graph.nodes if not n.trainable],
+        "phases": [{"phase": name, **r.summary()} for name, r in phases],
+        "validation_accuracy": outcome.results.validation_accuracy,
+    }
 
 
-def finish_transfer(project: Project, run: PreparedRun, phases: list[tuple[str, Any]],
-                    evaluation: Any = None) -> dict[str, Any]:
+def finish_transfer(
+    project: Project, run: PreparedRun, phases: list[tuple[str, Any]], evaluation: Any = None
+) -> dict[str, Any]:
     """Store the trained weights and results in the project; returns a JSON-able summary."""
     outcome = transfer_outcome(project, run, phases, evaluation)
     apply_outcome(project, outcome)
     return transfer_summary(project, outcome, phases)
 
 
-def run_transfer(project: Any, run: Any, two_phase: bool, epochs: int, unfreeze: int = 2,
-                 fine_tune_factor: float = 0.1,
-                 feature_extraction: bool = False) -> dict[str, Any]:  # fmt: skip
+def run_transfer(
+    project: Any,
+    run: Any,
+    two_phase: bool,
+    epochs: int,
+    unfreeze: int = 2,
+    fine_tune_factor: float = 0.1,
+    feature_extraction: bool = False,
+) -> dict[str, Any]:
     """:func:`train_phases` then :func:`finish_transfer`."""
-    phases = train_phases(project, run, two_phase, epochs, unfreeze, fine_tune_factor,
-                          feature_extraction=feature_extraction)  # fmt: skip
+    phases = train_phases(
+        project,
+        run,
+        two_phase,
+        epochs,
+        unfreeze,
+        fine_tune_factor,
+        feature_extraction=feature_extraction,
+    )
     return finish_transfer(project, run, phases)

@@ -22,30 +22,32 @@ EXIT_CHECK_FAILED = 2
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """Add --format, --out, --opset, --int8, --no-verify, --json and training options."""
     parser.add_argument("--format", "-f", required=True, choices=FORMATS, help="export format")
+    parser.add_argument("--out", "-o", required=True, help="output file (a folder for savedmodel)")
     parser.add_argument(
-        "--out", "-o", required=True, help="output file (a folder for savedmodel)"
-    )
-    parser.add_argument(
-        "--opset", type=int, default=None,
+        "--opset",
+        type=int,
+        default=None,
         help=f"ONNX opset ({MIN_OPSET}-{MAX_OPSET}, default 17)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--int8", action="store_true", help="TFLite: dynamic-range int8 weights"
     )
+    parser.add_argument("--int8", action="store_true", help="TFLite: dynamic-range int8 weights")
     parser.add_argument(
-        "--no-verify", dest="verify", action="store_false",
+        "--no-verify",
+        dest="verify",
+        action="store_false",
         help="skip reloading the artefact and comparing it with Keras",
-    )  # fmt: skip
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
-        "--training-json", default=None,
+        "--training-json",
+        default=None,
         help="python: JSON object with optimizer, learning_rate, loss, metrics, epochs, "
         "batch_size for a training section",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--data-json", default=None,
+        "--data-json",
+        default=None,
         help='python: JSON object describing the data, e.g. {"kind": "arrays", "path": "d.npz"}',
-    )  # fmt: skip
+    )
 
 
 def _json_option(text: str | None, what: str) -> dict | None:

@@ -29,9 +29,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     rows = []
     for nid in graph.topological_order():
         node, info = graph.node(nid), report.nodes[nid]
-        rows.append({"name": node.name, "type": node.label,
-                     "output_shape": list(info.shape) if info.shape else None,
-                     "params": info.params})  # fmt: skip
+        rows.append(
+            {
+                "name": node.name,
+                "type": node.label,
+                "output_shape": list(info.shape) if info.shape else None,
+                "params": info.params,
+            }
+        )
     summary = {
         "layers": rows,
         "total_params": report.total_params,
@@ -56,12 +61,18 @@ def _print_table(graph: Any, report: Any, format_shape: Callable[..., str]) -> N
         table.append((node.name, node.label, format_shape(info.shape, label), f"{info.params:,}"))
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for i, row in enumerate(table):
-        print("  ".join(cell.ljust(w) if j < 3 else cell.rjust(w)
-                        for j, (cell, w) in enumerate(zip(row, widths, strict=True))))  # fmt: skip
+        print(
+            "  ".join(
+                cell.ljust(w) if j < 3 else cell.rjust(w)
+                for j, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if i == 0:
             print("  ".join("-" * w for w in widths))
-    print(f"\nTotal parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
-          f"non-trainable {report.non_trainable_params:,})")  # fmt: skip
+    print(
+        f"\nTotal parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
+        f"non-trainable {report.non_trainable_params:,})"
+    )
     for title, issues in (("Errors", report.errors), ("Warnings", report.warnings)):
         if issues:
             print(f"\n{title} ({len(issues)}):")
@@ -130,8 +141,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="project file")
     p.add_argument("--out", required=True, help="output .keras file")
     p.set_defaults(func=cmd_build)
-    p = sub.add_parser("export", help="export a project or model: keras, savedmodel, onnx, "
-                       "tflite or python; each artefact is reloaded and checked")
+    p = sub.add_parser(
+        "export",
+        help="export a project or model: keras, savedmodel, onnx, "
+        "tflite or python; each artefact is reloaded and checked",
+    )
     p.add_argument("path", help="project file or Keras model")
     from designer.cli.export import add_export_arguments
 

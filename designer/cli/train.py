@@ -19,15 +19,27 @@ EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``train`` sub-command to an argparse subparsers object."""
     p = subparsers.add_parser(
-        "train", help="train a project's network on its data; write the model and history")
+        "train", help="train a project's network on its data; write the model and history"
+    )
     p.add_argument("project", metavar="PROJECT", help="project file (.ndproj or .json)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="number of epochs (default: the project's max_epochs)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="folder for model.keras, history.csv, iterations.csv and result.json "
-                   "(default: ./<project name>-training)")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary as one JSON object (progress goes to stderr)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="number of epochs (default: the project's max_epochs)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="folder for model.keras, history.csv, iterations.csv and result.json "
+        "(default: ./<project name>-training)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as one JSON object (progress goes to stderr)",
+    )
     p.set_defaults(func=handle)
     return p
 
@@ -45,8 +57,13 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     err = err or sys.stderr
     as_json = bool(getattr(args, "json", False))
     if args.epochs is not None and args.epochs < 1:
-        return _fail(f"--epochs expects an integer >= 1, received {args.epochs}", as_json, out,
-                     err, EXIT_UNUSABLE)
+        return _fail(
+            f"--epochs expects an integer >= 1, received {args.epochs}",
+            as_json,
+            out,
+            err,
+            EXIT_UNUSABLE,
+        )
     from designer.app.project import ProjectError, load_project
     from designer.app.project_run import ProjectRunError, prepare_run
     from designer.training.console import train_model
@@ -61,11 +78,23 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     try:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return _fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}", as_json,
-                     out, err, EXIT_UNUSABLE)
+        return _fail(
+            f"cannot create the output folder {out_dir}: {exc.strerror or exc}",
+            as_json,
+            out,
+            err,
+            EXIT_UNUSABLE,
+        )
     try:
-        summary = train_model(run.model, run.data.train, run.data.validation, run.options,
-                              out_dir, json=as_json, stream=out)
+        summary = train_model(
+            run.model,
+            run.data.train,
+            run.data.validation,
+            run.options,
+            out_dir,
+            json=as_json,
+            stream=out,
+        )
     except TrainingConfigError as exc:
         return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
     if summary.get("status") == "failed":

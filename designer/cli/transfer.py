@@ -21,24 +21,46 @@ EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``transfer`` sub-command."""
     p = subparsers.add_parser(
-        "transfer", help="transfer learning: new head for the data's classes, freeze, train")
+        "transfer", help="transfer learning: new head for the data's classes, freeze, train"
+    )
     p.add_argument("path", metavar="MODEL_OR_PROJECT", help=".keras/.h5 model or project file")
     p.add_argument("--data", required=True, help="data folder/file or synthetic:letters etc.")
-    p.add_argument("--freeze-until", default=None, metavar="LAYER",
-                   help="freeze every layer up to this one (default: all but the new head)")
-    p.add_argument("--two-phase", action="store_true",
-                   help="train the head first, then fine-tune the last layers at 1/10 the rate")
-    p.add_argument("--unfreeze-last", type=int, default=2, metavar="N",
-                   help="layers with weights that phase 2 fine-tunes (default 2)")
+    p.add_argument(
+        "--freeze-until",
+        default=None,
+        metavar="LAYER",
+        help="freeze every layer up to this one (default: all but the new head)",
+    )
+    p.add_argument(
+        "--two-phase",
+        action="store_true",
+        help="train the head first, then fine-tune the last layers at 1/10 the rate",
+    )
+    p.add_argument(
+        "--unfreeze-last",
+        type=int,
+        default=2,
+        metavar="N",
+        help="layers with weights that phase 2 fine-tunes (default 2)",
+    )
     p.add_argument("--epochs", type=int, default=3, help="epochs per phase (default 3)")
-    p.add_argument("--samples", type=int, default=None,
-                   help="number of samples of synthetic data (default: the data's own)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help="number of samples of synthetic data (default: the data's own)",
+    )
     p.add_argument("--extra-dense", type=int, default=None, metavar="UNITS")
     p.add_argument("--dropout", type=float, default=None, metavar="RATE")
-    p.add_argument("--out", required=True, metavar="PROJECT", help="project file to write (.ndproj)")
-    p.add_argument("--feature-extraction", action="store_true",
-                   help="head-only run: compute the frozen backbone's features once and train "
-                   "only the head (faster; needs data without augmentation)")
+    p.add_argument(
+        "--out", required=True, metavar="PROJECT", help="project file to write (.ndproj)"
+    )
+    p.add_argument(
+        "--feature-extraction",
+        action="store_true",
+        help="head-only run: compute the frozen backbone's features once and train "
+        "only the head (faster; needs data without augmentation)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=handle)
     return p
@@ -59,11 +81,13 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     out, err = out or sys.stdout, err or sys.stderr
     as_json = bool(args.json)
     if args.epochs < 1 or args.unfreeze_last < 1:
-        return _fail("--epochs and --unfreeze-last expect integers >= 1", as_json, out, err,
-                     EXIT_UNUSABLE)
+        return _fail(
+            "--epochs and --unfreeze-last expect integers >= 1", as_json, out, err, EXIT_UNUSABLE
+        )
     if not str(args.out).endswith(".ndproj"):
-        return _fail(f"--out must end in .ndproj; received {args.out}", as_json, out, err,
-                     EXIT_UNUSABLE)
+        return _fail(
+            f"--out must end in .ndproj; received {args.out}", as_json, out, err, EXIT_UNUSABLE
+        )
     try:
         project = open_path(args.path)
         config = detect(args.data)
@@ -72,13 +96,20 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         store = open_datastore(config)
         graph = project.graph
         regression = store.task == "regression"
-        replace_head(graph, len(store.class_names) if not regression else 1, regression,
-                     args.extra_dense, args.dropout)
+        replace_head(
+            graph,
+            len(store.class_names) if not regression else 1,
+            regression,
+            args.extra_dense,
+            args.dropout,
+        )
         if args.freeze_until:
             node = graph.find(args.freeze_until)
             if node is None:
-                raise GraphError(f"--freeze-until: no layer named '{args.freeze_until}'; layers: "
-                                 f"{[n.name for n in graph.nodes]}")
+                raise GraphError(
+                    f"--freeze-until: no layer named '{args.freeze_until}'; layers: "
+                    f"{[n.name for n in graph.nodes]}"
+                )
             freeze_until(graph, node.id)
         else:
             freeze_until(graph, find_head(graph).anchor)
@@ -88,11 +119,22 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     except (ProjectError, DataError, GraphError, ProjectRunError, ValueError) as exc:
         return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
     if args.feature_extraction and args.two_phase:
-        return _fail("--feature-extraction trains the head only; leave out --two-phase",
-                     args.json, out, err, EXIT_UNUSABLE)  # fmt: skip
+        return _fail(
+            "--feature-extraction trains the head only; leave out --two-phase",
+            args.json,
+            out,
+            err,
+            EXIT_UNUSABLE,
+        )
     try:
-        summary = run_transfer(project, run, args.two_phase, args.epochs, args.unfreeze_last,
-                               feature_extraction=args.feature_extraction)  # fmt: skip
+        summary = run_transfer(
+            project,
+            run,
+            args.two_phase,
+            args.epochs,
+            args.unfreeze_last,
+            feature_extraction=args.feature_extraction,
+        )
     except ValueError as exc:  # e.g. no frozen backbone, or augmented data, for features
         return _fail(str(exc), args.json, out, err, EXIT_UNUSABLE)
     project.path = None
@@ -100,8 +142,13 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         saved = save_project(project, args.out)
     except (ProjectError, OSError) as exc:
         return _fail(f"cannot write {args.out}: {exc}", as_json, out, err, EXIT_UNUSABLE)
-    summary = {"out": str(saved), "data": args.data, "classes": len(store.class_names),
-               "head": [n.name for n in graph.nodes if n.name.startswith("new_")], **summary}
+    summary = {
+        "out": str(saved),
+        "data": args.data,
+        "classes": len(store.class_names),
+        "head": [n.name for n in graph.nodes if n.name.startswith("new_")],
+        **summary,
+    }
     if as_json:
         print(json.dumps(summary), file=out)
     else:
@@ -110,9 +157,11 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
 
 
 def _print(summary: dict[str, Any], out: TextIO) -> None:
-    print(f"Transfer learning on {summary['data']} ({summary['classes']} classes): "
-          f"new head {', '.join(summary['head'])}; frozen {len(summary['frozen'])} layers",
-          file=out)
+    print(
+        f"Transfer learning on {summary['data']} ({summary['classes']} classes): "
+        f"new head {', '.join(summary['head'])}; frozen {len(summary['frozen'])} layers",
+        file=out,
+    )
     for phase in summary["phases"]:
         final = phase.get("final", {})
         shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if isinstance(v, float))

@@ -99,8 +99,10 @@ def progress_bar(stream: TextIO | None = None, width: int = 30):
         else:
             filled = int(width * frac)
             eta = f" ETA {event.eta:.0f}s" if event.eta else ""
-            out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:6.1%} "
-                         f"{mb:.1f}/{event.total / 1e6:.1f} MB{eta}")
+            out.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:6.1%} "
+                f"{mb:.1f}/{event.total / 1e6:.1f} MB{eta}"
+            )
         out.flush()
 
     return show

@@ -133,9 +133,16 @@ class Report:
 
 def cache_key(node: Node, input_shapes: list[Shape], input_dtypes: list[str]) -> tuple:
     """The key under which a layer's result is cached."""
-    return (node.params_key(), tuple(input_shapes), tuple(input_dtypes), node.trainable,
-            node.style, repr(node.port_args), repr(sorted(node.call_kwargs.items())),
-            repr(sorted(node.const_args.items())))  # fmt: skip
+    return (
+        node.params_key(),
+        tuple(input_shapes),
+        tuple(input_dtypes),
+        node.trainable,
+        node.style,
+        repr(node.port_args),
+        repr(sorted(node.call_kwargs.items())),
+        repr(sorted(node.const_args.items())),
+    )
 
 
 def layer_cache(graph: LayerGraph) -> dict[tuple, LayerResult]:
@@ -153,9 +160,15 @@ def analyze(graph: LayerGraph) -> Report:
     except nx.NetworkXUnfeasible:
         cycle = nx.find_cycle(graph.view())
         for src, _dst, *_ in cycle:
-            issues.append(Issue("error", src, "cycle",
-                                f"'{graph.node(src).name}' is part of a cycle; a network must "
-                                f"flow one way from its inputs to its outputs"))  # fmt: skip
+            issues.append(
+                Issue(
+                    "error",
+                    src,
+                    "cycle",
+                    f"'{graph.node(src).name}' is part of a cycle; a network must "
+                    f"flow one way from its inputs to its outputs",
+                )
+            )
         return Report(infos, issues, graph.input_nodes(), graph.output_nodes())
     recomputed = 0
     for nid in order:
@@ -181,16 +194,18 @@ def analyze(graph: LayerGraph) -> Report:
                 recomputed += 1
         if result.error:
             code, message = result.error
-            info.issues.append(Issue("error", nid, code,
-                                     diagnostics.explain(node, code, message, shapes)))  # fmt: skip
+            info.issues.append(
+                Issue("error", nid, code, diagnostics.explain(node, code, message, shapes))
+            )
             continue
         info.shapes, info.dtypes = list(result.shapes), list(result.dtypes)
         info.labels = [diagnostics.output_labels(labels, shape) for shape in result.shapes]
         frozen = not node.trainable
         shared = node.shared_with is not None
         info.trainable = 0 if frozen or shared else result.trainable
-        info.non_trainable = 0 if shared else result.non_trainable + (
-            result.trainable if frozen else 0)
+        info.non_trainable = (
+            0 if shared else result.non_trainable + (result.trainable if frozen else 0)
+        )
     _trim(cache, len(graph))
     for info in infos.values():
         issues.extend(info.issues)
@@ -202,30 +217,47 @@ def analyze(graph: LayerGraph) -> Report:
     return report
 
 
-def _gather_inputs(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo],
-                   info: NodeInfo) -> tuple[list[Shape], list[str], list[str]] | None:  # fmt: skip
+def _gather_inputs(
+    graph: LayerGraph, node: Node, infos: dict[str, NodeInfo], info: NodeInfo
+) -> tuple[list[Shape], list[str], list[str]] | None:
     """Input shapes of ``node`` by port, or None (with an issue) when they are not usable."""
     spec = node.spec
     links = graph.inputs_of(node.id)
     ports = [link.port for link in links]
     lo, hi = spec.min_inputs, spec.max_inputs
     if not links:
-        info.issues.append(Issue("error", node.id, "unconnected_input",
-                                 f"{node.label} '{node.name}' has no input: connect a layer "
-                                 f"to it"))  # fmt: skip
+        info.issues.append(
+            Issue(
+                "error",
+                node.id,
+                "unconnected_input",
+                f"{node.label} '{node.name}' has no input: connect a layer to it",
+            )
+        )
         return None
     if ports != list(range(len(ports))):
         missing = next(p for p in range(max(ports) + 1) if p not in ports)
-        info.issues.append(Issue("error", node.id, "unconnected_input",
-                                 f"input {missing + 1} ({spec.input_label(missing)}) of "
-                                 f"{node.label} '{node.name}' is not connected"))  # fmt: skip
+        info.issues.append(
+            Issue(
+                "error",
+                node.id,
+                "unconnected_input",
+                f"input {missing + 1} ({spec.input_label(missing)}) of "
+                f"{node.label} '{node.name}' is not connected",
+            )
+        )
         return None
     given = len(links) + len(node.const_args)
     if given < lo or (hi is not None and given > hi):
         want = f"{lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
-        info.issues.append(Issue("error", node.id, "input_count",
-                                 f"{node.label} '{node.name}' needs {want} inputs; it has "
-                                 f"{given}"))  # fmt: skip
+        info.issues.append(
+            Issue(
+                "error",
+                node.id,
+                "input_count",
+                f"{node.label} '{node.name}' needs {want} inputs; it has {given}",
+            )
+        )
         return None
     shapes, dtypes, labels = [], [], []
     for link in links:
@@ -233,10 +265,16 @@ def _gather_inputs(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo],
         if not src.shapes:
             return None  # an error upstream; that layer carries it
         if link.src_port >= len(src.shapes):
-            info.issues.append(Issue("error", node.id, "bad_output",
-                                     f"'{graph.node(link.src).name}' has {len(src.shapes)} "
-                                     f"output(s); received a link from output "
-                                     f"{link.src_port + 1}"))  # fmt: skip
+            info.issues.append(
+                Issue(
+                    "error",
+                    node.id,
+                    "bad_output",
+                    f"'{graph.node(link.src).name}' has {len(src.shapes)} "
+                    f"output(s); received a link from output "
+                    f"{link.src_port + 1}",
+                )
+            )
             return None
         shapes.append(src.shapes[link.src_port])
         dtypes.append(src.dtypes[link.src_port])
@@ -260,8 +298,12 @@ def compute_layer(node: Node, shapes: list[Shape], dtypes: list[str]) -> LayerRe
     non_trainable = count(getattr(layer, "non_trainable_weights", []))
     if not getattr(layer, "trainable", True):
         trainable, non_trainable = 0, count(getattr(layer, "weights", []))
-    return LayerResult(tuple(tuple(o.shape) for o in outputs),
-                       tuple(str(o.dtype) for o in outputs), trainable, non_trainable)  # fmt: skip
+    return LayerResult(
+        tuple(tuple(o.shape) for o in outputs),
+        tuple(str(o.dtype) for o in outputs),
+        trainable,
+        non_trainable,
+    )
 
 
 @contextmanager
@@ -297,16 +339,25 @@ def _analyze_group(node: Node, shapes: list[Shape]) -> LayerResult:
         return LayerResult((), (), 0, 0, ("group_error", first.message))
     expected = [report.nodes[i].shape for i in report.inputs]
     if len(expected) != len(shapes):
-        return LayerResult((), (), 0, 0, ("input_count",
-                                           f"it takes {len(expected)} inputs; received "
-                                           f"{len(shapes)}"))  # fmt: skip
+        return LayerResult(
+            (),
+            (),
+            0,
+            0,
+            ("input_count", f"it takes {len(expected)} inputs; received {len(shapes)}"),
+        )
     for want, got in zip(expected, shapes, strict=True):
         if not diagnostics.shapes_compatible(want, got):
-            return LayerResult((), (), 0, 0, ("incompatible_shapes",
-                                               f"it expects {want}; received {got}"))  # fmt: skip
+            return LayerResult(
+                (), (), 0, 0, ("incompatible_shapes", f"it expects {want}; received {got}")
+            )
     out = [report.nodes[i] for i in report.outputs]
-    return LayerResult(tuple(o.shape for o in out), tuple(o.dtypes[0] for o in out),
-                       report.trainable_params, report.non_trainable_params)  # fmt: skip
+    return LayerResult(
+        tuple(o.shape for o in out),
+        tuple(o.dtypes[0] for o in out),
+        report.trainable_params,
+        report.non_trainable_params,
+    )
 
 
 def _trim(cache: dict, size: int) -> None:

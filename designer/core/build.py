@@ -48,8 +48,11 @@ def build_model(graph: LayerGraph, *, check: bool = True) -> keras.Model:
     for nid in graph.topological_order():
         node = graph.node(nid)
         if node.type == "Input":
-            tensor = keras.Input(shape=tuple(node.params["shape"]),
-                                 dtype=node.params.get("dtype", "float32"), name=node.name)  # fmt: skip
+            tensor = keras.Input(
+                shape=tuple(node.params["shape"]),
+                dtype=node.params.get("dtype", "float32"),
+                name=node.name,
+            )
             outputs[nid] = [tensor]
             continue
         if node.shared_with is not None:
@@ -159,12 +162,17 @@ def _ordered_nodes(model: Any) -> list[Any]:
 
 def _input_node(graph: LayerGraph, layer: Any) -> Node:
     shape = [None if d is None else int(d) for d in layer.batch_shape[1:]]
-    return Node(graph.new_id(), "Input", graph.unique_name(layer.name),
-                {"shape": shape, "dtype": str(layer.dtype)})  # fmt: skip
+    return Node(
+        graph.new_id(),
+        "Input",
+        graph.unique_name(layer.name),
+        {"shape": shape, "dtype": str(layer.dtype)},
+    )
 
 
-def _layer_node(graph: LayerGraph, layer: Any, knode: Any, owners: dict[int, str],
-                keep_weights: bool) -> Node:  # fmt: skip
+def _layer_node(
+    graph: LayerGraph, layer: Any, knode: Any, owners: dict[int, str], keep_weights: bool
+) -> Node:
     owner = owners.get(id(layer))
     if owner is not None:  # a shared layer called again
         first = graph.node(owner)
@@ -176,8 +184,9 @@ def _layer_node(graph: LayerGraph, layer: Any, knode: Any, owners: dict[int, str
         sub = graph_from_model(layer, keep_weights=keep_weights)
         node = Node(graph.new_id(), "Model", graph.unique_name(layer.name), {}, subgraph=sub)
     else:
-        config = {k: v for k, v in to_plain(layer.get_config()).items()
-                  if k not in ("name", "trainable")}  # fmt: skip
+        config = {
+            k: v for k, v in to_plain(layer.get_config()).items() if k not in ("name", "trainable")
+        }
         type_name = type_name_for_class(type(layer))
         spec_for_class(type(layer), config)  # registers a generic spec for uncurated classes
         node = Node(graph.new_id(), type_name, graph.unique_name(layer.name), config)
@@ -188,8 +197,9 @@ def _layer_node(graph: LayerGraph, layer: Any, knode: Any, owners: dict[int, str
     return node
 
 
-def _connect_arguments(graph: LayerGraph, node: Node, knode: Any,
-                       tensors: dict[int, tuple[str, int]]) -> list[Any]:  # fmt: skip
+def _connect_arguments(
+    graph: LayerGraph, node: Node, knode: Any, tensors: dict[int, tuple[str, int]]
+) -> list[Any]:
     """Turn the tensors a call received into links, recording how they were passed;
     returns the tensors in port order."""
     args, kwargs = knode.arguments.args, dict(knode.arguments.kwargs)
@@ -197,8 +207,12 @@ def _connect_arguments(graph: LayerGraph, node: Node, knode: Any,
     ports: list[Any] = []
     port_args: list[str] = []
     const_args: dict[str, Any] = {}
-    if len(args) == 1 and isinstance(args[0], list | tuple) and args[0] \
-            and all(is_tensor(a) for a in args[0]):  # fmt: skip
+    if (
+        len(args) == 1
+        and isinstance(args[0], list | tuple)
+        and args[0]
+        and all(is_tensor(a) for a in args[0])
+    ):
         ports, style = list(args[0]), "list"
         port_args = [""] * len(ports)
     else:
@@ -265,12 +279,15 @@ def _seed_analysis(graph: LayerGraph, node: Node, knode: Any, inputs: list[Any])
     shapes = [tuple(t.shape) for t in inputs]
     dtypes = [str(t.dtype) for t in inputs]
     layer = knode.operation
-    trainable = count(getattr(layer, "trainable_weights", [])) \
-        if getattr(layer, "trainable", True) else 0
+    trainable = (
+        count(getattr(layer, "trainable_weights", [])) if getattr(layer, "trainable", True) else 0
+    )
     non_trainable = count(getattr(layer, "weights", [])) - trainable
     cache[cache_key(node, shapes, dtypes)] = LayerResult(
-        tuple(tuple(o.shape) for o in knode.outputs), tuple(str(o.dtype) for o in knode.outputs),
-        trainable, non_trainable,
+        tuple(tuple(o.shape) for o in knode.outputs),
+        tuple(str(o.dtype) for o in knode.outputs),
+        trainable,
+        non_trainable,
     )
 
 

@@ -63,10 +63,18 @@ _F = ("filters", "kernel_size", "strides", "padding", "activation")
 _P = ("pool_size", "strides", "padding")
 _R = ("units", "activation", "return_sequences", "dropout")
 _M2 = (2, MANY)
-_LSTM = {"module": "keras.layers", "class_name": "LSTM", "registered_name": None,
-         "config": {"units": 32, "return_sequences": False}}  # fmt: skip
-_DENSE = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
-          "config": {"units": 10}}  # fmt: skip
+_LSTM = {
+    "module": "keras.layers",
+    "class_name": "LSTM",
+    "registered_name": None,
+    "config": {"units": 32, "return_sequences": False},
+}
+_DENSE = {
+    "module": "keras.layers",
+    "class_name": "Dense",
+    "registered_name": None,
+    "config": {"units": 10},
+}
 
 CURATED: dict[str, Curated] = {
     "Input": Curated(INPUT, ("shape", "dtype"), {"shape": [28, 28, 1]}, inputs=(0, 0)),
@@ -112,12 +120,17 @@ CURATED: dict[str, Curated] = {
     "GRU": Curated(RNN, _R, {"units": 32}),
     "Bidirectional": Curated(RNN, ("layer", "merge_mode"), {"layer": _LSTM}),
     "TimeDistributed": Curated(RNN, ("layer",), {"layer": _DENSE}),
-    "Embedding": Curated(RNN, ("input_dim", "output_dim", "mask_zero"),
-                         {"input_dim": 1000, "output_dim": 64}),  # fmt: skip
+    "Embedding": Curated(
+        RNN, ("input_dim", "output_dim", "mask_zero"), {"input_dim": 1000, "output_dim": 64}
+    ),
     "ConvLSTM2D": Curated(RNN, _F + ("return_sequences",), {"filters": 16, "kernel_size": [3, 3]}),
     "MultiHeadAttention": Curated(
-        ATTN, ("num_heads", "key_dim", "dropout"), {"num_heads": 4, "key_dim": 16},
-        inputs=(2, 3), call_style="args", input_names=("query", "value", "key"),
+        ATTN,
+        ("num_heads", "key_dim", "dropout"),
+        {"num_heads": 4, "key_dim": 16},
+        inputs=(2, 3),
+        call_style="args",
+        input_names=("query", "value", "key"),
     ),
     "Add": Curated(MERGE, (), inputs=_M2, call_style="list"),
     "Subtract": Curated(MERGE, (), inputs=(2, 2), call_style="list"),
@@ -134,13 +147,17 @@ CURATED: dict[str, Curated] = {
     "Cropping2D": Curated(RESHAPE, ("cropping",)),
     "ZeroPadding1D": Curated(RESHAPE, ("padding",)),
     "ZeroPadding2D": Curated(RESHAPE, ("padding",)),
-    "Resizing": Curated(RESHAPE, ("height", "width", "interpolation"),
-                        {"height": 224, "width": 224}),  # fmt: skip
+    "Resizing": Curated(
+        RESHAPE, ("height", "width", "interpolation"), {"height": 224, "width": 224}
+    ),
     "Rescaling": Curated(RESHAPE, ("scale", "offset"), {"scale": 1 / 255}),
     "RandomFlip": Curated(AUG, ("mode",)),
     "RandomRotation": Curated(AUG, ("factor", "fill_mode"), {"factor": 0.1}),
-    "RandomTranslation": Curated(AUG, ("height_factor", "width_factor", "fill_mode"),
-                                 {"height_factor": 0.1, "width_factor": 0.1}),  # fmt: skip
+    "RandomTranslation": Curated(
+        AUG,
+        ("height_factor", "width_factor", "fill_mode"),
+        {"height_factor": 0.1, "width_factor": 0.1},
+    ),
     "RandomZoom": Curated(AUG, ("height_factor", "width_factor"), {"height_factor": 0.1}),
     "RandomContrast": Curated(AUG, ("factor",), {"factor": 0.2}),
     "RandomBrightness": Curated(AUG, ("factor",), {"factor": 0.2}),
@@ -164,9 +181,14 @@ CURATED: dict[str, Curated] = {
 LIBRARY_PRESETS = (
     (INPUT, "Image input", "Input", {"shape": [28, 28, 1]}, "Images: height x width x channels."),
     (INPUT, "Feature input", "Input", {"shape": [10]}, "A vector of numeric features."),
-    (INPUT, "Sequence input", "Input", {"shape": [None, 12]},
-     "Time series: any number of steps x features."),
-)  # fmt: skip
+    (
+        INPUT,
+        "Sequence input",
+        "Input",
+        {"shape": [None, 12]},
+        "Time series: any number of steps x features.",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -231,8 +253,13 @@ def _keras_class(type_name: str) -> type:
     return cls
 
 
-def _derive(type_name: str, cls: type, curated: Curated | None, sample_config: dict | None,
-            class_path: str = "") -> LayerSpec:  # fmt: skip
+def _derive(
+    type_name: str,
+    cls: type,
+    curated: Curated | None,
+    sample_config: dict | None,
+    class_path: str = "",
+) -> LayerSpec:
     """Build a LayerSpec from a Keras class, its docstring and a default configuration."""
     helps = parse_arg_help(cls.__init__.__doc__ or cls.__doc__)
     cur = curated or Curated(OTHER)
@@ -249,18 +276,35 @@ def _derive(type_name: str, cls: type, curated: Curated | None, sample_config: d
         value = cur.defaults.get(key, value)
         params[key] = infer_spec(key, value, helps.get(key, ""))
     if type_name == "Input":
-        params["dtype"] = ParamSpec("dtype", "choice", "float32", "Element type of the input.",
-                                    choices=("float32", "float16", "int32", "int64", "bool"))  # fmt: skip
-        params["shape"] = ParamSpec("shape", "shape", cur.defaults["shape"],
-                                    "Size of one sample, without the batch; None = any length.")  # fmt: skip
+        params["dtype"] = ParamSpec(
+            "dtype",
+            "choice",
+            "float32",
+            "Element type of the input.",
+            choices=("float32", "float16", "int32", "int64", "bool"),
+        )
+        params["shape"] = ParamSpec(
+            "shape",
+            "shape",
+            cur.defaults["shape"],
+            "Size of one sample, without the batch; None = any length.",
+        )
     lo, hi = cur.inputs
     primary = tuple(p for p in cur.primary if p in params)
     return LayerSpec(
-        type_name=type_name, keras_class=cls, category=cur.category, params=params,
-        primary=primary, help=first_line(cls.__doc__), min_inputs=lo, max_inputs=hi,
-        call_style=cur.call_style, input_names=cur.input_names, curated=curated is not None,
+        type_name=type_name,
+        keras_class=cls,
+        category=cur.category,
+        params=params,
+        primary=primary,
+        help=first_line(cls.__doc__),
+        min_inputs=lo,
+        max_inputs=hi,
+        call_style=cur.call_style,
+        input_names=cur.input_names,
+        curated=curated is not None,
         class_path=class_path,
-    )  # fmt: skip
+    )
 
 
 def _default_config(cls: type, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -305,8 +349,7 @@ def get_spec(type_name: str, sample_config: dict | None = None) -> LayerSpec:
             except TypeError:
                 if sample_config is None or type_name in CURATED:
                     raise
-                spec = _with_ports_from_call(
-                    _derive(type_name, cls, None, sample_config), cls)
+                spec = _with_ports_from_call(_derive(type_name, cls, None, sample_config), cls)
             _SPECS[type_name] = spec
         return spec
 
@@ -352,15 +395,24 @@ def _with_ports_from_call(spec: LayerSpec, cls: type) -> LayerSpec:
         sig = inspect.signature(cls.call)
     except (TypeError, ValueError, AttributeError):
         return spec
-    positional = [p for p in list(sig.parameters.values())[1:]
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                  and p.name not in ("training", "mask") and p.default is p.empty]  # fmt: skip
+    positional = [
+        p
+        for p in list(sig.parameters.values())[1:]
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.name not in ("training", "mask")
+        and p.default is p.empty
+    ]
     n = max(1, len(positional))
     style = "args" if n > 1 else "single"
     from dataclasses import replace
 
-    return replace(spec, min_inputs=n, max_inputs=n if n > 1 else MANY, call_style=style,
-                   input_names=tuple(p.name for p in positional) if n > 1 else ())  # fmt: skip
+    return replace(
+        spec,
+        min_inputs=n,
+        max_inputs=n if n > 1 else MANY,
+        call_style=style,
+        input_names=tuple(p.name for p in positional) if n > 1 else (),
+    )
 
 
 def resolve_class_path(path: str) -> type:
@@ -422,7 +474,19 @@ def curated_types() -> list[str]:
 
 
 __all__ = [
-    "CATEGORIES", "CURATED", "LayerSpec", "LibraryEntry", "ParamError", "ParamSpec",
-    "UnknownLayerType", "class_path_of", "curated_types", "get_spec", "library",
-    "resolve_class_path", "spec_for_class", "spec_for_type", "type_name_for_class",
-]  # fmt: skip
+    "CATEGORIES",
+    "CURATED",
+    "LayerSpec",
+    "LibraryEntry",
+    "ParamError",
+    "ParamSpec",
+    "UnknownLayerType",
+    "class_path_of",
+    "curated_types",
+    "get_spec",
+    "library",
+    "resolve_class_path",
+    "spec_for_class",
+    "spec_for_type",
+    "type_name_for_class",
+]

@@ -20,8 +20,20 @@ _EXPECTS = {
     "Dense": "input of at least 2 dimensions (batch, features)",
 }
 _RECURRENT = {"SimpleRNN", "LSTM", "GRU", "Bidirectional"}
-_DANGLING_OK = {"Dense", "Softmax", "Activation", "Conv2D", "Conv1D", "Conv3D",
-                "Conv2DTranspose", "Model", "Reshape", "LSTM", "GRU", "SimpleRNN"}  # fmt: skip
+_DANGLING_OK = {
+    "Dense",
+    "Softmax",
+    "Activation",
+    "Conv2D",
+    "Conv1D",
+    "Conv3D",
+    "Conv2DTranspose",
+    "Model",
+    "Reshape",
+    "LSTM",
+    "GRU",
+    "SimpleRNN",
+}
 
 
 def input_labels(shape: Shape) -> str:
@@ -79,8 +91,10 @@ def explain(node: Node, code: str, message: str, in_shapes: list[Shape]) -> str:
         want = _EXPECTS.get(family or "", f"{ndim.group(1)}-D input")
         return f"{who} expects {want} but receives {got}"
     if "negative" in message.lower() or "would be 0" in message or "too small" in message:
-        return (f"{who}: the input {got} is too small for this layer (kernel or pool larger "
-                f"than the input); use padding='same', a smaller kernel, or fewer poolings")
+        return (
+            f"{who}: the input {got} is too small for this layer (kernel or pool larger "
+            f"than the input); use padding='same', a smaller kernel, or fewer poolings"
+        )
     if code == "layer_error" and node.spec.call_style == "list" and len(in_shapes) > 1:
         return f"{who} cannot combine inputs of shapes {got}: {message}"
     if code == "invalid_param":
@@ -106,23 +120,44 @@ def graph_issues(graph: LayerGraph, infos: dict[str, NodeInfo]) -> list[Any]:
         return [Issue("error", None, "empty", "the network is empty: add an Input layer")]
     inputs, outputs = graph.input_nodes(), graph.output_nodes()
     if not inputs:
-        issues.append(Issue("error", None, "no_input",
-                            "the network has no Input layer: every network starts with one"))  # fmt: skip
+        issues.append(
+            Issue(
+                "error",
+                None,
+                "no_input",
+                "the network has no Input layer: every network starts with one",
+            )
+        )
     real_outputs = [o for o in outputs if graph.node(o).type != "Input"]
     if not real_outputs:
-        issues.append(Issue("error", None, "no_output",
-                            "the network has no output: connect layers after the Input"))  # fmt: skip
+        issues.append(
+            Issue(
+                "error",
+                None,
+                "no_output",
+                "the network has no output: connect layers after the Input",
+            )
+        )
     for nid in inputs:
         if not graph.successors(nid) and len(graph) > 1:
-            issues.append(Issue("warning", nid, "unused_input",
-                                f"Input '{graph.node(nid).name}' feeds no layer"))  # fmt: skip
+            issues.append(
+                Issue(
+                    "warning", nid, "unused_input", f"Input '{graph.node(nid).name}' feeds no layer"
+                )
+            )
     if len(real_outputs) > 1:
         for nid in real_outputs:
             node = graph.node(nid)
             if node.type not in _DANGLING_OK and nid not in graph.output_order:
-                issues.append(Issue("warning", nid, "unused_output",
-                                    f"the output of {node.label} '{node.name}' is not used; it "
-                                    f"becomes an extra network output"))  # fmt: skip
+                issues.append(
+                    Issue(
+                        "warning",
+                        nid,
+                        "unused_output",
+                        f"the output of {node.label} '{node.name}' is not used; it "
+                        f"becomes an extra network output",
+                    )
+                )
     for nid in real_outputs:
         issues.extend(_softmax_warnings(graph, graph.node(nid), infos))
     for node in graph.nodes:
@@ -146,10 +181,16 @@ def _softmax_warnings(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo])
     if node.type != "Dense" or not shape or (shape[-1] or 0) < 2:
         return []
     if _activation(node) in ("linear", None):
-        return [Issue("warning", node.id, "missing_softmax",
-                      f"the network ends with Dense '{node.name}' without softmax: for "
-                      f"classification add a Softmax layer (or activation='softmax'), or train "
-                      f"with a from_logits loss; ignore this for regression")]  # fmt: skip
+        return [
+            Issue(
+                "warning",
+                node.id,
+                "missing_softmax",
+                f"the network ends with Dense '{node.name}' without softmax: for "
+                f"classification add a Softmax layer (or activation='softmax'), or train "
+                f"with a from_logits loss; ignore this for regression",
+            )
+        ]
     return []
 
 
@@ -161,20 +202,40 @@ def _local_warnings(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo]) -
     if node.type in ("Dropout", "SpatialDropout1D", "SpatialDropout2D") and any(
         s.type == "BatchNormalization" for s in succ
     ):
-        found.append(Issue("warning", node.id, "dropout_before_norm",
-                           f"Dropout '{node.name}' feeds BatchNormalization directly: the "
-                           f"statistics then differ between training and inference; put "
-                           f"dropout after the normalisation"))  # fmt: skip
+        found.append(
+            Issue(
+                "warning",
+                node.id,
+                "dropout_before_norm",
+                f"Dropout '{node.name}' feeds BatchNormalization directly: the "
+                f"statistics then differ between training and inference; put "
+                f"dropout after the normalisation",
+            )
+        )
     if _activation(node) == "softmax" and any(_activation(s) == "softmax" for s in succ):
-        found.append(Issue("warning", node.id, "double_softmax",
-                           f"'{node.name}' applies softmax and so does the next layer: "
-                           f"remove one of them"))  # fmt: skip
+        found.append(
+            Issue(
+                "warning",
+                node.id,
+                "double_softmax",
+                f"'{node.name}' applies softmax and so does the next layer: remove one of them",
+            )
+        )
     info = infos[node.id]
     if node.type == "Dense" and info.params > 20_000_000:
         preds = graph.predecessors(node.id)
         after_flatten = any(graph.node(p).type == "Flatten" for p in preds)
-        hint = " after a large Flatten; pool the features first (GlobalAveragePooling)" \
-            if after_flatten else ""
-        found.append(Issue("warning", node.id, "huge_dense",
-                           f"Dense '{node.name}' has {info.params:,} parameters{hint}"))  # fmt: skip
+        hint = (
+            " after a large Flatten; pool the features first (GlobalAveragePooling)"
+            if after_flatten
+            else ""
+        )
+        found.append(
+            Issue(
+                "warning",
+                node.id,
+                "huge_dense",
+                f"Dense '{node.name}' has {info.params:,} parameters{hint}",
+            )
+        )
     return found

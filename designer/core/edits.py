@@ -35,8 +35,9 @@ class AddLayer:
     node_id: str | None = None
 
     def apply(self, graph: LayerGraph) -> Edit:
-        node_id = graph.add(self.type_name, self.name, self.pos, node_id=self.node_id,
-                            params=dict(self.params))  # fmt: skip
+        node_id = graph.add(
+            self.type_name, self.name, self.pos, node_id=self.node_id, params=dict(self.params)
+        )
         return RemoveLayer(node_id)
 
 
@@ -109,8 +110,11 @@ class SetParams:
     def apply(self, graph: LayerGraph) -> Edit:
         had = set(graph.node(self.node_id).params)
         old = graph.set_params(self.node_id, **self.params)
-        return _RestoreParams(self.node_id, {k: v for k, v in old.items() if k in had},
-                              tuple(k for k in old if k not in had))  # fmt: skip
+        return _RestoreParams(
+            self.node_id,
+            {k: v for k, v in old.items() if k in had},
+            tuple(k for k in old if k not in had),
+        )
 
 
 @dataclass(frozen=True)
@@ -158,8 +162,9 @@ class SetTrainable:
 
     def apply(self, graph: LayerGraph) -> Edit:
         with graph.batch():
-            return SetTrainable({nid: graph.set_trainable(nid, flag)
-                                 for nid, flag in self.states.items()})  # fmt: skip
+            return SetTrainable(
+                {nid: graph.set_trainable(nid, flag) for nid, flag in self.states.items()}
+            )
 
 
 @dataclass(frozen=True)
@@ -316,13 +321,21 @@ def copy_layers(graph: LayerGraph, node_ids: list[str]) -> dict[str, Any]:
     wanted = set(node_ids)
     chosen = [nid for nid in graph.topological_order() if nid in wanted]
     nodes = [graph.node(nid) for nid in chosen]
-    links = [[lk.src, lk.dst, lk.port, lk.src_port] for lk in graph.links()
-             if lk.src in wanted and lk.dst in wanted]  # fmt: skip
-    return {"nodes": [n.to_dict() for n in nodes], "links": links,
-            "weights": {n.id: (n.weights, n.weights_sig) for n in nodes if n.weights is not None}}
+    links = [
+        [lk.src, lk.dst, lk.port, lk.src_port]
+        for lk in graph.links()
+        if lk.src in wanted and lk.dst in wanted
+    ]
+    return {
+        "nodes": [n.to_dict() for n in nodes],
+        "links": links,
+        "weights": {n.id: (n.weights, n.weights_sig) for n in nodes if n.weights is not None},
+    }
 
 
-def plan_paste(graph: LayerGraph, clip: dict[str, Any], offset: Pos) -> tuple[list[Edit], list[str]]:
+def plan_paste(
+    graph: LayerGraph, clip: dict[str, Any], offset: Pos
+) -> tuple[list[Edit], list[str]]:
     """Edits that insert the clipboard's layers (fresh ids and names, moved by ``offset``) and
     the links among them; returns them with the new ids."""
     records, mapping, taken = [], {}, set()

@@ -36,8 +36,17 @@ from designer.core.node import (
 )
 from designer.core.params import to_plain
 
-__all__ = ["EventKind", "GraphEvent", "LayerGraph", "Link", "Node", "NodeRecord", "Pos",
-           "default_name", "node_from_dict"]  # fmt: skip
+__all__ = [
+    "EventKind",
+    "GraphEvent",
+    "LayerGraph",
+    "Link",
+    "Node",
+    "NodeRecord",
+    "Pos",
+    "default_name",
+    "node_from_dict",
+]
 
 Observer = Callable[[GraphEvent], None]
 
@@ -126,8 +135,9 @@ class LayerGraph:
         """Links into ``node_id``, sorted by port."""
         self.node(node_id)
         edges = self._g.in_edges(node_id, keys=True, data=True)
-        return sorted((Link(s, d, k, a["src_port"]) for s, d, k, a in edges),
-                      key=lambda link: link.port)  # fmt: skip
+        return sorted(
+            (Link(s, d, k, a["src_port"]) for s, d, k, a in edges), key=lambda link: link.port
+        )
 
     def outputs_of(self, node_id: str) -> list[Link]:
         """Links out of ``node_id``."""
@@ -180,7 +190,9 @@ class LayerGraph:
             port += 1
         return port
 
-    def unique_name(self, base: str, taken: Collection[str] = (), free: Collection[str] = ()) -> str:
+    def unique_name(
+        self, base: str, taken: Collection[str] = (), free: Collection[str] = ()
+    ) -> str:
         """``base`` if unused, else ``base_1``, ``base_2`` ...; names in ``taken`` count as
         used (ones planned but not added yet), names in ``free`` as unused (ones about to go)."""
 
@@ -196,9 +208,16 @@ class LayerGraph:
         return f"{stem}_{i}"
 
     # ----------------------------------------------------------------- edits
-    def add(self, type_name: str, name: str | None = None, pos: Pos = (0.0, 0.0), *,
-            node_id: str | None = None, params: dict[str, Any] | None = None,
-            **kwargs: Any) -> str:  # fmt: skip
+    def add(
+        self,
+        type_name: str,
+        name: str | None = None,
+        pos: Pos = (0.0, 0.0),
+        *,
+        node_id: str | None = None,
+        params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str:
         """Add a layer of ``type_name`` with parameters ``params``/``kwargs``; returns its id."""
         spec = spec_for_type(type_name, params)
         values = spec.defaults()
@@ -288,7 +307,9 @@ class LayerGraph:
             raise SelfLinkError(f"cannot connect '{source.name}' to itself")
         spec = target.spec
         if spec.max_inputs == 0:
-            raise PortError(f"{target.label} '{target.name}' takes no inputs; it starts the network")
+            raise PortError(
+                f"{target.label} '{target.name}' takes no inputs; it starts the network"
+            )
         if nx.has_path(self._g, dst, src):
             raise CycleError(
                 f"linking '{source.name}' to '{target.name}' would make a cycle: "
@@ -347,8 +368,9 @@ class LayerGraph:
         self._emit(EventKind.PARAMS, node_id, old=old, new=checked)
         return old
 
-    def restore_params(self, node_id: str, params: dict[str, Any],
-                       drop: tuple[str, ...] = ()) -> None:  # fmt: skip
+    def restore_params(
+        self, node_id: str, params: dict[str, Any], drop: tuple[str, ...] = ()
+    ) -> None:
         """Undo :meth:`set_params`: put earlier values back and take away the keys in ``drop``
         (ones that set_params added); the values were accepted once, so they are not checked."""
         node = self.node(node_id)
@@ -409,8 +431,9 @@ class LayerGraph:
         self._emit(EventKind.LR_FACTORS, node_id, old=old, new=node.lr_factors)
         return old
 
-    def set_weights(self, node_id: str, weights: Any,
-                    signature: str | None = None) -> tuple[Any, str | None]:  # fmt: skip
+    def set_weights(
+        self, node_id: str, weights: Any, signature: str | None = None
+    ) -> tuple[Any, str | None]:
         """Give a layer weights (arrays, a lazy source or None) made for the type and
         parameters whose signature is ``signature``; returns the old (weights, signature)."""
         node = self.node(node_id)

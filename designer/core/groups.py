@@ -28,8 +28,9 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
     inputs = {lk.port: lk for lk in graph.inputs_of(node_id)}
     sub_inputs, sub_outputs = sub.input_nodes(), sub.output_nodes()
     if sorted(inputs) != list(range(len(sub_inputs))):
-        raise GraphError(f"connect all {len(sub_inputs)} inputs of '{group.name}' before "
-                         f"expanding it")  # fmt: skip
+        raise GraphError(
+            f"connect all {len(sub_inputs)} inputs of '{group.name}' before expanding it"
+        )
     outgoing = graph.outputs_of(node_id)
     origin = sub_origin(sub)
     with graph.batch():
@@ -40,7 +41,11 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
                 continue
             twin = copy.copy(node)
             twin.params = dict(node.params)
-            if "training" in group.call_kwargs and "training" not in node.call_kwargs and _takes_training(node):
+            if (
+                "training" in group.call_kwargs
+                and "training" not in node.call_kwargs
+                and _takes_training(node)
+            ):
                 # model(x, training=False) runs every inner layer so (frozen BatchNorm)
                 twin.call_kwargs = {**node.call_kwargs, "training": group.call_kwargs["training"]}
             twin.id = mapping[node.id]
@@ -48,7 +53,10 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
             twin.name = graph.unique_name(node.name)
             twin.group = group.name
             twin.trainable = node.trainable and group.trainable
-            twin.pos = (group.pos[0] + node.pos[0] - origin[0], group.pos[1] + node.pos[1] - origin[1])
+            twin.pos = (
+                group.pos[0] + node.pos[0] - origin[0],
+                group.pos[1] + node.pos[1] - origin[1],
+            )
             twin.forget_key()
             graph.add_node(twin)
         for link in sub.links():
@@ -102,10 +110,13 @@ def collapse_group(graph: LayerGraph, group: str, shapes: dict[tuple[str, int], 
     for i, source in enumerate(sources):
         shape = shapes.get(source)
         if shape is None:
-            raise GraphError(f"the shape entering group '{group}' is unknown: fix the errors "
-                             f"before collapsing it")  # fmt: skip
-        input_ids[source] = sub.add("Input", f"{group}_input_{i}" if i else f"{group}_input",
-                                    shape=list(shape[1:]))  # fmt: skip
+            raise GraphError(
+                f"the shape entering group '{group}' is unknown: fix the errors "
+                f"before collapsing it"
+            )
+        input_ids[source] = sub.add(
+            "Input", f"{group}_input_{i}" if i else f"{group}_input", shape=list(shape[1:])
+        )
     for nid in members:
         twin = copy.copy(graph.node(nid))
         twin.group = None
@@ -122,8 +133,9 @@ def collapse_group(graph: LayerGraph, group: str, shapes: dict[tuple[str, int], 
     with graph.batch():
         for nid in members:
             graph.remove(nid)
-        group_id = graph.add_node(Node(graph.new_id(), "Model", graph.unique_name(group), {}, pos,
-                                       subgraph=sub))  # fmt: skip
+        group_id = graph.add_node(
+            Node(graph.new_id(), "Model", graph.unique_name(group), {}, pos, subgraph=sub)
+        )
         for port, (src, src_port) in enumerate(sources):
             graph.connect(src, group_id, port, src_port)
         for lk in outgoing:

@@ -116,8 +116,11 @@ def _key(name: str) -> str:
 def _public_op_namespaces() -> list[Any]:
     """``keras.ops`` first, then its public submodules (``image``, ``linalg`` ...)."""
     spaces = [keras.ops]
-    spaces += [getattr(keras.ops, n) for n in sorted(dir(keras.ops))
-               if not n.startswith("_") and inspect.ismodule(getattr(keras.ops, n))]  # fmt: skip
+    spaces += [
+        getattr(keras.ops, n)
+        for n in sorted(dir(keras.ops))
+        if not n.startswith("_") and inspect.ismodule(getattr(keras.ops, n))
+    ]
     return spaces
 
 
@@ -128,8 +131,11 @@ def _op_classes_of(module_name: str) -> dict[str, type]:
         return {}
     classes = {}
     for name, obj in vars(module).items():
-        if (inspect.isclass(obj) and issubclass(obj, keras.Operation)
-                and obj.__module__ == module_name):  # fmt: skip
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, keras.Operation)
+            and obj.__module__ == module_name
+        ):
             classes[_key(_OP_FUNCTION_ALIASES.get(name, name))] = obj
     return classes
 
@@ -234,7 +240,15 @@ def class_for_type_name(type_name: str) -> type | None:
 
 
 __all__ = [
-    "PRIVATE_PACKAGE", "SafeModeScope", "StatelessScope", "class_for_type_name",
-    "is_private_path", "make_node_key", "op_class", "op_function_name", "public_type_name",
-    "to_snake_case", "uninitialized_variables",
-]  # fmt: skip
+    "PRIVATE_PACKAGE",
+    "SafeModeScope",
+    "StatelessScope",
+    "class_for_type_name",
+    "is_private_path",
+    "make_node_key",
+    "op_class",
+    "op_function_name",
+    "public_type_name",
+    "to_snake_case",
+    "uninitialized_variables",
+]

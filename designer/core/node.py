@@ -72,15 +72,18 @@ class Node:
             params = {k: v for k, v in self.params.items() if defaults.get(k, _MISSING) != v}
         else:  # a generic spec's defaults come from a sample, so keep every value
             params = dict(self.params)
-        data: dict[str, Any] = {"id": self.id, "type": self.type, "name": self.name,
-                                "params": params, "pos": [round(self.pos[0], 2),
-                                                               round(self.pos[1], 2)]}  # fmt: skip
+        data: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "params": params,
+            "pos": [round(self.pos[0], 2), round(self.pos[1], 2)],
+        }
         if not self.trainable:
             data["trainable"] = False
         if tuple(self.lr_factors) != (1.0, 1.0):
             data["lr_factors"] = list(self.lr_factors)
-        for key in ("call_kwargs", "const_args", "call_style", "port_args", "shared_with",
-                    "group"):
+        for key in ("call_kwargs", "const_args", "call_style", "port_args", "shared_with", "group"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.subgraph is not None:
@@ -106,9 +109,17 @@ class EventKind(str, Enum):
 
 
 # Kinds that leave the structure (nodes and links) as it was: the topological order stays.
-SAME_STRUCTURE = frozenset({EventKind.MOVED, EventKind.PARAMS, EventKind.RENAMED,
-                             EventKind.TRAINABLE, EventKind.LR_FACTORS, EventKind.WEIGHTS,
-                             EventKind.OUTPUTS})  # fmt: skip
+SAME_STRUCTURE = frozenset(
+    {
+        EventKind.MOVED,
+        EventKind.PARAMS,
+        EventKind.RENAMED,
+        EventKind.TRAINABLE,
+        EventKind.LR_FACTORS,
+        EventKind.WEIGHTS,
+        EventKind.OUTPUTS,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -139,5 +150,3 @@ class NodeRecord:
     links: list[Link]
     index: int | None = None  # position in the node order
     output_index: int | None = None  # position in the graph's output order, if it had one
-
-

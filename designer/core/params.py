@@ -16,18 +16,56 @@ import numpy as np
 from designer.core.errors import ParamError
 
 ACTIVATIONS = (
-    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish",
-    "mish", "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish", "log_sigmoid", "tanh",
-    "hard_tanh", "tanh_shrink", "softmax", "log_softmax", "sparsemax", "softplus", "softsign",
-    "squareplus", "sparse_plus", "sparse_sigmoid", "exponential", "glu", "hard_shrink",
-    "soft_shrink", "threshold",
-)  # fmt: skip
+    "linear",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "sigmoid",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "log_sigmoid",
+    "tanh",
+    "hard_tanh",
+    "tanh_shrink",
+    "softmax",
+    "log_softmax",
+    "sparsemax",
+    "softplus",
+    "softsign",
+    "squareplus",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "exponential",
+    "glu",
+    "hard_shrink",
+    "soft_shrink",
+    "threshold",
+)
 
 INITIALIZERS = (
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "orthogonal", "random_uniform", "random_normal", "truncated_normal",
-    "variance_scaling", "zeros", "ones", "identity",
-)  # fmt: skip
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "random_uniform",
+    "random_normal",
+    "truncated_normal",
+    "variance_scaling",
+    "zeros",
+    "ones",
+    "identity",
+)
 
 REGULARIZERS = ("none", "l1", "l2", "l1_l2", "orthogonal_regularizer")
 
@@ -46,22 +84,53 @@ NAMED_CHOICES: dict[str, tuple[str, ...]] = {
 
 # Allowed numeric ranges by parameter name: (minimum, maximum); None means unbounded.
 NAMED_RANGES: dict[str, tuple[float | None, float | None]] = {
-    "filters": (1, None), "units": (1, None), "kernel_size": (1, None), "strides": (1, None),
-    "pool_size": (1, None), "dilation_rate": (1, None), "depth_multiplier": (1, None),
-    "num_heads": (1, None), "key_dim": (1, None), "value_dim": (1, None), "groups": (1, None),
-    "size": (1, None), "n": (1, None), "input_dim": (1, None), "output_dim": (1, None),
-    "height": (1, None), "width": (1, None), "rate": (0.0, 1.0), "dropout": (0.0, 1.0),
-    "recurrent_dropout": (0.0, 1.0), "momentum": (0.0, 1.0), "epsilon": (0.0, None),
-    "stddev": (0.0, None), "factor": (None, None), "negative_slope": (0.0, None),
-    "alpha": (None, None), "max_value": (0.0, None),
-}  # fmt: skip
+    "filters": (1, None),
+    "units": (1, None),
+    "kernel_size": (1, None),
+    "strides": (1, None),
+    "pool_size": (1, None),
+    "dilation_rate": (1, None),
+    "depth_multiplier": (1, None),
+    "num_heads": (1, None),
+    "key_dim": (1, None),
+    "value_dim": (1, None),
+    "groups": (1, None),
+    "size": (1, None),
+    "n": (1, None),
+    "input_dim": (1, None),
+    "output_dim": (1, None),
+    "height": (1, None),
+    "width": (1, None),
+    "rate": (0.0, 1.0),
+    "dropout": (0.0, 1.0),
+    "recurrent_dropout": (0.0, 1.0),
+    "momentum": (0.0, 1.0),
+    "epsilon": (0.0, None),
+    "stddev": (0.0, None),
+    "factor": (None, None),
+    "negative_slope": (0.0, None),
+    "alpha": (None, None),
+    "max_value": (0.0, None),
+}
 
 # Tuple parameters whose length is fixed by the layer (kernel_size of Conv2D has 2 entries).
-FIXED_LENGTH = frozenset({"kernel_size", "strides", "pool_size", "dilation_rate", "size",
-                          "padding", "cropping"})  # fmt: skip
+FIXED_LENGTH = frozenset(
+    {"kernel_size", "strides", "pool_size", "dilation_rate", "size", "padding", "cropping"}
+)
 
-KINDS = ("int", "float", "bool", "str", "choice", "ints", "shape", "initializer",
-         "regularizer", "layer", "json")  # fmt: skip
+KINDS = (
+    "int",
+    "float",
+    "bool",
+    "str",
+    "choice",
+    "ints",
+    "shape",
+    "initializer",
+    "regularizer",
+    "layer",
+    "json",
+)
 
 
 @dataclass(frozen=True)
@@ -139,8 +208,12 @@ def _check_ints(spec: ParamSpec, value: Any, where: str) -> int | list:
     if not isinstance(value, list) or (spec.length and len(value) != spec.length):
         size = f"{spec.length} integers" if spec.length else "a list of integers"
         raise ParamError(f"{where} expects an integer or {size}; received {value!r}")
-    return [_check_ints(ParamSpec(spec.name, "ints", None, minimum=spec.minimum), v, where)
-            if isinstance(v, list) else _check_int(spec, v, where) for v in value]
+    return [
+        _check_ints(ParamSpec(spec.name, "ints", None, minimum=spec.minimum), v, where)
+        if isinstance(v, list)
+        else _check_int(spec, v, where)
+        for v in value
+    ]
 
 
 def _check_shape(spec: ParamSpec, value: Any, where: str) -> list:
@@ -207,16 +280,25 @@ def make_regularizer(kind: str, factor: float = 0.01) -> dict | None:
     """A serialized Keras regularizer for the property form ("none", "l1", "l2", "l1_l2")."""
     if kind == "none":
         return None
-    configs = {"l1": ("L1", {"l1": factor}), "l2": ("L2", {"l2": factor}),
-               "l1_l2": ("L1L2", {"l1": factor, "l2": factor})}  # fmt: skip
+    configs = {
+        "l1": ("L1", {"l1": factor}),
+        "l2": ("L2", {"l2": factor}),
+        "l1_l2": ("L1L2", {"l1": factor, "l2": factor}),
+    }
     if kind not in configs:
         raise ParamError(f"regularizer expects one of none, l1, l2, l1_l2; received {kind!r}")
     name, config = configs[kind]
-    return {"module": "keras.regularizers", "class_name": name, "config": config,
-            "registered_name": None}  # fmt: skip
+    return {
+        "module": "keras.regularizers",
+        "class_name": name,
+        "config": config,
+        "registered_name": None,
+    }
 
 
-def infer_spec(name: str, value: Any, help_text: str = "", curated_default: Any = None) -> ParamSpec:
+def infer_spec(
+    name: str, value: Any, help_text: str = "", curated_default: Any = None
+) -> ParamSpec:
     """Guess a ParamSpec from a config key and its default value."""
     value = to_plain(value)
     lo, hi = NAMED_RANGES.get(name, (None, None))

@@ -60,8 +60,11 @@ def writer_info() -> dict[str, str]:
         app_version = metadata.version("network-designer")
     except metadata.PackageNotFoundError:
         app_version = "unknown"
-    return {"application": "network-designer", "version": app_version,
-            "keras_version": keras.__version__}  # fmt: skip
+    return {
+        "application": "network-designer",
+        "version": app_version,
+        "keras_version": keras.__version__,
+    }
 
 
 # ----------------------------------------------------------------------------- migrations
@@ -94,16 +97,24 @@ def _normalise_data(data: dict[str, Any]) -> dict[str, Any]:
         source = data.pop("source")
         extra = data  # left for the typed section to refuse with a clear message
     elif data.get("kind") == "synthetic_digits":
-        source = {"kind": "synthetic", "charset": "digits",
-                  "num_samples": data.get("samples", 2000), "seed": data.get("seed", 0)}  # fmt: skip
+        source = {
+            "kind": "synthetic",
+            "charset": "digits",
+            "num_samples": data.get("samples", 2000),
+            "seed": data.get("seed", 0),
+        }
         extra = {}
     else:
         source, extra = data, {}
     if not isinstance(split, dict):
         split = {}
         if fraction is not None:
-            split = {"validation_percent": fraction * 100.0 if isinstance(fraction, int | float)
-                     else fraction, "seed": data.get("seed", 0)}  # fmt: skip
+            split = {
+                "validation_percent": fraction * 100.0
+                if isinstance(fraction, int | float)
+                else fraction,
+                "seed": data.get("seed", 0),
+            }
     return {"source": source, "split": split, **extra}
 
 
@@ -137,8 +148,10 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
             f"this version reads up to {VERSION}: please update the application"
         )
     if version < min(MIGRATIONS):
-        raise ProjectError(f"expected a project format version from {min(MIGRATIONS)} to "
-                           f"{VERSION}, received {version}")  # fmt: skip
+        raise ProjectError(
+            f"expected a project format version from {min(MIGRATIONS)} to "
+            f"{VERSION}, received {version}"
+        )
     while version < VERSION:
         data = MIGRATIONS[version](data)
         version = data["version"] = version + 1
@@ -148,8 +161,13 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- saving
 def payload_for(project: ProjectFile) -> dict[str, Any]:
     """The ``project.json`` content of ``project`` (weights listed, not included)."""
-    data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": project.name,
-                            "writer": dict(project.writer), "graph": project.graph.to_dict()}  # fmt: skip
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": project.name,
+        "writer": dict(project.writer),
+        "graph": project.graph.to_dict(),
+    }
     for section in SECTIONS:
         data[section] = project.sections.get(section, {})
     return data
@@ -181,8 +199,9 @@ def _write(archive: zipfile.ZipFile, name: str, content: bytes, method: int) -> 
     archive.writestr(info, content)
 
 
-def _collect_weights(graph: LayerGraph, prefix: str,
-                     arrays: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
+def _collect_weights(
+    graph: LayerGraph, prefix: str, arrays: dict[str, np.ndarray]
+) -> dict[str, Any]:
     """Weight arrays of nodes whose weights still fit them; returns the index for the JSON."""
     index: dict[str, Any] = {}
     for node in graph.nodes:
@@ -202,8 +221,7 @@ def write_project_file(project: ProjectFile, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() == ".json":
         if _collect_weights(project.graph, "", {}):
-            raise ProjectError(f"{path.name}: a .json project cannot hold weights; use "
-                               f"{EXTENSION}")  # fmt: skip
+            raise ProjectError(f"{path.name}: a .json project cannot hold weights; use {EXTENSION}")
         content = _dump_json(payload_for(project))
     else:
         content = project_file_bytes(project)
@@ -277,8 +295,9 @@ def _read_zip(path: Path, raw: bytes) -> tuple[dict[str, Any], zipfile.ZipFile]:
     return payload, archive
 
 
-def _attach_weights(graph: LayerGraph, prefix: str, index: dict[str, Any],
-                    archive: zipfile.ZipFile, path: Path) -> None:  # fmt: skip
+def _attach_weights(
+    graph: LayerGraph, prefix: str, index: dict[str, Any], archive: zipfile.ZipFile, path: Path
+) -> None:
     for node in graph.nodes:
         key = f"{prefix}{node.id}"
         if node.subgraph is not None:
@@ -288,9 +307,12 @@ def _attach_weights(graph: LayerGraph, prefix: str, index: dict[str, Any],
         if not entry:
             continue
         try:
-            values = [np.load(io.BytesIO(archive.read(f"weights/{key}/{i}.npy")),
-                              allow_pickle=False) for i in range(int(entry["count"]))]  # fmt: skip
+            values = [
+                np.load(io.BytesIO(archive.read(f"weights/{key}/{i}.npy")), allow_pickle=False)
+                for i in range(int(entry["count"]))
+            ]
         except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-            raise ProjectError(f"{path.name}: the weights of '{node.name}' are damaged: {exc}") \
-                from exc
+            raise ProjectError(
+                f"{path.name}: the weights of '{node.name}' are damaged: {exc}"
+            ) from exc
         node.weights, node.weights_sig = values, entry.get("signature")

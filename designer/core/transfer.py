@@ -29,8 +29,14 @@ from designer.core.graph import LayerGraph
 TRAILING = ("Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU")
 DENSE_HEADS = ("Dense", "EinsumDense")
 CONV_HEADS = ("Conv1D", "Conv2D", "Conv3D")
-GLOBAL_POOLS = ("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-                "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D")
+GLOBAL_POOLS = (
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+)
 
 
 class HeadNotFoundError(GraphError):
@@ -63,7 +69,8 @@ def find_head(graph: LayerGraph) -> Head:
     if len(outputs) != 1:
         raise HeadNotFoundError(
             f"Expected a network with one output to find its head, received {len(outputs)} "
-            f"outputs" + (f" ({', '.join(graph.node(o).name for o in outputs)})" if outputs else ""))
+            f"outputs" + (f" ({', '.join(graph.node(o).name for o in outputs)})" if outputs else "")
+        )
     chain = [outputs[0]]
     current: str | None = outputs[0]
     while current is not None and graph.node(current).type in TRAILING:
@@ -87,15 +94,20 @@ def find_head(graph: LayerGraph) -> Head:
             f"Expected the network to end in a Dense layer (optionally followed by an "
             f"activation) or in a convolution followed by global pooling; the output layer "
             f"'{last.name}' is a {last.label} reached from "
-            f"{graph.node(current).label + ' ' + repr(graph.node(current).name) if current else 'a branch'}")
+            f"{graph.node(current).label + ' ' + repr(graph.node(current).name) if current else 'a branch'}"
+        )
     anchor = _only_pred(graph, current)
     if anchor is None:
-        raise HeadNotFoundError(f"The head layer '{graph.node(current).name}' must have exactly "
-                                f"one input, received {len(graph.predecessors(current))}")
+        raise HeadNotFoundError(
+            f"The head layer '{graph.node(current).name}' must have exactly "
+            f"one input, received {len(graph.predecessors(current))}"
+        )
     for nid in chain[1:]:
         if len(graph.successors(nid)) != 1:
-            raise HeadNotFoundError(f"The head layer '{graph.node(nid).name}' also feeds other "
-                                    f"layers; cannot replace the head of a branching network")
+            raise HeadNotFoundError(
+                f"The head layer '{graph.node(nid).name}' also feeds other "
+                f"layers; cannot replace the head of a branching network"
+            )
     return Head(tuple(reversed(chain)), anchor, kind, pool)
 
 
@@ -108,8 +120,13 @@ def _fresh_ids(graph: LayerGraph, count: int) -> list[str]:
     return ids
 
 
-def plan_replace_head(graph: LayerGraph, num_classes: int, regression: bool = False,
-                      extra_dense: int | None = None, dropout: float | None = None) -> list[Edit]:
+def plan_replace_head(
+    graph: LayerGraph,
+    num_classes: int,
+    regression: bool = False,
+    extra_dense: int | None = None,
+    dropout: float | None = None,
+) -> list[Edit]:
     """Edits that swap the head for Dense(num_classes, softmax), or Dense(1) for regression,
     with an optional Dense(extra_dense, relu) and Dropout(dropout) before it."""
     if not regression and (not isinstance(num_classes, int) or num_classes < 2):
@@ -126,8 +143,11 @@ def plan_replace_head(graph: LayerGraph, num_classes: int, regression: bool = Fa
         layers.append(("Dense", "new_dense", {"units": int(extra_dense), "activation": "relu"}))
     if dropout:
         layers.append(("Dropout", "new_dropout", {"rate": float(dropout)}))
-    final = {"units": 1, "activation": "linear"} if regression else \
-        {"units": int(num_classes), "activation": "softmax"}
+    final = (
+        {"units": 1, "activation": "linear"}
+        if regression
+        else {"units": int(num_classes), "activation": "softmax"}
+    )
     layers.append(("Dense", "new_fc", final))
     edits: list[Edit] = [RemoveLayer(nid) for nid in reversed(head.nodes)]
     ax, ay = graph.node(head.anchor).pos
@@ -164,8 +184,11 @@ def plan_freeze_until(graph: LayerGraph, node_id: str) -> list[Edit]:
 def weighted_layers(graph: LayerGraph) -> list[str]:
     """Ids of the layers with parameters, in topological order."""
     report = analyze(graph)
-    return [nid for nid in graph.topological_order()
-            if nid in report.nodes and report.nodes[nid].params > 0]
+    return [
+        nid
+        for nid in graph.topological_order()
+        if nid in report.nodes and report.nodes[nid].params > 0
+    ]
 
 
 def plan_unfreeze_last(graph: LayerGraph, n: int) -> list[Edit]:
@@ -177,8 +200,13 @@ def plan_unfreeze_last(graph: LayerGraph, n: int) -> list[Edit]:
     return [SetTrainable(states)] if states else []
 
 
-def replace_head(graph: LayerGraph, num_classes: int, regression: bool = False,
-                 extra_dense: int | None = None, dropout: float | None = None) -> list[Edit]:
+def replace_head(
+    graph: LayerGraph,
+    num_classes: int,
+    regression: bool = False,
+    extra_dense: int | None = None,
+    dropout: float | None = None,
+) -> list[Edit]:
     """Replace the head now (see :func:`plan_replace_head`); returns the edits made."""
     edits = plan_replace_head(graph, num_classes, regression, extra_dense, dropout)
     apply_edits(graph, edits)

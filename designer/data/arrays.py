@@ -44,7 +44,9 @@ def _load_npy(path: str) -> np.ndarray:
         raise DataError(f"cannot read '{path}' as a .npy array: {exc}") from exc
 
 
-def _pick(keys: list[str], wanted: str | None, candidates: tuple[str, ...], path: str, what: str) -> str:
+def _pick(
+    keys: list[str], wanted: str | None, candidates: tuple[str, ...], path: str, what: str
+) -> str:
     if wanted is not None:
         if wanted not in keys:
             raise DataError(f"expected an array '{wanted}' in '{path}', received arrays {keys}")
@@ -155,9 +157,13 @@ def open_csv_table(config: CsvTableConfig) -> ArrayStore:
     table.index(target)
     features = list(config.feature_columns or [h for h in table.header if h != target])
     if not features:
-        raise DataError(f"expected at least one feature column besides '{target}' in '{config.path}'")
+        raise DataError(
+            f"expected at least one feature column besides '{target}' in '{config.path}'"
+        )
     if target in features:
-        raise DataError(f"column '{target}' is both the target and a feature; expected it only once")
+        raise DataError(
+            f"column '{target}' is both the target and a feature; expected it only once"
+        )
     columns, notes = [], []
     for name in features:
         if table.is_numeric(name):
@@ -172,7 +178,11 @@ def open_csv_table(config: CsvTableConfig) -> ArrayStore:
     if task == "auto":
         values = table.numeric(target) if numeric_target else None
         is_int = values is not None and np.all(values == np.round(values))
-        task = "regression" if numeric_target and not (is_int and len(np.unique(values)) <= 50) else "classification"
+        task = (
+            "regression"
+            if numeric_target and not (is_int and len(np.unique(values)) <= 50)
+            else "classification"
+        )
     if task == "regression":
         if not numeric_target:
             bad = next(v for v in table.column(target) if not _is_float(v))

@@ -54,10 +54,25 @@ class AugmentConfig(DataConfig):
     def enabled(self) -> bool:
         """True when at least one transform is on."""
         return bool(
-            self.flip_x or self.flip_y or self.rotation or self.translate_x or self.translate_y
-            or self.scale or self.scale_x or self.scale_y or self.zoom or self.shear_x
-            or self.shear_y or self.random_crop or self.brightness or self.contrast or self.hue
-            or self.saturation or self.noise or self.blur or self.erasing
+            self.flip_x
+            or self.flip_y
+            or self.rotation
+            or self.translate_x
+            or self.translate_y
+            or self.scale
+            or self.scale_x
+            or self.scale_y
+            or self.zoom
+            or self.shear_x
+            or self.shear_y
+            or self.random_crop
+            or self.brightness
+            or self.contrast
+            or self.hue
+            or self.saturation
+            or self.noise
+            or self.blur
+            or self.erasing
         )
 
     def validate(self) -> None:
@@ -69,10 +84,24 @@ class AugmentConfig(DataConfig):
                 _scale_range(getattr(self, key))
         if self.random_crop is not None and not 0 < self.random_crop <= 1:
             raise DataError(f"expected random_crop in (0, 1], received {self.random_crop}")
-        for key in ("rotation", "translate_x", "translate_y", "zoom", "shear_x", "shear_y",
-                    "brightness", "contrast", "hue", "saturation", "noise", "blur"):  # fmt: skip
+        for key in (
+            "rotation",
+            "translate_x",
+            "translate_y",
+            "zoom",
+            "shear_x",
+            "shear_y",
+            "brightness",
+            "contrast",
+            "hue",
+            "saturation",
+            "noise",
+            "blur",
+        ):
             if getattr(self, key) < 0:
-                raise DataError(f"expected {key} >= 0 (it is a +- amount), received {getattr(self, key)}")
+                raise DataError(
+                    f"expected {key} >= 0 (it is a +- amount), received {getattr(self, key)}"
+                )
         if not 0 <= self.erasing <= 1:
             raise DataError(f"expected erasing as a probability in [0, 1], received {self.erasing}")
 
@@ -81,7 +110,9 @@ def _scale_range(factors: tuple[float, float], widen: float = 0.0) -> tuple[floa
     """Check a scale factor range (image bigger above 1); ``widen`` adds a +- zoom share."""
     lo, hi = float(factors[0]), float(factors[1])
     if lo <= 0 or hi < lo:
-        raise DataError(f"expected a scale range (low, high) with 0 < low <= high, received {factors}")
+        raise DataError(
+            f"expected a scale range (low, high) with 0 < low <= high, received {factors}"
+        )
     return (lo * (1.0 - widen), hi * (1.0 + widen))
 
 
@@ -103,8 +134,11 @@ class Augmenter:
         fill = {"fill_mode": config.fill_mode, "fill_value": config.fill_value}
         geo, photo, self.notes = [], [], []
         if config.flip_x or config.flip_y:
-            mode = "horizontal_and_vertical" if config.flip_x and config.flip_y else (
-                "horizontal" if config.flip_x else "vertical")
+            mode = (
+                "horizontal_and_vertical"
+                if config.flip_x and config.flip_y
+                else ("horizontal" if config.flip_x else "vertical")
+            )
             geo.append(layers.RandomFlip(mode, seed=seed()))
         affine = {}
         if config.rotation:
@@ -220,14 +254,22 @@ def describe_augmentation(config: AugmentConfig, channels: int = 3) -> list[str]
     c = config
     lines = []
     if c.flip_x or c.flip_y:
-        lines.append("random reflection " + " and ".join(
-            s for s, on in (("left-right", c.flip_x), ("top-bottom", c.flip_y)) if on))
+        lines.append(
+            "random reflection "
+            + " and ".join(
+                s for s, on in (("left-right", c.flip_x), ("top-bottom", c.flip_y)) if on
+            )
+        )
     for value, text in (
         (c.rotation, f"rotation up to +-{c.rotation:g} degrees"),
-        (c.translate_x or c.translate_y,
-         f"translation up to +-{c.translate_x:.0%} across, +-{c.translate_y:.0%} down"),
-        (c.scale, f"scale by {c.scale}"), (c.scale_x, f"horizontal scale by {c.scale_x}"),
-        (c.scale_y, f"vertical scale by {c.scale_y}"), (c.zoom, f"zoom +-{c.zoom:.0%}"),
+        (
+            c.translate_x or c.translate_y,
+            f"translation up to +-{c.translate_x:.0%} across, +-{c.translate_y:.0%} down",
+        ),
+        (c.scale, f"scale by {c.scale}"),
+        (c.scale_x, f"horizontal scale by {c.scale_x}"),
+        (c.scale_y, f"vertical scale by {c.scale_y}"),
+        (c.zoom, f"zoom +-{c.zoom:.0%}"),
         (c.shear_x or c.shear_y, f"shear up to {c.shear_x:.0%} across, {c.shear_y:.0%} down"),
         (c.random_crop, f"random crop keeping {c.random_crop} of each side"),
         (c.brightness, f"brightness +-{c.brightness:.0%}"),

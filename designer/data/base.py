@@ -63,8 +63,13 @@ class DataConfig:
         return cls(**kwargs)
 
 
-_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a text",
-          type(None): "null"}  # fmt: skip
+_NAMES = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a text",
+    type(None): "null",
+}
 
 
 def _fits(value: Any, hint: Any) -> bool:
@@ -79,7 +84,9 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
     if hint in (str, type(None)):
         return isinstance(value, hint)
     if origin is tuple or hint is tuple:

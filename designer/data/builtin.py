@@ -38,8 +38,12 @@ def open_synthetic(config: SyntheticConfig, progress: ProgressReporter | None = 
     if config.target not in ("label", "angle"):
         raise DataError(f"expected target 'label' or 'angle', received '{config.target}'")
     var = Variation(
-        config.rotation, tuple(config.scale), config.translation, config.shear,
-        config.thickness, config.noise,
+        config.rotation,
+        tuple(config.scale),
+        config.translation,
+        config.shear,
+        config.thickness,
+        config.noise,
     )
     data = generate_characters(
         config.num_samples, config.seed, config.charset, config.image_size, var, progress
@@ -47,7 +51,11 @@ def open_synthetic(config: SyntheticConfig, progress: ProgressReporter | None = 
     source = f"synthetic {config.charset} (seed {config.seed})"
     if config.target == "angle":
         return ArrayStore(
-            config, data.images, data.angles[:, None], "regression", source=source,
+            config,
+            data.images,
+            data.angles[:, None],
+            "regression",
+            source=source,
             target_names=["angle"],
         )
     store = ArrayStore(config, data.images, data.labels, "classification", data.class_names, source)

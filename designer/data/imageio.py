@@ -40,7 +40,8 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
         found += [
-            os.path.join(root, f) for f in files
+            os.path.join(root, f)
+            for f in files
             if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS)
         ]
     return sorted(found)
@@ -153,7 +154,9 @@ def scan_images(
             for i, info, err in mapper(probe, range(start, min(start + chunk, len(paths)))):
                 infos[i] = info
                 if info is None:
-                    problems.append(Problem("corrupt-file", f"skipped unreadable image: {err}", paths[i]))
+                    problems.append(
+                        Problem("corrupt-file", f"skipped unreadable image: {err}", paths[i])
+                    )
     finally:
         if pool is not None:
             pool.shutdown()
@@ -170,9 +173,7 @@ def size_counts(infos: Iterable[ImageInfo | None]) -> dict[str, int]:
 
 def majority_channels(infos: Iterable[ImageInfo | None]) -> int:
     """The most common channel count (1 or 3); two-channel and RGBA count as their colour base."""
-    counter = Counter(
-        1 if i.channels <= 2 else 3 for i in infos if i is not None
-    )
+    counter = Counter(1 if i.channels <= 2 else 3 for i in infos if i is not None)
     return counter.most_common(1)[0][0] if counter else 3
 
 

@@ -86,7 +86,9 @@ class ImageFolderStore(_ImageFileStore):
         self.config = config
         root = Path(config.path)
         if not root.is_dir():
-            raise DataError(f"expected an image folder at '{config.path}', but there is no such folder")
+            raise DataError(
+                f"expected an image folder at '{config.path}', but there is no such folder"
+            )
         found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
         names = list(config.class_names) if config.class_names else found
         if not names:
@@ -114,7 +116,9 @@ class ImageFolderStore(_ImageFileStore):
             )
         ok = self._scan(paths, progress)
         self._paths = [p for p, good in zip(paths, ok, strict=True) if good]
-        self._labels = np.array([lab for lab, good in zip(labels, ok, strict=True) if good], np.int64)
+        self._labels = np.array(
+            [lab for lab, good in zip(labels, ok, strict=True) if good], np.int64
+        )
         if not self._paths:
             raise DataError(
                 f"expected readable images in '{config.path}', but all {len(paths)} image files "
@@ -221,11 +225,15 @@ class ImageRegressionStore(_ImageFileStore):
 
     def summary(self) -> DataSummary:
         """Target names and ranges, image sizes and problems."""
-        notes = [
-            f"{name}: min {self._targets[:, j].min():.4g}, max {self._targets[:, j].max():.4g}, "
-            f"mean {self._targets[:, j].mean():.4g}"
-            for j, name in enumerate(self.target_names)
-        ] if len(self) else []
+        notes = (
+            [
+                f"{name}: min {self._targets[:, j].min():.4g}, max {self._targets[:, j].max():.4g}, "
+                f"mean {self._targets[:, j].mean():.4g}"
+                for j, name in enumerate(self.target_names)
+            ]
+            if len(self)
+            else []
+        )
         return DataSummary(
             kind=self.config.kind,
             task=self.task,
@@ -236,4 +244,3 @@ class ImageRegressionStore(_ImageFileStore):
             problems=list(self._problems),
             notes=notes,
         )
-

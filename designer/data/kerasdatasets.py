@@ -31,10 +31,30 @@ FASHION_FILES = (
 KNOWN_HASHES = {"mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"}
 CLASS_NAMES = {
     "mnist": [str(i) for i in range(10)],
-    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                      "Sneaker", "Bag", "Ankle boot"],
-    "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                "truck"],
+    "fashion_mnist": [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ],
+    "cifar10": [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ],
     "cifar100": [str(i) for i in range(100)],
 }
 DATASETS = tuple(CLASS_NAMES)
@@ -78,8 +98,11 @@ def is_cached(name: str, cache_dir: str | None = None) -> bool:
 
 
 def download(
-    url: str, dest: str, expected_sha256: str | None = None,
-    progress: ProgressReporter | None = None, timeout: float = 30.0,
+    url: str,
+    dest: str,
+    expected_sha256: str | None = None,
+    progress: ProgressReporter | None = None,
+    timeout: float = 30.0,
 ) -> str:
     """Fetch ``url`` to ``dest`` atomically (temporary file, hash check, rename)."""
     os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -113,8 +136,11 @@ def _offline_message(name: str, root: str, exc: Exception) -> str:
 
 
 def fetch(
-    name: str, cache_dir: str | None = None, base_url: str = KERAS_ORIGIN,
-    allow_download: bool = True, progress: ProgressReporter | None = None,
+    name: str,
+    cache_dir: str | None = None,
+    base_url: str = KERAS_ORIGIN,
+    allow_download: bool = True,
+    progress: ProgressReporter | None = None,
 ) -> list[str]:
     """Paths of the cached files of mnist/fashion_mnist, downloading what is missing."""
     root = cache_root(cache_dir)
@@ -141,11 +167,15 @@ def load_keras_dataset(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, H, W[, C]) uint8 and labels (N,) of the configured dataset and subset."""
     if config.name not in CLASS_NAMES:
-        raise DataError(f"expected a keras dataset among {list(DATASETS)}, received '{config.name}'")
+        raise DataError(
+            f"expected a keras dataset among {list(DATASETS)}, received '{config.name}'"
+        )
     if config.subset not in ("train", "test", "all"):
         raise DataError(f"expected subset 'train', 'test' or 'all', received '{config.subset}'")
     if config.name == "mnist":
-        (path,) = fetch(config.name, config.cache_dir, config.base_url, config.allow_download, progress)
+        (path,) = fetch(
+            config.name, config.cache_dir, config.base_url, config.allow_download, progress
+        )
         with np.load(path, allow_pickle=False) as z:
             train, test = (z["x_train"], z["y_train"]), (z["x_test"], z["y_test"])
     elif config.name == "fashion_mnist":

@@ -72,12 +72,19 @@ class RandomAffine(keras.layers.Layer):
         shape = ops.shape(images)
         t = self.transforms(shape[0], int(images.shape[1]), int(images.shape[2]))
         out = ops.image.affine_transform(
-            images, t, interpolation="bilinear", fill_mode=self.fill_mode, fill_value=self.fill_value
+            images,
+            t,
+            interpolation="bilinear",
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
         )
         if masks is None:
             return out
         warped = ops.image.affine_transform(
-            ops.cast(masks, "float32"), t, interpolation="nearest", fill_mode="constant",
+            ops.cast(masks, "float32"),
+            t,
+            interpolation="nearest",
+            fill_mode="constant",
             fill_value=0.0,
         )
         return out, warped
@@ -93,8 +100,9 @@ class PixelNoise(keras.layers.Layer):
 
     def call(self, x: Any) -> Any:
         """Return ``x`` plus fresh noise."""
-        noise = keras.random.normal(ops.shape(x), stddev=self.stddev, seed=self.seed_generator,
-                                    dtype=x.dtype)
+        noise = keras.random.normal(
+            ops.shape(x), stddev=self.stddev, seed=self.seed_generator, dtype=x.dtype
+        )
         return x + noise
 
 

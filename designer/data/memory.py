@@ -43,12 +43,16 @@ def encode_labels(
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise DataError(f"expected one class label per sample in {source}, received shape {y.shape}")
+        raise DataError(
+            f"expected one class label per sample in {source}, received shape {y.shape}"
+        )
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)):
             raise DataError(f"{source} contain missing values (NaN); expected a class per sample")
         if not np.all(y == np.round(y)):
-            raise DataError(f"{source} hold fractional values; expected class labels (use regression)")
+            raise DataError(
+                f"{source} hold fractional values; expected class labels (use regression)"
+            )
         y = y.astype(np.int64)
     if y.dtype.kind in "iu":
         values = np.unique(y)
@@ -69,7 +73,9 @@ def encode_labels(
     lookup = {n: i for i, n in enumerate(names)}
     unknown = sorted(set(values) - set(lookup))
     if unknown:
-        raise DataError(f"{source} hold labels {unknown[:5]} that are not among the classes {names}")
+        raise DataError(
+            f"{source} hold labels {unknown[:5]} that are not among the classes {names}"
+        )
     return np.array([lookup[str(v)] for v in y.tolist()], np.int64), names
 
 

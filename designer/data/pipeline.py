@@ -85,9 +85,17 @@ def open_matching_source(source: dict[str, Any], like: Datastore) -> Datastore:
     return store
 
 
-def _dataset(store: Datastore, indices: np.ndarray, preprocess: PreprocessConfig,
-             batch_size: int, augment: AugmentConfig | None, shuffle: bool, seed: int,
-             backend: str, one_hot: bool) -> Any:
+def _dataset(
+    store: Datastore,
+    indices: np.ndarray,
+    preprocess: PreprocessConfig,
+    batch_size: int,
+    augment: AugmentConfig | None,
+    shuffle: bool,
+    seed: int,
+    backend: str,
+    one_hot: bool,
+) -> Any:
     channels = preprocess.channels or getattr(store, "channels", 3) or 3
     augmenter = build_augmenter(augment, channels) if store.is_image else None
     targets = store.targets
@@ -96,22 +104,42 @@ def _dataset(store: Datastore, indices: np.ndarray, preprocess: PreprocessConfig
     if backend == "pydataset":
         from designer.data.pydataset import StoreDataset
 
-        return StoreDataset(store, indices, preprocess, batch_size, augmenter, shuffle, seed,
-                            y=targets if one_hot else None)
+        return StoreDataset(
+            store,
+            indices,
+            preprocess,
+            batch_size,
+            augmenter,
+            shuffle,
+            seed,
+            y=targets if one_hot else None,
+        )
     from designer.data import tfdata
 
     if store.task == "segmentation":
-        return tfdata.segmentation_dataset(store, indices, preprocess, batch_size, augmenter,
-                                           shuffle, seed)
+        return tfdata.segmentation_dataset(
+            store, indices, preprocess, batch_size, augmenter, shuffle, seed
+        )
     arrays = store.arrays()
     if arrays is not None:
         x, _ = arrays
-        return tfdata.array_dataset(x[indices], targets[indices], preprocess, batch_size,
-                                    augmenter, shuffle, seed, store.is_image)
+        return tfdata.array_dataset(
+            x[indices],
+            targets[indices],
+            preprocess,
+            batch_size,
+            augmenter,
+            shuffle,
+            seed,
+            store.is_image,
+        )
     if store.file_paths:
-        return tfdata.file_dataset(store, indices, preprocess, batch_size, augmenter, shuffle,
-                                   seed, targets[indices])
-    raise DataError(f"expected a datastore with arrays or image files, received {type(store).__name__}")
+        return tfdata.file_dataset(
+            store, indices, preprocess, batch_size, augmenter, shuffle, seed, targets[indices]
+        )
+    raise DataError(
+        f"expected a datastore with arrays or image files, received {type(store).__name__}"
+    )
 
 
 def make_training_data(
@@ -151,8 +179,17 @@ def make_training_data(
     def build(src: Datastore, idx: np.ndarray, train: bool) -> Any:
         if len(idx) == 0:
             return None
-        return _dataset(src, idx, preprocess, batch_size, augment if train else None,
-                        shuffle and train, seed, backend, one_hot)
+        return _dataset(
+            src,
+            idx,
+            preprocess,
+            batch_size,
+            augment if train else None,
+            shuffle and train,
+            seed,
+            backend,
+            one_hot,
+        )
 
     val_src, val_idx = store, parts.validation
     if validation_store is not None:
@@ -177,7 +214,9 @@ def make_training_data(
         steps_per_epoch=math.ceil(len(parts.train) / batch_size),
         validation_steps=math.ceil(len(val_idx) / batch_size),
         preprocessing=describe_preprocess(preprocess, sizes, getattr(store, "channels", None))
-        if store.is_image else [],
+        if store.is_image
+        else [],
         augmentation=describe_augmentation(augment, channels or 3)
-        if store.is_image and augment is not None else [],
+        if store.is_image and augment is not None
+        else [],
     )

@@ -35,7 +35,9 @@ class PreprocessConfig(DataConfig):
     def validate(self) -> None:
         """Raise DataError for an unknown mode, size or module."""
         if self.resize_mode not in RESIZE_MODES:
-            raise DataError(f"expected resize mode among {RESIZE_MODES}, received '{self.resize_mode}'")
+            raise DataError(
+                f"expected resize mode among {RESIZE_MODES}, received '{self.resize_mode}'"
+            )
         if self.rescale not in RESCALE_MODES:
             raise DataError(f"expected rescale among {RESCALE_MODES}, received '{self.rescale}'")
         if self.channels not in (None, 1, 3):
@@ -51,7 +53,9 @@ def preprocess_input_for(module: str | None) -> Callable[[Any], Any]:
     import keras
 
     if not module:
-        raise DataError("expected a keras.applications module name (e.g. 'resnet50') for preprocess_input")
+        raise DataError(
+            "expected a keras.applications module name (e.g. 'resnet50') for preprocess_input"
+        )
     name = module.strip().lower().replace("-", "_")
     try:
         mod = importlib.import_module(f"keras.applications.{name}")
@@ -86,33 +90,44 @@ def derive_preprocess(
     return PreprocessConfig(size, int(c), resize_mode, "unit")
 
 
-def describe_preprocess(config: PreprocessConfig, sizes: dict[str, int] | None = None,
-                        channels: int | None = None) -> list[str]:
+def describe_preprocess(
+    config: PreprocessConfig, sizes: dict[str, int] | None = None, channels: int | None = None
+) -> list[str]:
     """Sentences for the GUI: what will be done to the data given its sizes and channels."""
     steps = []
     if config.image_size is not None:
         h, w = config.image_size
         differ = [s for s in (sizes or {}) if not s.startswith(f"{h}x{w}x")]
-        how = {"stretch": "stretched", "crop": "centre-cropped to the aspect ratio, then scaled",
-               "pad": "scaled to fit and padded with black"}[config.resize_mode]
+        how = {
+            "stretch": "stretched",
+            "crop": "centre-cropped to the aspect ratio, then scaled",
+            "pad": "scaled to fit and padded with black",
+        }[config.resize_mode]
         if sizes is None or differ:
             steps.append(f"resize to {h}x{w} ({how})")
     if config.channels is not None and channels is not None and channels != config.channels:
-        steps.append("grey to RGB (the channel repeated 3 times)" if config.channels == 3
-                     else "RGB to grey (luminance)")
-    steps.append({
-        "none": "values kept in 0..255",
-        "unit": "values scaled to 0..1 (divided by 255)",
-        "symmetric": "values scaled to -1..1",
-        "preprocess_input": f"keras.applications.{config.preprocess_module}.preprocess_input",
-    }[config.rescale])
+        steps.append(
+            "grey to RGB (the channel repeated 3 times)"
+            if config.channels == 3
+            else "RGB to grey (luminance)"
+        )
+    steps.append(
+        {
+            "none": "values kept in 0..255",
+            "unit": "values scaled to 0..1 (divided by 255)",
+            "symmetric": "values scaled to -1..1",
+            "preprocess_input": f"keras.applications.{config.preprocess_module}.preprocess_input",
+        }[config.rescale]
+    )
     return steps
 
 
 # --- NumPy / Pillow implementation ---------------------------------------------------------
 
 
-def resize_numpy(img: np.ndarray, size: tuple[int, int] | None, mode: str = "stretch") -> np.ndarray:
+def resize_numpy(
+    img: np.ndarray, size: tuple[int, int] | None, mode: str = "stretch"
+) -> np.ndarray:
     """Resize a uint8 (H, W, C) image to ``size`` (height, width) with Pillow."""
     if size is None or img.shape[:2] == tuple(size):
         return img
@@ -128,7 +143,9 @@ def resize_numpy(img: np.ndarray, size: tuple[int, int] | None, mode: str = "str
     return out[..., None] if out.ndim == 2 else out
 
 
-def resize_mask_numpy(mask: np.ndarray, size: tuple[int, int] | None, mode: str = "stretch") -> np.ndarray:
+def resize_mask_numpy(
+    mask: np.ndarray, size: tuple[int, int] | None, mode: str = "stretch"
+) -> np.ndarray:
     """Resize an int (H, W) class mask with nearest-neighbour sampling, like its image."""
     if size is None or mask.shape[:2] == tuple(size):
         return mask
@@ -158,8 +175,9 @@ def convert_channels_numpy(img: np.ndarray, channels: int | None) -> np.ndarray:
 
 def prepare_numpy(img: np.ndarray, config: PreprocessConfig) -> np.ndarray:
     """Channel conversion and resize of one uint8 image (scaling happens per batch)."""
-    return resize_numpy(convert_channels_numpy(img, config.channels), config.image_size,
-                        config.resize_mode)
+    return resize_numpy(
+        convert_channels_numpy(img, config.channels), config.image_size, config.resize_mode
+    )
 
 
 def rescale_batch(batch: Any, config: PreprocessConfig) -> Any:

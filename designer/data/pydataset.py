@@ -99,7 +99,9 @@ class StoreDataset(keras.utils.PyDataset):
         x = np.stack(prepared).astype(np.float32)
         y = np.asarray(ys)
         if self._segmentation:
-            y = np.stack([resize_mask_numpy(m, self._size, cfg.resize_mode) for m in ys]).astype(np.int32)
+            y = np.stack([resize_mask_numpy(m, self._size, cfg.resize_mode) for m in ys]).astype(
+                np.int32
+            )
         if self.augmenter is not None:
             if self._segmentation:
                 xa, ya = self.augmenter(x, y[..., None].astype(np.float32))

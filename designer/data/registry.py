@@ -58,11 +58,15 @@ def config_from_dict(data: dict[str, Any]) -> DataConfig:
     """Rebuild any datastore config from its ``to_dict`` form (dispatch on ``kind``)."""
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind not in KINDS:
-        raise DataError(f"expected a data config with kind among {sorted(KINDS)}, received {kind!r}")
+        raise DataError(
+            f"expected a data config with kind among {sorted(KINDS)}, received {kind!r}"
+        )
     return KINDS[kind][0].from_dict(data)
 
 
-def open_datastore(config: DataConfig | dict[str, Any], progress: ProgressReporter | None = None) -> Datastore:
+def open_datastore(
+    config: DataConfig | dict[str, Any], progress: ProgressReporter | None = None
+) -> Datastore:
     """Open (scan or load) the datastore a config describes."""
     if isinstance(config, dict):
         config = config_from_dict(config)
@@ -73,7 +77,11 @@ def open_datastore(config: DataConfig | dict[str, Any], progress: ProgressReport
 
 def _idx_pair(path: Path) -> IdxConfig:
     name = path.name
-    for a, b in (("images-idx3", "labels-idx1"), ("images.idx3", "labels.idx1"), ("images", "labels")):
+    for a, b in (
+        ("images-idx3", "labels-idx1"),
+        ("images.idx3", "labels.idx1"),
+        ("images", "labels"),
+    ):
         if a in name:
             other = path.with_name(name.replace(a, b))
             if other.exists():
@@ -83,11 +91,19 @@ def _idx_pair(path: Path) -> IdxConfig:
 
 def _npy_pair(path: Path) -> NumpyConfig:
     stem = path.stem
-    for cand in (stem.replace("x", "y").replace("X", "Y"), stem + "_labels", "y", "labels", "targets"):
+    for cand in (
+        stem.replace("x", "y").replace("X", "Y"),
+        stem + "_labels",
+        "y",
+        "labels",
+        "targets",
+    ):
         other = path.with_name(cand + ".npy")
         if cand != stem and other.exists():
             return NumpyConfig(str(path), str(other))
-    raise DataError(f"expected a labels .npy next to '{path}' (e.g. 'y.npy' or '{stem}_labels.npy')")
+    raise DataError(
+        f"expected a labels .npy next to '{path}' (e.g. 'y.npy' or '{stem}_labels.npy')"
+    )
 
 
 def _segmentation(root: Path) -> SegmentationConfig:
@@ -110,7 +126,9 @@ def detect(path: str) -> DataConfig:
     if lower.startswith("keras:"):
         name = path.split(":", 1)[1]
         if name not in DATASETS:
-            raise DataError(f"expected keras:<name> with a name among {list(DATASETS)}, received '{path}'")
+            raise DataError(
+                f"expected keras:<name> with a name among {list(DATASETS)}, received '{path}'"
+            )
         return KerasDatasetConfig(name=name)
     if lower in ("synthetic:digits", "synthetic:letters", "builtin:digits", "builtin:letters"):
         return SyntheticConfig(charset=lower.split(":")[1], num_samples=2000)
@@ -154,7 +172,9 @@ def detect(path: str) -> DataConfig:
             return ImageRegressionConfig(path)
         return CsvTableConfig(path)
     if lower.endswith(IMAGE_EXTENSIONS):
-        raise DataError(f"'{path}' is a single image; expected a folder with one subfolder per class")
+        raise DataError(
+            f"'{path}' is a single image; expected a folder with one subfolder per class"
+        )
     raise DataError(
         f"cannot tell the kind of data in '{path}'; expected a folder, .npz, .npy, IDX or .csv"
     )

@@ -31,8 +31,18 @@ class SegmentationConfig(DataConfig):
 
 def default_colormap(num_classes: int) -> list[tuple[int, int, int]]:
     """A distinct RGB colour per class (class 0, the background, black), for mask previews."""
-    base = [(0, 0, 0), (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),
-            (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60)]
+    base = [
+        (0, 0, 0),
+        (230, 25, 75),
+        (60, 180, 75),
+        (255, 225, 25),
+        (0, 130, 200),
+        (245, 130, 48),
+        (145, 30, 180),
+        (70, 240, 240),
+        (240, 50, 230),
+        (210, 245, 60),
+    ]
     rng = np.random.default_rng(7)
     while len(base) < num_classes:
         base.append(tuple(int(v) for v in rng.integers(0, 256, 3)))
@@ -57,7 +67,9 @@ class SegmentationStore(_ImageFileStore):
 
     task = "segmentation"
 
-    def __init__(self, config: SegmentationConfig, progress: ProgressReporter | None = None) -> None:
+    def __init__(
+        self, config: SegmentationConfig, progress: ProgressReporter | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         if not config.class_names:
@@ -121,7 +133,9 @@ class SegmentationStore(_ImageFileStore):
                 out[hit] = k
                 known |= hit
             if not known.all() and self._mask_paths[index] not in self._unknown_colours:
-                self._unknown_colours[self._mask_paths[index]] = tuple(int(v) for v in raw[~known][0])
+                self._unknown_colours[self._mask_paths[index]] = tuple(
+                    int(v) for v in raw[~known][0]
+                )
             return out
         n = len(self.class_names)
         if raw.max() >= n:
@@ -155,9 +169,15 @@ class SegmentationStore(_ImageFileStore):
         counts = self.pixel_counts()
         problems = list(self._problems)
         first = self.class_names[0]
-        problems += [Problem("unknown-colour", f"mask has colour {colour}, which is not in the colour "
-                             f"map; those pixels count as class '{first}'", path)
-                     for path, colour in self._unknown_colours.items()]  # fmt: skip
+        problems += [
+            Problem(
+                "unknown-colour",
+                f"mask has colour {colour}, which is not in the colour "
+                f"map; those pixels count as class '{first}'",
+                path,
+            )
+            for path, colour in self._unknown_colours.items()
+        ]
         return DataSummary(
             kind=self.config.kind,
             task=self.task,

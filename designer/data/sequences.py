@@ -58,11 +58,17 @@ def _read_arrays(config: SequenceConfig) -> tuple[list[np.ndarray], list[np.ndar
     else:
         if not config.y_path:
             raise DataError(f"expected a y .npy (y_path) to go with '{path}'")
-        x, y, lengths = np.load(path, allow_pickle=False), np.load(config.y_path, allow_pickle=False), None
+        x, y, lengths = (
+            np.load(path, allow_pickle=False),
+            np.load(config.y_path, allow_pickle=False),
+            None,
+        )
     if x.ndim == 2:
         x = x[..., None]
     if x.ndim != 3:
-        raise DataError(f"expected sequences shaped (N, T) or (N, T, F) in '{path}', received {x.shape}")
+        raise DataError(
+            f"expected sequences shaped (N, T) or (N, T, F) in '{path}', received {x.shape}"
+        )
     if lengths is None:
         lengths = np.full(len(x), x.shape[1])
     if len(lengths) != len(x) or len(y) != len(x):
@@ -80,16 +86,24 @@ def _read_arrays(config: SequenceConfig) -> tuple[list[np.ndarray], list[np.ndar
     return seqs, y
 
 
-def _read_csv(config: SequenceConfig) -> tuple[list[np.ndarray], list[np.ndarray] | np.ndarray, bool]:
+def _read_csv(
+    config: SequenceConfig,
+) -> tuple[list[np.ndarray], list[np.ndarray] | np.ndarray, bool]:
     table = read_csv(config.path)
     id_col = config.sequence_column or table.header[0]
     target = config.target_column or table.header[-1]
     table.index(id_col)
     table.index(target)
-    features = list(config.feature_columns or [h for h in table.header if h not in (id_col, target)])
+    features = list(
+        config.feature_columns or [h for h in table.header if h not in (id_col, target)]
+    )
     if not features:
-        raise DataError(f"expected feature columns besides '{id_col}' and '{target}' in '{config.path}'")
-    feats = np.stack([table.numeric(f, "a number for a sequence feature") for f in features], axis=1)
+        raise DataError(
+            f"expected feature columns besides '{id_col}' and '{target}' in '{config.path}'"
+        )
+    feats = np.stack(
+        [table.numeric(f, "a number for a sequence feature") for f in features], axis=1
+    )
     numeric = table.is_numeric(target)
     ids = table.column(id_col)
     order: dict[str, list[int]] = {}
@@ -131,8 +145,13 @@ class SequenceStore(HeldArrays, Datastore):
 
         self.lengths = np.array([len(s) for s in seqs])
         self.max_length = int(config.max_length or self.lengths.max())
-        pad = dict(maxlen=self.max_length, dtype="float32", padding=config.padding,
-                   truncating=config.truncating, value=config.pad_value)
+        pad = dict(
+            maxlen=self.max_length,
+            dtype="float32",
+            padding=config.padding,
+            truncating=config.truncating,
+            value=config.pad_value,
+        )
         self._x = keras.utils.pad_sequences([s.astype(np.float32) for s in seqs], **pad)
         flat = np.concatenate(y) if config.mode == "per-step" else np.asarray(y)
         task = config.task

@@ -126,7 +126,9 @@ def check_compatible(train: Datastore, other: Datastore, role: str = "validation
     if ours != theirs and set(ours) != set(theirs):
         missing = [n for n in ours if n not in theirs]
         extra = [n for n in theirs if n not in ours]
-        parts = ([f"lacks {missing}"] if missing else []) + ([f"has extra {extra}"] if extra else [])
+        parts = ([f"lacks {missing}"] if missing else []) + (
+            [f"has extra {extra}"] if extra else []
+        )
         raise DataError(
             f"expected the {role} data to have the classes of the training data {ours}; "
             f"it {' and '.join(parts)}"

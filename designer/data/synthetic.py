@@ -55,7 +55,9 @@ def find_fonts() -> list[str]:
     for root in FONT_DIRS:
         if os.path.isdir(root):
             for p in Path(root).rglob("*"):
-                if p.suffix.lower() in (".ttf", ".otf") and not any(s in p.name for s in _SKIP_FONTS):
+                if p.suffix.lower() in (".ttf", ".otf") and not any(
+                    s in p.name for s in _SKIP_FONTS
+                ):
                     found.append(str(p))
     return sorted(found)
 
@@ -83,14 +85,21 @@ def _fit(glyph: Image.Image, canvas: int, box: int) -> Image.Image:
 
 
 @functools.lru_cache(maxsize=8)
-def glyph_templates(charset: str, size: int, thickness: bool) -> tuple[tuple[Image.Image, ...], ...]:
+def glyph_templates(
+    charset: str, size: int, thickness: bool
+) -> tuple[tuple[Image.Image, ...], ...]:
     """Per character, the template images (fonts x stroke widths) at ``size`` * supersampling."""
     chars = CHARSETS[charset]
     canvas = size * _SUPERSAMPLE
     box = round(canvas * 20 / 28)  # MNIST: the glyph fits a 20x20 box in 28x28
     filters = [None]
     if thickness:
-        filters = [ImageFilter.MinFilter(3), None, ImageFilter.MaxFilter(3), ImageFilter.MaxFilter(5)]
+        filters = [
+            ImageFilter.MinFilter(3),
+            None,
+            ImageFilter.MaxFilter(3),
+            ImageFilter.MaxFilter(5),
+        ]
     out = []
     for ch in chars:
         templates = []
@@ -147,8 +156,10 @@ def generate_characters(
         dx, dy = shifts[i]
         off = np.array([c, c]) - m @ np.array([c + dx, c + dy])
         warped = tmpl.transform(
-            (canvas, canvas), Image.AFFINE,
-            (m[0, 0], m[0, 1], off[0], m[1, 0], m[1, 1], off[1]), resample=Image.BILINEAR,
+            (canvas, canvas),
+            Image.AFFINE,
+            (m[0, 0], m[0, 1], off[0], m[1, 0], m[1, 1], off[1]),
+            resample=Image.BILINEAR,
         )
         images[i] = np.asarray(warped.reduce(_SUPERSAMPLE))
         if progress is not None and i % 1024 == 0:

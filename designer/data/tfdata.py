@@ -33,8 +33,14 @@ def _uniform_size(store: Datastore, size: tuple[int, int] | None) -> tuple[int, 
     return tuple(size)
 
 
-def _finish(ds: Any, batch_size: int, augmenter: Augmenter | None, preprocess: PreprocessConfig,
-            image: bool, segmentation: bool = False) -> Any:
+def _finish(
+    ds: Any,
+    batch_size: int,
+    augmenter: Augmenter | None,
+    preprocess: PreprocessConfig,
+    image: bool,
+    segmentation: bool = False,
+) -> Any:
     """Batch, augment, rescale and prefetch."""
     import tensorflow as tf
 
@@ -44,15 +50,18 @@ def _finish(ds: Any, batch_size: int, augmenter: Augmenter | None, preprocess: P
         return ds.prefetch(auto)
     rescale = preprocess.rescale != "none"
     if augmenter is not None and segmentation:
+
         def step(x: Any, y: Any) -> Any:
             xa, ya = augmenter(x, tf.cast(y[..., None], tf.float32))
             xa = rescale_batch(xa, preprocess) if rescale else xa
             return xa, tf.cast(tf.round(ya[..., 0]), tf.int32)
     elif augmenter is not None:
+
         def step(x: Any, y: Any) -> Any:
             xa = augmenter(x)
             return (rescale_batch(xa, preprocess) if rescale else xa), y
     elif rescale:
+
         def step(x: Any, y: Any) -> Any:
             return rescale_batch(x, preprocess), y
     else:
@@ -62,8 +71,14 @@ def _finish(ds: Any, batch_size: int, augmenter: Augmenter | None, preprocess: P
 
 
 def file_dataset(
-    store: Datastore, indices: np.ndarray, preprocess: PreprocessConfig, batch_size: int,
-    augmenter: Augmenter | None, shuffle: bool, seed: int, y: np.ndarray,
+    store: Datastore,
+    indices: np.ndarray,
+    preprocess: PreprocessConfig,
+    batch_size: int,
+    augmenter: Augmenter | None,
+    shuffle: bool,
+    seed: int,
+    y: np.ndarray,
 ) -> Any:
     """A dataset that reads image files in parallel; files that fail to decode are skipped."""
     import tensorflow as tf
@@ -73,7 +88,8 @@ def file_dataset(
     channels = preprocess.channels or store.channels
     size = _uniform_size(store, preprocess.image_size)
     needs_resize = preprocess.image_size is not None and any(
-        not k.startswith(f"{size[0]}x{size[1]}x") for k in getattr(store, "image_sizes", {}))
+        not k.startswith(f"{size[0]}x{size[1]}x") for k in getattr(store, "image_sizes", {})
+    )
     native = all(p.lower().endswith(TF_NATIVE_EXTENSIONS) for p in paths)
     gray_safe = all(p.lower().endswith((".png", ".jpg", ".jpeg")) for p in paths)
 
@@ -102,8 +118,14 @@ def file_dataset(
 
 
 def array_dataset(
-    x: np.ndarray, y: np.ndarray, preprocess: PreprocessConfig, batch_size: int,
-    augmenter: Augmenter | None, shuffle: bool, seed: int, image: bool,
+    x: np.ndarray,
+    y: np.ndarray,
+    preprocess: PreprocessConfig,
+    batch_size: int,
+    augmenter: Augmenter | None,
+    shuffle: bool,
+    seed: int,
+    image: bool,
 ) -> Any:
     """A dataset over in-memory arrays; images are converted and resized per batch."""
     import tensorflow as tf
@@ -126,8 +148,13 @@ def array_dataset(
 
 
 def segmentation_dataset(
-    store: Any, indices: np.ndarray, preprocess: PreprocessConfig, batch_size: int,
-    augmenter: Augmenter | None, shuffle: bool, seed: int,
+    store: Any,
+    indices: np.ndarray,
+    preprocess: PreprocessConfig,
+    batch_size: int,
+    augmenter: Augmenter | None,
+    shuffle: bool,
+    seed: int,
 ) -> Any:
     """Images and masks decoded by Pillow in parallel (masks may be palette or colour coded)."""
     import tensorflow as tf

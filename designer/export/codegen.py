@@ -33,10 +33,16 @@ TRAINING_KEYS = {"optimizer", "learning_rate", "loss", "metrics", "epochs", "bat
 DATA_KINDS = {
     "arrays": {"kind", "path", "x", "y", "validation_split"},
     "image_folder": {
-        "kind", "path", "image_size", "color_mode", "label_mode", "validation_split", "seed",
+        "kind",
+        "path",
+        "image_size",
+        "color_mode",
+        "label_mode",
+        "validation_split",
+        "seed",
         "batch_size",
     },
-}  # fmt: skip
+}
 
 
 def weights_name(script: Path) -> str:
@@ -64,11 +70,15 @@ def training_section(training: dict[str, Any]) -> list[str]:
     """Source of ``train(model, data)``: compile with the options, then fit."""
     _check_keys("training", training, TRAINING_KEYS)
     if "loss" not in training:
-        raise CodegenError(f"Expected a 'loss' in the training options, but got {sorted(training)}.")
+        raise CodegenError(
+            f"Expected a 'loss' in the training options, but got {sorted(training)}."
+        )
     opt_kwargs = {}
     if training.get("learning_rate") is not None:
         opt_kwargs["learning_rate"] = float(training["learning_rate"])
-    optimizer = statement("", _optimizer_class(training.get("optimizer", "adam")), [], opt_kwargs, 0)
+    optimizer = statement(
+        "", _optimizer_class(training.get("optimizer", "adam")), [], opt_kwargs, 0
+    )
     compile_kwargs = {"optimizer": Source(optimizer), "loss": training["loss"]}
     if training.get("metrics"):
         compile_kwargs["metrics"] = list(training["metrics"])
@@ -102,7 +112,11 @@ def data_section(data: dict[str, Any], training: dict[str, Any] | None) -> list[
     split = float(data.get("validation_split", 0.0))
     if kind == "arrays":
         x = data.get("x", "x")
-        x_src = f"[arrays[k] for k in {render(list(x))}]" if isinstance(x, list) else f"arrays[{render(x)}]"
+        x_src = (
+            f"[arrays[k] for k in {render(list(x))}]"
+            if isinstance(x, list)
+            else f"arrays[{render(x)}]"
+        )
         lines += [
             "    arrays = np.load(path)",
             f"    x = {x_src}",
@@ -123,10 +137,16 @@ def data_section(data: dict[str, Any], training: dict[str, Any] | None) -> list[
     }
     if split:
         options.update(validation_split=split, subset="both")
-        lines.append(statement("train_ds, val_ds = ", "keras.utils.image_dataset_from_directory", ["path"], options))
+        lines.append(
+            statement(
+                "train_ds, val_ds = ", "keras.utils.image_dataset_from_directory", ["path"], options
+            )
+        )
         lines.append('    return {"train": (train_ds,), "fit": {"validation_data": val_ds}}')
     else:
-        lines.append(statement("train_ds = ", "keras.utils.image_dataset_from_directory", ["path"], options))
+        lines.append(
+            statement("train_ds = ", "keras.utils.image_dataset_from_directory", ["path"], options)
+        )
         lines.append('    return {"train": (train_ds,), "fit": {}}')
     return lines
 
@@ -189,8 +209,11 @@ def _merge_imports(lines: set[str]) -> list[str]:
     for line in lines:
         _, module, _, name = line.split()
         names.setdefault(module, set()).add(name)
-    return [f"from {m} import {', '.join(sorted(names[m]))}"
-            + ("  # noqa: TID251" if is_private_path(m) else "") for m in sorted(names)]  # fmt: skip
+    return [
+        f"from {m} import {', '.join(sorted(names[m]))}"
+        + ("  # noqa: TID251" if is_private_path(m) else "")
+        for m in sorted(names)
+    ]
 
 
 def _main(training: bool, data: bool, name: str) -> list[str]:

@@ -20,9 +20,21 @@ from designer.export.report import ExportError
 
 #: Identifiers the generated script uses itself; layer variables never take them.
 RESERVED = {
-    "keras", "layers", "np", "Path", "HERE", "WEIGHTS", "model", "main", "build_model",
-    "load_data", "train", "history", "data", "self",
-}  # fmt: skip
+    "keras",
+    "layers",
+    "np",
+    "Path",
+    "HERE",
+    "WEIGHTS",
+    "model",
+    "main",
+    "build_model",
+    "load_data",
+    "train",
+    "history",
+    "data",
+    "self",
+}
 
 
 class CodegenError(ExportError):
@@ -63,7 +75,9 @@ def default_config(cls: type, required: dict[str, Any]) -> dict[str, Any] | None
 def _required_params(cls: type) -> tuple[list[str], list[str]]:
     """Names of required positional-or-keyword and keyword-only constructor parameters."""
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    positional = [p.name for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    positional = [
+        p.name for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
     keyword_only = [p.name for p in params if p.default is p.empty and p.kind is p.KEYWORD_ONLY]
     return positional, keyword_only
 
@@ -166,9 +180,10 @@ def _non_default_keys(cls: type, config: dict[str, Any], required: list[str]) ->
     keys = {
         k
         for k, v in config.items()
-        if k not in required and k != "name"
+        if k not in required
+        and k != "name"
         and (k not in default or _normalise(default[k]) != _normalise(v))
-    }  # fmt: skip
+    }
     for _ in range(3):
         chosen = {k: _materialise(config[k]) for k in [*required, *keys]}
         try:
@@ -176,10 +191,13 @@ def _non_default_keys(cls: type, config: dict[str, Any], required: list[str]) ->
         except Exception:  # cannot check: pass everything to be safe
             return {k for k in config if k not in required and k != "name"}
         missing = {
-            k for k, v in config.items()
-            if k != "name" and k not in keys and k not in required
+            k
+            for k, v in config.items()
+            if k != "name"
+            and k not in keys
+            and k not in required
             and _normalise(made.get(k)) != _normalise(v)
-        }  # fmt: skip
+        }
         if not missing:
             return keys
         keys |= missing
@@ -356,8 +374,10 @@ class FunctionWriter:
         objects: dict[int, str] = {}
         for node in graph.order:
             layer = node.operation
-            outs = [names.take(layer.name if i == 0 else f"{layer.name}_{i}")
-                    for i in range(len(node.outputs))]  # fmt: skip
+            outs = [
+                names.take(layer.name if i == 0 else f"{layer.name}_{i}")
+                for i in range(len(node.outputs))
+            ]
             if not isinstance(layer, keras.layers.Layer):
                 lines.append(self._op_statement(node, f"{', '.join(outs)} = ", tensors))
             elif graph.uses[id(layer)] > 1 or isinstance(layer, keras.Model):

@@ -24,7 +24,13 @@ from designer.export.staging import move_into_place, path_size, staging_dir
 from designer.export.verify import compare
 
 FORMATS = ("keras", "savedmodel", "onnx", "tflite", "python")
-SUFFIXES = {"keras": ".keras", "savedmodel": "", "onnx": ".onnx", "tflite": ".tflite", "python": ".py"}
+SUFFIXES = {
+    "keras": ".keras",
+    "savedmodel": "",
+    "onnx": ".onnx",
+    "tflite": ".tflite",
+    "python": ".py",
+}
 RUNTIMES = {
     "keras": "keras.saving.load_model",
     "savedmodel": "tf.saved_model.load serving_default",
@@ -144,7 +150,9 @@ def _write(model: keras.Model, fmt: str, path: Path, **options: Any) -> list[str
         ) from exc
 
 
-def run_artefact(model: keras.Model, fmt: str, path: Path, xs: list[np.ndarray]) -> list[np.ndarray]:
+def run_artefact(
+    model: keras.Model, fmt: str, path: Path, xs: list[np.ndarray]
+) -> list[np.ndarray]:
     """Load the artefact at ``path`` with its own runtime and run it on ``xs``."""
     if fmt == "keras":
         return tf_formats.run_keras(path, xs)

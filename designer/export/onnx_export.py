@@ -58,11 +58,12 @@ def frozen_graph(model: keras.Model) -> tuple[graph_pb2.GraphDef, list[str], lis
     graph_def = frozen.graph.as_graph_def()
     inputs = [t.name for t in frozen.inputs if t.dtype != tf.resource]
     outputs = [t.name for t in frozen.outputs]
-    leftover = [n.name for n in graph_def.node if n.op == "Placeholder" and f"{n.name}:0" not in inputs]
+    leftover = [
+        n.name for n in graph_def.node if n.op == "Placeholder" and f"{n.name}:0" not in inputs
+    ]
     if leftover:
         raise ExportError(
-            f"Expected only the model inputs as placeholders after freezing, "
-            f"but {leftover} remain."
+            f"Expected only the model inputs as placeholders after freezing, but {leftover} remain."
         )
     return graph_def, inputs, outputs
 

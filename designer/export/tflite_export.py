@@ -92,9 +92,7 @@ def run_tflite(path: Path, xs: list[np.ndarray], in_names: list[str]) -> list[np
     inputs = {d["name"].split(":")[0]: d for d in interpreter.get_input_details()}
     missing = [n for n in in_names if n not in inputs]
     if missing:
-        raise ExportError(
-            f"Expected TFLite inputs {in_names}, but the model has {sorted(inputs)}."
-        )
+        raise ExportError(f"Expected TFLite inputs {in_names}, but the model has {sorted(inputs)}.")
     fixed_batch = any(int(inputs[n]["shape_signature"][0]) == 1 for n in in_names)
     if fixed_batch and xs and xs[0].shape[0] != 1:
         parts = [run_tflite(path, [x[i : i + 1] for x in xs], in_names) for i in range(len(xs[0]))]

@@ -50,9 +50,11 @@ def compare(
     tol = tolerance_for(scale, int8)
     batch = int(reference[0].shape[0]) if reference and reference[0].ndim else 0
     if worst <= tol and scale <= tol:
-        weak = (f"weak check: every Keras output is within the tolerance of 0 (largest "
-                f"{scale:.2g}, as in some untrained deep networks), so agreement says little; "
-                f"relative difference {worst / scale if scale else 0.0:.2g}")  # fmt: skip
+        weak = (
+            f"weak check: every Keras output is within the tolerance of 0 (largest "
+            f"{scale:.2g}, as in some untrained deep networks), so agreement says little; "
+            f"relative difference {worst / scale if scale else 0.0:.2g}"
+        )
         note = f"{note}; {weak}" if note else weak
     return Verification(
         max_abs_diff=worst,

@@ -122,7 +122,10 @@ class ProgressCallback(keras.callbacks.Callback):
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.restore_best = restore_best
         self.ckpt_dir, self.ckpt_every, self.ckpt_best_only = (
-            checkpoint_dir, checkpoint_every, checkpoint_best_only)
+            checkpoint_dir,
+            checkpoint_every,
+            checkpoint_best_only,
+        )
         self.it0, self.ep0, self.phase = iteration_offset, epoch_offset, phase
         self.iteration = 0  # iterations done in this run
         self.stop_reason: str | None = None
@@ -173,10 +176,23 @@ class ProgressCallback(keras.callbacks.Callback):
         eta = None
         if self.total:
             eta = elapsed / self.iteration * max(0, self.total - self.iteration)
-        self.sink.on_iteration(IterationPoint(
-            global_it, self.ep0 + self._epoch + 1, batch + 1, self.ipe, self.total and self.it0 + self.total,
-            loss, values, dict(logs), self.lr_at(self.iteration - 1), elapsed, eta,
-            self._samples / elapsed if elapsed > 0 and self.batch_size else None, self.phase))
+        self.sink.on_iteration(
+            IterationPoint(
+                global_it,
+                self.ep0 + self._epoch + 1,
+                batch + 1,
+                self.ipe,
+                self.total and self.it0 + self.total,
+                loss,
+                values,
+                dict(logs),
+                self.lr_at(self.iteration - 1),
+                elapsed,
+                eta,
+                self._samples / elapsed if elapsed > 0 and self.batch_size else None,
+                self.phase,
+            )
+        )
         if not math.isfinite(loss):
             self._nan_stop(loss)
             return
@@ -194,9 +210,17 @@ class ProgressCallback(keras.callbacks.Callback):
         last = epoch + 1 == self.epochs or self.model.stop_training
         if last and self._final_validation_due():
             self._run_validation()
-        self.sink.on_epoch(EpochSummary(
-            self.ep0 + epoch + 1, self.it0 + self.iteration, train, self.last_val,
-            self.lr_at(max(0, self.iteration - 1)), self.elapsed(), self.phase))
+        self.sink.on_epoch(
+            EpochSummary(
+                self.ep0 + epoch + 1,
+                self.it0 + self.iteration,
+                train,
+                self.last_val,
+                self.lr_at(max(0, self.iteration - 1)),
+                self.elapsed(),
+                self.phase,
+            )
+        )
         if self.ckpt_dir and self.stop_reason != "nan":
             self._checkpoint(epoch + 1, train)
 
@@ -209,8 +233,13 @@ class ProgressCallback(keras.callbacks.Callback):
 
     # -- helpers ----------------------------------------------------------------------
     def _final_validation_due(self) -> bool:
-        return (self.validate is not None and bool(self.val_freq) and self.stop_reason != "nan"
-                and self._last_val_iteration != self.iteration and self.iteration > 0)
+        return (
+            self.validate is not None
+            and bool(self.val_freq)
+            and self.stop_reason != "nan"
+            and self._last_val_iteration != self.iteration
+            and self.iteration > 0
+        )
 
     def _batch_samples(self, batch: int) -> int:
         if not self.batch_size:
@@ -242,7 +271,8 @@ class ProgressCallback(keras.callbacks.Callback):
             f"Training stopped at iteration {self.it0 + self.iteration} (epoch "
             f"{self.ep0 + self._epoch + 1}): the loss became {what}. Try a lower initial learning "
             f"rate (it was {self.lr_at(self.iteration - 1):g}) or gradient clipping, and check "
-            "the data for NaN/inf values or unnormalised inputs.")
+            "the data for NaN/inf values or unnormalised inputs."
+        )
         self.best_weights = None  # nothing trustworthy to restore beyond what Keras holds
         self.model.stop_training = True
 
@@ -264,8 +294,15 @@ class ProgressCallback(keras.callbacks.Callback):
     def _report_validation(self, val: dict[str, float]) -> None:
         self._last_val_iteration = self.iteration
         self.last_val = dict(val)
-        self.sink.on_validation(ValidationPoint(
-            self.it0 + self.iteration, self.ep0 + self._epoch + 1, dict(val), self.elapsed(), self.phase))
+        self.sink.on_validation(
+            ValidationPoint(
+                self.it0 + self.iteration,
+                self.ep0 + self._epoch + 1,
+                dict(val),
+                self.elapsed(),
+                self.phase,
+            )
+        )
         self._observe(val)
 
     def _observe(self, val: dict[str, float]) -> None:
@@ -275,7 +312,8 @@ class ProgressCallback(keras.callbacks.Callback):
             return
         lower = lower_is_better(key)
         improved = self.best is None or (
-            value < self.best - self.min_delta if lower else value > self.best + self.min_delta)
+            value < self.best - self.min_delta if lower else value > self.best + self.min_delta
+        )
         if improved:
             self.best, self.best_iteration, self._bad_checks = value, self.it0 + self.iteration, 0
             if self.patience is not None and self.restore_best:
@@ -283,10 +321,16 @@ class ProgressCallback(keras.callbacks.Callback):
             self._improved = True
             return
         self._bad_checks += 1
-        if self.patience is not None and self._bad_checks >= self.patience and self.stop_reason is None:
+        if (
+            self.patience is not None
+            and self._bad_checks >= self.patience
+            and self.stop_reason is None
+        ):
             self.stop_reason = "early_stopping"
-            self.message = (f"Validation {key} did not improve for {self.patience} checks; best "
-                            f"{self.best:.4g} at iteration {self.best_iteration}")
+            self.message = (
+                f"Validation {key} did not improve for {self.patience} checks; best "
+                f"{self.best:.4g} at iteration {self.best_iteration}"
+            )
             self.model.stop_training = True
 
     def _checkpoint(self, epoch: int, train: dict[str, float]) -> None:

@@ -38,8 +38,14 @@ class ConsoleProgressSink(TrainingSink):
     """Prints progress: a redrawn bar on a TTY (at most every ``min_interval`` s), else one
     line per epoch plus a line every ``line_interval`` s, so logs stay readable."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 24, min_interval: float = 0.2,
-                 line_interval: float = 30.0, tty: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        width: int = 24,
+        min_interval: float = 0.2,
+        line_interval: float = 30.0,
+        tty: bool | None = None,
+    ) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.width, self.min_interval, self.line_interval = width, min_interval, line_interval
@@ -61,15 +67,19 @@ class ConsoleProgressSink(TrainingSink):
         self.epochs = info.epoch_offset + info.epochs
         total = info.total_iterations or "?"
         self._end_line()
-        self._write(f"Training{' (' + info.phase + ')' if info.phase else ''}: {info.epochs} "
-                    f"epoch(s), {info.iterations_per_epoch or '?'} iterations/epoch, {total} "
-                    f"iterations. {info.device}\n")
+        self._write(
+            f"Training{' (' + info.phase + ')' if info.phase else ''}: {info.epochs} "
+            f"epoch(s), {info.iterations_per_epoch or '?'} iterations/epoch, {total} "
+            f"iterations. {info.device}\n"
+        )
 
     def on_phase(self, event: PhaseEvent) -> None:
         """Announce a phase."""
         self._end_line()
-        self._write(f"== Phase {event.index + 1}: {event.name} (from iteration "
-                    f"{event.first_iteration}) ==\n")
+        self._write(
+            f"== Phase {event.index + 1}: {event.name} (from iteration "
+            f"{event.first_iteration}) ==\n"
+        )
 
     def line(self, p: IterationPoint) -> str:
         """One progress line for an iteration point."""
@@ -81,8 +91,11 @@ class ConsoleProgressSink(TrainingSink):
             filled = int(frac * self.width)
             bar = "[" + "#" * filled + "." * (self.width - filled) + f"] {frac:4.0%} "
         acc = next((v for k, v in p.running.items() if k.endswith("accuracy")), None)
-        parts = [f"epoch {p.epoch}/{self.epochs or '?'}", f"iter {p.iteration}",
-                 f"loss {p.running.get('loss', p.loss):.4f}"]
+        parts = [
+            f"epoch {p.epoch}/{self.epochs or '?'}",
+            f"iter {p.iteration}",
+            f"loss {p.running.get('loss', p.loss):.4f}",
+        ]
         if acc is not None:
             parts.append(f"acc {acc:.4f}")
         parts.append(f"lr {p.learning_rate:.3g}")
@@ -106,8 +119,11 @@ class ConsoleProgressSink(TrainingSink):
         self._end_line()
         train = " ".join(f"{k} {v:.4f}" for k, v in summary.train.items())
         val = " ".join(f"val_{k} {v:.4f}" for k, v in (summary.val or {}).items())
-        self._write(f"Epoch {summary.epoch}/{self.epochs or '?'} ({format_seconds(summary.elapsed)})"
-                    f": {train} {val}".rstrip() + "\n")
+        self._write(
+            f"Epoch {summary.epoch}/{self.epochs or '?'} ({format_seconds(summary.elapsed)})"
+            f": {train} {val}".rstrip()
+            + "\n"
+        )
 
     def on_status(self, event: StatusEvent) -> None:
         """Print pauses and the end of the run."""
@@ -153,6 +169,8 @@ def train_model(
     if json:
         stream.write(jsonlib.dumps(summary) + "\n")
     else:
-        stream.write(f"Saved {files['model']} and {files['history']} "
-                     f"({summary['epochs']} epoch(s), {format_seconds(result.seconds)})\n")
+        stream.write(
+            f"Saved {files['model']} and {files['history']} "
+            f"({summary['epochs']} epoch(s), {format_seconds(result.seconds)})\n"
+        )
     return summary

@@ -33,7 +33,8 @@ def _split_arrays(data: Any) -> tuple[Any, Any, Any]:
         return x, y, data[2] if len(data) == 3 else None
     raise TypeError(
         "Expected training data as (x, y) or (x, y, sample_weight) arrays, a tf.data.Dataset "
-        f"or a keras.utils.PyDataset; received {type(data).__name__}")
+        f"or a keras.utils.PyDataset; received {type(data).__name__}"
+    )
 
 
 def _first_array(x: Any) -> Any:
@@ -84,8 +85,9 @@ def describe_data(data: Any, batch_size: int) -> DataInfo:
         return DataInfo("pydataset", None, bs, steps, [np.shape(t) for t in targets])
     x, y, _ = _split_arrays(data)
     n = len(_first_array(x))
-    return DataInfo("arrays", n, batch_size, math.ceil(n / batch_size),
-                    [np.shape(t) for t in _targets_list(y)])
+    return DataInfo(
+        "arrays", n, batch_size, math.ceil(n / batch_size), [np.shape(t) for t in _targets_list(y)]
+    )
 
 
 def labels_are_sparse(info: DataInfo, outputs: list[OutputInfo]) -> bool:

@@ -21,9 +21,13 @@ class DevicePlan:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"environment": self.environment, "strategy": self.strategy,
-                "devices": list(self.devices), "available": dict(self.available),
-                "message": self.message}
+        return {
+            "environment": self.environment,
+            "strategy": self.strategy,
+            "devices": list(self.devices),
+            "available": dict(self.available),
+            "message": self.message,
+        }
 
 
 def list_devices() -> dict[str, list[str]]:
@@ -48,29 +52,42 @@ def plan_devices(environment: str = "auto", devices: list[str] | None = None) ->
     if environment == "auto":
         if gpus:
             return DevicePlan("auto", "default", gpus[:1], avail, f"Training on {gpus[0]} (GPU)")
-        return DevicePlan("auto", "default", avail["cpu"][:1], avail, "Training on the CPU (no GPU found)")
+        return DevicePlan(
+            "auto", "default", avail["cpu"][:1], avail, "Training on the CPU (no GPU found)"
+        )
     if environment == "cpu":
         strategy = "one_device" if gpus else "default"
         return DevicePlan("cpu", strategy, ["/cpu:0"], avail, "Training on the CPU")
     if environment == "gpu":
         if not gpus:
-            raise RuntimeError("Execution environment 'gpu' expects a GPU, but TensorFlow "
-                               "sees none (devices: " + ", ".join(avail["cpu"]) + ")")
+            raise RuntimeError(
+                "Execution environment 'gpu' expects a GPU, but TensorFlow "
+                "sees none (devices: " + ", ".join(avail["cpu"]) + ")"
+            )
         return DevicePlan("gpu", "default", gpus[:1], avail, f"Training on {gpus[0]} (GPU)")
     if environment == "multi-gpu":
         chosen = list(devices) if devices else gpus
         if not chosen:
-            raise RuntimeError("Execution environment 'multi-gpu' expects at least one GPU "
-                               "(or an explicit device list), but TensorFlow sees none")
+            raise RuntimeError(
+                "Execution environment 'multi-gpu' expects at least one GPU "
+                "(or an explicit device list), but TensorFlow sees none"
+            )
         unknown = [d for d in chosen if d.lower() not in avail["cpu"] + avail["gpu"]]
         if unknown:
-            raise RuntimeError(f"Expected devices among {avail['cpu'] + avail['gpu']}, "
-                               f"received {unknown}")
-        return DevicePlan("multi-gpu", "mirrored", chosen, avail,
-                          f"Training on {len(chosen)} device(s) with MirroredStrategy: "
-                          + ", ".join(chosen))
-    raise ValueError(f"Expected an execution environment among auto, cpu, gpu, multi-gpu; "
-                     f"received {environment!r}")
+            raise RuntimeError(
+                f"Expected devices among {avail['cpu'] + avail['gpu']}, received {unknown}"
+            )
+        return DevicePlan(
+            "multi-gpu",
+            "mirrored",
+            chosen,
+            avail,
+            f"Training on {len(chosen)} device(s) with MirroredStrategy: " + ", ".join(chosen),
+        )
+    raise ValueError(
+        f"Expected an execution environment among auto, cpu, gpu, multi-gpu; "
+        f"received {environment!r}"
+    )
 
 
 def make_strategy(plan: DevicePlan) -> Any:
@@ -105,11 +122,15 @@ def check_backend(requested: str) -> None:
         return
     avail = available_backends()
     if not avail.get(requested, False):
-        raise RuntimeError(f"Keras backend {requested!r} is not installed; available: "
-                           + ", ".join(k for k, v in avail.items() if v))
-    raise RuntimeError(f"This process runs Keras with the {active!r} backend; {requested!r} "
-                       f"must be chosen before Keras is imported (set KERAS_BACKEND={requested} "
-                       "and restart)")
+        raise RuntimeError(
+            f"Keras backend {requested!r} is not installed; available: "
+            + ", ".join(k for k, v in avail.items() if v)
+        )
+    raise RuntimeError(
+        f"This process runs Keras with the {active!r} backend; {requested!r} "
+        f"must be chosen before Keras is imported (set KERAS_BACKEND={requested} "
+        "and restart)"
+    )
 
 
 def precision_policy(mixed_precision: str) -> str | None:

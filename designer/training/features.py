@@ -27,19 +27,25 @@ def split_model(model: keras.Model, split: str) -> tuple[keras.Model, keras.Mode
     The head shares its layers with ``model``: training the head trains the model.
     """
     if len(model.inputs) != 1:
-        raise ValueError(f"Feature extraction expects a model with one input, received "
-                         f"{len(model.inputs)} inputs")
+        raise ValueError(
+            f"Feature extraction expects a model with one input, received "
+            f"{len(model.inputs)} inputs"
+        )
     try:
         layer = model.get_layer(split)
     except ValueError as e:
-        raise KeyError(f"Expected a top-level layer name of the model, received {split!r}; "
-                       f"layers: {[la.name for la in model.layers]}") from e
+        raise KeyError(
+            f"Expected a top-level layer name of the model, received {split!r}; "
+            f"layers: {[la.name for la in model.layers]}"
+        ) from e
     backbone = keras.Model(model.inputs, layer.output, name=f"{model.name}_backbone")
     try:
         head = keras.Model(layer.output, model.outputs, name=f"{model.name}_head")
     except ValueError as e:
-        raise ValueError(f"The layers after {split!r} must depend only on its output to train "
-                         f"the head alone, but they do not: {e}") from e
+        raise ValueError(
+            f"The layers after {split!r} must depend only on its output to train "
+            f"the head alone, but they do not: {e}"
+        ) from e
     return backbone, head
 
 
@@ -58,12 +64,16 @@ def frozen(layers: list[Any]) -> Iterator[None]:
 
 def augmentation_layers(model: keras.Model) -> list[str]:
     """Names of random augmentation layers (RandomFlip, ...) in ``model``."""
-    return [la.name for la in model._flatten_layers(include_self=False, recursive=True)
-            if type(la).__name__.startswith(_AUGMENTATION_PREFIX)]
+    return [
+        la.name
+        for la in model._flatten_layers(include_self=False, recursive=True)
+        if type(la).__name__.startswith(_AUGMENTATION_PREFIX)
+    ]
 
 
-def extract_features(backbone: keras.Model, data: Any, batch_size: int,
-                     stopped: Any = None) -> tuple[Any, Any]:  # fmt: skip
+def extract_features(
+    backbone: keras.Model, data: Any, batch_size: int, stopped: Any = None
+) -> tuple[Any, Any]:
     """(features, targets) of ``data`` (arrays or a finite tf.data.Dataset of (x, y)).
 
     ``stopped()``, when given, is asked between batches of a dataset; True ends the pass early
@@ -91,9 +101,18 @@ class FeatureHeadTrainer:
     and ``resume()`` work as on a Trainer (a stop during extraction ends it early).
     """
 
-    def __init__(self, model: keras.Model, split: str, train_data: Any, val_data: Any = None,
-                 options: TrainingOptions | None = None, sink: Any = None, *,
-                 cancel: CancelToken | None = None, augmented: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: keras.Model,
+        split: str,
+        train_data: Any,
+        val_data: Any = None,
+        options: TrainingOptions | None = None,
+        sink: Any = None,
+        *,
+        cancel: CancelToken | None = None,
+        augmented: bool = False,
+    ) -> None:
         self.model, self.split = model, split
         self.train_data, self.val_data = train_data, val_data
         self.options = options or TrainingOptions()
@@ -101,9 +120,14 @@ class FeatureHeadTrainer:
         self.backbone, self.head = split_model(model, split)
         random_layers = augmentation_layers(self.backbone)
         if augmented or random_layers:
-            raise ValueError("Feature extraction expects fixed inputs (no augmentation), but "
-                             + (f"the backbone has augmentation layers {random_layers}"
-                                if random_layers else "the data is augmented"))
+            raise ValueError(
+                "Feature extraction expects fixed inputs (no augmentation), but "
+                + (
+                    f"the backbone has augmentation layers {random_layers}"
+                    if random_layers
+                    else "the data is augmented"
+                )
+            )
         self.trainer: Trainer | None = None
         self.extract_seconds: float | None = None
         self._stopped = self._paused = False
@@ -137,16 +161,22 @@ class FeatureHeadTrainer:
     def run(self) -> TrainingResult:
         """Compute the features (backbone frozen, in inference mode), then train the head."""
         if self.sink is not None:
-            as_sink(self.sink).on_status(StatusEvent(
-                Status.STARTING, "Computing the frozen backbone's features once"))
+            as_sink(self.sink).on_status(
+                StatusEvent(Status.STARTING, "Computing the frozen backbone's features once")
+            )
         with frozen(self.backbone.layers):
             start = time.perf_counter()
             batch = self.options.mini_batch_size
             train = extract_features(self.backbone, self.train_data, batch, self._halted)
-            val = (extract_features(self.backbone, self.val_data, batch, self._halted)
-                   if self.val_data is not None else None)  # fmt: skip
+            val = (
+                extract_features(self.backbone, self.val_data, batch, self._halted)
+                if self.val_data is not None
+                else None
+            )
             self.extract_seconds = time.perf_counter() - start
-            self.trainer = Trainer(self.head, train, val, self.options, self.sink, cancel=self.cancel)
+            self.trainer = Trainer(
+                self.head, train, val, self.options, self.sink, cancel=self.cancel
+            )
             if self._stopped:
                 self.trainer.stop()
             if self._paused:
@@ -165,8 +195,9 @@ def train_head_on_features(
 ) -> TrainingResult:
     """Train the head of ``model`` after ``split`` on features computed once (see
     :class:`FeatureHeadTrainer`)."""
-    return FeatureHeadTrainer(model, split, train_data, val_data, options, sink,
-                              augmented=augmented).run()  # fmt: skip
+    return FeatureHeadTrainer(
+        model, split, train_data, val_data, options, sink, augmented=augmented
+    ).run()
 
 
 def measure_feature_speedup(

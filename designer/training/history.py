@@ -23,7 +23,12 @@ class HistorySink(TrainingSink):
 
     def __init__(self) -> None:
         self.columns: dict[str, list[float]] = {
-            "iteration": [], "epoch": [], "loss": [], "learning_rate": [], "elapsed": []}
+            "iteration": [],
+            "epoch": [],
+            "loss": [],
+            "learning_rate": [],
+            "elapsed": [],
+        }
         self.validations: list[dict[str, Any]] = []
         self.epochs: list[dict[str, Any]] = []
         self.phases: list[dict[str, Any]] = []
@@ -48,13 +53,23 @@ class HistorySink(TrainingSink):
 
     def on_validation(self, point: ValidationPoint) -> None:
         """Append a validation row."""
-        self.validations.append({"iteration": point.iteration, "epoch": point.epoch,
-                                 "elapsed": point.elapsed, **point.metrics})
+        self.validations.append(
+            {
+                "iteration": point.iteration,
+                "epoch": point.epoch,
+                "elapsed": point.elapsed,
+                **point.metrics,
+            }
+        )
 
     def on_epoch(self, summary: EpochSummary) -> None:
         """Append an epoch row (training means, then ``val_`` metrics)."""
-        row: dict[str, Any] = {"epoch": summary.epoch, "iteration": summary.iteration,
-                               "learning_rate": summary.learning_rate, "elapsed": summary.elapsed}
+        row: dict[str, Any] = {
+            "epoch": summary.epoch,
+            "iteration": summary.iteration,
+            "learning_rate": summary.learning_rate,
+            "elapsed": summary.elapsed,
+        }
         row.update(summary.train)
         row.update({f"val_{k}": v for k, v in (summary.val or {}).items()})
         if summary.phase:
@@ -63,8 +78,14 @@ class HistorySink(TrainingSink):
 
     def on_phase(self, event: PhaseEvent) -> None:
         """Remember a phase boundary."""
-        self.phases.append({"index": event.index, "name": event.name,
-                            "first_iteration": event.first_iteration, "epochs": event.epochs})
+        self.phases.append(
+            {
+                "index": event.index,
+                "name": event.name,
+                "first_iteration": event.first_iteration,
+                "epochs": event.epochs,
+            }
+        )
 
 
 @dataclass
@@ -91,10 +112,17 @@ class TrainingResult:
 
     def summary(self) -> dict[str, Any]:
         """The short JSON-able dict the CLI prints: epochs, final, best, seconds, samples_per_second."""
-        return _clean({"epochs": self.epochs_completed, "final": dict(self.final),
-                "best": dict(self.best), "seconds": round(self.seconds, 3),
+        return _clean(
+            {
+                "epochs": self.epochs_completed,
+                "final": dict(self.final),
+                "best": dict(self.best),
+                "seconds": round(self.seconds, 3),
                 "samples_per_second": self.samples_per_second,
-                "status": self.status, "stop_reason": self.stop_reason})
+                "status": self.status,
+                "stop_reason": self.stop_reason,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (NaN and inf become None)."""
@@ -137,14 +165,20 @@ def best_metrics(history: HistorySink) -> dict[str, Any]:
         rows, prefix = history.epochs, ""
     for row in rows:
         for k, v in row.items():
-            if k in ("iteration", "epoch", "elapsed", "learning_rate", "phase") or k.startswith("val_"):
+            if k in ("iteration", "epoch", "elapsed", "learning_rate", "phase") or k.startswith(
+                "val_"
+            ):
                 continue
             if not isinstance(v, float | int) or not math.isfinite(v):
                 continue
             name = prefix + k
             cur = best.get(name)
             if cur is None or (v < cur["value"] if lower_is_better(k) else v > cur["value"]):
-                best[name] = {"value": v, "iteration": row.get("iteration"), "epoch": row.get("epoch")}
+                best[name] = {
+                    "value": v,
+                    "iteration": row.get("iteration"),
+                    "epoch": row.get("epoch"),
+                }
     return best
 
 

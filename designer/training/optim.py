@@ -61,7 +61,8 @@ class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
             span = float(max(1, self.total_steps - self.warmup_steps))
             frac = ops.minimum(t / span, 1.0)
             base = self.min_learn_rate + (self.initial - self.min_learn_rate) * 0.5 * (
-                1.0 + ops.cos(math.pi * frac))
+                1.0 + ops.cos(math.pi * frac)
+            )
         else:
             base = ops.convert_to_tensor(self.initial, "float32")
         if self.warmup_steps > 0:
@@ -82,16 +83,22 @@ class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if self.kind == "cosine":
             frac = min(t / max(1, self.total_steps - self.warmup_steps), 1.0)
             return self.min_learn_rate + (self.initial - self.min_learn_rate) * 0.5 * (
-                1.0 + math.cos(math.pi * frac))
+                1.0 + math.cos(math.pi * frac)
+            )
         return self.initial
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, for saving."""
         return {
-            "initial": self.initial, "kind": self.kind, "steps_per_epoch": self.steps_per_epoch,
-            "total_steps": self.total_steps, "warmup_steps": self.warmup_steps,
-            "drop_factor": self.drop_factor, "drop_period": self.drop_period,
-            "decay_rate": self.decay_rate, "min_learn_rate": self.min_learn_rate,
+            "initial": self.initial,
+            "kind": self.kind,
+            "steps_per_epoch": self.steps_per_epoch,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "drop_factor": self.drop_factor,
+            "drop_period": self.drop_period,
+            "decay_rate": self.decay_rate,
+            "min_learn_rate": self.min_learn_rate,
         }
 
 
@@ -103,14 +110,21 @@ def make_schedule(
         raise ValueError(
             "A learning-rate schedule or warm-up expects the number of iterations per epoch, "
             "but the training data does not tell it (unknown tf.data cardinality); use "
-            "dataset.apply(tf.data.experimental.assert_cardinality(n)) or schedule='none'")
+            "dataset.apply(tf.data.experimental.assert_cardinality(n)) or schedule='none'"
+        )
     spe = steps_per_epoch or 1
     epochs = options.max_epochs if epochs is None else epochs
     return TrainingSchedule(
-        options.initial_learn_rate, options.schedule, spe, spe * epochs,
-        warmup_steps=spe * options.warmup_epochs, drop_factor=options.drop_factor,
-        drop_period=options.drop_period, decay_rate=options.decay_rate,
-        min_learn_rate=options.min_learn_rate)
+        options.initial_learn_rate,
+        options.schedule,
+        spe,
+        spe * epochs,
+        warmup_steps=spe * options.warmup_epochs,
+        drop_factor=options.drop_factor,
+        drop_period=options.drop_period,
+        decay_rate=options.decay_rate,
+        min_learn_rate=options.min_learn_rate,
+    )
 
 
 class LRFactorMixin:
@@ -139,7 +153,11 @@ class LRFactorMixin:
         """Apply gradients except to variables whose factor is 0."""
         if trainable_variables is None:
             trainable_variables = self._trainable_variables
-        pairs = [(g, v) for g, v in zip(grads, trainable_variables, strict=True) if self._factor(v) != 0.0]
+        pairs = [
+            (g, v)
+            for g, v in zip(grads, trainable_variables, strict=True)
+            if self._factor(v) != 0.0
+        ]
         if not pairs:
             self.iterations.assign_add(1)
             return None
@@ -161,16 +179,27 @@ class LRFactorMixin:
 
 
 def _factor_class(base: type) -> type:
-    cls = type(f"LRFactor{base.__name__}", (LRFactorMixin, base), {"__doc__": LRFactorMixin.__doc__})
+    cls = type(
+        f"LRFactor{base.__name__}", (LRFactorMixin, base), {"__doc__": LRFactorMixin.__doc__}
+    )
     return keras.saving.register_keras_serializable(package="designer")(cls)
 
 
-_FACTOR_CLASSES = {b: _factor_class(b) for b in (
-    keras.optimizers.SGD, keras.optimizers.Adam, keras.optimizers.AdamW,
-    keras.optimizers.RMSprop, keras.optimizers.Nadam)}
+_FACTOR_CLASSES = {
+    b: _factor_class(b)
+    for b in (
+        keras.optimizers.SGD,
+        keras.optimizers.Adam,
+        keras.optimizers.AdamW,
+        keras.optimizers.RMSprop,
+        keras.optimizers.Nadam,
+    )
+}
 
 
-def variable_factors(model: keras.Model, lr_factors: dict[str, tuple[float, float]]) -> dict[str, float]:
+def variable_factors(
+    model: keras.Model, lr_factors: dict[str, tuple[float, float]]
+) -> dict[str, float]:
     """Map variable paths to learn-rate factors from ``{layer name: (weight, bias)}``."""
     out: dict[str, float] = {}
     for layer_name, (w_factor, b_factor) in lr_factors.items():
@@ -206,17 +235,27 @@ def make_optimizer(
     if s == "sgdm":
         base, extra = keras.optimizers.SGD, {"momentum": options.momentum}
     elif s == "adam":
-        base, extra = keras.optimizers.Adam, {
-            "beta_1": options.beta1, "beta_2": options.beta2, "epsilon": options.epsilon}
+        base, extra = (
+            keras.optimizers.Adam,
+            {"beta_1": options.beta1, "beta_2": options.beta2, "epsilon": options.epsilon},
+        )
     elif s == "adamw":
-        base, extra = keras.optimizers.AdamW, {
-            "beta_1": options.beta1, "beta_2": options.beta2, "epsilon": options.epsilon,
-            "weight_decay": options.weight_decay}
+        base, extra = (
+            keras.optimizers.AdamW,
+            {
+                "beta_1": options.beta1,
+                "beta_2": options.beta2,
+                "epsilon": options.epsilon,
+                "weight_decay": options.weight_decay,
+            },
+        )
     elif s == "rmsprop":
         base, extra = keras.optimizers.RMSprop, {"rho": options.rho, "epsilon": options.epsilon}
     else:
-        base, extra = keras.optimizers.Nadam, {
-            "beta_1": options.beta1, "beta_2": options.beta2, "epsilon": options.epsilon}
+        base, extra = (
+            keras.optimizers.Nadam,
+            {"beta_1": options.beta1, "beta_2": options.beta2, "epsilon": options.epsilon},
+        )
     kwargs.update(extra)
     if factors and any(f != 1.0 for f in factors.values()):
         return _FACTOR_CLASSES[base](lr_factors=factors, **kwargs)

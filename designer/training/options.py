@@ -152,7 +152,9 @@ class TrainingOptions:
         if self.devices is not None and not all(isinstance(d, str) for d in self.devices):
             p.append(f"devices: expected a list of device names, received {self.devices!r}")
         if not isinstance(self.monitor, str) or not self.monitor:
-            p.append(f"monitor: expected a metric name such as 'val_loss', received {self.monitor!r}")
+            p.append(
+                f"monitor: expected a metric name such as 'val_loss', received {self.monitor!r}"
+            )
         return p
 
     @property
@@ -179,7 +181,9 @@ class TrainingOptions:
     def from_dict(cls, data: dict[str, Any]) -> TrainingOptions:
         """Options from :meth:`to_dict` output; unknown keys or versions are refused."""
         if not isinstance(data, dict):
-            raise OptionsError(f"Expected a dict of training options, received {type(data).__name__}")
+            raise OptionsError(
+                f"Expected a dict of training options, received {type(data).__name__}"
+            )
         data = dict(data)
         version = data.pop("version", OPTIONS_VERSION)
         if not _is_int(version) or version > OPTIONS_VERSION:
@@ -190,7 +194,9 @@ class TrainingOptions:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise OptionsError(f"Unknown training option(s) {unknown}; expected some of {sorted(known)}")
+            raise OptionsError(
+                f"Unknown training option(s) {unknown}; expected some of {sorted(known)}"
+            )
         try:
             return cls(**data)
         except (TypeError, AttributeError) as exc:  # e.g. lr_factors that is not an object

@@ -82,7 +82,9 @@ class RecordingSink(TrainingSink):
             for k, v in point.metrics.items():
                 series = self.metrics.get(k)
                 if series is None:
-                    series = self.metrics[k] = array("d", [float("nan")] * (len(self.iterations) - 1))
+                    series = self.metrics[k] = array(
+                        "d", [float("nan")] * (len(self.iterations) - 1)
+                    )
                 series.append(v)
             self.last_point = point
         self._notify()
@@ -95,7 +97,8 @@ class RecordingSink(TrainingSink):
                 series = self.val_metrics.get(k)
                 if series is None:
                     series = self.val_metrics[k] = array(
-                        "d", [float("nan")] * (len(self.val_iterations) - 1))
+                        "d", [float("nan")] * (len(self.val_iterations) - 1)
+                    )
                 series.append(v)
         self._notify()
 

@@ -71,15 +71,22 @@ class ConfusionResult:
         # Errors: descending confidence; correct: ascending confidence.
         key = np.where(wrong, -self.confidence, 1.0 + self.confidence)
         order = np.argsort(key, kind="stable")
-        return [Sample(int(i), int(self.y_true[i]), int(self.y_pred[i]), float(self.confidence[i]))
-                for i in order]
+        return [
+            Sample(int(i), int(self.y_true[i]), int(self.y_pred[i]), float(self.confidence[i]))
+            for i in order
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (matrix and per-class scores)."""
-        return {"class_names": list(self.class_names), "matrix": self.matrix.tolist(),
-                "precision": self.precision.tolist(), "recall": self.recall.tolist(),
-                "f1": self.f1.tolist(), "support": self.support.tolist(),
-                "accuracy": self.accuracy}
+        return {
+            "class_names": list(self.class_names),
+            "matrix": self.matrix.tolist(),
+            "precision": self.precision.tolist(),
+            "recall": self.recall.tolist(),
+            "f1": self.f1.tolist(),
+            "support": self.support.tolist(),
+            "accuracy": self.accuracy,
+        }
 
 
 def confusion_from_predictions(
@@ -104,11 +111,15 @@ def confusion_from_predictions(
         confidence = np.ones(len(y_pred))
         n_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
     else:
-        raise ValueError(f"Expected scores of shape (N, C) or predicted classes (N,), "
-                         f"received shape {scores.shape}")
+        raise ValueError(
+            f"Expected scores of shape (N, C) or predicted classes (N,), "
+            f"received shape {scores.shape}"
+        )
     if len(y_true) != len(y_pred):
-        raise ValueError(f"Expected as many labels as predictions, received {len(y_true)} "
-                         f"labels and {len(y_pred)} predictions")
+        raise ValueError(
+            f"Expected as many labels as predictions, received {len(y_true)} "
+            f"labels and {len(y_pred)} predictions"
+        )
     names = list(class_names) if class_names else [str(i) for i in range(n_classes)]
     if len(names) != n_classes:
         raise ValueError(f"Expected {n_classes} class names, received {len(names)}")
@@ -117,16 +128,20 @@ def confusion_from_predictions(
     return ConfusionResult(matrix, names, y_true, y_pred, confidence)
 
 
-def predict_with_targets(model: keras.Model, data: Any, batch_size: int = 128,
-                         output: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def predict_with_targets(
+    model: keras.Model, data: Any, batch_size: int = 128, output: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(targets, predictions) of one output over ``data`` (arrays or tf.data of (x, y))."""
     if _is_dataset(data):
         ys, ps = [], []
         for x, y in data:
             pred = model(x, training=False)
             pred = pred[output] if isinstance(pred, list | tuple) else pred
-            y = list(y.values())[output] if isinstance(y, dict) else (
-                y[output] if isinstance(y, list | tuple) else y)
+            y = (
+                list(y.values())[output]
+                if isinstance(y, dict)
+                else (y[output] if isinstance(y, list | tuple) else y)
+            )
             ys.append(np.asarray(y))
             ps.append(np.asarray(pred))
         return np.concatenate(ys), np.concatenate(ps)
@@ -140,8 +155,13 @@ def predict_with_targets(model: keras.Model, data: Any, batch_size: int = 128,
     return np.asarray(y), np.asarray(pred)
 
 
-def classification_results(model: keras.Model, data: Any, class_names: list[str] | None = None,
-                           output: int = 0, batch_size: int = 128) -> ConfusionResult:
+def classification_results(
+    model: keras.Model,
+    data: Any,
+    class_names: list[str] | None = None,
+    output: int = 0,
+    batch_size: int = 128,
+) -> ConfusionResult:
     """Confusion matrix and samples of a classification output on ``data``."""
     y, pred = predict_with_targets(model, data, batch_size, output)
     return confusion_from_predictions(y, pred, class_names)
@@ -166,17 +186,23 @@ class RegressionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary with the arrays as lists."""
-        return {"rmse": self.rmse, "mae": self.mae, "y_true": self.y_true.tolist(),
-                "y_pred": self.y_pred.tolist()}
+        return {
+            "rmse": self.rmse,
+            "mae": self.mae,
+            "y_true": self.y_true.tolist(),
+            "y_pred": self.y_pred.tolist(),
+        }
 
 
-def regression_results(model: keras.Model, data: Any, output: int = 0,
-                       batch_size: int = 128) -> RegressionResult:
+def regression_results(
+    model: keras.Model, data: Any, output: int = 0, batch_size: int = 128
+) -> RegressionResult:
     """Predicted-vs-true arrays and errors of a regression output on ``data``."""
     y, pred = predict_with_targets(model, data, batch_size, output)
     y = y.astype(float).reshape(len(y), -1)
     pred = pred.astype(float).reshape(len(pred), -1)
     if y.shape != pred.shape:
-        raise ValueError(f"Expected targets shaped like the predictions {pred.shape}, "
-                         f"received {y.shape}")
+        raise ValueError(
+            f"Expected targets shaped like the predictions {pred.shape}, received {y.shape}"
+        )
     return RegressionResult(y, pred)

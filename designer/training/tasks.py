@@ -10,8 +10,18 @@ import keras
 TASKS = ("classification", "binary", "multilabel", "regression", "segmentation")
 
 # Layers that change shape or pass values through without an activation of their own.
-_PASS_THROUGH = ("Reshape", "Flatten", "Dropout", "Identity", "Permute", "SpatialDropout1D",
-                 "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "ActivityRegularization")
+_PASS_THROUGH = (
+    "Reshape",
+    "Flatten",
+    "Dropout",
+    "Identity",
+    "Permute",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "ActivityRegularization",
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,9 @@ def default_loss_for(
         if t not in TASKS:
             raise ValueError(f"Expected a task among {TASKS}, received {t!r}")
         if t in ("classification", "segmentation"):
-            name = "sparse_categorical_crossentropy" if sparse_labels else "categorical_crossentropy"
+            name = (
+                "sparse_categorical_crossentropy" if sparse_labels else "categorical_crossentropy"
+            )
         elif t in ("binary", "multilabel"):
             name = "binary_crossentropy"
         else:
@@ -130,9 +142,11 @@ def make_loss(name: str, from_logits: bool) -> keras.losses.Loss:
         return keras.losses.MeanSquaredError()
     if name == "mae":
         return keras.losses.MeanAbsoluteError()
-    raise ValueError(f"Expected a loss name among categorical_crossentropy, "
-                     f"sparse_categorical_crossentropy, binary_crossentropy, mse, mae; "
-                     f"received {name!r}")
+    raise ValueError(
+        f"Expected a loss name among categorical_crossentropy, "
+        f"sparse_categorical_crossentropy, binary_crossentropy, mse, mae; "
+        f"received {name!r}"
+    )
 
 
 def make_metric(name: str, info: OutputInfo, loss_name: str) -> keras.metrics.Metric:
@@ -141,18 +155,31 @@ def make_metric(name: str, info: OutputInfo, loss_name: str) -> keras.metrics.Me
     categorical = loss_name in ("sparse_categorical_crossentropy", "categorical_crossentropy")
     if name == "accuracy":
         if categorical:
-            cls = keras.metrics.SparseCategoricalAccuracy if sparse else keras.metrics.CategoricalAccuracy
+            cls = (
+                keras.metrics.SparseCategoricalAccuracy
+                if sparse
+                else keras.metrics.CategoricalAccuracy
+            )
             return cls(name="accuracy")
         if loss_name == "binary_crossentropy":
-            return keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if info.from_logits else 0.5)
-        raise ValueError(f"Metric 'accuracy' expects a classification output; output "
-                         f"{info.name!r} is trained with {loss_name} (task {info.task})")
+            return keras.metrics.BinaryAccuracy(
+                name="accuracy", threshold=0.0 if info.from_logits else 0.5
+            )
+        raise ValueError(
+            f"Metric 'accuracy' expects a classification output; output "
+            f"{info.name!r} is trained with {loss_name} (task {info.task})"
+        )
     if name == "top5_accuracy":
         if not categorical:
-            raise ValueError(f"Metric 'top5_accuracy' expects a softmax classification output; "
-                             f"output {info.name!r} is trained with {loss_name}")
-        cls = (keras.metrics.SparseTopKCategoricalAccuracy if sparse
-               else keras.metrics.TopKCategoricalAccuracy)
+            raise ValueError(
+                f"Metric 'top5_accuracy' expects a softmax classification output; "
+                f"output {info.name!r} is trained with {loss_name}"
+            )
+        cls = (
+            keras.metrics.SparseTopKCategoricalAccuracy
+            if sparse
+            else keras.metrics.TopKCategoricalAccuracy
+        )
         return cls(k=5, name="top5_accuracy")
     if name == "rmse":
         return keras.metrics.RootMeanSquaredError(name="rmse")
@@ -160,12 +187,16 @@ def make_metric(name: str, info: OutputInfo, loss_name: str) -> keras.metrics.Me
         return keras.metrics.MeanAbsoluteError(name="mae")
     if name == "mean_iou":
         if not categorical:
-            raise ValueError(f"Metric 'mean_iou' expects a softmax (segmentation) output; "
-                             f"output {info.name!r} is trained with {loss_name}")
-        return keras.metrics.MeanIoU(num_classes=info.units, sparse_y_true=sparse,
-                                     sparse_y_pred=False, name="mean_iou")
-    raise ValueError(f"Expected a metric among accuracy, top5_accuracy, rmse, mae, mean_iou; "
-                     f"received {name!r}")
+            raise ValueError(
+                f"Metric 'mean_iou' expects a softmax (segmentation) output; "
+                f"output {info.name!r} is trained with {loss_name}"
+            )
+        return keras.metrics.MeanIoU(
+            num_classes=info.units, sparse_y_true=sparse, sparse_y_pred=False, name="mean_iou"
+        )
+    raise ValueError(
+        f"Expected a metric among accuracy, top5_accuracy, rmse, mae, mean_iou; received {name!r}"
+    )
 
 
 def compile_targets(
@@ -185,16 +216,21 @@ def compile_targets(
         loss_name = defaults[info.name] if chosen == "auto" else chosen
         logits = info.from_logits if from_logits is None else from_logits
         loss_objs[info.name] = make_loss(loss_name, logits)
-        names = metrics if metrics is not None else default_metrics_for(
-            "regression" if loss_name in ("mse", "mae") else info.task)
+        names = (
+            metrics
+            if metrics is not None
+            else default_metrics_for("regression" if loss_name in ("mse", "mae") else info.task)
+        )
         if metrics is not None and len(infos) > 1:
             # With several outputs, apply each metric only where it makes sense.
             names = [m for m in names if _applicable(m, loss_name)]
         metric_objs[info.name] = [make_metric(m, info, loss_name) for m in names]
     unknown = set(losses or {}) - {i.name for i in infos}
     if unknown:
-        raise ValueError(f"losses: expected output names among {[i.name for i in infos]}, "
-                         f"received {sorted(unknown)}")
+        raise ValueError(
+            f"losses: expected output names among {[i.name for i in infos]}, "
+            f"received {sorted(unknown)}"
+        )
     return loss_objs, metric_objs
 
 

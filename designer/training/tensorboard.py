@@ -27,7 +27,8 @@ class TensorBoardSink(TrainingSink):
         # tf.summary.scalar writes); tf.summary.write is in TensorFlow itself.
         self._meta = summary_pb2.SummaryMetadata(
             plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
-            data_class=summary_pb2.DATA_CLASS_SCALAR).SerializeToString()
+            data_class=summary_pb2.DATA_CLASS_SCALAR,
+        ).SerializeToString()
         self.every = max(1, int(every))
         self._train = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
         self._val = tf.summary.create_file_writer(os.path.join(log_dir, "validation"))
@@ -35,14 +36,18 @@ class TensorBoardSink(TrainingSink):
     def _write(self, writer: Any, values: dict[str, float], step: int) -> None:
         with writer.as_default():
             for k, v in values.items():
-                self._tf.summary.write(k, self._tf.constant(float(v), self._tf.float32),
-                                       step=step, metadata=self._meta)
+                self._tf.summary.write(
+                    k, self._tf.constant(float(v), self._tf.float32), step=step, metadata=self._meta
+                )
 
     def on_iteration(self, point: IterationPoint) -> None:
         """Write the batch loss, metrics and learning rate."""
         if point.iteration % self.every == 0:
-            self._write(self._train, {"loss": point.loss, "learning_rate": point.learning_rate,
-                                      **point.metrics}, point.iteration)
+            self._write(
+                self._train,
+                {"loss": point.loss, "learning_rate": point.learning_rate, **point.metrics},
+                point.iteration,
+            )
 
     def on_validation(self, point: ValidationPoint) -> None:
         """Write validation metrics at their iteration."""

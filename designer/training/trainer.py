@@ -141,8 +141,17 @@ class Trainer:
         for layer in model._flatten_layers(include_self=False, recursive=True):
             factor = per_layer.get(layer.name, 1.0) * o.l2_regularization
             for v in layer.trainable_weights if factor > 0 else []:
-                if v.name in ("kernel", "depthwise_kernel", "pointwise_kernel", "embeddings",
-                              "recurrent_kernel") and v.regularizer is None:
+                if (
+                    v.name
+                    in (
+                        "kernel",
+                        "depthwise_kernel",
+                        "pointwise_kernel",
+                        "embeddings",
+                        "recurrent_kernel",
+                    )
+                    and v.regularizer is None
+                ):
                     v.regularizer = keras.regularizers.L2(factor / 2.0)
                     done.append(v)
         return done
@@ -152,12 +161,15 @@ class Trainer:
         outputs = describe_outputs(model)
         try:
             losses, metrics = compile_targets(
-                model, o.losses, o.metrics, o.from_logits, labels_are_sparse(info, outputs))
+                model, o.losses, o.metrics, o.from_logits, labels_are_sparse(info, outputs)
+            )
             schedule = make_schedule(o, info.steps_per_epoch)
             factors = variable_factors(model, o.lr_factors) if o.lr_factors else None
             optimizer = make_optimizer(
-                o, schedule if (o.schedule != "none" or o.warmup_epochs) else o.initial_learn_rate,
-                factors)
+                o,
+                schedule if (o.schedule != "none" or o.warmup_epochs) else o.initial_learn_rate,
+                factors,
+            )
         except (ValueError, KeyError) as e:
             raise TrainingConfigError(str(e).strip("'\"")) from e
         if len(outputs) == 1:
@@ -175,13 +187,17 @@ class Trainer:
             prefix = f"{out.name}_" if len(outs) > 1 else ""
             if len(outs) > 1:
                 names.append(f"{prefix}loss")
-            for m in (metrics if metrics is not None else (
-                    ["rmse"] if out.task == "regression" else ["accuracy"])):
+            for m in (
+                metrics
+                if metrics is not None
+                else (["rmse"] if out.task == "regression" else ["accuracy"])
+            ):
                 names.append(prefix + m)
         return names
 
-    def _make_callback(self, model: keras.Model, info: DataInfo, schedule: Any,
-                       sink: TrainingSink) -> ProgressCallback:
+    def _make_callback(
+        self, model: keras.Model, info: DataInfo, schedule: Any, sink: TrainingSink
+    ) -> ProgressCallback:
         o = self.options
         validate = None
         if self.val_data is not None and not o.validate_per_epoch:
@@ -196,23 +212,47 @@ class Trainer:
                 return {k: float(x) for k, x in out.items()}
 
         self.callback = ProgressCallback(
-            sink, self.control, epochs=o.max_epochs, iterations_per_epoch=info.steps_per_epoch,
-            batch_size=info.batch_size, num_samples=info.num_samples, learning_rate=schedule.at,
+            sink,
+            self.control,
+            epochs=o.max_epochs,
+            iterations_per_epoch=info.steps_per_epoch,
+            batch_size=info.batch_size,
+            num_samples=info.num_samples,
+            learning_rate=schedule.at,
             validate=validate,
             validation_frequency=None if o.validate_per_epoch else int(o.validation_frequency),
-            monitor=o.monitor, patience=o.validation_patience, min_delta=o.min_delta,
-            restore_best=o.restore_best, checkpoint_dir=o.checkpoint_dir,
-            checkpoint_every=o.checkpoint_every, checkpoint_best_only=o.checkpoint_best_only,
-            iteration_offset=self.iteration_offset, epoch_offset=self.epoch_offset, phase=self.phase)
+            monitor=o.monitor,
+            patience=o.validation_patience,
+            min_delta=o.min_delta,
+            restore_best=o.restore_best,
+            checkpoint_dir=o.checkpoint_dir,
+            checkpoint_every=o.checkpoint_every,
+            checkpoint_best_only=o.checkpoint_best_only,
+            iteration_offset=self.iteration_offset,
+            epoch_offset=self.epoch_offset,
+            phase=self.phase,
+        )
         total = info.steps_per_epoch * o.max_epochs if info.steps_per_epoch else None
-        sink.on_start(RunInfo(
-            o.max_epochs, info.steps_per_epoch, total, info.batch_size, info.num_samples,
-            [out.name for out in describe_outputs(model)], self._metric_names(model), self.phase,
-            self.iteration_offset, self.epoch_offset, self.plan.message if self.plan else ""))
+        sink.on_start(
+            RunInfo(
+                o.max_epochs,
+                info.steps_per_epoch,
+                total,
+                info.batch_size,
+                info.num_samples,
+                [out.name for out in describe_outputs(model)],
+                self._metric_names(model),
+                self.phase,
+                self.iteration_offset,
+                self.epoch_offset,
+                self.plan.message if self.plan else "",
+            )
+        )
         return self.callback
 
-    def _fit(self, model: keras.Model, train: Any, callback: ProgressCallback,
-             sink: TrainingSink) -> tuple[str, str, str]:
+    def _fit(
+        self, model: keras.Model, train: Any, callback: ProgressCallback, sink: TrainingSink
+    ) -> tuple[str, str, str]:
         """Run ``fit``; returns (status, stop_reason, message)."""
         o = self.options
         callbacks: list[Any] = [callback]
@@ -237,28 +277,54 @@ class Trainer:
                 status, msg = Status.STOPPED, callback.message
             else:
                 status, msg = Status.FINISHED, f"Finished: {o.max_epochs} epoch(s) completed"
-        sink.on_status(StatusEvent(status, msg, self.iteration_offset + callback.iteration,
-                                   callback.elapsed()))
+        sink.on_status(
+            StatusEvent(status, msg, self.iteration_offset + callback.iteration, callback.elapsed())
+        )
         return status.value, reason, msg
 
-    def _result(self, fit: tuple[str, str, str], history: HistorySink, callback: ProgressCallback,
-                info: DataInfo, seconds: float) -> TrainingResult:
+    def _result(
+        self,
+        fit: tuple[str, str, str],
+        history: HistorySink,
+        callback: ProgressCallback,
+        info: DataInfo,
+        seconds: float,
+    ) -> TrainingResult:
         status, reason, message = fit
         final: dict[str, float] = {}
         if history.epochs:
-            final.update({k: v for k, v in history.epochs[-1].items()
-                          if k not in ("epoch", "iteration", "elapsed", "learning_rate", "phase")
-                          and not k.startswith("val_")})
+            final.update(
+                {
+                    k: v
+                    for k, v in history.epochs[-1].items()
+                    if k not in ("epoch", "iteration", "elapsed", "learning_rate", "phase")
+                    and not k.startswith("val_")
+                }
+            )
         if history.validations:
-            final.update({f"val_{k}": v for k, v in history.validations[-1].items()
-                          if k not in ("iteration", "epoch", "elapsed")})
+            final.update(
+                {
+                    f"val_{k}": v
+                    for k, v in history.validations[-1].items()
+                    if k not in ("iteration", "epoch", "elapsed")
+                }
+            )
         train_s = callback.elapsed() if callback.iteration else 0.0
         sps = callback._samples / train_s if train_s > 0 and info.batch_size else None
         return TrainingResult(
-            status=status, stop_reason=reason, message=message, epochs=history.epochs,
-            iterations=history.columns, validations=history.validations, phases=history.phases,
-            final=final, best=best_metrics(history), seconds=seconds, samples_per_second=sps,
-            device=self.plan.message if self.plan else "")
+            status=status,
+            stop_reason=reason,
+            message=message,
+            epochs=history.epochs,
+            iterations=history.columns,
+            validations=history.validations,
+            phases=history.phases,
+            final=final,
+            best=best_metrics(history),
+            seconds=seconds,
+            samples_per_second=sps,
+            device=self.plan.message if self.plan else "",
+        )
 
 
 def _is_out_of_memory(e: BaseException) -> bool:
@@ -273,9 +339,11 @@ def _is_out_of_memory(e: BaseException) -> bool:
 
 def _failure_message(e: BaseException, o: TrainingOptions) -> str:
     if _is_out_of_memory(e):
-        return (f"Out of memory with mini-batch size {o.mini_batch_size}: try a smaller "
-                f"mini-batch size (e.g. {max(1, o.mini_batch_size // 2)}), smaller inputs or "
-                f"mixed precision. ({type(e).__name__})")
+        return (
+            f"Out of memory with mini-batch size {o.mini_batch_size}: try a smaller "
+            f"mini-batch size (e.g. {max(1, o.mini_batch_size // 2)}), smaller inputs or "
+            f"mixed precision. ({type(e).__name__})"
+        )
     text = str(e).strip().splitlines()
     first = text[0] if text else ""
     return f"Training failed: {type(e).__name__}: {first}"

@@ -20,8 +20,9 @@ def layers_up_to(model: keras.Model, name: str) -> list[keras.layers.Layer]:
     """The model's top-level layers from the first up to and including ``name``."""
     names = [la.name for la in model.layers]
     if name not in names:
-        raise KeyError(f"Expected a top-level layer name of the model, received {name!r}; "
-                       f"layers: {names}")
+        raise KeyError(
+            f"Expected a top-level layer name of the model, received {name!r}; layers: {names}"
+        )
     return model.layers[: names.index(name) + 1]
 
 
@@ -32,8 +33,10 @@ def resolve_frozen(model: keras.Model, frozen: str | list[str]) -> list[keras.la
     by_name = {la.name: la for la in model.layers}
     missing = [n for n in frozen if n not in by_name]
     if missing:
-        raise KeyError(f"Expected top-level layer names of the model, received {missing}; "
-                       f"layers: {list(by_name)}")
+        raise KeyError(
+            f"Expected top-level layer names of the model, received {missing}; "
+            f"layers: {list(by_name)}"
+        )
     return [by_name[n] for n in frozen]
 
 
@@ -68,8 +71,11 @@ class TwoPhaseResult:
 
     def named(self) -> list[tuple[str, TrainingResult]]:
         """(phase name, result) of the phases that ran: "frozen", then "fine-tune"."""
-        return [(name, r) for name, r in (("frozen", self.phase1), ("fine-tune", self.phase2))
-                if r is not None]
+        return [
+            (name, r)
+            for name, r in (("frozen", self.phase1), ("fine-tune", self.phase2))
+            if r is not None
+        ]
 
     def combined(self) -> TrainingResult:
         """One result over both phases: their histories joined, status and final values of
@@ -82,16 +88,20 @@ class TwoPhaseResult:
             for k in keys:
                 iterations[k].extend(r.iterations.get(k, [math.nan] * n))
         return replace(
-            self.last, iterations=iterations,
+            self.last,
+            iterations=iterations,
             epochs=[row for r in ran for row in r.epochs],
             validations=[row for r in ran for row in r.validations],
             phases=[row for r in ran for row in r.phases],
-            seconds=sum(r.seconds for r in ran))
+            seconds=sum(r.seconds for r in ran),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
-        return {"phase1": self.phase1.to_dict(),
-                "phase2": self.phase2.to_dict() if self.phase2 else None}
+        return {
+            "phase1": self.phase1.to_dict(),
+            "phase2": self.phase2.to_dict() if self.phase2 else None,
+        }
 
 
 _TERMINAL = (Status.FINISHED, Status.STOPPED, Status.FAILED)
@@ -156,9 +166,13 @@ class TwoPhaseTrainer:
         cancel: CancelToken | None = None,
     ) -> None:
         if not 0 < fine_tune_factor <= 1:
-            raise ValueError(f"fine_tune_factor: expected a number in (0, 1], received {fine_tune_factor!r}")
+            raise ValueError(
+                f"fine_tune_factor: expected a number in (0, 1], received {fine_tune_factor!r}"
+            )
         if unfreeze_last is not None and unfreeze_last < 1:
-            raise ValueError(f"unfreeze_last: expected an integer >= 1 or None, received {unfreeze_last!r}")
+            raise ValueError(
+                f"unfreeze_last: expected an integer >= 1 or None, received {unfreeze_last!r}"
+            )
         self.model, self.train_data, self.val_data = model, train_data, val_data
         self.options = options or TrainingOptions()
         self.frozen = resolve_frozen(model, frozen)
@@ -196,7 +210,7 @@ class TwoPhaseTrainer:
         """The frozen layers that phase 2 unfreezes."""
         if self.unfreeze_last is None:
             return list(self.frozen)
-        tail = {id(la) for la in self.model.layers[-self.unfreeze_last:]}
+        tail = {id(la) for la in self.model.layers[-self.unfreeze_last :]}
         return [la for la in self.frozen if id(la) in tail]
 
     def run(self) -> TwoPhaseResult:
@@ -212,11 +226,18 @@ class TwoPhaseTrainer:
             if self._stopped or r1.stop_reason not in ("max_epochs", "early_stopping"):
                 status = Status.STOPPED if r1.status == "finished" else Status(r1.status)
                 message = r1.message if r1.status != "finished" else "Stopped after phase 1"
-                self.sink.on_status(StatusEvent(status, message, _last_iteration(r1),
-                                                held.elapsed if held else 0.0))
+                self.sink.on_status(
+                    StatusEvent(status, message, _last_iteration(r1), held.elapsed if held else 0.0)
+                )
                 return TwoPhaseResult(r1, None)
-            self.sink.on_status(StatusEvent(Status.RUNNING, "Phase 1 ended: " + r1.message,
-                                            _last_iteration(r1), held.elapsed if held else 0.0))
+            self.sink.on_status(
+                StatusEvent(
+                    Status.RUNNING,
+                    "Phase 1 ended: " + r1.message,
+                    _last_iteration(r1),
+                    held.elapsed if held else 0.0,
+                )
+            )
             for layer in self.phase2_layers():
                 layer.trainable = True
             if self.keep_batchnorm_frozen:
@@ -224,21 +245,44 @@ class TwoPhaseTrainer:
             p2 = self.options.replace(
                 max_epochs=self.phase2_epochs,
                 initial_learn_rate=self.options.initial_learn_rate * self.fine_tune_factor,
-                warmup_epochs=0)
-            r2 = self._phase(1, "fine-tune", p2, _last_iteration(r1), r1.epochs_completed,
-                             _PhaseSink(self.sink, first=False, last=True))
+                warmup_epochs=0,
+            )
+            r2 = self._phase(
+                1,
+                "fine-tune",
+                p2,
+                _last_iteration(r1),
+                r1.epochs_completed,
+                _PhaseSink(self.sink, first=False, last=True),
+            )
             return TwoPhaseResult(r1, r2)
         finally:
             _restore(state)
 
-    def _phase(self, index: int, name: str, options: TrainingOptions, it0: int, ep0: int,
-               sink: _PhaseSink) -> TrainingResult:
+    def _phase(
+        self, index: int, name: str, options: TrainingOptions, it0: int, ep0: int, sink: _PhaseSink
+    ) -> TrainingResult:
         trainable = sum(int(v.numpy().size) for v in self.model.trainable_weights)
-        self.sink.on_phase(PhaseEvent(index, name, it0 + 1, options.max_epochs, {
-            "learning_rate": options.initial_learn_rate, "trainable_parameters": trainable}))
+        self.sink.on_phase(
+            PhaseEvent(
+                index,
+                name,
+                it0 + 1,
+                options.max_epochs,
+                {"learning_rate": options.initial_learn_rate, "trainable_parameters": trainable},
+            )
+        )
         self.current = Trainer(
-            self.model, self.train_data, self.val_data, options, sink, cancel=self.cancel,
-            iteration_offset=it0, epoch_offset=ep0, phase=name)
+            self.model,
+            self.train_data,
+            self.val_data,
+            options,
+            sink,
+            cancel=self.cancel,
+            iteration_offset=it0,
+            epoch_offset=ep0,
+            phase=name,
+        )
         return self.current.run()
 
 
@@ -247,7 +291,12 @@ def _last_iteration(result: TrainingResult) -> int:
     return int(its[-1]) if its else 0
 
 
-def train_two_phase(model: keras.Model, train_data: Any, val_data: Any = None,
-                    options: TrainingOptions | None = None, **kwargs: Any) -> TwoPhaseResult:
+def train_two_phase(
+    model: keras.Model,
+    train_data: Any,
+    val_data: Any = None,
+    options: TrainingOptions | None = None,
+    **kwargs: Any,
+) -> TwoPhaseResult:
     """Shortcut for ``TwoPhaseTrainer(...).run()`` (same keyword arguments)."""
     return TwoPhaseTrainer(model, train_data, val_data, options, **kwargs).run()

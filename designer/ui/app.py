@@ -19,8 +19,9 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
     """Arguments of the GUI entry point."""
     parser = argparse.ArgumentParser(prog="python main.py", add_help=False)
     parser.add_argument("project", nargs="?", help="project or Keras model to open")
-    parser.add_argument("--screenshot", metavar="FILE.png",
-                        help="render the main window to a PNG and exit")  # fmt: skip
+    parser.add_argument(
+        "--screenshot", metavar="FILE.png", help="render the main window to a PNG and exit"
+    )
     parser.add_argument("--no-start-page", action="store_true", help="do not show the gallery")
     return parser.parse_args(argv)
 
@@ -45,8 +46,9 @@ def screenshot(window, path: str) -> None:
     app = QApplication.instance()
     start = time.monotonic()
     settle, limit = 0.5, 20.0  # let the window settle, and wait for workers (data previews)
-    while time.monotonic() - start < settle or (window.tasks.busy
-                                                and time.monotonic() - start < limit):  # fmt: skip
+    while time.monotonic() - start < settle or (
+        window.tasks.busy and time.monotonic() - start < limit
+    ):
         app.processEvents()
         time.sleep(0.01)
     window.view.fit_all()

@@ -31,8 +31,9 @@ def _trained_project() -> tuple[Project, keras.Model]:
     graph = graph_from_model(model)
     graph.set_trainable(graph.find("hidden").id, False)
     graph.move(graph.find("out").id, (12.5, 300))
-    project = Project.from_sections(graph, "demo", data={"source": {"kind": "synthetic"}},
-                                    training={"max_epochs": 3})  # fmt: skip
+    project = Project.from_sections(
+        graph, "demo", data={"source": {"kind": "synthetic"}}, training={"max_epochs": 3}
+    )
     return project, model
 
 
@@ -81,8 +82,10 @@ def test_json_project_without_weights(tmp_path: Path, lenet) -> None:
         (b"[1, 2]", "not a project file"),
         (b'{"format": "something-else", "version": 1}', "not a Network Designer project"),
         (b'{"format": "network-designer-project", "version": 99}', "newer Network Designer"),
-        (b'{"format": "network-designer-project", "version": 1, "graph": {"nodes": [{"id": 1}]}}',
-         "damaged"),
+        (
+            b'{"format": "network-designer-project", "version": 1, "graph": {"nodes": [{"id": 1}]}}',
+            "damaged",
+        ),
     ],
 )
 def test_bad_files_are_refused_and_the_good_one_is_untouched(
@@ -171,12 +174,15 @@ def test_generic_layers_survive_a_save_and_a_load_in_a_fresh_process(tmp_path: P
     project = Project(graph=graph_from_model(model), name="convnext")
     assert any(n.type.endswith(":LayerScale") for n in project.graph.nodes)
     path = save_project(project, tmp_path / "convnext.ndproj")
-    script = ("import sys; from designer.app.project import load_project; "
-              "from designer.core.analysis import analyze; from designer.core.build import "
-              "build_model; p = load_project(sys.argv[1]); r = analyze(p.graph); "
-              "assert r.ok, [i.message for i in r.errors]; "
-              "print(build_model(p.graph).count_params())")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    script = (
+        "import sys; from designer.app.project import load_project; "
+        "from designer.core.analysis import analyze; from designer.core.build import "
+        "build_model; p = load_project(sys.argv[1]); r = analyze(p.graph); "
+        "assert r.ok, [i.message for i in r.errors]; "
+        "print(build_model(p.graph).count_params())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout.strip().splitlines()[-1]) == model.count_params()

@@ -47,8 +47,12 @@ def test_sample_project_trains_and_weights_go_back_into_the_graph(tmp_path):
     assert model.inputs[0].shape[1:] == (28, 28, 1)
     assert (data.num_train, data.num_validation) == (240, 60)
     assert data.class_names == [str(i) for i in range(10)]
-    assert (options.solver, options.initial_learn_rate, options.mini_batch_size,
-            options.max_epochs) == ("adam", 0.001, 64, 1)
+    assert (
+        options.solver,
+        options.initial_learn_rate,
+        options.mini_batch_size,
+        options.max_epochs,
+    ) == ("adam", 0.001, 64, 1)
     result = Trainer(model, data.train, data.validation, options).run()
     assert result.status == "finished" and result.epochs_completed == 1
     evaluation = evaluate_run(run)
@@ -118,7 +122,11 @@ def test_options_accept_old_names_and_epoch_override(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(old))
     project = load_project(tmp_path / "old.json")
     options = training_options(project, epochs=2)
-    assert (options.initial_learn_rate, options.mini_batch_size, options.max_epochs) == (0.05, 16, 2)
+    assert (options.initial_learn_rate, options.mini_batch_size, options.max_epochs) == (
+        0.05,
+        16,
+        2,
+    )
 
 
 def test_learn_rate_factors_set_on_layers_apply_in_training():

@@ -30,8 +30,12 @@ def test_analyze_json_schema(capsys: pytest.CaptureFixture) -> None:
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"layers", "total_params", "trainable_params", "errors", "warnings"}
     assert data["total_params"] == 61706
-    assert data["layers"][1] == {"name": "c1", "type": "Conv2D",
-                                 "output_shape": [None, 28, 28, 6], "params": 156}  # fmt: skip
+    assert data["layers"][1] == {
+        "name": "c1",
+        "type": "Conv2D",
+        "output_shape": [None, 28, 28, 6],
+        "params": 156,
+    }
 
 
 def test_analyze_exit_1_on_network_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -51,8 +55,9 @@ def test_analyze_keras_model_file(tmp_path: Path, capsys: pytest.CaptureFixture)
 
 
 @pytest.mark.parametrize("name, content", [("missing.ndproj", None), ("x.keras", b"nonsense")])
-def test_unusable_input_exit_2_one_line(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                         name: str, content: bytes | None) -> None:  # fmt: skip
+def test_unusable_input_exit_2_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str, content: bytes | None
+) -> None:
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
@@ -68,7 +73,11 @@ def test_build_writes_a_keras_model(tmp_path: Path) -> None:
 
 
 def test_main_py_runs_the_cli_in_a_fresh_process() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "analyze", str(SAMPLE),
-                             "--json"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "analyze", str(SAMPLE), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["total_params"] == 61706

@@ -63,8 +63,9 @@ def test_nan_loss_exits_1(tmp_path, capsys):
     for node in project.graph.nodes:
         if node.params.get("activation") == "tanh":
             project.graph.set_params(node.id, activation="relu")
-    edit_sections(project, training={"solver": "sgdm", "initial_learn_rate": 1e6,
-                                     "mini_batch_size": 32})
+    edit_sections(
+        project, training={"solver": "sgdm", "initial_learn_rate": 1e6, "mini_batch_size": 32}
+    )
     path = save_project(project, tmp_path / "nan.json")
     code = main(["train", str(path), "--epochs", "1", "--out", str(tmp_path / "o"), "--json"])
     captured = capsys.readouterr()

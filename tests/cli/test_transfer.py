@@ -31,9 +31,26 @@ def test_two_phase_transfer_to_letters(model_file, tmp_path, capsys):
 
     original = open_path(model_file)
     out = tmp_path / "letters.ndproj"
-    code = main(["transfer", str(model_file), "--data", "synthetic:letters", "--samples", "160",
-                 "--freeze-until", "conv3", "--two-phase", "--unfreeze-last", "1",
-                 "--epochs", "1", "--out", str(out), "--json"])
+    code = main(
+        [
+            "transfer",
+            str(model_file),
+            "--data",
+            "synthetic:letters",
+            "--samples",
+            "160",
+            "--freeze-until",
+            "conv3",
+            "--two-phase",
+            "--unfreeze-last",
+            "1",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0, summary
     assert summary["classes"] == 26 and summary["head"] == ["new_fc"]
@@ -44,20 +61,63 @@ def test_two_phase_transfer_to_letters(model_file, tmp_path, capsys):
     for name in ("conv1", "conv2"):  # frozen in both phases
         for a, b in zip(weights(saved, name), weights(original, name), strict=True):
             np.testing.assert_array_equal(a, b)
-    assert any(not np.array_equal(a, b) for a, b in  # fine-tuned in phase 2
-               zip(weights(saved, "conv3"), weights(original, "conv3"), strict=True))
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(  # fine-tuned in phase 2
+            weights(saved, "conv3"), weights(original, "conv3"), strict=True
+        )
+    )
     assert saved.settings.results.confusion["accuracy"] == summary["validation_accuracy"]
 
 
 def test_unusable_input_exits_2(model_file, tmp_path, capsys):
     out = str(tmp_path / "x.ndproj")
-    assert main(["transfer", str(model_file), "--data", "synthetic:letters", "--samples", "60",
-                 "--freeze-until", "nope", "--epochs", "1", "--out", out]) == 2
+    assert (
+        main(
+            [
+                "transfer",
+                str(model_file),
+                "--data",
+                "synthetic:letters",
+                "--samples",
+                "60",
+                "--freeze-until",
+                "nope",
+                "--epochs",
+                "1",
+                "--out",
+                out,
+            ]
+        )
+        == 2
+    )
     assert "no layer named 'nope'" in capsys.readouterr().err
-    assert main(["transfer", str(tmp_path / "missing.keras"), "--data", "synthetic:letters",
-                 "--out", out]) == 2
-    assert main(["transfer", str(model_file), "--data", "synthetic:letters", "--out",
-                 str(tmp_path / "x.keras")]) == 2
+    assert (
+        main(
+            [
+                "transfer",
+                str(tmp_path / "missing.keras"),
+                "--data",
+                "synthetic:letters",
+                "--out",
+                out,
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "transfer",
+                str(model_file),
+                "--data",
+                "synthetic:letters",
+                "--out",
+                str(tmp_path / "x.keras"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_phase_one_keeps_frozen_weights_bit_identical_and_trains_the_head(model_file):
@@ -70,8 +130,13 @@ def test_phase_one_keeps_frozen_weights_bit_identical_and_trains_the_head(model_
     project = open_path(model_file)
     replace_head(project.graph, 26)
     freeze_until(project.graph, project.graph.find("conv3").id)
-    edit_sections(project, data={"source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
-                                 "split": {"validation_percent": 25}})
+    edit_sections(
+        project,
+        data={
+            "source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
+            "split": {"validation_percent": 25},
+        },
+    )
     run = prepare_run(project, 1)
     before = {la.name: [np.array(w) for w in la.get_weights()] for la in run.model.layers}
     phases = train_phases(project, run, False, 1)
@@ -82,8 +147,10 @@ def test_phase_one_keeps_frozen_weights_bit_identical_and_trains_the_head(model_
         for a, b in zip(weights(project, name), before[name], strict=True):
             np.testing.assert_array_equal(a, b)
     for name in ("features", "new_fc"):
-        assert any(not np.array_equal(a, b)
-                   for a, b in zip(weights(project, name), before[name], strict=True))
+        assert any(
+            not np.array_equal(a, b)
+            for a, b in zip(weights(project, name), before[name], strict=True)
+        )
 
 
 def test_feature_extraction_trains_only_the_head(model_file, tmp_path, capsys):
@@ -91,9 +158,24 @@ def test_feature_extraction_trains_only_the_head(model_file, tmp_path, capsys):
 
     original = open_path(model_file)
     out = tmp_path / "features.ndproj"
-    code = main(["transfer", str(model_file), "--data", "synthetic:letters", "--samples", "160",
-                 "--freeze-until", "features", "--feature-extraction", "--epochs", "2",
-                 "--out", str(out), "--json"])
+    code = main(
+        [
+            "transfer",
+            str(model_file),
+            "--data",
+            "synthetic:letters",
+            "--samples",
+            "160",
+            "--freeze-until",
+            "features",
+            "--feature-extraction",
+            "--epochs",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0, summary
     assert [p["phase"] for p in summary["phases"]] == ["features"]
@@ -102,5 +184,20 @@ def test_feature_extraction_trains_only_the_head(model_file, tmp_path, capsys):
         for a, b in zip(weights(saved, name), weights(original, name), strict=True):
             np.testing.assert_array_equal(a, b)
     assert saved.graph.find("new_fc").weights is not None  # the head trained and was stored
-    assert main(["transfer", str(model_file), "--data", "synthetic:letters", "--samples", "60",
-                 "--feature-extraction", "--two-phase", "--out", str(tmp_path / "x.ndproj")]) == 2
+    assert (
+        main(
+            [
+                "transfer",
+                str(model_file),
+                "--data",
+                "synthetic:letters",
+                "--samples",
+                "60",
+                "--feature-extraction",
+                "--two-phase",
+                "--out",
+                str(tmp_path / "x.ndproj"),
+            ]
+        )
+        == 2
+    )

@@ -22,9 +22,14 @@ def test_list_json_has_the_tile_columns():
     assert args.handler(args, out) == 0
     rows = json.loads(out.getvalue())
     vgg = next(r for r in rows if r["name"] == "vgg16")
-    assert vgg == {"name": "vgg16", "task": "image classification", "params": 138_357_544,
-                   "input_size": [224, 224, 3], "weights": "imagenet",
-                   "weights_cached": vgg["weights_cached"]}
+    assert vgg == {
+        "name": "vgg16",
+        "task": "image classification",
+        "params": 138_357_544,
+        "input_size": [224, 224, 3],
+        "weights": "imagenet",
+        "weights_cached": vgg["weights_cached"],
+    }
 
 
 def test_list_table_and_show():

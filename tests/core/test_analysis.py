@@ -13,12 +13,19 @@ def test_lenet_shapes_labels_and_params_match_keras(lenet) -> None:
     g, ids = lenet
     report = analyze(g)
     assert report.ok and not report.issues
-    reference = keras.Sequential([
-        keras.Input((28, 28, 1)), keras.layers.Conv2D(6, 5, padding="same"),
-        keras.layers.AveragePooling2D(2), keras.layers.Conv2D(16, 5),
-        keras.layers.AveragePooling2D(2), keras.layers.Flatten(), keras.layers.Dense(120),
-        keras.layers.Dense(84), keras.layers.Dense(10),
-    ])  # fmt: skip
+    reference = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(6, 5, padding="same"),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Conv2D(16, 5),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(120),
+            keras.layers.Dense(84),
+            keras.layers.Dense(10),
+        ]
+    )
     assert report.total_params == reference.count_params() == 61706
     for nid, layer in zip(ids[1:], reference.layers, strict=True):
         assert report.shapes[nid] == tuple(layer.output.shape)
@@ -36,8 +43,9 @@ def test_wrong_rank_gives_a_sentence_a_student_understands() -> None:
     assert not report.ok
     (issue,) = report.errors
     assert issue.node == c and issue.severity == "error"
-    assert issue.message == ("Conv2D 'conv2' expects 4-D input (batch, height, width, channels) "
-                             "but receives (None, 120)")  # fmt: skip
+    assert issue.message == (
+        "Conv2D 'conv2' expects 4-D input (batch, height, width, channels) but receives (None, 120)"
+    )
 
 
 def test_structural_errors() -> None:

@@ -13,14 +13,21 @@ from designer.core.graph import LayerGraph
 A = keras.applications
 # One model of every keras.applications family, at a small input where the family allows it.
 FAMILIES = [
-    ("VGG16", A.VGG16, 32), ("ResNet50", A.ResNet50, 32), ("ResNet50V2", A.ResNet50V2, 32),
-    ("InceptionV3", A.InceptionV3, 75), ("InceptionResNetV2", A.InceptionResNetV2, 75),
-    ("Xception", A.Xception, 71), ("MobileNet", A.MobileNet, 32),
-    ("MobileNetV2", A.MobileNetV2, 32), ("MobileNetV3Small", A.MobileNetV3Small, 32),
-    ("DenseNet121", A.DenseNet121, 32), ("NASNetMobile", A.NASNetMobile, 224),
-    ("EfficientNetB0", A.EfficientNetB0, 32), ("EfficientNetV2B0", A.EfficientNetV2B0, 32),
+    ("VGG16", A.VGG16, 32),
+    ("ResNet50", A.ResNet50, 32),
+    ("ResNet50V2", A.ResNet50V2, 32),
+    ("InceptionV3", A.InceptionV3, 75),
+    ("InceptionResNetV2", A.InceptionResNetV2, 75),
+    ("Xception", A.Xception, 71),
+    ("MobileNet", A.MobileNet, 32),
+    ("MobileNetV2", A.MobileNetV2, 32),
+    ("MobileNetV3Small", A.MobileNetV3Small, 32),
+    ("DenseNet121", A.DenseNet121, 32),
+    ("NASNetMobile", A.NASNetMobile, 224),
+    ("EfficientNetB0", A.EfficientNetB0, 32),
+    ("EfficientNetV2B0", A.EfficientNetV2B0, 32),
     ("ConvNeXtTiny", A.ConvNeXtTiny, 32),
-]  # fmt: skip
+]
 
 
 def _same_outputs(a: keras.Model, b: keras.Model, tol: float = 1e-5) -> float:
@@ -29,7 +36,9 @@ def _same_outputs(a: keras.Model, b: keras.Model, tol: float = 1e-5) -> float:
     x = [rng.random((2, *t.shape[1:])).astype("float32") for t in shapes]
     x = x[0] if len(x) == 1 else x
     ya, yb = keras.tree.flatten(a(x)), keras.tree.flatten(b(x))
-    diff = max(float(np.abs(np.asarray(p) - np.asarray(q)).max()) for p, q in zip(ya, yb, strict=True))
+    diff = max(
+        float(np.abs(np.asarray(p) - np.asarray(q)).max()) for p, q in zip(ya, yb, strict=True)
+    )
     assert diff <= tol, diff
     return diff
 
@@ -93,10 +102,14 @@ def test_several_outputs_and_inputs_keep_their_order() -> None:
 
 
 def test_sequential_and_recurrent_wrappers() -> None:
-    model = keras.Sequential([
-        keras.Input((None, 5)), keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True)),
-        keras.layers.TimeDistributed(keras.layers.Dense(3)), keras.layers.GRU(2),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((None, 5)),
+            keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True)),
+            keras.layers.TimeDistributed(keras.layers.Dense(3)),
+            keras.layers.GRU(2),
+        ]
+    )
     graph = graph_from_model(model)
     assert [n.type for n in graph.nodes] == ["Input", "Bidirectional", "TimeDistributed", "GRU"]
     rebuilt = build_model(graph)
@@ -125,13 +138,15 @@ def test_weights_survive_rebuild_except_on_changed_layers() -> None:
     graph = graph_from_model(model)
     graph.set_params(graph.find("head").id, units=4)  # replaced head: fresh weights
     rebuilt = build_model(graph)
-    np.testing.assert_array_equal(rebuilt.get_layer("hidden").get_weights()[0],
-                                  model.get_layer("hidden").get_weights()[0])  # fmt: skip
+    np.testing.assert_array_equal(
+        rebuilt.get_layer("hidden").get_weights()[0], model.get_layer("hidden").get_weights()[0]
+    )
     assert rebuilt.get_layer("head").get_weights()[0].shape == (5, 4)
     graph.set_params(graph.find("head").id, units=3)  # undo: the old weights fit again
     again = build_model(graph)
-    np.testing.assert_array_equal(again.get_layer("head").get_weights()[0],
-                                  model.get_layer("head").get_weights()[0])  # fmt: skip
+    np.testing.assert_array_equal(
+        again.get_layer("head").get_weights()[0], model.get_layer("head").get_weights()[0]
+    )
 
 
 def test_frozen_node_builds_a_frozen_layer(lenet) -> None:

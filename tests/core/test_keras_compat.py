@@ -56,8 +56,9 @@ def round_trip(model: keras.Model, sample: np.ndarray) -> dict:
     actual = keras.tree.flatten(rebuilt(sample))
     assert len(expected) == len(actual)
     for want, got in zip(expected, actual, strict=True):
-        np.testing.assert_allclose(np.asarray(got, "float32"), np.asarray(want, "float32"),
-                                   rtol=1e-5, atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            np.asarray(got, "float32"), np.asarray(want, "float32"), rtol=1e-5, atol=1e-5
+        )
     return data
 
 
@@ -67,9 +68,15 @@ def test_operations_are_stored_under_their_keras_ops_function() -> None:
     types = {n["name"]: n["type"] for n in data["nodes"]}
     assert types["a"] == "Dense"
     assert sorted(t for t in types.values() if t.startswith("keras.ops")) == [
-        "keras.ops.image:resize", "keras.ops:add", "keras.ops:add", "keras.ops:cast",
-        "keras.ops:expand_dims", "keras.ops:get_item", "keras.ops:norm", "keras.ops:relu",
-    ]  # fmt: skip
+        "keras.ops.image:resize",
+        "keras.ops:add",
+        "keras.ops:add",
+        "keras.ops:cast",
+        "keras.ops:expand_dims",
+        "keras.ops:get_item",
+        "keras.ops:norm",
+        "keras.ops:relu",
+    ]
     graph = LayerGraph.from_dict(data)
     assert {n.label for n in graph if n.type == "keras.ops:add"} == {"add"}
 
@@ -83,11 +90,13 @@ def test_an_application_is_stored_with_public_names_and_rebuilds() -> None:
 
 def test_an_old_file_with_private_type_paths_loads_under_public_names() -> None:
     data = graph_from_model(ops_model()).to_dict()
-    old_names = {"keras.ops:add": f"{PRIVATE}.ops.numpy:Add",
-                 "keras.ops:get_item": f"{PRIVATE}.ops.numpy:GetItem",
-                 "keras.ops:cast": f"{PRIVATE}.ops.core:Cast",
-                 "keras.ops.image:resize": f"{PRIVATE}.ops.image:Resize",
-                 "Dense": f"{PRIVATE}.layers.core.dense:Dense"}  # fmt: skip
+    old_names = {
+        "keras.ops:add": f"{PRIVATE}.ops.numpy:Add",
+        "keras.ops:get_item": f"{PRIVATE}.ops.numpy:GetItem",
+        "keras.ops:cast": f"{PRIVATE}.ops.core:Cast",
+        "keras.ops.image:resize": f"{PRIVATE}.ops.image:Resize",
+        "Dense": f"{PRIVATE}.layers.core.dense:Dense",
+    }
     old = json.loads(json.dumps(data))
     for node in old["nodes"]:
         node["type"] = old_names.get(node["type"], node["type"])
@@ -114,8 +123,13 @@ def test_every_operation_name_resolves_back_to_its_class() -> None:
 
 
 def test_names_that_are_no_operation_are_refused() -> None:
-    for name in ("keras.ops:shape", "keras.ops:no_such_op", "keras.ops.nowhere:add",
-                 f"{PRIVATE}.ops.numpy:NoSuchOp", "NoPackage>Nothing"):  # fmt: skip
+    for name in (
+        "keras.ops:shape",
+        "keras.ops:no_such_op",
+        "keras.ops.nowhere:add",
+        f"{PRIVATE}.ops.numpy:NoSuchOp",
+        "NoPackage>Nothing",
+    ):
         with pytest.raises(UnknownLayerType):
             catalog.spec_for_type(name)
 
@@ -153,6 +167,10 @@ def test_no_module_but_keras_compat_mentions_the_private_package() -> None:
 
 
 def test_the_text_check_sees_every_spelling() -> None:
-    for text in (f"from {PRIVATE}.ops import x", 'import_module("keras' + '.src.ops")',
-                 r'"keras\.' + 'src"', "getattr(keras, 'src')"):  # fmt: skip
+    for text in (
+        f"from {PRIVATE}.ops import x",
+        'import_module("keras' + '.src.ops")',
+        r'"keras\.' + 'src"',
+        "getattr(keras, 'src')",
+    ):
         assert PRIVATE_TEXT.search(text), text

@@ -11,9 +11,11 @@ from designer.core.layout import BLOCK_H, BLOCK_W, auto_layout, layout_positions
 def _overlaps(positions: dict) -> int:
     boxes = list(positions.values())
     return sum(
-        1 for i, (x1, y1) in enumerate(boxes) for x2, y2 in boxes[i + 1:]
+        1
+        for i, (x1, y1) in enumerate(boxes)
+        for x2, y2 in boxes[i + 1 :]
         if abs(x1 - x2) < BLOCK_W and abs(y1 - y2) < BLOCK_H
-    )  # fmt: skip
+    )
 
 
 def test_chain_is_a_straight_column(lenet) -> None:

@@ -46,9 +46,14 @@ def test_find_head_of_digits_cnn(graph):
 
 def test_find_head_squeezenet_style_and_separate_softmax():
     g = LayerGraph()
-    ids = [g.add("Input", params={"shape": (8, 8, 3)}), g.add("Conv2D", filters=4, kernel_size=3),
-           g.add("Conv2D", filters=5, kernel_size=1), g.add("ReLU"),
-           g.add("GlobalAveragePooling2D"), g.add("Activation", activation="softmax")]
+    ids = [
+        g.add("Input", params={"shape": (8, 8, 3)}),
+        g.add("Conv2D", filters=4, kernel_size=3),
+        g.add("Conv2D", filters=5, kernel_size=1),
+        g.add("ReLU"),
+        g.add("GlobalAveragePooling2D"),
+        g.add("Activation", activation="softmax"),
+    ]
     for a, b in zip(ids, ids[1:], strict=False):
         g.connect(a, b)
     head = find_head(g)
@@ -56,7 +61,10 @@ def test_find_head_squeezenet_style_and_separate_softmax():
     replace_head(g, 7)
     model = build_model(g)
     assert model.output_shape == (None, 7)
-    assert [la.__class__.__name__ for la in model.layers][-2:] == ["GlobalAveragePooling2D", "Dense"]
+    assert [la.__class__.__name__ for la in model.layers][-2:] == [
+        "GlobalAveragePooling2D",
+        "Dense",
+    ]
 
 
 def test_no_head_is_a_clear_error():
@@ -76,8 +84,11 @@ def test_replace_head_keeps_other_weights_and_reverts_exactly(graph, digits_mode
     assert model.output_shape == (None, 26)
     assert model.get_layer("new_fc").get_config()["activation"] == "softmax"
     for layer in ("conv1", "conv3", "features"):
-        for got, want in zip(model.get_layer(layer).get_weights(),
-                             digits_model.get_layer(layer).get_weights(), strict=True):
+        for got, want in zip(
+            model.get_layer(layer).get_weights(),
+            digits_model.get_layer(layer).get_weights(),
+            strict=True,
+        ):
             np.testing.assert_array_equal(got, want)
     apply_edits(graph, undo)
     assert graph.to_dict() == before
@@ -102,7 +113,12 @@ def test_freeze_until_and_unfreeze_last(graph):
     model = build_model(graph)
     assert not model.get_layer("conv2").trainable and model.get_layer("features").trainable
     unfreeze_last(graph, 3)  # conv3, features, predictions: the last three with weights
-    assert [n.name for n in graph.nodes if not n.trainable] == ["input", "conv1", "pool1",
-                                                                "conv2", "pool2"]
+    assert [n.name for n in graph.nodes if not n.trainable] == [
+        "input",
+        "conv1",
+        "pool1",
+        "conv2",
+        "pool2",
+    ]
     with pytest.raises(GraphError):
         unfreeze_last(graph, 0)

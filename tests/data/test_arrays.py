@@ -50,8 +50,12 @@ def test_idx_round_trip_gz_and_labels(tmp_path) -> None:
     write_idx(str(tmp_path / "train-images-idx3-ubyte.gz"), images)
     write_idx(str(tmp_path / "train-labels-idx1-ubyte.gz"), labels)
     assert np.array_equal(read_idx(str(tmp_path / "train-images-idx3-ubyte.gz")), images)
-    store = open_idx(IdxConfig(str(tmp_path / "train-images-idx3-ubyte.gz"),
-                               str(tmp_path / "train-labels-idx1-ubyte.gz")))
+    store = open_idx(
+        IdxConfig(
+            str(tmp_path / "train-images-idx3-ubyte.gz"),
+            str(tmp_path / "train-labels-idx1-ubyte.gz"),
+        )
+    )
     assert len(store) == 10 and store.class_names == ["0", "1", "2", "3", "4"]
     (tmp_path / "bad-idx3-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 9, 1, 2]))
     with pytest.raises(DataError, match="declares shape"):

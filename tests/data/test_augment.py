@@ -17,10 +17,26 @@ from designer.data.summary import DataError
 from designer.data.synthetic import generate_characters
 
 EVERYTHING = AugmentConfig(
-    flip_x=True, flip_y=True, rotation=20, translate_x=0.1, translate_y=0.1, scale=(0.9, 1.1),
-    scale_x=(0.95, 1.05), scale_y=(0.95, 1.05), zoom=0.1, shear_x=0.1, shear_y=0.1,
-    random_crop=0.9, brightness=0.2, contrast=0.2, hue=0.1, saturation=0.2, noise=0.03,
-    blur=1.0, erasing=0.5, fill_mode="constant",
+    flip_x=True,
+    flip_y=True,
+    rotation=20,
+    translate_x=0.1,
+    translate_y=0.1,
+    scale=(0.9, 1.1),
+    scale_x=(0.95, 1.05),
+    scale_y=(0.95, 1.05),
+    zoom=0.1,
+    shear_x=0.1,
+    shear_y=0.1,
+    random_crop=0.9,
+    brightness=0.2,
+    contrast=0.2,
+    hue=0.1,
+    saturation=0.2,
+    noise=0.03,
+    blur=1.0,
+    erasing=0.5,
+    fill_mode="constant",
 )
 
 
@@ -35,8 +51,12 @@ def test_preview_repeats_for_a_seed_and_changes_with_another() -> None:
     c = preview_augmentation(EVERYTHING, _samples(3), versions=2, seed=2)
     assert len(a) == 3 and len(a[0]) == 2 and a[0][0].shape == (28, 28, 3)
     assert a[0][0].dtype == np.uint8
-    assert all(np.array_equal(x, y) for r, s in zip(a, b, strict=True) for x, y in zip(r, s, strict=True))
-    assert not all(np.array_equal(x, y) for r, s in zip(a, c, strict=True) for x, y in zip(r, s, strict=True))
+    assert all(
+        np.array_equal(x, y) for r, s in zip(a, b, strict=True) for x, y in zip(r, s, strict=True)
+    )
+    assert not all(
+        np.array_equal(x, y) for r, s in zip(a, c, strict=True) for x, y in zip(r, s, strict=True)
+    )
     assert not np.array_equal(a[0][0], a[0][1])  # the versions differ
 
 

@@ -73,7 +73,9 @@ def _regression_files(tmp_path, rows: list[str]) -> str:
 
 
 def test_regression_csv(tmp_path) -> None:
-    csv = _regression_files(tmp_path, ["im0.png,1.5,2", "im1.png,-3,4", "im2.png,0,6", "gone.png,1,1"])
+    csv = _regression_files(
+        tmp_path, ["im0.png,1.5,2", "im1.png,-3,4", "im2.png,0,6", "gone.png,1,1"]
+    )
     store = ImageRegressionStore(ImageRegressionConfig(csv))
     assert len(store) == 3 and store.target_names == ["angle", "size"]
     x, y = store.get(1)

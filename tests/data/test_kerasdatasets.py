@@ -21,8 +21,13 @@ def mirror(tmp_path):
     root.mkdir()
     rng = np.random.default_rng(0)
     x = rng.integers(0, 255, (8, 28, 28), dtype=np.uint8)
-    np.savez(root / "mnist.npz", x_train=x, y_train=np.arange(8) % 10,
-             x_test=x[:2], y_test=np.array([3, 4]))
+    np.savez(
+        root / "mnist.npz",
+        x_train=x,
+        y_train=np.arange(8) % 10,
+        x_test=x[:2],
+        y_test=np.array([3, 4]),
+    )
     write_idx(str(root / "train-images-idx3-ubyte.gz"), x)
     write_idx(str(root / "train-labels-idx1-ubyte.gz"), (np.arange(8) % 10).astype(np.uint8))
     write_idx(str(root / "t10k-images-idx3-ubyte.gz"), x[:3])
@@ -45,8 +50,9 @@ def test_download_from_mirror_then_cached(mirror, tmp_path) -> None:
     assert is_cached("mnist", cache)
     offline = KerasDatasetConfig("mnist", "test", allow_download=False, cache_dir=cache)
     assert len(open_keras_dataset(offline)) == 2
-    fashion = open_keras_dataset(KerasDatasetConfig("fashion_mnist", "test", base_url=mirror,
-                                                    cache_dir=cache))
+    fashion = open_keras_dataset(
+        KerasDatasetConfig("fashion_mnist", "test", base_url=mirror, cache_dir=cache)
+    )
     assert len(fashion) == 3 and fashion.class_names[0] == "T-shirt/top"
 
 
@@ -55,6 +61,8 @@ def test_offline_gives_a_clear_message(tmp_path) -> None:
     with pytest.raises(DataError, match="not in the cache.*downloading it failed"):
         open_keras_dataset(cfg)
     with pytest.raises(DataError, match="downloading is off"):
-        open_keras_dataset(KerasDatasetConfig("mnist", allow_download=False, cache_dir=str(tmp_path)))
+        open_keras_dataset(
+            KerasDatasetConfig("mnist", allow_download=False, cache_dir=str(tmp_path))
+        )
     with pytest.raises(DataError, match="among"):
         open_keras_dataset(KerasDatasetConfig("imagenet"))

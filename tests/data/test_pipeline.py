@@ -26,17 +26,29 @@ def _batches(ds, backend: str) -> list[np.ndarray]:
 @pytest.mark.parametrize("backend", ["tf.data", "pydataset"])
 def test_augmentation_reaches_training_only(digits_folder, backend) -> None:
     store = ImageFolderStore(ImageFolderConfig(str(digits_folder)))
-    data = make_training_data(store, SplitConfig(validation_percent=20, seed=1),
-                              PreprocessConfig(), AUG, batch_size=8, shuffle=False,
-                              backend=backend)
+    data = make_training_data(
+        store,
+        SplitConfig(validation_percent=20, seed=1),
+        PreprocessConfig(),
+        AUG,
+        batch_size=8,
+        shuffle=False,
+        backend=backend,
+    )
     assert (data.num_train, data.num_validation) == (50, 10)  # 1 of the 6 per class
     assert data.input_shape == (28, 28, 1) and data.backend == backend
     t1, t2 = _batches(data.train, backend), _batches(data.validation, backend)
     again = _batches(data.train, backend)
     assert not np.allclose(t1[0], again[0])  # fresh transforms every epoch
-    plain = make_training_data(store, SplitConfig(validation_percent=20, seed=1),
-                               PreprocessConfig(), None, batch_size=8, shuffle=False,
-                               backend=backend)
+    plain = make_training_data(
+        store,
+        SplitConfig(validation_percent=20, seed=1),
+        PreprocessConfig(),
+        None,
+        batch_size=8,
+        shuffle=False,
+        backend=backend,
+    )
     assert np.allclose(np.concatenate(t2), np.concatenate(_batches(plain.validation, backend)))
     assert np.allclose(np.concatenate(t2), np.concatenate(_batches(data.validation, backend)))
     assert float(np.concatenate(t2).min()) >= 0.0 and float(np.concatenate(t2).max()) <= 1.0
@@ -45,13 +57,24 @@ def test_augmentation_reaches_training_only(digits_folder, backend) -> None:
 @pytest.mark.parametrize("backend", ["tf.data", "pydataset"])
 def test_resize_grey_to_rgb_and_fit(digits_folder, backend) -> None:
     store = ImageFolderStore(ImageFolderConfig(str(digits_folder)))
-    data = make_training_data(store, SplitConfig(validation_percent=20),
-                              PreprocessConfig((16, 16), 3, "crop"), AUG, batch_size=16,
-                              backend=backend, one_hot=True)
-    x, y = (next(iter(data.train)) if backend == "tf.data" else data.train[0])
+    data = make_training_data(
+        store,
+        SplitConfig(validation_percent=20),
+        PreprocessConfig((16, 16), 3, "crop"),
+        AUG,
+        batch_size=16,
+        backend=backend,
+        one_hot=True,
+    )
+    x, y = next(iter(data.train)) if backend == "tf.data" else data.train[0]
     assert tuple(np.asarray(x).shape) == (16, 16, 16, 3) and tuple(np.asarray(y).shape) == (16, 10)
-    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy")
     history = model.fit(data.train, validation_data=data.validation, epochs=1, verbose=0)
     assert np.isfinite(history.history["val_loss"][0])
@@ -64,8 +87,15 @@ def test_file_that_fails_at_decode_is_skipped(digits_folder, backend) -> None:
     victim = store.file_paths[0]
     with open(victim, "r+b") as fh:
         fh.truncate(40)
-    data = make_training_data(store, SplitConfig(validation_percent=0), PreprocessConfig(),
-                              None, batch_size=64, shuffle=False, backend=backend)
+    data = make_training_data(
+        store,
+        SplitConfig(validation_percent=0),
+        PreprocessConfig(),
+        None,
+        batch_size=64,
+        shuffle=False,
+        backend=backend,
+    )
     seen = sum(len(b) for b in _batches(data.train, backend))
     assert seen == len(store) - 1
     if backend == "pydataset":
@@ -74,15 +104,17 @@ def test_file_that_fails_at_decode_is_skipped(digits_folder, backend) -> None:
 
 def test_in_memory_store_and_separate_validation(digits_folder, tmp_path) -> None:
     store = open_synthetic(SyntheticConfig(num_samples=40, seed=0))
-    data = make_training_data(store, SplitConfig(validation_percent=25, test_percent=25),
-                              batch_size=10)
+    data = make_training_data(
+        store, SplitConfig(validation_percent=25, test_percent=25), batch_size=10
+    )
     assert (data.num_train, data.num_validation, data.num_test) == (20, 10, 10)
     assert data.steps_per_epoch == 2 and data.class_names[3] == "3"
     from designer.data.synthetic import write_image_folder
 
     write_image_folder(tmp_path / "val", 20, seed=9)
-    sep = SplitConfig(mode="separate",
-                      validation_source=ImageFolderConfig(str(tmp_path / "val")).to_dict())
+    sep = SplitConfig(
+        mode="separate", validation_source=ImageFolderConfig(str(tmp_path / "val")).to_dict()
+    )
     folder = ImageFolderStore(ImageFolderConfig(str(digits_folder)))
     data = make_training_data(folder, sep, batch_size=10)
     assert (data.num_train, data.num_validation) == (60, 20)
@@ -94,7 +126,8 @@ def test_mixed_sizes_need_an_image_size(mixed_folder) -> None:
     store = ImageFolderStore(ImageFolderConfig(str(mixed_folder)))
     with pytest.raises(DataError, match="different sizes"):
         make_training_data(store, SplitConfig(validation_percent=0))
-    data = make_training_data(store, SplitConfig(validation_percent=0), PreprocessConfig((12, 12)),
-                              batch_size=32)
+    data = make_training_data(
+        store, SplitConfig(validation_percent=0), PreprocessConfig((12, 12)), batch_size=32
+    )
     x, y = next(iter(data.train))
     assert tuple(x.shape) == (11, 12, 12, 3)  # TIFF via Pillow, the rest decoded by TensorFlow

@@ -40,7 +40,8 @@ def test_describe_lists_the_steps() -> None:
     assert steps[0].startswith("resize to 32x32") and "grey to RGB" in steps[1]
     assert "0..1" in steps[2]
     assert describe_preprocess(cfg, {"32x32x3": 5}, channels=3) == [
-        "values scaled to 0..1 (divided by 255)"]
+        "values scaled to 0..1 (divided by 255)"
+    ]
 
 
 @pytest.mark.parametrize("mode", ["stretch", "crop", "pad"])

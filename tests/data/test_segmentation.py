@@ -26,8 +26,9 @@ def _write(tmp_path, colour: bool = False) -> None:
 
 def test_index_masks(tmp_path) -> None:
     _write(tmp_path)
-    cfg = SegmentationConfig(str(tmp_path / "images"), str(tmp_path / "masks"),
-                             ("bg", "a", "b"), mask_suffix="_mask")
+    cfg = SegmentationConfig(
+        str(tmp_path / "images"), str(tmp_path / "masks"), ("bg", "a", "b"), mask_suffix="_mask"
+    )
     store = SegmentationStore(cfg)
     assert len(store) == 4 and store.task == "segmentation"
     img, mask = store.get(1)
@@ -40,11 +41,18 @@ def test_index_masks(tmp_path) -> None:
 def test_colour_masks_and_errors(tmp_path) -> None:
     _write(tmp_path, colour=True)
     cmap = ((0, 0, 0), (255, 0, 0), (0, 255, 0))
-    cfg = SegmentationConfig(str(tmp_path / "images"), str(tmp_path / "masks"), ("bg", "a", "b"),
-                             colormap=cmap, mask_suffix="_mask")
+    cfg = SegmentationConfig(
+        str(tmp_path / "images"),
+        str(tmp_path / "masks"),
+        ("bg", "a", "b"),
+        colormap=cmap,
+        mask_suffix="_mask",
+    )
     _, mask = SegmentationStore(cfg).get(0)
     assert set(np.unique(mask)) == {0, 1}
-    no_map = SegmentationConfig(cfg.images_path, cfg.masks_path, ("bg", "a", "b"), mask_suffix="_mask")
+    no_map = SegmentationConfig(
+        cfg.images_path, cfg.masks_path, ("bg", "a", "b"), mask_suffix="_mask"
+    )
     with pytest.raises(DataError, match="colour image"):
         SegmentationStore(no_map).get(0)
     with pytest.raises(DataError, match="no pair"):
@@ -58,11 +66,19 @@ def test_augmented_masks_follow_images(tmp_path) -> None:
     from designer.data.splits import SplitConfig
 
     _write(tmp_path)
-    store = SegmentationStore(SegmentationConfig(
-        str(tmp_path / "images"), str(tmp_path / "masks"), ("bg", "a", "b"), mask_suffix="_mask"))
+    store = SegmentationStore(
+        SegmentationConfig(
+            str(tmp_path / "images"), str(tmp_path / "masks"), ("bg", "a", "b"), mask_suffix="_mask"
+        )
+    )
     data = make_training_data(
-        store, SplitConfig(validation_percent=0), PreprocessConfig(rescale="none"),
-        AugmentConfig(flip_x=True, rotation=30, seed=1), batch_size=4, shuffle=False)
+        store,
+        SplitConfig(validation_percent=0),
+        PreprocessConfig(rescale="none"),
+        AugmentConfig(flip_x=True, rotation=30, seed=1),
+        batch_size=4,
+        shuffle=False,
+    )
     x, y = next(iter(data.train))
     x, y = np.asarray(x), np.asarray(y)
     assert x.shape == (4, 16, 16, 3) and y.shape == (4, 16, 16) and y.dtype == np.int32

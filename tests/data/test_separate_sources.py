@@ -22,8 +22,11 @@ SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "sampl
 
 def _npz(path: Path, n: int, features: int, labels: list[str]) -> str:
     rng = np.random.default_rng(n)
-    np.savez(path, x=rng.normal(size=(n, features)).astype(np.float32),
-             y=np.array([labels[i % len(labels)] for i in range(n)]))
+    np.savez(
+        path,
+        x=rng.normal(size=(n, features)).astype(np.float32),
+        y=np.array([labels[i % len(labels)] for i in range(n)]),
+    )
     return str(path)
 
 
@@ -57,11 +60,18 @@ def test_project_run_validates_on_the_separate_folder(tmp_path) -> None:
     write_image_folder(tmp_path / "val", 20, size=28, seed=5)
     project = load_project(SAMPLE)
     val = ImageFolderConfig(str(tmp_path / "val")).to_dict()
-    edit_sections(project, data={"source": ImageFolderConfig(str(tmp_path / "train")).to_dict(),
-                                 "split": SplitConfig(mode="separate", validation_source=val).to_dict()})
+    edit_sections(
+        project,
+        data={
+            "source": ImageFolderConfig(str(tmp_path / "train")).to_dict(),
+            "split": SplitConfig(mode="separate", validation_source=val).to_dict(),
+        },
+    )
     run = prepare_run(project, epochs=1)
     assert (run.data.num_train, run.data.num_validation) == (40, 20)
-    assert run.validation_store is not None and run.validation_store.config.path == str(tmp_path / "val")
+    assert run.validation_store is not None and run.validation_store.config.path == str(
+        tmp_path / "val"
+    )
     assert len(run.validation_indices) == 20
     batches = sum(int(x.shape[0]) for x, _ in run.data.validation)
     assert batches == 20
@@ -77,8 +87,9 @@ def test_colour_masks_with_a_chosen_colour_map_and_unknown_colours(tmp_path) -> 
         if i == 1:
             mask[0, 0] = (1, 2, 3)  # not in the colour map
         save(tmp_path / "masks" / f"s{i}.png", mask)
-    config = SegmentationConfig(str(tmp_path / "images"), str(tmp_path / "masks"), ("bg", "a", "b"),
-                                colormap=colours)
+    config = SegmentationConfig(
+        str(tmp_path / "images"), str(tmp_path / "masks"), ("bg", "a", "b"), colormap=colours
+    )
     store = SegmentationStore(config)
     np.testing.assert_array_equal(store.load_mask(0), labels)
     summary = store.summary()

@@ -119,7 +119,7 @@ def test_code_is_readable(tmp_path: Path) -> None:
     assert '    a1 = layers.Conv2D(4, (3, 3), padding="same", name="a1")(image)' in lines
     assert '    b1 = layers.Conv2D(4, (1, 1), name="b1")(image)' in lines  # defaults omitted
     assert '    skip = layers.Add(name="skip")([a2, proj])' in lines
-    assert "    model = keras.Model(inputs=image, outputs=out, name=\"branchy\")" in lines
+    assert '    model = keras.Model(inputs=image, outputs=out, name="branchy")' in lines
     assert "def build_model() -> keras.Model:" in lines
     # MaxPooling2D's strides default follows pool_size, so 1 must be written out.
     assert "strides=(1, 1)" in lines[at('name="b2"')]
@@ -185,7 +185,7 @@ def test_raw_ops_and_private_layer_classes_round_trip(tmp_path: Path) -> None:
         "from keras.src.applications.convnext import LayerScale",
         "add = keras.ops.add(d, 3.0)",
         "multiply = keras.ops.multiply(add, 0.16666666666666666)",
-        "scale = LayerScale(0.5, 3, name=\"scale\")(sin)",
+        'scale = LayerScale(0.5, 3, name="scale")(sin)',
         "mean = keras.ops.mean(scale, axis=-1, keepdims=True)",
         "subtract = keras.ops.subtract(2.0, mean)",
     ):
@@ -238,8 +238,12 @@ def test_training_and_data_sections_run(tmp_path: Path) -> None:
 
 
 def test_image_folder_section_and_bad_options() -> None:
-    data = {"kind": "image_folder", "path": "flowers", "image_size": [32, 32],
-            "validation_split": 0.2}  # fmt: skip
+    data = {
+        "kind": "image_folder",
+        "path": "flowers",
+        "image_size": [32, 32],
+        "validation_split": 0.2,
+    }
     code = generate_code(small_cnn(), data=data, training={"loss": "mse"})
     assert "keras.utils.image_dataset_from_directory(" in code
     assert 'subset="both"' in code

@@ -47,15 +47,26 @@ def test_verification_records_the_output_scale(cnn, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_benchmark_zoo_sweep_prints_a_row_per_export_and_a_count() -> None:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    cmd = [sys.executable, "benchmarks/export.py", "--zoo-sweep", "--entries", "lenet5",
-           "digit_tilt_regressor", "--formats", "onnx", "tflite-int8"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "benchmarks/export.py",
+        "--zoo-sweep",
+        "--entries",
+        "lenet5",
+        "digit_tilt_regressor",
+        "--formats",
+        "onnx",
+        "tflite-int8",
+    ]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [ln for ln in done.stdout.splitlines() if ln.startswith(("| lenet5", "| digit_tilt"))]
     assert [r.split(" | ")[0:4:3] for r in rows] == [
-        ["| lenet5", "onnx"], ["| lenet5", "tflite-int8"],
-        ["| digit_tilt_regressor", "onnx"], ["| digit_tilt_regressor", "tflite-int8"],
-    ]  # fmt: skip
+        ["| lenet5", "onnx"],
+        ["| lenet5", "tflite-int8"],
+        ["| digit_tilt_regressor", "onnx"],
+        ["| digit_tilt_regressor", "tflite-int8"],
+    ]
     assert all(r.split(" | ")[-1].startswith("passed") for r in rows)
     assert "4 of 4 exports passed." in done.stdout
 
@@ -66,7 +77,9 @@ def test_a_check_against_vanishing_outputs_is_flagged_as_weak() -> None:
 
     tiny = [np.full((2, 3), 1e-9, np.float32)]
     weak = compare(tiny, [np.zeros((2, 3), np.float32)], "onnxruntime")
-    assert weak.passed and weak.note.startswith("weak check") and "relative difference 1" in weak.note
+    assert (
+        weak.passed and weak.note.startswith("weak check") and "relative difference 1" in weak.note
+    )
     normal = [np.array([[0.5, -2.0, 1.0]], np.float32)]
     strong = compare(normal, [normal[0] + 1e-6], "onnxruntime", note="int8")
     assert strong.passed and strong.note == "int8"

@@ -22,17 +22,23 @@ class FakeTty(io.StringIO):
 def test_train_model_writes_files_and_prints_json(tmp_path):
     x, y = blobs(48)
     out = io.StringIO()
-    options = TrainingOptions(solver="adam", max_epochs=2, mini_batch_size=16,
-                              validation_frequency="epoch")
-    summary = train_model(classifier(), (x, y), (x, y), options, str(tmp_path / "run"),
-                          json=True, stream=out)
+    options = TrainingOptions(
+        solver="adam", max_epochs=2, mini_batch_size=16, validation_frequency="epoch"
+    )
+    summary = train_model(
+        classifier(), (x, y), (x, y), options, str(tmp_path / "run"), json=True, stream=out
+    )
     printed = json.loads(out.getvalue())
     assert printed == json.loads(json.dumps(summary))
     assert summary["epochs"] == 2 and summary["status"] == "finished"
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(summary["final"])
     assert "val_accuracy" in summary["best"] and summary["samples_per_second"] > 0
     assert sorted(os.listdir(tmp_path / "run")) == [
-        "history.csv", "iterations.csv", "model.keras", "result.json"]
+        "history.csv",
+        "iterations.csv",
+        "model.keras",
+        "result.json",
+    ]
     model = keras.saving.load_model(str(tmp_path / "run" / "model.keras"))
     assert model.output_shape == (None, 3)
 
@@ -54,8 +60,9 @@ def test_printer_on_a_tty_redraws_a_bar():
     x, y = blobs(48)
     out = FakeTty()
     sink = ConsoleProgressSink(out, min_interval=0.0)
-    Trainer(classifier(), (x, y), None, TrainingOptions(max_epochs=1, mini_batch_size=16), sink).run()
+    Trainer(
+        classifier(), (x, y), None, TrainingOptions(max_epochs=1, mini_batch_size=16), sink
+    ).run()
     text = out.getvalue()
     assert text.count("\r") == 3 and "] 100% epoch 1/1 iter 3 loss" in text and "ETA 0:00" in text
     assert format_seconds(3725) == "1:02:05" and format_seconds(None) == "--:--"
-

@@ -12,8 +12,15 @@ from .util import blobs, classifier, weights_of
 
 
 def sgd(**kw) -> TrainingOptions:
-    base = {"solver": "sgdm", "momentum": 0.0, "initial_learn_rate": 0.1, "mini_batch_size": 32,
-            "max_epochs": 1, "shuffle": "never", "l2_regularization": 0.0}
+    base = {
+        "solver": "sgdm",
+        "momentum": 0.0,
+        "initial_learn_rate": 0.1,
+        "mini_batch_size": 32,
+        "max_epochs": 1,
+        "shuffle": "never",
+        "l2_regularization": 0.0,
+    }
     return TrainingOptions(**{**base, **kw})
 
 
@@ -39,8 +46,9 @@ def test_factor_zero_is_bit_identical_and_factor_one_changes():
 def test_factor_tenth_moves_a_tenth_under_plain_sgd():
     _, b1, a1 = one_step({})
     _, b2, a2 = one_step({"hidden": (0.1, 0.1)})
-    for full_b, full_a, tenth_b, tenth_a in zip(b1["hidden"], a1["hidden"], b2["hidden"],
-                                                 a2["hidden"], strict=True):
+    for full_b, full_a, tenth_b, tenth_a in zip(
+        b1["hidden"], a1["hidden"], b2["hidden"], a2["hidden"], strict=True
+    ):
         assert np.array_equal(full_b, tenth_b)  # same start
         step_full, step_tenth = full_a - full_b, tenth_a - tenth_b
         assert np.abs(step_full).max() > 1e-4

@@ -24,10 +24,21 @@ from designer.training.optim import TrainingSchedule
 def test_defaults_follow_matlab_and_round_trip_through_json():
     o = TrainingOptions()
     assert (o.solver, o.initial_learn_rate, o.momentum, o.mini_batch_size, o.max_epochs) == (
-        "sgdm", 0.01, 0.9, 128, 30)
-    o2 = TrainingOptions(solver="adamw", schedule="piecewise", lr_factors={"fc": (0.0, 0.5)},
-                         metrics=["accuracy", "top5_accuracy"], validation_frequency="epoch",
-                         devices=["/cpu:0"], losses={"out": "mae"})
+        "sgdm",
+        0.01,
+        0.9,
+        128,
+        30,
+    )
+    o2 = TrainingOptions(
+        solver="adamw",
+        schedule="piecewise",
+        lr_factors={"fc": (0.0, 0.5)},
+        metrics=["accuracy", "top5_accuracy"],
+        validation_frequency="epoch",
+        devices=["/cpu:0"],
+        losses={"out": "mae"},
+    )
     back = TrainingOptions.from_dict(json.loads(json.dumps(o2.to_dict())))
     assert back == o2 and back.lr_factors["fc"] == (0.0, 0.5)
 
@@ -63,13 +74,16 @@ def test_task_inference_from_output_layer():
     assert infer_task(separate) == "classification"
     binary = _model(lambda t: keras.layers.Dense(1, activation="sigmoid")(t))
     assert infer_task(binary) == "binary" and default_loss_for(binary) == {
-        binary.output_names[0]: "binary_crossentropy"}
+        binary.output_names[0]: "binary_crossentropy"
+    }
     reg = _model(lambda t: keras.layers.Dense(1)(t))
     assert infer_task(reg) == "regression"
     assert list(default_loss_for(reg).values()) == ["mse"]
     logits = _model(lambda t: keras.layers.Dense(4, name="logits")(t))
     assert describe_outputs(logits)[0].from_logits
-    assert default_loss_for(logits, "classification") == {"logits": "sparse_categorical_crossentropy"}
+    assert default_loss_for(logits, "classification") == {
+        "logits": "sparse_categorical_crossentropy"
+    }
     seg = _model(lambda t: keras.layers.Conv2D(3, 1, activation="softmax")(t), (8, 8, 2))
     assert infer_task(seg) == "segmentation"
     with pytest.raises(ValueError, match="Expected a task"):
@@ -78,8 +92,17 @@ def test_task_inference_from_output_layer():
 
 @pytest.mark.parametrize("kind", ["none", "piecewise", "cosine", "exponential"])
 def test_schedule_python_mirror_matches_tensor_formula(kind):
-    s = TrainingSchedule(0.1, kind, steps_per_epoch=10, total_steps=100, warmup_steps=5,
-                         drop_factor=0.5, drop_period=2, decay_rate=0.8, min_learn_rate=0.001)
+    s = TrainingSchedule(
+        0.1,
+        kind,
+        steps_per_epoch=10,
+        total_steps=100,
+        warmup_steps=5,
+        drop_factor=0.5,
+        drop_period=2,
+        decay_rate=0.8,
+        min_learn_rate=0.001,
+    )
     steps = [0, 4, 5, 14, 25, 60, 99]
     tensor = [float(s(np.array(k))) for k in steps]
     np.testing.assert_allclose(tensor, [s.at(k) for k in steps], rtol=1e-5)

@@ -15,16 +15,18 @@ from designer.training.results import (
 
 def test_confusion_matrix_on_known_predictions():
     y_true = np.array([0, 0, 0, 1, 1, 2, 2, 2])
-    scores = np.array([
-        [0.9, 0.05, 0.05],  # 0 -> 0
-        [0.6, 0.3, 0.1],  # 0 -> 0
-        [0.2, 0.7, 0.1],  # 0 -> 1 (error, conf 0.7)
-        [0.1, 0.8, 0.1],  # 1 -> 1
-        [0.05, 0.05, 0.9],  # 1 -> 2 (error, conf 0.9)
-        [0.1, 0.1, 0.8],  # 2 -> 2
-        [0.3, 0.1, 0.6],  # 2 -> 2
-        [0.2, 0.3, 0.5],  # 2 -> 2
-    ])
+    scores = np.array(
+        [
+            [0.9, 0.05, 0.05],  # 0 -> 0
+            [0.6, 0.3, 0.1],  # 0 -> 0
+            [0.2, 0.7, 0.1],  # 0 -> 1 (error, conf 0.7)
+            [0.1, 0.8, 0.1],  # 1 -> 1
+            [0.05, 0.05, 0.9],  # 1 -> 2 (error, conf 0.9)
+            [0.1, 0.1, 0.8],  # 2 -> 2
+            [0.3, 0.1, 0.6],  # 2 -> 2
+            [0.2, 0.3, 0.5],  # 2 -> 2
+        ]
+    )
     r = confusion_from_predictions(y_true, scores, ["a", "b", "c"])
     np.testing.assert_array_equal(r.matrix, [[2, 1, 0], [0, 1, 1], [0, 0, 3]])
     np.testing.assert_allclose(r.precision, [1.0, 0.5, 0.75])

@@ -16,7 +16,12 @@ from designer.training.recording import RecordingSink
 
 from .util import blobs, classifier, weights_of
 
-FAST = {"solver": "adam", "initial_learn_rate": 0.01, "mini_batch_size": 16, "l2_regularization": 0.0}
+FAST = {
+    "solver": "adam",
+    "initial_learn_rate": 0.01,
+    "mini_batch_size": 16,
+    "l2_regularization": 0.0,
+}
 
 
 def opts(**kw) -> TrainingOptions:
@@ -26,8 +31,13 @@ def opts(**kw) -> TrainingOptions:
 def test_metrics_arrive_in_order_and_batch_values_recover_epoch_means():
     x, y = blobs(100)
     sink = RecordingSink()
-    result = Trainer(classifier(), (x, y), (x[:40], y[:40]),
-                     opts(max_epochs=2, validation_frequency=4, shuffle="never"), sink).run()
+    result = Trainer(
+        classifier(),
+        (x, y),
+        (x[:40], y[:40]),
+        opts(max_epochs=2, validation_frequency=4, shuffle="never"),
+        sink,
+    ).run()
     it = np.array(sink.iterations)
     assert list(it) == list(range(1, 15))  # ceil(100/16) = 7 per epoch
     assert [s.status for s in sink.statuses] == [Status.STARTING, Status.RUNNING, Status.FINISHED]
@@ -36,9 +46,9 @@ def test_metrics_arrive_in_order_and_batch_values_recover_epoch_means():
     # Per-batch values weighted by batch sizes give back Keras' epoch mean.
     sizes = np.array([16] * 6 + [4])
     for epoch in range(2):
-        batch_loss = np.array(sink.loss)[epoch * 7:(epoch + 1) * 7]
+        batch_loss = np.array(sink.loss)[epoch * 7 : (epoch + 1) * 7]
         assert np.isclose((batch_loss * sizes).sum() / 100, result.epochs[epoch]["loss"], rtol=1e-4)
-        acc = np.array(sink.metrics["accuracy"])[epoch * 7:(epoch + 1) * 7]
+        acc = np.array(sink.metrics["accuracy"])[epoch * 7 : (epoch + 1) * 7]
         assert np.isclose((acc * sizes).sum() / 100, result.epochs[epoch]["accuracy"], atol=1e-4)
     assert result.status == "finished" and result.stop_reason == "max_epochs"
     assert result.final["val_loss"] == sink.val_metrics["loss"][-1]
@@ -47,7 +57,9 @@ def test_metrics_arrive_in_order_and_batch_values_recover_epoch_means():
 
 def test_result_is_json_and_writes_csv(tmp_path):
     x, y = blobs(64)
-    result = Trainer(classifier(), (x, y), (x, y), opts(max_epochs=2, validation_frequency="epoch")).run()
+    result = Trainer(
+        classifier(), (x, y), (x, y), opts(max_epochs=2, validation_frequency="epoch")
+    ).run()
     data = json.loads(result.to_json())
     assert data["stop_reason"] == "max_epochs" and len(data["epochs"]) == 2
     assert set(result.summary()) >= {"epochs", "final", "best", "seconds", "samples_per_second"}
@@ -122,7 +134,13 @@ def test_pause_blocks_between_batches_and_resume_continues():
     trainer.sink = sink
     result = trainer.run()
     statuses = [s.status for s in sink.statuses]
-    assert statuses == [Status.STARTING, Status.RUNNING, Status.PAUSED, Status.RUNNING, Status.FINISHED]
+    assert statuses == [
+        Status.STARTING,
+        Status.RUNNING,
+        Status.PAUSED,
+        Status.RUNNING,
+        Status.FINISHED,
+    ]
     assert stamps[3][0] - stamps[2][0] >= 0.55  # really waited
     assert stamps[3][1] - stamps[2][1] < 0.5  # pause not counted as training time
     assert result.status == "finished" and len(stamps) == 4
@@ -132,26 +150,44 @@ def test_early_stopping_restores_best():
     x, y = blobs(96, classes=2)
     # Validation labels are the opposite of the training labels: val loss only gets worse.
     model = classifier(classes=2)
-    result = Trainer(model, (x, y), (x, 1 - y), opts(
-        max_epochs=30, validation_frequency="epoch", validation_patience=2, shuffle="never")).run()
+    result = Trainer(
+        model,
+        (x, y),
+        (x, 1 - y),
+        opts(max_epochs=30, validation_frequency="epoch", validation_patience=2, shuffle="never"),
+    ).run()
     assert result.stop_reason == "early_stopping" and result.status == "stopped"
     assert len(result.epochs) == 3
     best = result.best["val_loss"]["value"]
     assert best == result.epochs[0]["val_loss"]
     model.compile(loss="sparse_categorical_crossentropy")
-    assert np.isclose(model.evaluate(x, 1 - y, verbose=0, return_dict=True)["loss"], best, rtol=1e-4)
+    assert np.isclose(
+        model.evaluate(x, 1 - y, verbose=0, return_dict=True)["loss"], best, rtol=1e-4
+    )
 
 
 def test_checkpoints_every_n_epochs_and_best_only(tmp_path):
     x, y = blobs(48)
-    Trainer(classifier(), (x, y), None, opts(
-        max_epochs=4, checkpoint_dir=str(tmp_path / "a"), checkpoint_every=2)).run()
+    Trainer(
+        classifier(),
+        (x, y),
+        None,
+        opts(max_epochs=4, checkpoint_dir=str(tmp_path / "a"), checkpoint_every=2),
+    ).run()
     assert sorted(os.listdir(tmp_path / "a")) == ["epoch_002.keras", "epoch_004.keras"]
     reloaded = keras.saving.load_model(str(tmp_path / "a" / "epoch_004.keras"))
     assert reloaded.output_shape == (None, 3)
-    Trainer(classifier(), (x, y), (x, y), opts(
-        max_epochs=2, validation_frequency="epoch", checkpoint_dir=str(tmp_path / "b"),
-        checkpoint_best_only=True)).run()
+    Trainer(
+        classifier(),
+        (x, y),
+        (x, y),
+        opts(
+            max_epochs=2,
+            validation_frequency="epoch",
+            checkpoint_dir=str(tmp_path / "b"),
+            checkpoint_best_only=True,
+        ),
+    ).run()
     assert os.listdir(tmp_path / "b") == ["best.keras"]
 
 
@@ -176,8 +212,12 @@ def test_huge_learning_rate_is_caught():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(64, 4)).astype("float32") * 100
     y = (x.sum(axis=1, keepdims=True) * 100).astype("float32")
-    result = Trainer(regressor(), (x, y), None, TrainingOptions(
-        solver="sgdm", initial_learn_rate=10.0, max_epochs=20, mini_batch_size=16)).run()
+    result = Trainer(
+        regressor(),
+        (x, y),
+        None,
+        TrainingOptions(solver="sgdm", initial_learn_rate=10.0, max_epochs=20, mini_batch_size=16),
+    ).run()
     assert result.stop_reason == "nan"
     assert "NaN" in result.message or "infinite" in result.message
 
@@ -188,8 +228,12 @@ def test_regression_task_learns():
     y = (x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3).astype("float32")
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="y")])
-    result = Trainer(model, (x, y), (x, y), opts(
-        max_epochs=15, initial_learn_rate=0.05, validation_frequency="epoch")).run()
+    result = Trainer(
+        model,
+        (x, y),
+        (x, y),
+        opts(max_epochs=15, initial_learn_rate=0.05, validation_frequency="epoch"),
+    ).run()
     assert "rmse" in result.final and "accuracy" not in result.final
     assert result.final["val_rmse"] < 0.5 * result.epochs[0]["val_rmse"]
 
@@ -204,8 +248,13 @@ def test_two_output_network_reports_per_output():
     model = keras.Model(inp, [cls, reg])
     target = x[:, :1] * 2.0
     sink = RecordingSink()
-    result = Trainer(model, (x, {"cls": y, "reg": target}), (x, {"cls": y, "reg": target}),
-                     opts(max_epochs=2, validation_frequency="epoch"), sink).run()
+    result = Trainer(
+        model,
+        (x, {"cls": y, "reg": target}),
+        (x, {"cls": y, "reg": target}),
+        opts(max_epochs=2, validation_frequency="epoch"),
+        sink,
+    ).run()
     assert {"cls_loss", "reg_loss", "cls_accuracy", "reg_rmse"} <= set(sink.metrics)
     assert {"cls_loss", "reg_rmse", "cls_accuracy"} <= set(sink.val_metrics)
     assert sink.infos[0].outputs == ["cls", "reg"] and "reg_rmse" in sink.infos[0].metrics
@@ -230,9 +279,18 @@ def test_dataset_input_and_tensorboard(tmp_path):
     x, y = blobs(64)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     sink = RecordingSink()
-    result = Trainer(classifier(), ds, ds, opts(
-        max_epochs=2, validation_frequency="epoch", schedule="cosine",
-        tensorboard_dir=str(tmp_path / "tb")), sink).run()
+    result = Trainer(
+        classifier(),
+        ds,
+        ds,
+        opts(
+            max_epochs=2,
+            validation_frequency="epoch",
+            schedule="cosine",
+            tensorboard_dir=str(tmp_path / "tb"),
+        ),
+        sink,
+    ).run()
     assert sink.infos[0].iterations_per_epoch == 4 and sink.infos[0].batch_size == 16
     assert result.samples_per_second > 0 and len(sink.iterations) == 8
     assert sink.learning_rate[0] == pytest.approx(0.01) and sink.learning_rate[-1] < 0.002
@@ -243,8 +301,12 @@ def test_mirrored_strategy_on_cpu_trains_original_model():
     x, y = blobs(64)
     model = classifier()
     before = weights_of(model, "hidden")
-    trainer = Trainer(model, (x, y), None, opts(
-        max_epochs=1, execution_environment="multi-gpu", devices=["/cpu:0"]))
+    trainer = Trainer(
+        model,
+        (x, y),
+        None,
+        opts(max_epochs=1, execution_environment="multi-gpu", devices=["/cpu:0"]),
+    )
     result = trainer.run()
     assert trainer.plan.strategy == "mirrored" and "MirroredStrategy" in result.device
     assert result.status == "finished"
@@ -255,8 +317,12 @@ def test_l2_regularisation_raises_loss_and_is_removed_afterwards():
     x, y = blobs(32)
     plain = Trainer(classifier(), (x, y), None, opts(max_epochs=1, shuffle="never")).run()
     model = classifier()
-    heavy = Trainer(model, (x, y), None, opts(
-        max_epochs=1, shuffle="never", l2_regularization=10.0, l2_factors={"out": 0.0})).run()
+    heavy = Trainer(
+        model,
+        (x, y),
+        None,
+        opts(max_epochs=1, shuffle="never", l2_regularization=10.0, l2_factors={"out": 0.0}),
+    ).run()
     assert heavy.iterations["loss"][0] > plain.iterations["loss"][0] + 1.0
     assert all(v.regularizer is None for v in model.trainable_weights)
 
@@ -290,10 +356,11 @@ def test_pydataset_input():
             return 4
 
         def __getitem__(self, i):
-            return x[i * 16:(i + 1) * 16], y[i * 16:(i + 1) * 16]
+            return x[i * 16 : (i + 1) * 16], y[i * 16 : (i + 1) * 16]
 
     sink = RecordingSink()
-    result = Trainer(classifier(), Batches(), Batches(), opts(max_epochs=2, validation_frequency=3),
-                     sink).run()
+    result = Trainer(
+        classifier(), Batches(), Batches(), opts(max_epochs=2, validation_frequency=3), sink
+    ).run()
     assert result.status == "finished" and sink.infos[0].iterations_per_epoch == 4
     assert list(sink.val_iterations) == [3, 6, 8]

@@ -40,8 +40,13 @@ def same(a, b):
     return all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
 
 
-OPTS = TrainingOptions(solver="adam", initial_learn_rate=0.01, mini_batch_size=16,
-                       l2_regularization=0.0, validation_frequency="epoch")
+OPTS = TrainingOptions(
+    solver="adam",
+    initial_learn_rate=0.01,
+    mini_batch_size=16,
+    l2_regularization=0.0,
+    validation_frequency="epoch",
+)
 
 
 def test_two_phase_freezes_then_fine_tunes_with_continuous_iterations():
@@ -56,8 +61,9 @@ def test_two_phase_freezes_then_fine_tunes_with_continuous_iterations():
             snapshots[event.name] = state(model, BACKBONE + ("out",))
 
     sink = Spy()
-    trainer = TwoPhaseTrainer(model, (x, y), (x, y), OPTS, frozen="pool", phase1_epochs=2,
-                              phase2_epochs=2, sink=sink)
+    trainer = TwoPhaseTrainer(
+        model, (x, y), (x, y), OPTS, frozen="pool", phase1_epochs=2, phase2_epochs=2, sink=sink
+    )
     result = trainer.run()
     after1 = snapshots["fine-tune"]
     for n in BACKBONE:  # conv kernel, BN gamma/beta and moving statistics untouched
@@ -69,8 +75,16 @@ def test_two_phase_freezes_then_fine_tunes_with_continuous_iterations():
     its = list(sink.iterations)
     assert its == list(range(1, 17))  # 4 per epoch, 2 + 2 epochs, continuous
     assert [(p.name, p.first_iteration) for p in sink.phases] == [("frozen", 1), ("fine-tune", 9)]
-    assert sink.learning_rate[8] == pytest.approx(0.001) and sink.learning_rate[0] == pytest.approx(0.01)
-    assert [s.status.value for s in sink.statuses] == ["starting", "running", "running", "running", "finished"]
+    assert sink.learning_rate[8] == pytest.approx(0.001) and sink.learning_rate[0] == pytest.approx(
+        0.01
+    )
+    assert [s.status.value for s in sink.statuses] == [
+        "starting",
+        "running",
+        "running",
+        "running",
+        "finished",
+    ]
     assert [e.epoch for e in sink.epochs] == [1, 2, 3, 4]
     assert result.phase2 is not None and result.last.status == "finished"
     assert all(la.trainable for la in model.layers)  # flags restored
@@ -79,9 +93,16 @@ def test_two_phase_freezes_then_fine_tunes_with_continuous_iterations():
 def test_unfreeze_last_n_only_unfreezes_the_tail():
     x, y = images(32)
     model = tiny_cnn()
-    trainer = TwoPhaseTrainer(model, (x, y), None, OPTS.replace(validation_frequency=50),
-                              frozen=["conv", "bn"], phase1_epochs=1, phase2_epochs=1,
-                              unfreeze_last=4)
+    trainer = TwoPhaseTrainer(
+        model,
+        (x, y),
+        None,
+        OPTS.replace(validation_frequency=50),
+        frozen=["conv", "bn"],
+        phase1_epochs=1,
+        phase2_epochs=1,
+        unfreeze_last=4,
+    )
     assert [la.name for la in trainer.phase2_layers()] == ["bn"]
     before = state(model, ("conv",))
     trainer.run()

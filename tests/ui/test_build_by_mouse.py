@@ -25,12 +25,23 @@ def drop_from_library(window, qtbot, label: str, scene_pos: QPointF) -> str:
     viewport = window.view.viewport()
     point = window.view.mapFromScene(scene_pos)
     before = set(n.id for n in window.document.graph.nodes)
-    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    enter = QDragEnterEvent(
+        point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(viewport, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier, QEvent.Type.Drop)  # fmt: skip
+    drop = QDropEvent(
+        QPointF(point),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        QEvent.Type.Drop,
+    )
     QApplication.sendEvent(viewport, drop)
     (new,) = set(n.id for n in window.document.graph.nodes) - before
     return new
@@ -99,12 +110,19 @@ def test_build_lenet5_by_mouse_matches_keras(window, qtbot) -> None:
     assert len(graph.links()) == 8
     report = window.document.analyse_now()
     assert report.ok, [i.message for i in report.errors]
-    reference = keras.Sequential([
-        keras.Input((28, 28, 1)), keras.layers.Conv2D(6, 5, padding="same"),
-        keras.layers.AveragePooling2D(2), keras.layers.Conv2D(16, 5),
-        keras.layers.AveragePooling2D(2), keras.layers.Flatten(), keras.layers.Dense(120),
-        keras.layers.Dense(84), keras.layers.Dense(10),
-    ])  # fmt: skip
+    reference = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(6, 5, padding="same"),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Conv2D(16, 5),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(120),
+            keras.layers.Dense(84),
+            keras.layers.Dense(10),
+        ]
+    )
     model = window.analysis.model
     rows = {r[0]: r[1] for r in model.rows}
     for nid, layer in zip(ids[1:], reference.layers, strict=True):
@@ -177,5 +195,3 @@ def test_invalid_value_is_refused_with_a_message(window, qtbot) -> None:
     editor.line.editingFinished.emit()
     assert window.properties.error_label.text()
     assert window.document.graph.node(nid).params["target_shape"] == [-1]
-
-

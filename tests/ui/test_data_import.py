@@ -58,10 +58,14 @@ def _type(qtbot, field, text: str) -> None:
 
 def _scan(qtbot, dialog: ImportDialog) -> None:
     qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.scan_button.isEnabled() and dialog._worker is None, timeout=20000)
+    qtbot.waitUntil(
+        lambda: dialog.scan_button.isEnabled() and dialog._worker is None, timeout=20000
+    )
 
 
-def test_image_folder_import_shows_counts_and_corrupt_file_and_stores_project(qtbot, doc_tasks, image_folder):
+def test_image_folder_import_shows_counts_and_corrupt_file_and_stores_project(
+    qtbot, doc_tasks, image_folder
+):
     doc, tasks = doc_tasks
     root, bad = image_folder
     dialog = _dialog(qtbot, doc, tasks, "image-folder")
@@ -80,8 +84,13 @@ def test_image_folder_import_shows_counts_and_corrupt_file_and_stores_project(qt
     with qtbot.waitSignal(dialog.imported):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     project = doc.project
-    assert plain(project, "data")["source"] == {"kind": "image-folder", "path": str(root), "recursive": True,
-                                      "channels": None, "class_names": None}
+    assert plain(project, "data")["source"] == {
+        "kind": "image-folder",
+        "path": str(root),
+        "recursive": True,
+        "channels": None,
+        "class_names": None,
+    }
     split = plain(project, "data")["split"]
     assert (split["validation_percent"], split["test_percent"], split["seed"]) == (30.0, 10.0, 7)
     preprocess, _ = effective_preprocess(project)  # what every image will get
@@ -124,12 +133,19 @@ def test_csv_table_import_with_chosen_target_column(qtbot, doc_tasks, tmp_path):
         writer = csv.writer(f)
         writer.writerow(["length", "species", "width", "weight"])
         for i in range(24):
-            writer.writerow([1.0 + i, ["setosa", "virginica", "versicolor"][i % 3], 0.5 * i, 10 - i])
+            writer.writerow(
+                [1.0 + i, ["setosa", "virginica", "versicolor"][i % 3], 0.5 * i, 10 - i]
+            )
     dialog = _dialog(qtbot, doc, tasks, "csv-table")
     qtbot.keyClicks(dialog.source.path, str(path))
     qtbot.keyClick(dialog.source.path, Qt.Key.Key_Return)  # reads the header into the pickers
     target = dialog.source.target
-    assert [target.itemText(i) for i in range(target.count())][1:] == ["length", "species", "width", "weight"]
+    assert [target.itemText(i) for i in range(target.count())][1:] == [
+        "length",
+        "species",
+        "width",
+        "weight",
+    ]
     target.setCurrentIndex(target.findData("species"))
     weight = dialog.source.features.findItems("weight", Qt.MatchFlag.MatchExactly)[0]
     weight.setCheckState(Qt.CheckState.Unchecked)
@@ -160,7 +176,9 @@ def test_cancel_closes_without_touching_the_project(qtbot, doc_tasks, image_fold
     _scan(qtbot, dialog)
     cancel = dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible() and doc.project.settings.data == DataSection() and not doc.modified
+    assert (
+        not dialog.isVisible() and doc.project.settings.data == DataSection() and not doc.modified
+    )
 
 
 def _separate(qtbot, dialog: ImportDialog, validation: str, test: str = "") -> None:
@@ -191,8 +209,13 @@ def test_separate_validation_and_test_folders_are_scanned_and_stored(qtbot, doc_
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     split = plain(doc.project, "data")["split"]
     assert split["mode"] == "separate"
-    assert split["validation_source"] == {"kind": "image-folder", "path": str(val), "recursive": True,
-                                          "channels": None, "class_names": None}
+    assert split["validation_source"] == {
+        "kind": "image-folder",
+        "path": str(val),
+        "recursive": True,
+        "channels": None,
+        "class_names": None,
+    }
     assert split["test_source"]["path"] == str(test)
 
     again = _dialog(qtbot, doc, tasks, "image-folder")  # the stored choice is shown again

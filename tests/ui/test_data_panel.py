@@ -63,7 +63,9 @@ def test_dock_shows_summary_previews_and_derived_preprocessing(qtbot, panel):
 
     before = [img.copy() for img in panel.preview_grid.images]
     qtbot.mouseClick(panel.other_samples, Qt.MouseButton.LeftButton)
-    assert any(not np.array_equal(a, b) for a, b in zip(before, panel.preview_grid.images, strict=True))
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(before, panel.preview_grid.images, strict=True)
+    )
 
     combo = panel.preprocess.resize_mode
     combo.setCurrentIndex(combo.findData("pad"))
@@ -96,7 +98,9 @@ def test_augmentation_edits_are_stored_and_regenerate_changes_the_preview(qtbot,
     with qtbot.waitSignal(aug.previewed, timeout=20000):
         qtbot.mouseClick(aug.regenerate_button, Qt.MouseButton.LeftButton)
     assert any(not np.array_equal(a, b) for a, b in zip(first, aug.grid.images, strict=True))
-    assert plain(panel.document.project, "augmentation") == saved  # regenerating changes only the preview
+    assert (
+        plain(panel.document.project, "augmentation") == saved
+    )  # regenerating changes only the preview
 
 
 def test_saved_augmentation_is_shown_when_a_project_opens(qtbot, digits):
@@ -105,8 +109,18 @@ def test_saved_augmentation_is_shown_when_a_project_opens(qtbot, digits):
     widget = DataPanel(doc, tasks)
     qtbot.addWidget(widget)
     assert "No data yet" in widget.headline.text()
-    doc.set_project(_project(digits, augmentation={"kind": "augment", "flip_y": True, "zoom": 0.15,
-                                                   "random_crop": 0.7, "fill_mode": "nearest"}))
+    doc.set_project(
+        _project(
+            digits,
+            augmentation={
+                "kind": "augment",
+                "flip_y": True,
+                "zoom": 0.15,
+                "random_crop": 0.7,
+                "fill_mode": "nearest",
+            },
+        )
+    )
     aug = widget.augment
     assert aug.flip_y.isChecked() and aug.controls["zoom"].value() == pytest.approx(0.15)
     assert aug.crop_on.isChecked() and aug.crop.value() == pytest.approx(0.7)
@@ -115,8 +129,11 @@ def test_saved_augmentation_is_shown_when_a_project_opens(qtbot, digits):
     assert not doc.modified
     with pytest.raises(SettingsError, match="data"):  # a garbled section never reaches the dock
         Project.from_sections(data={"rows": 3})
-    doc.set_project(Project.from_sections(data={"source": {"kind": "image-folder",
-                                                           "path": str(digits / "gone")}}))
+    doc.set_project(
+        Project.from_sections(
+            data={"source": {"kind": "image-folder", "path": str(digits / "gone")}}
+        )
+    )
     qtbot.waitUntil(lambda: "Cannot open" in widget.headline.text(), timeout=20000)
     tasks.stop_all()
 
@@ -127,8 +144,9 @@ def test_install_adds_menu_and_dock_and_imports_through_the_menu(qtbot, window, 
     actions = {a.text().replace("&", ""): a for a in window.menu("&Data").actions()}
     assert {"Import data...", "Augmentation..."} <= set(actions)
     actions["Import data..."].trigger()
-    dialog = next(w for w in QApplication.topLevelWidgets()
-                  if isinstance(w, ImportDialog) and w.isVisible())  # fmt: skip
+    dialog = next(
+        w for w in QApplication.topLevelWidgets() if isinstance(w, ImportDialog) and w.isVisible()
+    )
     qtbot.keyClicks(dialog.source.path, str(digits))
     qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=20000)
@@ -167,9 +185,13 @@ def test_preview_colours_masks_with_the_projects_colour_map(qtbot, tmp_path):
         Image.fromarray(np.full((10, 10, 3), 60, np.uint8)).save(tmp_path / "images" / f"a{i}.png")
         Image.fromarray(labels).save(tmp_path / "masks" / f"a{i}.png")
     colours = [[9, 8, 7], [11, 200, 33], [250, 0, 250]]
-    source = {"kind": "segmentation", "images_path": str(tmp_path / "images"),
-              "masks_path": str(tmp_path / "masks"), "class_names": ["bg", "leaf", "flower"],
-              "colormap": colours}
+    source = {
+        "kind": "segmentation",
+        "images_path": str(tmp_path / "images"),
+        "masks_path": str(tmp_path / "masks"),
+        "class_names": ["bg", "leaf", "flower"],
+        "colormap": colours,
+    }
     graph, _ = make_lenet()
     widget, tasks = _open_panel(qtbot, Project.from_sections(graph, data={"source": source}))
     grid = widget.preview_grid
@@ -184,9 +206,16 @@ def test_preview_colours_masks_with_the_projects_colour_map(qtbot, tmp_path):
 def test_summary_says_validation_comes_from_a_separate_folder(qtbot, digits, tmp_path):
     val = tmp_path / "val"
     write_image_folder(val, 20, size=16, seed=2)
-    project = edit_sections(_project(digits), data={"split": {
-        "kind": "split", "mode": "separate",
-        "validation_source": {"kind": "image-folder", "path": str(val)}}})
+    project = edit_sections(
+        _project(digits),
+        data={
+            "split": {
+                "kind": "split",
+                "mode": "separate",
+                "validation_source": {"kind": "image-folder", "path": str(val)},
+            }
+        },
+    )
     widget, tasks = _open_panel(qtbot, project)
     assert f"validation from separate data {val}" in widget.facts.text()
     assert "% validation" not in widget.facts.text()

@@ -62,8 +62,9 @@ def test_lenet_exports_and_passes(lenet_window, qtbot, tmp_path: Path, fmt: str)
     assert report.verification.max_abs_diff <= report.verification.tolerance
     assert dialog.fields["path"].text() == str(target)
     assert "bytes" in dialog.fields["size"].text()
-    assert float(dialog.fields["diff"].text()) == pytest.approx(report.verification.max_abs_diff,
-                                                                rel=1e-2, abs=1e-12)
+    assert float(dialog.fields["diff"].text()) == pytest.approx(
+        report.verification.max_abs_diff, rel=1e-2, abs=1e-12
+    )
     assert "added the" in dialog.warnings_label.text()  # the suffix was added for us
     dialog.grab().save(str(tmp_path / "dialog.png"))
 
@@ -109,7 +110,10 @@ def test_graph_with_error_shows_reason_and_writes_nothing(window, qtbot, tmp_pat
 def test_missing_output_folder_gives_a_clear_message(lenet_window, qtbot, tmp_path: Path) -> None:
     dialog = open_dialog(lenet_window, qtbot)
     export_through_dialog(dialog, qtbot, "keras", tmp_path / "no" / "such" / "lenet.keras")
-    assert "does not exist" in dialog.status_text and str(tmp_path / "no" / "such") in dialog.status_text
+    assert (
+        "does not exist" in dialog.status_text
+        and str(tmp_path / "no" / "such") in dialog.status_text
+    )
     assert dialog.last_report is None
     assert not (tmp_path / "no").exists()
 

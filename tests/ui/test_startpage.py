@@ -80,8 +80,9 @@ def ask_for_headless_weights(qtbot, page: StartPage, side: int) -> None:
         spin.selectAll()
         qtbot.keyClicks(spin, str(side))
     qtbot.mouseClick(options.buttons.button(OK), LEFT)
-    qtbot.waitUntil(lambda: page.weights_box is not None and page.weights_box.isVisible(),
-                    timeout=30_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: page.weights_box is not None and page.weights_box.isVisible(), timeout=30_000
+    )
 
 
 def wait_opened(qtbot, window, name: str) -> None:

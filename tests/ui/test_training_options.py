@@ -24,8 +24,10 @@ def test_every_option_has_a_widget_showing_the_defaults(qtbot):
 
 def test_options_menu_edits_the_project(qtbot, window):
     window.install_features("training")
-    window.open_project(Project.from_sections(name="p", training={"solver": "adam", "max_epochs": 5}),
-                        modified=False)
+    window.open_project(
+        Project.from_sections(name="p", training={"solver": "adam", "max_epochs": 5}),
+        modified=False,
+    )
     action = next(a for a in window.menu("&Training").actions() if a.text() == "&Options...")
     action.trigger()
     dialog = window.training.options_dialog
@@ -51,8 +53,12 @@ def test_options_menu_edits_the_project(qtbot, window):
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     saved = plain(window.document.project, "training")
-    assert (saved["solver"], saved["max_epochs"], saved["initial_learn_rate"],
-            saved["validation_patience"]) == ("adam", 12, 0.003, 4)
+    assert (
+        saved["solver"],
+        saved["max_epochs"],
+        saved["initial_learn_rate"],
+        saved["validation_patience"],
+    ) == ("adam", 12, 0.003, 4)
     assert TrainingOptions.from_dict(saved).max_epochs == 12
     assert window.document.modified
     window.document.mark_saved()
@@ -66,8 +72,9 @@ def test_invalid_combination_is_explained_and_defaults_restore(qtbot):
     assert momentum.text() == "0.5"
     momentum.clear()
     qtbot.keyClicks(momentum, "1.5")
-    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
     assert "momentum: expected a number in [0, 1)" in dialog.error.text()
     assert dialog.result_options is None
     restore = dialog.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
@@ -75,6 +82,7 @@ def test_invalid_combination_is_explained_and_defaults_restore(qtbot):
     assert momentum.text() == "0.9" and dialog.error.text() == ""
     lr = dialog.widgets["lr_factors"]
     qtbot.keyClicks(lr, '{"fc": [10, 20]}')
-    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
     assert dialog.result_options.lr_factors == {"fc": (10.0, 20.0)}

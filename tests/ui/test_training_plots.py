@@ -19,9 +19,14 @@ def snapshot(n: int) -> dict:
     loss = 2.0 * np.exp(-it / (n / 4)) + rng.normal(0, 0.05, n)
     acc = 1 - loss / 3
     val_it = it[::500]
-    return {"iteration": it, "loss": loss, "learning_rate": np.full(n, 0.01),
-            "metrics": {"accuracy": acc}, "val_iteration": val_it,
-            "val_metrics": {"loss": loss[::500], "accuracy": acc[::500]}}
+    return {
+        "iteration": it,
+        "loss": loss,
+        "learning_rate": np.full(n, 0.01),
+        "metrics": {"accuracy": acc},
+        "val_iteration": val_it,
+        "val_metrics": {"loss": loss[::500], "accuracy": acc[::500]},
+    }
 
 
 def test_hundred_thousand_iterations_redraw_quickly(qtbot):
@@ -65,8 +70,12 @@ def test_regression_results_show_scatter_and_rmse(qtbot):
     qtbot.addWidget(panel)
     true = np.linspace(-15, 15, 50)[:, None]
     reg = RegressionResult(true, true + 2.0)
-    result = TrainingResult(status="finished", stop_reason="max_epochs", message="Finished",
-                            final={"loss": 4.0, "val_rmse": 2.0})
+    result = TrainingResult(
+        status="finished",
+        stop_reason="max_epochs",
+        message="Finished",
+        final={"loss": 4.0, "val_rmse": 2.0},
+    )
     panel.show_results(result, reg)
     assert panel.views.currentWidget() is panel.scatter
     assert "RMSE 2" in panel.scatter.getPlotItem().titleLabel.text
@@ -83,7 +92,9 @@ def test_mark_phases_draws_one_labelled_line_per_plot(qtbot):
     plots.mark_epochs([1000, 2000, 3000])
     plots.mark_phases([1501])
     assert [(plot, line.value()) for plot, line in plots.phase_lines] == [
-        (plots.top, 1501), (plots.bottom, 1501)]
+        (plots.top, 1501),
+        (plots.bottom, 1501),
+    ]
     assert all(line.label.textItem.toPlainText() == "phase 2" for _, line in plots.phase_lines)
     assert len(plots.epoch_lines) == 6  # the phase lines are apart from the epoch lines
     plots.mark_phases([1501])  # unchanged: nothing redrawn

@@ -38,8 +38,11 @@ def leaves_saved(test):
 def sample(samples: int = 300, **training):
     """The bundled LeNet-5 project with fewer digits and changed options."""
     project = load_project(SAMPLE)
-    return edit_sections(project, data={"source": {"num_samples": samples}},
-                         training={"max_epochs": 1, "validation_frequency": 2, **training})
+    return edit_sections(
+        project,
+        data={"source": {"num_samples": samples}},
+        training={"max_epochs": 1, "validation_frequency": 2, **training},
+    )
 
 
 def training_window(window, project):
@@ -60,11 +63,14 @@ def click_train(qtbot, window, actions):
 def start_long_run(qtbot, window, iterations: int):
     """Start a 30-epoch run from the Train button; return its progress window once
     ``iterations`` mini-batches have run."""
-    actions = training_window(window, sample(3000, max_epochs=30, mini_batch_size=16,
-                                             validation_frequency="epoch"))
+    actions = training_window(
+        window, sample(3000, max_epochs=30, mini_batch_size=16, validation_frequency="epoch")
+    )
     progress = click_train(qtbot, window, actions)
-    qtbot.waitUntil(lambda: progress.sink is not None and len(progress.sink.iterations) >= iterations,
-                    timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: progress.sink is not None and len(progress.sink.iterations) >= iterations,
+        timeout=60_000,
+    )
     return progress
 
 
@@ -88,7 +94,9 @@ def test_train_button_trains_and_shows_results(qtbot, window, tmp_path):
     assert window.document.modified
     project = window.document.project
     assert all(n.weights is not None for n in project.graph.nodes if n.type in ("Conv2D", "Dense"))
-    assert plain(project, "results")["status"] == "finished" and "confusion" in plain(project, "results")
+    assert plain(project, "results")["status"] == "finished" and "confusion" in plain(
+        project, "results"
+    )
     # Results tab: a 10-class confusion matrix plus the precision row and recall column.
     assert progress.tabs.isTabEnabled(1)
     progress.tabs.setCurrentIndex(1)

@@ -20,8 +20,13 @@ def twin(qtbot):
     from designer.zoo import build_model
 
     project = project_from_model(build_model("digits_cnn", weights="pretrained"))
-    edit_sections(project, data={"source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
-                                 "split": {"validation_percent": 25}})
+    edit_sections(
+        project,
+        data={
+            "source": SyntheticConfig(charset="letters", num_samples=120).to_dict(),
+            "split": {"validation_percent": 25},
+        },
+    )
     win = MainWindow()
     win.set_project(project)
     win.show()
@@ -92,14 +97,17 @@ def test_wizard_freeze_undo_redo_and_two_phase(twin, qtbot, tmp_path):
     assert (np.diff(progress.sink.snapshot()["iteration"]) == 1).all()  # continuous numbers
     assert progress.plots._phases_marked == [boundary]
     assert len(progress.plots.phase_lines) == 2  # one per plot
-    assert all(line.label.textItem.toPlainText() == "phase 2"
-               for _, line in progress.plots.phase_lines)
+    assert all(
+        line.label.textItem.toPlainText() == "phase 2" for _, line in progress.plots.phase_lines
+    )
     assert progress.result.epochs_completed == 2 and progress.tabs.isTabEnabled(1)
     for name in ("conv1", "conv2"):
         for a, b in zip(weight_arrays(graph.find(name).weights), before[name], strict=True):
             np.testing.assert_array_equal(a, b)
-    assert any(not np.array_equal(a, b) for a, b in
-               zip(weight_arrays(graph.find("conv3").weights), before["conv3"], strict=True))
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(weight_arrays(graph.find("conv3").weights), before["conv3"], strict=True)
+    )
     assert window.document.modified
 
 
@@ -137,8 +145,12 @@ def test_head_only_on_features_computed_once(twin, qtbot):
     run_dialog.reject()
     window.select_nodes([graph.find("features").id])
     window.transfer.freeze_action.trigger()
-    before = {n: weight_arrays(graph.find(n).weights) for n in ("conv1", "conv2", "conv3", "features")}
-    edit_sections(window.document.project, training={"mini_batch_size": 15})  # several iterations an epoch
+    before = {
+        n: weight_arrays(graph.find(n).weights) for n in ("conv1", "conv2", "conv3", "features")
+    }
+    edit_sections(
+        window.document.project, training={"mini_batch_size": 15}
+    )  # several iterations an epoch
     window.transfer.two_phase_action.trigger()
     run_dialog.epochs.setValue(3)
     run_dialog.start_button.click()

@@ -213,8 +213,12 @@ def test_screenshot_cli_renders_the_sample(tmp_path: Path) -> None:
 
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "shot.png"
-    result = subprocess.run([sys.executable, str(root / "main.py"), "--screenshot", str(out)],
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(root / "main.py"), "--screenshot", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     from PySide6.QtGui import QImage
 
@@ -230,7 +234,9 @@ def test_saved_sample_project_opens(window, qtbot, tmp_path: Path) -> None:
     assert window.windowTitle().startswith("one")
 
 
-def test_nested_model_group_expands_from_the_menu_and_undo_collapses(window, qtbot, tmp_path: Path) -> None:
+def test_nested_model_group_expands_from_the_menu_and_undo_collapses(
+    window, qtbot, tmp_path: Path
+) -> None:
     inner_in = keras.Input((6,))
     backbone = keras.Model(inner_in, keras.layers.Dense(4, name="feat")(inner_in), name="backbone")
     x = keras.Input((6,))

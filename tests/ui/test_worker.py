@@ -13,7 +13,10 @@ def test_result_arrives_on_the_gui_thread(qtbot):
     tasks = TaskRunner()
     gui_thread = tasks.thread()
     seen = []
-    tasks.start(lambda reporter: 42, lambda result: seen.append((result, QThread.currentThread() is gui_thread)))
+    tasks.start(
+        lambda reporter: 42,
+        lambda result: seen.append((result, QThread.currentThread() is gui_thread)),
+    )
     qtbot.waitUntil(lambda: bool(seen) and not tasks.busy, timeout=5000)
     assert seen == [(42, True)]
 
@@ -34,7 +37,9 @@ def test_detached_worker_reports_nothing_but_its_thread_is_cleaned_up(qtbot):
         return "stale"
 
     for fn in (work, work_ignoring_cancel):
-        worker = tasks.start(fn, seen.append, lambda m, d: seen.append(m), seen.append, lambda: seen.append("x"))
+        worker = tasks.start(
+            fn, seen.append, lambda m, d: seen.append(m), seen.append, lambda: seen.append("x")
+        )
         worker.detach()
         release.set()
         qtbot.waitUntil(lambda: not tasks.busy, timeout=5000)

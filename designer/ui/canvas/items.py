@@ -23,11 +23,19 @@ if TYPE_CHECKING:
     from designer.core.graph import Node
 
 CATEGORY_COLORS = {
-    catalog.INPUT: "#4c9a6a", catalog.CONV: "#3b6fb6", catalog.POOL: "#6a5acd",
-    catalog.NORM: "#c98a1b", catalog.ACT: "#c0504d", catalog.RNN: "#2a9d8f",
-    catalog.ATTN: "#8e44ad", catalog.MERGE: "#7f8c8d", catalog.RESHAPE: "#5d6d7e",
-    catalog.AUG: "#b5651d", catalog.MODEL: "#34495e", catalog.OTHER: "#95a5a6",
-}  # fmt: skip
+    catalog.INPUT: "#4c9a6a",
+    catalog.CONV: "#3b6fb6",
+    catalog.POOL: "#6a5acd",
+    catalog.NORM: "#c98a1b",
+    catalog.ACT: "#c0504d",
+    catalog.RNN: "#2a9d8f",
+    catalog.ATTN: "#8e44ad",
+    catalog.MERGE: "#7f8c8d",
+    catalog.RESHAPE: "#5d6d7e",
+    catalog.AUG: "#b5651d",
+    catalog.MODEL: "#34495e",
+    catalog.OTHER: "#95a5a6",
+}
 PORT_R = 6.0
 # Reused objects: PySide6 6.12 mis-counts references when painter.setBrush/setPen receive the
 # enum overloads (Qt.BrushStyle.NoBrush) thousands of times ("deallocating None" crash).
@@ -80,8 +88,9 @@ class PortItem(QGraphicsItem):
         path.addEllipse(self.boundingRect())
         return path
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:  # fmt: skip
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.3:
             return  # too small to aim at: the block's edge is enough
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -109,9 +118,11 @@ class NodeItem(QGraphicsItem):
     def __init__(self, node: Node) -> None:
         super().__init__()
         self.node_id = node.id
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)  # fmt: skip
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.inputs: list[PortItem] = []
@@ -178,13 +189,15 @@ class NodeItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return QRectF(-4, -4, BLOCK_W + 8, BLOCK_H + 8)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:  # fmt: skip
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         rect = QRectF(0, 0, BLOCK_W, BLOCK_H)
         selected = self.isSelected()
-        border = QPen(QColor("#1e88e5") if selected else self._color.darker(130),
-                      3 if selected else 1.4)  # fmt: skip
+        border = QPen(
+            QColor("#1e88e5") if selected else self._color.darker(130), 3 if selected else 1.4
+        )
         if self._frozen:
             border.setStyle(Qt.PenStyle.DashLine)
         if lod < 0.3:  # zoomed far out: a coloured box is enough
@@ -205,17 +218,20 @@ class NodeItem(QGraphicsItem):
         title_font.setBold(True)
         title_font.setPointSizeF(9.5)
         painter.setFont(title_font)
-        painter.drawText(QRectF(14, 4, BLOCK_W - 44, 18), Qt.AlignmentFlag.AlignLeft,
-                         self._title)  # fmt: skip
+        painter.drawText(QRectF(14, 4, BLOCK_W - 44, 18), Qt.AlignmentFlag.AlignLeft, self._title)
         small = QFont()
         small.setPointSizeF(8)
         painter.setFont(small)
         painter.setPen(self._color.darker(150))
-        painter.drawText(QRectF(14, 21, BLOCK_W - 20, 16), Qt.AlignmentFlag.AlignLeft,
-                         f"{self._type}   {self._params}")  # fmt: skip
+        painter.drawText(
+            QRectF(14, 21, BLOCK_W - 20, 16),
+            Qt.AlignmentFlag.AlignLeft,
+            f"{self._type}   {self._params}",
+        )
         painter.setPen(QColor("#444"))
-        painter.drawText(QRectF(14, 40, BLOCK_W - 20, 16), Qt.AlignmentFlag.AlignLeft,
-                         f"→ {self._shape}")  # fmt: skip
+        painter.drawText(
+            QRectF(14, 40, BLOCK_W - 20, 16), Qt.AlignmentFlag.AlignLeft, f"→ {self._shape}"
+        )
         if self._frozen:
             self._paint_lock(painter)
         if self._severity:
@@ -239,7 +255,7 @@ class NodeItem(QGraphicsItem):
 
     @property
     def severity(self) -> str | None:
-        """"error", "warning" or None: what the badge shows."""
+        """ "error", "warning" or None: what the badge shows."""
         return self._severity
 
     @property
@@ -293,10 +309,13 @@ class LinkItem(QGraphicsPathItem):
         self.label.setText(text)
         self.label.setVisible(visible and bool(text))
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:  # fmt: skip
-        pen = QPen(QColor("#1e88e5") if self.isSelected() else QColor("#607d8b"),
-                   2.6 if self.isSelected() else 1.8)  # fmt: skip
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        pen = QPen(
+            QColor("#1e88e5") if self.isSelected() else QColor("#607d8b"),
+            2.6 if self.isSelected() else 1.8,
+        )
         detailed = option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.3
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
         painter.setPen(pen)

@@ -120,15 +120,23 @@ class GraphScene(QGraphicsScene):
             if info is None:
                 continue
             node = graph.node(nid)
-            key = (node.params_key(), node.name, node.trainable, tuple(info.shapes),
-                   tuple(i.message for i in info.issues), info.params)  # fmt: skip
+            key = (
+                node.params_key(),
+                node.name,
+                node.trainable,
+                tuple(info.shapes),
+                tuple(i.message for i in info.issues),
+                info.params,
+            )
             if self._info_keys.get(nid) != key:
                 self._info_keys[nid] = key
                 item.update_from(node, info, len(graph.inputs_of(nid)))
                 changed.add(nid)
         for link in self.links.values():
             info = report.nodes.get(link.src)
-            shape = info.shapes[link.src_port] if info and link.src_port < len(info.shapes) else None
+            shape = (
+                info.shapes[link.src_port] if info and link.src_port < len(info.shapes) else None
+            )
             label = info.labels[link.src_port] if info and link.src_port < len(info.labels) else ""
             text = format_shape(shape, label) if shape else ""
             if text != link.label.text():
@@ -167,8 +175,9 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mousePressEvent(event)
-        self._drag_start = {nid: self.document.graph.node(nid).pos
-                            for nid in self.selected_node_ids()}  # fmt: skip
+        self._drag_start = {
+            nid: self.document.graph.node(nid).pos for nid in self.selected_node_ids()
+        }
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._pending_link is not None:

@@ -114,8 +114,12 @@ class GraphView(QGraphicsView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        steps = {Qt.Key.Key_Left: (-60, 0), Qt.Key.Key_Right: (60, 0),
-                 Qt.Key.Key_Up: (0, -60), Qt.Key.Key_Down: (0, 60)}  # fmt: skip
+        steps = {
+            Qt.Key.Key_Left: (-60, 0),
+            Qt.Key.Key_Right: (60, 0),
+            Qt.Key.Key_Up: (0, -60),
+            Qt.Key.Key_Down: (0, 60),
+        }
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setDragMode(QGraphicsView.DragMode.NoDrag)
@@ -182,6 +186,7 @@ class GraphView(QGraphicsView):
             return
         payload = json.loads(bytes(data.data(LAYER_MIME)).decode())
         pos = self.mapToScene(event.position().toPoint())
-        self.addRequested.emit(payload["type"], payload.get("preset", {}),
-                               pos - QPointF(BLOCK_W / 2, BLOCK_H / 2))  # fmt: skip
+        self.addRequested.emit(
+            payload["type"], payload.get("preset", {}), pos - QPointF(BLOCK_W / 2, BLOCK_H / 2)
+        )
         event.acceptProposedAction()

@@ -65,8 +65,10 @@ class IntEditor(ParamEditor):
     def __init__(self, spec: ParamSpec) -> None:
         super().__init__(spec)
         self.box = QSpinBox()
-        self.box.setRange(int(spec.minimum) if spec.minimum is not None else -BIG,
-                          int(spec.maximum) if spec.maximum is not None else BIG)  # fmt: skip
+        self.box.setRange(
+            int(spec.minimum) if spec.minimum is not None else -BIG,
+            int(spec.maximum) if spec.maximum is not None else BIG,
+        )
         self.box.setKeyboardTracking(True)
         self._layout.addWidget(self.box)
         self.box.valueChanged.connect(self._emit)
@@ -85,8 +87,10 @@ class FloatEditor(ParamEditor):
         super().__init__(spec)
         self.box = QDoubleSpinBox()
         self.box.setDecimals(6)
-        self.box.setRange(spec.minimum if spec.minimum is not None else -1e9,
-                          spec.maximum if spec.maximum is not None else 1e9)  # fmt: skip
+        self.box.setRange(
+            spec.minimum if spec.minimum is not None else -1e9,
+            spec.maximum if spec.maximum is not None else 1e9,
+        )
         self.box.setSingleStep(0.05 if (spec.maximum or 0) <= 1 else 1.0)
         self._layout.addWidget(self.box)
         self.box.valueChanged.connect(self._emit)
@@ -182,8 +186,11 @@ class TextEditor(ParamEditor):
     def value(self) -> Any:
         text = self.line.text().strip()
         if self.spec.kind == "shape":
-            return [None if p.strip().lower() in ("none", "?", "") else _number(p)
-                    for p in text.strip("()[]").split(",") if p.strip()]  # fmt: skip
+            return [
+                None if p.strip().lower() in ("none", "?", "") else _number(p)
+                for p in text.strip("()[]").split(",")
+                if p.strip()
+            ]
         if self.spec.kind == "str":
             return text
         try:

@@ -37,8 +37,12 @@ class Shell(Protocol):
         """The menu with this title ("&Data", "&Training", ...), made if missing."""
         ...
 
-    def add_dock(self, widget: QWidget, title: str,
-                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:  # fmt: skip
+    def add_dock(
+        self,
+        widget: QWidget,
+        title: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+    ) -> QDockWidget:
         """A dock holding ``widget``, with a toggle in the View menu."""
         ...
 

@@ -112,18 +112,28 @@ class TaskRunner(QObject):
         self._running: list[tuple[QThread, Worker]] = []
         self._ended: list[tuple[QThread, Worker]] = []  # released on the next event-loop turn
 
-    def start(self, fn: Callable[[ProgressReporter], Any],
-              on_done: Callable[[Any], None] | None = None,
-              on_error: Callable[[str, str], None] | None = None,
-              on_progress: Callable[[ProgressEvent], None] | None = None,
-              on_cancelled: Callable[[], None] | None = None) -> Worker:  # fmt: skip
+    def start(
+        self,
+        fn: Callable[[ProgressReporter], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+    ) -> Worker:
         """Start ``fn`` in a new thread and return its worker; the callbacks run on the GUI
         thread."""
         thread = QThread()
         worker = Worker(fn)
         worker.moveToThread(thread)
-        relay = _Relay(self, {"done": on_done, "error": on_error, "progress": on_progress,
-                              "cancelled": on_cancelled})  # fmt: skip
+        relay = _Relay(
+            self,
+            {
+                "done": on_done,
+                "error": on_error,
+                "progress": on_progress,
+                "cancelled": on_cancelled,
+            },
+        )
         worker.relay = relay
         thread.started.connect(worker.run)
         for signal in (worker.finished, worker.failed, worker.cancelled):
@@ -177,8 +187,13 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str = 
     box.exec()
 
 
-def run_with_progress(parent: QWidget, title: str, fn: Callable[[ProgressReporter], Any],
-                      runner: TaskRunner, on_done: Callable[[Any], None]) -> Worker:  # fmt: skip
+def run_with_progress(
+    parent: QWidget,
+    title: str,
+    fn: Callable[[ProgressReporter], Any],
+    runner: TaskRunner,
+    on_done: Callable[[Any], None],
+) -> Worker:
     """Run ``fn`` with a modal progress dialog (bar, ETA, Cancel); errors become a dialog."""
     dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
     dialog.setWindowTitle(title)

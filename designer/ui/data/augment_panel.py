@@ -46,11 +46,27 @@ AMOUNTS: dict[str, tuple[str, float, float, str]] = {
     "erasing": ("Random erasing probability", 1.0, 0.05, ""),
 }
 RANGES = {"scale": "Scale", "scale_x": "Horizontal scale", "scale_y": "Vertical scale"}
-SECTIONS = (("Geometry", ("flip", "rotation", "translate_x", "translate_y", "scale", "scale_x",
-                          "scale_y", "zoom", "shear_x", "shear_y", "random_crop")),
-            ("Colour", ("brightness", "contrast", "hue", "saturation")),
-            ("Noise and occlusion", ("noise", "blur", "erasing")),
-            ("Outside the image", ("fill_mode", "fill_value")))  # fmt: skip
+SECTIONS = (
+    (
+        "Geometry",
+        (
+            "flip",
+            "rotation",
+            "translate_x",
+            "translate_y",
+            "scale",
+            "scale_x",
+            "scale_y",
+            "zoom",
+            "shear_x",
+            "shear_y",
+            "random_crop",
+        ),
+    ),
+    ("Colour", ("brightness", "contrast", "hue", "saturation")),
+    ("Noise and occlusion", ("noise", "blur", "erasing")),
+    ("Outside the image", ("fill_mode", "fill_value")),
+)
 
 
 def _spin(maximum: float, step: float, value: float = 0.0, minimum: float = 0.0) -> QDoubleSpinBox:
@@ -163,8 +179,10 @@ class AugmentPanel(QWidget):
         elif name == "random_crop":
             self.crop.setEnabled(False)
             self.crop_on.toggled.connect(self.crop.setEnabled)
-            form.addRow("Random crop", widget_row(self.crop_on, "keep", self.crop, "of each side",
-                                                  stretch=True))  # fmt: skip
+            form.addRow(
+                "Random crop",
+                widget_row(self.crop_on, "keep", self.crop, "of each side", stretch=True),
+            )
         elif name == "fill_mode":
             self.fill_mode.setMaximumWidth(150)
             form.addRow("Fill mode", self.fill_mode)
@@ -172,9 +190,14 @@ class AugmentPanel(QWidget):
             form.addRow("Fill value (constant)", self.fill_value)
 
     def _connect_edits(self) -> None:
-        signals = [self.flip_x.toggled, self.flip_y.toggled, self.crop_on.toggled,
-                   self.crop.valueChanged, self.fill_mode.currentIndexChanged,
-                   self.fill_value.valueChanged]  # fmt: skip
+        signals = [
+            self.flip_x.toggled,
+            self.flip_y.toggled,
+            self.crop_on.toggled,
+            self.crop.valueChanged,
+            self.fill_mode.currentIndexChanged,
+            self.fill_value.valueChanged,
+        ]
         for w in self.controls.values():
             if isinstance(w, RangeEdit):
                 signals += [w.on.toggled, w.low.valueChanged, w.high.valueChanged]
@@ -187,11 +210,15 @@ class AugmentPanel(QWidget):
     def config(self) -> AugmentConfig:
         """The AugmentConfig the controls describe."""
         values: dict[str, Any] = {n: w.value() for n, w in self.controls.items()}
-        return AugmentConfig(flip_x=self.flip_x.isChecked(), flip_y=self.flip_y.isChecked(),
-                             random_crop=self.crop.value() if self.crop_on.isChecked() else None,
-                             fill_mode=self.fill_mode.currentText(),
-                             fill_value=self.fill_value.value(), seed=self._seed_extra,
-                             **values)  # fmt: skip
+        return AugmentConfig(
+            flip_x=self.flip_x.isChecked(),
+            flip_y=self.flip_y.isChecked(),
+            random_crop=self.crop.value() if self.crop_on.isChecked() else None,
+            fill_mode=self.fill_mode.currentText(),
+            fill_value=self.fill_value.value(),
+            seed=self._seed_extra,
+            **values,
+        )
 
     def set_config(self, config: AugmentConfig) -> None:
         """Show ``config`` in the controls (without emitting ``changed``)."""
@@ -224,7 +251,9 @@ class AugmentPanel(QWidget):
         self._timer.start()
 
     def _describe(self) -> None:
-        channels = int(self.samples[0].shape[-1]) if self.samples and self.samples[0].ndim == 3 else 3
+        channels = (
+            int(self.samples[0].shape[-1]) if self.samples and self.samples[0].ndim == 3 else 3
+        )
         self.description.setText("; ".join(describe_augmentation(self.config(), channels)))
 
     # ------------------------------------------------------------------ preview
@@ -249,7 +278,12 @@ class AugmentPanel(QWidget):
         if self._worker is not None:
             self._pending = True
             return
-        config, samples, seed, versions = self.config(), list(self.samples), self.preview_seed, self.versions
+        config, samples, seed, versions = (
+            self.config(),
+            list(self.samples),
+            self.preview_seed,
+            self.versions,
+        )
 
         def work(reporter: ProgressReporter) -> list[list[np.ndarray]]:
             reporter(0, 1, "augmenting")

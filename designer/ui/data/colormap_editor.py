@@ -57,7 +57,9 @@ class ColormapEditor(QWidget):
         if names == self.names:
             return
         defaults = default_colormap(len(names))
-        self._colours = [self._colours[k] if k in self._edited else defaults[k] for k in range(len(names))]
+        self._colours = [
+            self._colours[k] if k in self._edited else defaults[k] for k in range(len(names))
+        ]
         self._edited = {k for k in self._edited if k < len(names)}
         self.names = names
         for widget in self.swatches + self._labels:
@@ -69,7 +71,9 @@ class ColormapEditor(QWidget):
             label.setContentsMargins(12 if k % COLUMNS else 0, 0, 0, 0)
             swatch = QPushButton()
             swatch.setFixedSize(44, 20)
-            swatch.setToolTip(f"Colour of class '{name}' in the masks and previews; click to change")
+            swatch.setToolTip(
+                f"Colour of class '{name}' in the masks and previews; click to change"
+            )
             swatch.clicked.connect(lambda _=False, k=k: self.choose(k))
             row, col = divmod(k, COLUMNS)
             self.grid.addWidget(label, row, 2 * col)
@@ -93,7 +97,9 @@ class ColormapEditor(QWidget):
     def set_colour(self, index: int, colour: Sequence[int]) -> None:
         """Give class ``index`` a colour (what picking it in the colour dialog does)."""
         if not 0 <= index < len(self.names):
-            raise IndexError(f"expected a class index in 0..{len(self.names) - 1}, received {index}")
+            raise IndexError(
+                f"expected a class index in 0..{len(self.names) - 1}, received {index}"
+            )
         rgb = _rgb(colour)
         self._edited.add(index)
         if rgb == self._colours[index]:
@@ -104,14 +110,17 @@ class ColormapEditor(QWidget):
 
     def choose(self, index: int) -> None:
         """Open the colour dialog for class ``index``."""
-        chosen = QColorDialog.getColor(QColor(*self._colours[index]), self,
-                                       f"Colour of class '{self.names[index]}'")  # fmt: skip
+        chosen = QColorDialog.getColor(
+            QColor(*self._colours[index]), self, f"Colour of class '{self.names[index]}'"
+        )
         if chosen.isValid():
             self.set_colour(index, (chosen.red(), chosen.green(), chosen.blue()))
 
     def _paint(self, index: int) -> None:
         r, g, b = self._colours[index]
-        self.swatches[index].setStyleSheet(f"background-color: rgb({r}, {g}, {b}); border: 1px solid #666;")
+        self.swatches[index].setStyleSheet(
+            f"background-color: rgb({r}, {g}, {b}); border: 1px solid #666;"
+        )
 
 
 def _rgb(colour: Sequence[int]) -> RGB:

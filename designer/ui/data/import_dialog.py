@@ -45,8 +45,11 @@ def summary_lines(summary: DataSummary) -> list[str]:
     if summary.image_sizes:
         top = sorted(summary.image_sizes.items(), key=lambda kv: -kv[1])[:4]
         more = len(summary.image_sizes) - len(top)
-        lines.append("image sizes: " + ", ".join(f"{k} ({v})" for k, v in top)
-                     + (f" and {more} more" if more > 0 else ""))  # fmt: skip
+        lines.append(
+            "image sizes: "
+            + ", ".join(f"{k} ({v})" for k, v in top)
+            + (f" and {more} more" if more > 0 else "")
+        )
     if summary.target_names:
         lines.append("targets: " + ", ".join(summary.target_names))
     if summary.classes:
@@ -60,7 +63,9 @@ class ImportDialog(QDialog):
 
     imported = Signal(object)  # the Datastore that was stored in the project
 
-    def __init__(self, document: Document, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, document: Document, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import data")
         self.document, self.tasks = document, tasks
@@ -89,8 +94,9 @@ class ImportDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self._summary_box(), 1)
         layout.addWidget(self._split_box())
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)  # fmt: skip
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Use this data")
         self.ok_button.setEnabled(False)
@@ -109,7 +115,9 @@ class ImportDialog(QDialog):
         config = self.document.settings.data.source
         if config is not None:
             self.source.show_config(config)
-            self.message.setText("The project's current data: press Scan to review it, or choose other data.")
+            self.message.setText(
+                "The project's current data: press Scan to review it, or choose other data."
+            )
 
     def _summary_box(self) -> QWidget:
         box = QGroupBox("Detected data")
@@ -139,12 +147,19 @@ class ImportDialog(QDialog):
     def _split_box(self) -> QWidget:
         self.split_box = SplitBox(self.document.settings.data.split, self.source.browse_path)
         box = self.split_box
-        self.validation, self.test, self.stratify, self.seed = box.validation, box.test, box.stratify, box.seed
+        self.validation, self.test, self.stratify, self.seed = (
+            box.validation,
+            box.test,
+            box.stratify,
+            box.seed,
+        )
         return box
 
     def split(self) -> SplitConfig:
         """The split the fields describe (with the scanned separate sources in mode "separate")."""
-        sources = {role: self.source.finish(part[0]).to_dict() for role, part in self._separate.items()}
+        sources = {
+            role: self.source.finish(part[0]).to_dict() for role, part in self._separate.items()
+        }
         return self.split_box.split(sources.get("validation"), sources.get("test"))
 
     # ------------------------------------------------------------------ scanning
@@ -181,7 +196,9 @@ class ImportDialog(QDialog):
         self.progress.setVisible(True)
         self.cancel_scan.setVisible(True)
         self.scan_button.setEnabled(False)
-        self._worker = self.tasks.start(work, self._scanned, self._failed, self._on_progress, self._cancelled)
+        self._worker = self.tasks.start(
+            work, self._scanned, self._failed, self._on_progress, self._cancelled
+        )
 
     def _separate_builders(self) -> dict[str, Any]:
         """Config makers for the separate validation/test paths (none in percent mode)."""
@@ -189,8 +206,10 @@ class ImportDialog(QDialog):
             return {}
         validation, test = self.split_box.paths()
         if not validation:
-            raise DataError("expected a validation folder or file for separate validation data, "
-                            "received an empty field")  # fmt: skip
+            raise DataError(
+                "expected a validation folder or file for separate validation data, "
+                "received an empty field"
+            )
         makers = {"validation": self.source.builder(validation)}
         if test:
             makers["test"] = self.source.builder(test)
@@ -200,8 +219,11 @@ class ImportDialog(QDialog):
         if event.fraction is not None:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(event.fraction * 1000))
-        self.message.setText(f"{event.message or 'Scanning'}: {event.done:.0f} of {event.total:.0f}"
-                             if event.total else event.message or "Scanning...")  # fmt: skip
+        self.message.setText(
+            f"{event.message or 'Scanning'}: {event.done:.0f} of {event.total:.0f}"
+            if event.total
+            else event.message or "Scanning..."
+        )
 
     def _end_scan(self) -> None:
         self._worker = None
@@ -233,8 +255,9 @@ class ImportDialog(QDialog):
         if self.store.task == "segmentation" and not self.source.segmentation_names():
             self.source.colormap.set_names(self.store.class_names)
         self.message.setStyleSheet("")
-        self.message.setText("Scan finished: check the data below, set the split and press "
-                             "'Use this data'.")  # fmt: skip
+        self.message.setText(
+            "Scan finished: check the data below, set the split and press 'Use this data'."
+        )
         self._show_summary(self.summary)
         self.ok_button.setEnabled(True)
 
@@ -248,7 +271,9 @@ class ImportDialog(QDialog):
         corrupt = summary.corrupt_files
         self.problems_label.setText(
             f"{len(summary.problems)} problem(s), {len(corrupt)} corrupt file(s) skipped"
-            if summary.problems else "No problems found.")  # fmt: skip
+            if summary.problems
+            else "No problems found."
+        )
         self.problems.clear()
         for problem in summary.problems:
             where = f"  [{problem.path}]" if problem.path else ""

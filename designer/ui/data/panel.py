@@ -58,7 +58,9 @@ def _scrolled(widget: QWidget) -> QScrollArea:
 class DataPanel(QWidget):
     """Everything about the project's data; follows ``document.projectChanged``."""
 
-    def __init__(self, document: Document, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, document: Document, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.document, self.tasks = document, tasks
         self.store: Datastore | None = None
@@ -192,8 +194,9 @@ class DataPanel(QWidget):
         """Show an opened datastore (the project's data)."""
         self._shown_data = self.document.settings.data
         self.store, self.summary = store, store.summary()
-        self._set_headline(f"{self.summary.num_samples} samples of {self.summary.kind} data "
-                           f"({self.summary.task})")  # fmt: skip
+        self._set_headline(
+            f"{self.summary.num_samples} samples of {self.summary.kind} data ({self.summary.task})"
+        )
         self._show_summary(self.summary)
         self.update_preprocess()
         self._show_previews()
@@ -226,16 +229,22 @@ class DataPanel(QWidget):
             return
         if not store.is_image:
             self.preview_grid.clear()
-            self.preview_text.setText("<br>".join(
-                f"{_short(x)} &rarr; {store.describe_target(y)}" for x, y in samples[:10]))  # fmt: skip
+            self.preview_text.setText(
+                "<br>".join(
+                    f"{_short(x)} &rarr; {store.describe_target(y)}" for x, y in samples[:10]
+                )
+            )
             self.augment.set_samples([])
             return
         self.preview_text.setText("")
         images, captions = [], []
         count = max(2, len(store.class_names))
         config = getattr(store, "config", None)
-        colours = (mask_colours(config, count) if isinstance(config, SegmentationConfig)
-                   else default_colormap(count))  # fmt: skip
+        colours = (
+            mask_colours(config, count)
+            if isinstance(config, SegmentationConfig)
+            else default_colormap(count)
+        )
         for x, y in samples:
             images.append(x)
             if store.task == "segmentation":
@@ -261,8 +270,9 @@ class DataPanel(QWidget):
 
     def _preprocess_edited(self, config: PreprocessConfig) -> None:
         module = self.document.settings.preprocessing.module
-        self.document.change_settings("Preprocessing",
-                                      preprocessing=chosen_preprocess(config, module))  # fmt: skip
+        self.document.change_settings(
+            "Preprocessing", preprocessing=chosen_preprocess(config, module)
+        )
         self._show_previews()
 
     def _augment_edited(self, config: AugmentConfig) -> None:
@@ -284,10 +294,14 @@ class DataPanel(QWidget):
 def split_lines(split: SplitConfig) -> list[str]:
     """Where the validation (and test) data come from, for the summary."""
     if split.mode != "separate":
-        return [f"split: {split.validation_percent:g} % validation, {split.test_percent:g} % "
-                f"test{', stratified' if split.stratify else ''}, seed {split.seed}"]  # fmt: skip
-    lines = ["split: all of it for training; validation from separate data "
-             + _where(split.validation_source)]  # fmt: skip
+        return [
+            f"split: {split.validation_percent:g} % validation, {split.test_percent:g} % "
+            f"test{', stratified' if split.stratify else ''}, seed {split.seed}"
+        ]
+    lines = [
+        "split: all of it for training; validation from separate data "
+        + _where(split.validation_source)
+    ]
     if split.test_source:
         lines.append("test from separate data " + _where(split.test_source))
     return lines
@@ -314,8 +328,10 @@ class DataActions(QObject):
         self.panel = DataPanel(shell.document, shell.tasks)
         self.dock = shell.add_dock(self.panel, "Data", Qt.DockWidgetArea.RightDockWidgetArea)
         menu = shell.menu("&Data")
-        for text, slot, tip in (("&Import data...", self.import_data, "Choose training data of any kind"),
-                                ("&Augmentation...", self.augmentation, "Random transforms of training images")):  # fmt: skip
+        for text, slot, tip in (
+            ("&Import data...", self.import_data, "Choose training data of any kind"),
+            ("&Augmentation...", self.augmentation, "Random transforms of training images"),
+        ):
             action = QAction(text, self)
             action.setStatusTip(tip)
             action.triggered.connect(slot)

@@ -9,10 +9,17 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidg
 
 from designer.data.preprocess import RESIZE_MODES, PreprocessConfig, describe_preprocess
 
-RESIZE_TEXT = {"stretch": "stretch to the input size", "crop": "centre-crop to the aspect, then scale",
-               "pad": "keep the aspect, pad with black"}  # fmt: skip
-RESCALE_TEXT = {"none": "keep 0..255", "unit": "0..1 (divide by 255)", "symmetric": "-1..1",
-                "preprocess_input": "the model's preprocess_input"}  # fmt: skip
+RESIZE_TEXT = {
+    "stretch": "stretch to the input size",
+    "crop": "centre-crop to the aspect, then scale",
+    "pad": "keep the aspect, pad with black",
+}
+RESCALE_TEXT = {
+    "none": "keep 0..255",
+    "unit": "0..1 (divide by 255)",
+    "symmetric": "-1..1",
+    "preprocess_input": "the model's preprocess_input",
+}
 
 
 class PreprocessBox(QWidget):
@@ -40,8 +47,13 @@ class PreprocessBox(QWidget):
         self.resize_mode.currentIndexChanged.connect(self._edited)
         self.rescale.currentIndexChanged.connect(self._edited)
 
-    def show_config(self, config: PreprocessConfig | None, reason: str = "",
-                    sizes: dict[str, int] | None = None, channels: int | None = None) -> None:  # fmt: skip
+    def show_config(
+        self,
+        config: PreprocessConfig | None,
+        reason: str = "",
+        sizes: dict[str, int] | None = None,
+        channels: int | None = None,
+    ) -> None:
         """Show ``config`` (None: ``reason`` says why there is no image preprocessing)."""
         self.config = config
         self._loading = True
@@ -54,8 +66,11 @@ class PreprocessBox(QWidget):
                 return
             for mode, text in RESCALE_TEXT.items():
                 if mode != "preprocess_input" or config.preprocess_module:
-                    label = text if mode != "preprocess_input" else \
-                        f"keras.applications.{config.preprocess_module}.preprocess_input"  # fmt: skip
+                    label = (
+                        text
+                        if mode != "preprocess_input"
+                        else f"keras.applications.{config.preprocess_module}.preprocess_input"
+                    )
                     self.rescale.addItem(label, mode)
             self.rescale.setCurrentIndex(max(0, self.rescale.findData(config.rescale)))
             self.resize_mode.setCurrentIndex(max(0, self.resize_mode.findData(config.resize_mode)))
@@ -66,12 +81,18 @@ class PreprocessBox(QWidget):
     def _describe(self, sizes: dict[str, int] | None, channels: int | None) -> None:
         self._sizes, self._channels = sizes, channels
         assert self.config is not None
-        size = f"{self.config.image_size[0]}x{self.config.image_size[1]}" if self.config.image_size \
-            else "any size"  # fmt: skip
+        size = (
+            f"{self.config.image_size[0]}x{self.config.image_size[1]}"
+            if self.config.image_size
+            else "any size"
+        )
         lines = describe_preprocess(self.config, sizes, channels)
-        self.steps.setText(f"The network takes {size} images with {self.config.channels} "
-                           f"channel(s). Every image (training and validation):<ul>"
-                           + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")  # fmt: skip
+        self.steps.setText(
+            f"The network takes {size} images with {self.config.channels} "
+            f"channel(s). Every image (training and validation):<ul>"
+            + "".join(f"<li>{line}</li>" for line in lines)
+            + "</ul>"
+        )
 
     @property
     def text(self) -> str:
@@ -81,7 +102,10 @@ class PreprocessBox(QWidget):
     def _edited(self) -> None:
         if self._loading or self.config is None:
             return
-        self.config = dataclasses.replace(self.config, resize_mode=self.resize_mode.currentData(),
-                                          rescale=self.rescale.currentData())  # fmt: skip
+        self.config = dataclasses.replace(
+            self.config,
+            resize_mode=self.resize_mode.currentData(),
+            rescale=self.rescale.currentData(),
+        )
         self._describe(getattr(self, "_sizes", None), getattr(self, "_channels", None))
         self.changed.emit(self.config)

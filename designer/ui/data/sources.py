@@ -48,9 +48,13 @@ KIND_CHOICES: tuple[tuple[str, str, str], ...] = (
     ("synthetic", "Built-in synthetic digits / letters", ""),
     ("sklearn-digits", "scikit-learn digits (8x8)", ""),
 )
-_SECOND = {"image-regression": "Image folder (optional)", "segmentation": "Masks folder (optional)",
-           "numpy": "Labels .npy (for a .npy of X)", "idx": "Labels IDX file",
-           "sequences": "Targets .npy (for a .npy)"}  # fmt: skip
+_SECOND = {
+    "image-regression": "Image folder (optional)",
+    "segmentation": "Masks folder (optional)",
+    "numpy": "Labels .npy (for a .npy of X)",
+    "idx": "Labels IDX file",
+    "sequences": "Targets .npy (for a .npy)",
+}
 _TASKS = ("auto", "classification", "regression")
 
 
@@ -97,7 +101,9 @@ class SourceForm(QWidget):
         self.task.addItems(_TASKS)
         self.form.addRow("Task", self.task)
         self.class_names = QLineEdit()
-        self.class_names.setPlaceholderText("comma-separated; empty: class0, class1, ... from the masks")
+        self.class_names.setPlaceholderText(
+            "comma-separated; empty: class0, class1, ... from the masks"
+        )
         self.form.addRow("Class names", self.class_names)
         self.colormap = ColormapEditor()
         self.form.addRow("Class colours", self.colormap)
@@ -120,20 +126,37 @@ class SourceForm(QWidget):
         self.form.addRow("Characters", widget_row(self.charset, self.samples, self.image_size))
         self.kind.currentIndexChanged.connect(self._update_rows)
         self.browse.clicked.connect(lambda: self.browse_path(self.path))
-        self.browse2.clicked.connect(lambda: self._browse(self.path2, "dir" if self.current_kind
-                                                          in ("image-regression", "segmentation") else "file"))  # fmt: skip
+        self.browse2.clicked.connect(
+            lambda: self._browse(
+                self.path2,
+                "dir" if self.current_kind in ("image-regression", "segmentation") else "file",
+            )
+        )
         self.path.editingFinished.connect(self.load_columns)
-        self.class_names.textChanged.connect(lambda: self.colormap.set_names(self.segmentation_names()))
+        self.class_names.textChanged.connect(
+            lambda: self.colormap.set_names(self.segmentation_names())
+        )
         self.colormap.colour_masks.toggled.connect(self.changed)
         # colours decode colour masks (the scan must be redone); index masks only show them
-        self.colormap.changed.connect(lambda: self.colormap.colour_masks.isChecked() and self.changed.emit())
-        for signal in (self.kind.currentIndexChanged, self.path.textChanged, self.path2.textChanged,
-                       self.target.currentIndexChanged, self.features.itemChanged,
-                       self.sequence_column.currentIndexChanged, self.task.currentIndexChanged,
-                       self.class_names.textChanged, self.dataset.currentIndexChanged,
-                       self.subset.currentIndexChanged, self.download.toggled,
-                       self.charset.currentIndexChanged, self.samples.valueChanged,
-                       self.image_size.valueChanged):  # fmt: skip
+        self.colormap.changed.connect(
+            lambda: self.colormap.colour_masks.isChecked() and self.changed.emit()
+        )
+        for signal in (
+            self.kind.currentIndexChanged,
+            self.path.textChanged,
+            self.path2.textChanged,
+            self.target.currentIndexChanged,
+            self.features.itemChanged,
+            self.sequence_column.currentIndexChanged,
+            self.task.currentIndexChanged,
+            self.class_names.textChanged,
+            self.dataset.currentIndexChanged,
+            self.subset.currentIndexChanged,
+            self.download.toggled,
+            self.charset.currentIndexChanged,
+            self.samples.valueChanged,
+            self.image_size.valueChanged,
+        ):
             signal.connect(self.changed)
         self._update_rows()
 
@@ -146,7 +169,9 @@ class SourceForm(QWidget):
         """Choose a kind by key."""
         index = self.kind.findData(kind)
         if index < 0:
-            raise DataError(f"expected a kind among {[k for k, _, _ in KIND_CHOICES]}, received '{kind}'")
+            raise DataError(
+                f"expected a kind among {[k for k, _, _ in KIND_CHOICES]}, received '{kind}'"
+            )
         self.kind.setCurrentIndex(index)
 
     def _path_role(self) -> str:
@@ -195,8 +220,11 @@ class SourceForm(QWidget):
 
     def load_columns(self) -> None:
         """Fill the column pickers from the CSV header at the path."""
-        header = _csv_header(self.path.text()) if self.path.text().lower().endswith(
-            (".csv", ".tsv", ".txt")) else []  # fmt: skip
+        header = (
+            _csv_header(self.path.text())
+            if self.path.text().lower().endswith((".csv", ".tsv", ".txt"))
+            else []
+        )
         if header == [self.features.item(i).text() for i in range(self.features.count())]:
             return
         self.target.clear()
@@ -214,10 +242,15 @@ class SourceForm(QWidget):
 
     def _feature_columns(self, exclude: set[str]) -> tuple[str, ...] | None:
         names = [self.features.item(i).text() for i in range(self.features.count())]
-        checked = [n for i, n in enumerate(names)
-                   if self.features.item(i).checkState() == Qt.CheckState.Checked]  # fmt: skip
-        if all(self.features.item(i).checkState() == Qt.CheckState.Checked or n in exclude
-               for i, n in enumerate(names)):  # fmt: skip
+        checked = [
+            n
+            for i, n in enumerate(names)
+            if self.features.item(i).checkState() == Qt.CheckState.Checked
+        ]
+        if all(
+            self.features.item(i).checkState() == Qt.CheckState.Checked or n in exclude
+            for i, n in enumerate(names)
+        ):
             return None  # every column but the target (and the sequence id)
         chosen = tuple(n for n in checked if n not in exclude)
         if not chosen:
@@ -236,8 +269,10 @@ class SourceForm(QWidget):
         path2 = "" if separate else self.path2.text().strip()
         task = self.task.currentText()
         if separate and not self._path_role():
-            raise DataError(f"expected a kind read from a folder or file for separate data, received "
-                            f"'{self.kind.currentText()}'")  # fmt: skip
+            raise DataError(
+                f"expected a kind read from a folder or file for separate data, received "
+                f"'{self.kind.currentText()}'"
+            )
         if self._path_role() and not path:
             raise DataError("expected a path to the data, received an empty field")
         if kind == "auto":
@@ -257,19 +292,30 @@ class SourceForm(QWidget):
         target = self.target.currentData()
         if kind == "csv-table":
             features = self._feature_columns({target} if target else set())
-            return lambda: CsvTableConfig(path, target_column=target, feature_columns=features, task=task)
+            return lambda: CsvTableConfig(
+                path, target_column=target, feature_columns=features, task=task
+            )
         if kind == "sequences":
             seq = self.sequence_column.currentData()
             features = self._feature_columns({c for c in (target, seq) if c})
-            return lambda: SequenceConfig(path, y_path=path2 or None, task=task, sequence_column=seq,
-                                          feature_columns=features, target_column=target)  # fmt: skip
+            return lambda: SequenceConfig(
+                path,
+                y_path=path2 or None,
+                task=task,
+                sequence_column=seq,
+                feature_columns=features,
+                target_column=target,
+            )
         if kind == "keras-dataset":
             name, subset = self.dataset.currentText(), self.subset.currentText()
             download = self.download.isChecked()
             return lambda: KerasDatasetConfig(name, subset, allow_download=download)
         if kind == "synthetic":
-            charset, samples, size = (self.charset.currentText(), self.samples.value(),
-                                      self.image_size.value())  # fmt: skip
+            charset, samples, size = (
+                self.charset.currentText(),
+                self.samples.value(),
+                self.image_size.value(),
+            )
             return lambda: SyntheticConfig(charset=charset, num_samples=samples, image_size=size)
         return SklearnDigitsConfig
 
@@ -308,8 +354,14 @@ class SourceForm(QWidget):
         names, colours = self.segmentation_names(), tuple(self.colormap.colours())
         if self.colormap.colour_masks.isChecked():
             if not names:
-                raise DataError("expected class names for colour masks (one per colour), received none")
-            images, masks = (path, path2) if path2 else (os.path.join(path, "images"), os.path.join(path, "masks"))
+                raise DataError(
+                    "expected class names for colour masks (one per colour), received none"
+                )
+            images, masks = (
+                (path, path2)
+                if path2
+                else (os.path.join(path, "images"), os.path.join(path, "masks"))
+            )
             return lambda: SegmentationConfig(images, masks, names, colormap=colours)
         if not path2:
             return lambda: _with_colours(_with_names(detect(path), names), colours)
@@ -325,7 +377,9 @@ class SourceForm(QWidget):
 def _with_names(config: DataConfig, names: tuple[str, ...]) -> DataConfig:
     """A detected segmentation config, with the user's class names when given."""
     if not isinstance(config, SegmentationConfig):
-        raise DataError(f"expected a folder with images/ and masks/ subfolders, received {config.kind} data")
+        raise DataError(
+            f"expected a folder with images/ and masks/ subfolders, received {config.kind} data"
+        )
     if names:
         config = dataclasses.replace(config, class_names=names)
     return config
@@ -333,6 +387,10 @@ def _with_names(config: DataConfig, names: tuple[str, ...]) -> DataConfig:
 
 def _with_colours(config: DataConfig, colours: tuple[tuple[int, int, int], ...]) -> DataConfig:
     """A segmentation config with ``colours`` as its colour map when there is one per class."""
-    if isinstance(config, SegmentationConfig) and colours and len(colours) == len(config.class_names):
+    if (
+        isinstance(config, SegmentationConfig)
+        and colours
+        and len(colours) == len(config.class_names)
+    ):
         config = dataclasses.replace(config, colormap=colours)
     return config

@@ -27,17 +27,24 @@ MODES = (("percent", "Percent of the data"), ("separate", "Separate folder/file"
 
 
 #: The config keys of the first and second path of each kind of datastore (None: no such path).
-PATH_KEYS = {"image-folder": ("path", None), "image-regression": ("csv_path", "image_folder"),
-             "segmentation": ("images_path", "masks_path"), "numpy": ("path", "y_path"),
-             "idx": ("images_path", "labels_path"), "csv-table": ("path", None),
-             "sequences": ("path", "y_path")}  # fmt: skip
+PATH_KEYS = {
+    "image-folder": ("path", None),
+    "image-regression": ("csv_path", "image_folder"),
+    "segmentation": ("images_path", "masks_path"),
+    "numpy": ("path", "y_path"),
+    "idx": ("images_path", "labels_path"),
+    "csv-table": ("path", None),
+    "sequences": ("path", "y_path"),
+}
 
 
 def stored_paths(source: dict[str, Any]) -> tuple[str, str]:
     """The first and second path (or "") that a stored datastore config dict reads."""
     first, second = PATH_KEYS.get(source.get("kind", ""), (None, None))
-    return (str(source.get(first) or "") if first else "",
-            str(source.get(second) or "") if second else "")  # fmt: skip
+    return (
+        str(source.get(first) or "") if first else "",
+        str(source.get(second) or "") if second else "",
+    )
 
 
 def source_path(source: dict[str, Any] | None) -> str:
@@ -45,7 +52,10 @@ def source_path(source: dict[str, Any] | None) -> str:
     if not source:
         return ""
     path = stored_paths(source)[0]
-    if source.get("kind") == "segmentation" and os.path.basename(os.path.normpath(path)) == "images":
+    if (
+        source.get("kind") == "segmentation"
+        and os.path.basename(os.path.normpath(path)) == "images"
+    ):
         return os.path.dirname(os.path.normpath(path))  # a folder with images/ and masks/
     return path
 
@@ -58,8 +68,9 @@ class SplitBox(QGroupBox):
 
     changed = Signal()
 
-    def __init__(self, split: SplitConfig, browse: Callable[[QLineEdit], None],
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, split: SplitConfig, browse: Callable[[QLineEdit], None], parent: QWidget | None = None
+    ) -> None:
         super().__init__("Validation and test data", parent)
         self.form = QFormLayout(self)
         self.mode = QComboBox()
@@ -79,7 +90,9 @@ class SplitBox(QGroupBox):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(split.seed)
         self.validation_path = QLineEdit(source_path(split.validation_source))
-        self.validation_path.setPlaceholderText("validation data of the same kind, e.g. /data/flowers-val")
+        self.validation_path.setPlaceholderText(
+            "validation data of the same kind, e.g. /data/flowers-val"
+        )
         self.validation_browse = QPushButton("Browse...")
         self.test_path = QLineEdit(source_path(split.test_source))
         self.test_path.setPlaceholderText("optional: test data of the same kind")
@@ -89,13 +102,18 @@ class SplitBox(QGroupBox):
         self.form.addRow("Test", self.test)
         self.form.addRow("", self.stratify)
         self.form.addRow("Seed", self.seed)
-        self.form.addRow("Validation path", widget_row(self.validation_path, self.validation_browse))
+        self.form.addRow(
+            "Validation path", widget_row(self.validation_path, self.validation_browse)
+        )
         self.form.addRow("Test path", widget_row(self.test_path, self.test_browse))
         self.validation_browse.clicked.connect(lambda: browse(self.validation_path))
         self.test_browse.clicked.connect(lambda: browse(self.test_path))
         self.mode.currentIndexChanged.connect(self._update_rows)
-        for signal in (self.mode.currentIndexChanged, self.validation_path.textChanged,
-                       self.test_path.textChanged):  # fmt: skip
+        for signal in (
+            self.mode.currentIndexChanged,
+            self.validation_path.textChanged,
+            self.test_path.textChanged,
+        ):
             signal.connect(self.changed)
         self.mode.setCurrentIndex(max(0, self.mode.findData(split.mode)))
         self._update_rows()
@@ -120,12 +138,23 @@ class SplitBox(QGroupBox):
         for field in (self.validation_path, self.test_path):
             self.form.setRowVisible(field.parentWidget(), separate)
 
-    def split(self, validation_source: dict[str, Any] | None = None,
-              test_source: dict[str, Any] | None = None) -> SplitConfig:  # fmt: skip
+    def split(
+        self,
+        validation_source: dict[str, Any] | None = None,
+        test_source: dict[str, Any] | None = None,
+    ) -> SplitConfig:
         """The split the fields describe, with the separate sources' config dicts."""
-        config = SplitConfig(validation_percent=self.validation.value(), test_percent=self.test.value(),
-                             seed=self.seed.value(), stratify=self.stratify.isChecked())  # fmt: skip
+        config = SplitConfig(
+            validation_percent=self.validation.value(),
+            test_percent=self.test.value(),
+            seed=self.seed.value(),
+            stratify=self.stratify.isChecked(),
+        )
         if self.separate:
-            config = dataclasses.replace(config, mode="separate", validation_source=validation_source,
-                                         test_source=test_source)  # fmt: skip
+            config = dataclasses.replace(
+                config,
+                mode="separate",
+                validation_source=validation_source,
+                test_source=test_source,
+            )
         return config

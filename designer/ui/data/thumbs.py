@@ -25,7 +25,9 @@ def array_to_qimage(array: np.ndarray) -> QImage:
         channels = arr.shape[-1]
         fmt = QImage.Format.Format_RGB888 if channels == 3 else QImage.Format.Format_RGBA8888
     else:
-        raise DataError(f"expected an image array (H, W) or (H, W, 1/3/4), received shape {arr.shape}")
+        raise DataError(
+            f"expected an image array (H, W) or (H, W, 1/3/4), received shape {arr.shape}"
+        )
     arr = np.ascontiguousarray(arr)
     h, w = arr.shape[:2]
     return QImage(arr.data, w, h, w * channels, fmt).copy()
@@ -34,16 +36,24 @@ def array_to_qimage(array: np.ndarray) -> QImage:
 def thumbnail(array: np.ndarray, size: int) -> QPixmap:
     """The image scaled to fit ``size`` pixels, keeping its aspect (pixelated when enlarged)."""
     image = array_to_qimage(array)
-    mode = Qt.TransformationMode.FastTransformation if max(image.width(), image.height()) < size \
-        else Qt.TransformationMode.SmoothTransformation  # fmt: skip
+    mode = (
+        Qt.TransformationMode.FastTransformation
+        if max(image.width(), image.height()) < size
+        else Qt.TransformationMode.SmoothTransformation
+    )
     return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode))
 
 
 class ThumbnailGrid(QWidget):
     """Images with a caption under each, ``columns`` per row."""
 
-    def __init__(self, columns: int = 4, size: int = 72, parent: QWidget | None = None,
-                 adaptive: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        columns: int = 4,
+        size: int = 72,
+        parent: QWidget | None = None,
+        adaptive: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.columns, self.size, self.adaptive = columns, size, adaptive
         self._cells: list[QWidget] = []
@@ -77,7 +87,9 @@ class ThumbnailGrid(QWidget):
             for i, cell in enumerate(self._cells):
                 self._grid.addWidget(cell, i // columns, i % columns)
 
-    def set_images(self, images: Sequence[np.ndarray], captions: Sequence[str] | None = None) -> None:
+    def set_images(
+        self, images: Sequence[np.ndarray], captions: Sequence[str] | None = None
+    ) -> None:
         """Show ``images`` (uint8 arrays) with ``captions`` (one per image, or none)."""
         self.clear()
         captions = list(captions) if captions is not None else [""] * len(images)
@@ -139,11 +151,18 @@ class ClassBars(QWidget):
         for row, (name, n) in enumerate(self.counts.items()):
             y = 2 + row * self.ROW
             painter.setPen(self.palette().text().color())
-            painter.drawText(QRectF(0, y, name_w - 4, self.ROW), Qt.AlignmentFlag.AlignRight
-                             | Qt.AlignmentFlag.AlignVCenter, metrics.elidedText(
-                                 name, Qt.TextElideMode.ElideRight, name_w - 6))  # fmt: skip
-            colour = QColor("#d9822b") if n == small and top >= 3 * max(small, 1) else QColor("#3b7dd8")
+            painter.drawText(
+                QRectF(0, y, name_w - 4, self.ROW),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(name, Qt.TextElideMode.ElideRight, name_w - 6),
+            )
+            colour = (
+                QColor("#d9822b") if n == small and top >= 3 * max(small, 1) else QColor("#3b7dd8")
+            )
             painter.fillRect(QRectF(name_w, y + 2, bar_w * n / top, self.ROW - 4), colour)
-            painter.drawText(QRectF(name_w + bar_w * n / top + 3, y, count_w, self.ROW),
-                             Qt.AlignmentFlag.AlignVCenter, str(n))  # fmt: skip
+            painter.drawText(
+                QRectF(name_w + bar_w * n / top + 3, y, count_w, self.ROW),
+                Qt.AlignmentFlag.AlignVCenter,
+                str(n),
+            )
         painter.end()

@@ -36,8 +36,14 @@ def _plural(n: int, word: str) -> str:
 class AddNode(GraphCommand):
     """Add one layer (its id stays the same through undo and redo)."""
 
-    def __init__(self, graph: LayerGraph, type_name: str, pos: Pos,
-                 params: dict[str, Any] | None = None, name: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: LayerGraph,
+        type_name: str,
+        pos: Pos,
+        params: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.node_id = graph.new_id()
         edit = ed.AddLayer(type_name, name, pos, dict(params or {}), node_id=self.node_id)
         super().__init__(graph, [edit], f"Add {type_name.rsplit(':', 1)[-1]}")
@@ -47,15 +53,17 @@ class RemoveNodes(GraphCommand):
     """Delete layers with their links."""
 
     def __init__(self, graph: LayerGraph, node_ids: list[str]) -> None:
-        super().__init__(graph, [ed.RemoveLayers(tuple(node_ids))],
-                         f"Delete {_plural(len(node_ids), 'layer')}")  # fmt: skip
+        super().__init__(
+            graph, [ed.RemoveLayers(tuple(node_ids))], f"Delete {_plural(len(node_ids), 'layer')}"
+        )
 
 
 class Connect(GraphCommand):
     """Link an output to an input port (the first free one when ``port`` is None)."""
 
-    def __init__(self, graph: LayerGraph, src: str, dst: str, port: int | None = None,
-                 src_port: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self, graph: LayerGraph, src: str, dst: str, port: int | None = None, src_port: int = 0
+    ) -> None:
         super().__init__(graph, [ed.Connect(src, dst, port, src_port)], "Connect")
 
 
@@ -70,16 +78,22 @@ class SetParams(GraphCommand):
     """Change parameters of one layer; successive edits of the same keys merge into one step."""
 
     def __init__(self, graph: LayerGraph, node_id: str, params: dict[str, Any]) -> None:
-        super().__init__(graph, [ed.SetParams(node_id, dict(params))],
-                         f"Set {', '.join(params)} of {graph.node(node_id).name}")  # fmt: skip
+        super().__init__(
+            graph,
+            [ed.SetParams(node_id, dict(params))],
+            f"Set {', '.join(params)} of {graph.node(node_id).name}",
+        )
         self.node_id, self.keys = node_id, set(params)
 
     def id(self) -> int:
         return MERGE_PARAMS
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetParams) or other.node_id != self.node_id \
-                or other.keys != self.keys:  # fmt: skip
+        if (
+            not isinstance(other, SetParams)
+            or other.node_id != self.node_id
+            or other.keys != self.keys
+        ):
             return False
         # The merged step goes from this one's old values to the other's new ones.
         self._forward = other._forward
@@ -96,8 +110,9 @@ class Rename(GraphCommand):
 class MoveNodes(GraphCommand):
     """Move layers (one step for a whole drag or an auto-arrange)."""
 
-    def __init__(self, graph: LayerGraph, moves: dict[str, tuple[Pos, Pos]],
-                 text: str = "Move") -> None:  # fmt: skip
+    def __init__(
+        self, graph: LayerGraph, moves: dict[str, tuple[Pos, Pos]], text: str = "Move"
+    ) -> None:
         super().__init__(graph, [ed.Move({nid: new for nid, (_old, new) in moves.items()})], text)
 
 
@@ -113,24 +128,32 @@ class SetLrFactors(GraphCommand):
     """Set the learn-rate factors (weights, bias) of a layer."""
 
     def __init__(self, graph: LayerGraph, node_id: str, factors: tuple[float, float]) -> None:
-        super().__init__(graph, [ed.SetLrFactors(node_id, factors)],
-                         f"Learn-rate factors of {graph.node(node_id).name}")  # fmt: skip
+        super().__init__(
+            graph,
+            [ed.SetLrFactors(node_id, factors)],
+            f"Learn-rate factors of {graph.node(node_id).name}",
+        )
 
 
 class Replace(GraphCommand):
     """Change a layer's type, keeping the links that fit."""
 
-    def __init__(self, graph: LayerGraph, node_id: str, type_name: str,
-                 params: dict[str, Any] | None = None) -> None:  # fmt: skip
-        super().__init__(graph, [ed.Replace(node_id, type_name, dict(params or {}))],
-                         f"Replace {graph.node(node_id).name} with {type_name}")  # fmt: skip
+    def __init__(
+        self, graph: LayerGraph, node_id: str, type_name: str, params: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(
+            graph,
+            [ed.Replace(node_id, type_name, dict(params or {}))],
+            f"Replace {graph.node(node_id).name} with {type_name}",
+        )
 
 
 class Paste(GraphCommand):
     """Insert copied layers (and the links among them) with fresh ids and names."""
 
-    def __init__(self, graph: LayerGraph, clip: dict[str, Any], offset: Pos,
-                 text: str = "Paste") -> None:  # fmt: skip
+    def __init__(
+        self, graph: LayerGraph, clip: dict[str, Any], offset: Pos, text: str = "Paste"
+    ) -> None:
         edits, self.new_ids = ed.plan_paste(graph, clip, offset)
         super().__init__(graph, edits, text)
 
@@ -161,8 +184,9 @@ class SetSettings(QUndoCommand):
     tells the views (Document.apply_settings). Consecutive commands with the same
     ``merge_key`` (not None) merge into one step, as typing in a spin box does."""
 
-    def __init__(self, apply: Callable[[Any], Any], old: Any, new: Any, text: str,
-                 merge_key: Any = None) -> None:  # fmt: skip
+    def __init__(
+        self, apply: Callable[[Any], Any], old: Any, new: Any, text: str, merge_key: Any = None
+    ) -> None:
         super().__init__(text)
         self._apply, self.old, self.new, self.merge_key = apply, old, new, merge_key
 

@@ -99,8 +99,12 @@ class Document(QObject):
 
     def store_training(self, outcome: TrainingOutcome) -> None:
         """Put a run's trained weights and results into the project as one undo step."""
-        results = SetSettings(self.apply_settings, self.project.settings,
-                              self.project.settings.replace(results=outcome.results), "Results")
+        results = SetSettings(
+            self.apply_settings,
+            self.project.settings,
+            self.project.settings.replace(results=outcome.results),
+            "Results",
+        )
         weights = GraphCommand(self.graph, [SetWeights(outcome.weights)], "Trained weights")
         self.push(Steps("Store training results", [weights, results]))
 

@@ -79,7 +79,9 @@ class ExportDialog(QDialog):
         for label in (*self.fields.values(), self.warnings_label, self.status_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox()
-        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button = self.buttons.addButton(
+            "Export", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.export_button.setDefault(True)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self._layout()
@@ -107,8 +109,13 @@ class ExportDialog(QDialog):
         options.addRow(self.verify_check)
         results = QFormLayout(self.result_box)
         results.addRow(self.status_label)
-        titles = {"path": "Written to:", "size": "File size:", "seconds": "Time:",
-                  "diff": "Max |difference| vs Keras:", "tolerance": "Tolerance:"}  # fmt: skip
+        titles = {
+            "path": "Written to:",
+            "size": "File size:",
+            "seconds": "Time:",
+            "diff": "Max |difference| vs Keras:",
+            "tolerance": "Tolerance:",
+        }
         for key, title in titles.items():
             results.addRow(title, self.fields[key])
         results.addRow("Warnings:", self.warnings_label)
@@ -180,7 +187,8 @@ class ExportDialog(QDialog):
             opset=self.opset_spin.value() if fmt == "onnx" else None,
             int8=fmt == "tflite" and self.int8_check.isChecked(),
             verify=self.verify_check.isChecked(),
-            include_training=fmt == "python" and self.training_check.isEnabled()
+            include_training=fmt == "python"
+            and self.training_check.isEnabled()
             and self.training_check.isChecked(),
             weights_file=fmt != "python" or self.weights_check.isChecked(),
         )
@@ -274,9 +282,12 @@ class ExportDialog(QDialog):
         self.last_report = report
         self.last_error = failed_message
         self.fields["path"].setText(report.path)
-        self.fields["size"].setText(f"{human_size(report.size_bytes)} ({report.size_bytes:,} bytes)")
+        self.fields["size"].setText(
+            f"{human_size(report.size_bytes)} ({report.size_bytes:,} bytes)"
+        )
         self.fields["seconds"].setText(
-            f"{report.seconds:.2f} s to write, {report.verify_seconds:.2f} s to check")
+            f"{report.seconds:.2f} s to write, {report.verify_seconds:.2f} s to check"
+        )
         v = report.verification
         self.fields["diff"].setText("not checked" if v is None else f"{v.max_abs_diff:.3g}")
         self.fields["tolerance"].setText("—" if v is None else f"{v.tolerance:.3g} ({v.runtime})")
@@ -308,7 +319,9 @@ class ExportActions(QObject):
         self.dialog: ExportDialog | None = None
         self.action = QAction("&Export…", self)
         self.action.setShortcut(QKeySequence("Ctrl+E"))
-        self.action.setStatusTip("Export the network to .keras, SavedModel, ONNX, TFLite or Python code")
+        self.action.setStatusTip(
+            "Export the network to .keras, SavedModel, ONNX, TFLite or Python code"
+        )
         self.action.triggered.connect(self.open_dialog)
         shell.menu("E&xport").addAction(self.action)
 

@@ -103,7 +103,8 @@ class OptionsDialog(QDialog):
         form.addRow("Input size:", dims_row)
         form.addRow("Classes:", self.classes)
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Open")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -130,9 +131,15 @@ class OptionsDialog(QDialog):
             for spin, dim in zip(self.dims, self.entry.input_shape, strict=True):
                 spin.setValue(dim or ANY)
             self.classes.setValue(self.entry.num_classes)
-            notes.append("The pretrained network keeps its input size" + (
-                " and classes; untick the classifier to use another input size (transfer "
-                "learning)." if not self.entry.bundled_weights else "."))
+            notes.append(
+                "The pretrained network keeps its input size"
+                + (
+                    " and classes; untick the classifier to use another input size (transfer "
+                    "learning)."
+                    if not self.entry.bundled_weights
+                    else "."
+                )
+            )
         for spin, dim in zip(self.dims, self.entry.input_shape, strict=True):
             spin.setEnabled(not locked_shape and dim is not None)
         if self.pretrained and self.entry.keras_application and len(self.dims) == 3:
@@ -147,25 +154,36 @@ class OptionsDialog(QDialog):
         """The chosen options."""
         shape = tuple(spin.value() or None for spin in self.dims)
         top = self.include_top.isChecked()
-        return BuildRequest(self.entry.name, shape, self.classes.value() if top else None, top,
-                            self.weights.currentData())  # fmt: skip
+        return BuildRequest(
+            self.entry.name,
+            shape,
+            self.classes.value() if top else None,
+            top,
+            self.weights.currentData(),
+        )
 
 
 class WeightsMissingBox(QMessageBox):
     """Says which weights file is missing and where to put it; offers random or a file."""
 
     def __init__(self, display_name: str, message: str, parent: QWidget | None = None) -> None:
-        super().__init__(QMessageBox.Icon.Warning, "Pretrained weights not available",
-                         f"The pretrained weights of {display_name} are not on this computer "
-                         "and could not be downloaded.",
-                         parent=parent)  # fmt: skip
-        self.setInformativeText(f"{message}\n\nA mirror (URL or folder) can be set in the "
-                                "gallery's Settings...")
+        super().__init__(
+            QMessageBox.Icon.Warning,
+            "Pretrained weights not available",
+            f"The pretrained weights of {display_name} are not on this computer "
+            "and could not be downloaded.",
+            parent=parent,
+        )
+        self.setInformativeText(
+            f"{message}\n\nA mirror (URL or folder) can be set in the gallery's Settings..."
+        )
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.random_button = self.addButton("Open with random weights",
-                                            QMessageBox.ButtonRole.AcceptRole)
-        self.file_button = self.addButton("Load weights from file...",
-                                          QMessageBox.ButtonRole.ActionRole)
+        self.random_button = self.addButton(
+            "Open with random weights", QMessageBox.ButtonRole.AcceptRole
+        )
+        self.file_button = self.addButton(
+            "Load weights from file...", QMessageBox.ButtonRole.ActionRole
+        )
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
         self.setDefaultButton(self.random_button)
 
@@ -189,11 +207,13 @@ class MirrorSettingsDialog(QDialog):
         info = QLabel(
             "Weights are looked for in the Keras cache, then in the mirror (same file names as "
             f"keras.applications), then on the official servers.\nKeras cache: "
-            f"{zoo.keras_cache_dir() / 'models'}")
+            f"{zoo.keras_cache_dir() / 'models'}"
+        )
         info.setWordWrap(True)
         info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout()

@@ -66,8 +66,16 @@ class Tile(QFrame):
 
     activated = Signal(str)  # entry name, or BLANK
 
-    def __init__(self, name: str, title: str, year: str, lines: list[str], sketch: Schematic,
-                 tooltip: str = "", parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        year: str,
+        lines: list[str],
+        sketch: Schematic,
+        tooltip: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.name = name
         self.setObjectName("tile")
@@ -78,7 +86,8 @@ class Tile(QFrame):
         self.setStyleSheet(
             "#tile { background: white; border: 1px solid #cfd8dc; border-radius: 6px }"
             "#tile:hover, #tile:focus { border: 2px solid #1e88e5 }"
-            "QLabel { background: transparent; color: #455a64; font-size: 9pt }")
+            "QLabel { background: transparent; color: #455a64; font-size: 9pt }"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 6)
         layout.setSpacing(1)
@@ -91,12 +100,16 @@ class Tile(QFrame):
         head.addWidget(year_label)
         layout.addLayout(head)
         room = TILE_W - 20 - year_label.sizeHint().width()
-        self.title.setText(self.title.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, room))
+        self.title.setText(
+            self.title.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, room)
+        )
         self.title.setToolTip(title)
         self.lines: list[QLabel] = []
         for text in lines:
             label = QLabel()
-            label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, TILE_W - 18))
+            label.setText(
+                label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, TILE_W - 18)
+            )
             layout.addWidget(label)
             self.lines.append(label)
         self.lines[-1].setStyleSheet("color: #263238")
@@ -123,16 +136,30 @@ def entry_tile(entry: ZooEntry) -> Tile:
     """The tile of a zoo entry: schematic, name, year and figures from zoo.entry_stats."""
     stats = zoo.entry_stats(entry.name)
     size = f"{_shape_text(stats.input_shape)} input"
-    quality = (f"top-1 {entry.imagenet_top1:.1f} %" if entry.imagenet_top1
-               else entry.task.capitalize())  # fmt: skip
+    quality = (
+        f"top-1 {entry.imagenet_top1:.1f} %" if entry.imagenet_top1 else entry.task.capitalize()
+    )
     source = "Bundled weights" if entry.bundled_weights else "ImageNet weights"
-    weights = (f"{source} ({weights_status(entry)})" if entry.has_pretrained
-               else "No pretrained weights")  # fmt: skip
-    tooltip = f"{entry.description}\n\n{entry.citation}" + (f"\n\n{entry.notes}" if entry.notes else "")
-    lines = [f"{human_count(stats.params)} parameters \u00b7 depth {stats.weighted_layers}",
-             f"{size} \u00b7 {quality}", weights, entry.description]
-    return Tile(entry.name, entry.display_name, str(entry.year), lines,
-                schematic(entry.family, entry.task, stats.weighted_layers), tooltip)
+    weights = (
+        f"{source} ({weights_status(entry)})" if entry.has_pretrained else "No pretrained weights"
+    )
+    tooltip = f"{entry.description}\n\n{entry.citation}" + (
+        f"\n\n{entry.notes}" if entry.notes else ""
+    )
+    lines = [
+        f"{human_count(stats.params)} parameters \u00b7 depth {stats.weighted_layers}",
+        f"{size} \u00b7 {quality}",
+        weights,
+        entry.description,
+    ]
+    return Tile(
+        entry.name,
+        entry.display_name,
+        str(entry.year),
+        lines,
+        schematic(entry.family, entry.task, stats.weighted_layers),
+        tooltip,
+    )
 
 
 def blank_tile() -> Tile:
@@ -140,10 +167,19 @@ def blank_tile() -> Tile:
     from designer.core import catalog
     from designer.ui.gallery.diagram import Block
 
-    return Tile(BLANK, "Blank network", "", ["Start from an empty canvas",
-                                             "One image input (28x28x1)",
-                                             "Add layers from the Layer Library", ""],
-                Schematic((Block(catalog.INPUT, 0.6),)), "An empty project with one Image input")
+    return Tile(
+        BLANK,
+        "Blank network",
+        "",
+        [
+            "Start from an empty canvas",
+            "One image input (28x28x1)",
+            "Add layers from the Layer Library",
+            "",
+        ],
+        Schematic((Block(catalog.INPUT, 0.6),)),
+        "An empty project with one Image input",
+    )
 
 
 class StartPage(QDialog):
@@ -151,8 +187,9 @@ class StartPage(QDialog):
 
     opened = Signal(object)  # the Project handed to shell.open_project
 
-    def __init__(self, shell: Shell, settings: QSettings | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, shell: Shell, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent if parent is not None else shell.widget())
         self.shell = shell
         self.settings = settings if settings is not None else app_settings()
@@ -206,7 +243,9 @@ class StartPage(QDialog):
     def visible_names(self) -> list[str]:
         """Names of the tiles that match the search and task filter, in gallery order."""
         text = self.search.text().strip()
-        matches = [e.name for e in zoo.list_entries(task=self.task.currentData(), search=text or None)]
+        matches = [
+            e.name for e in zoo.list_entries(task=self.task.currentData(), search=text or None)
+        ]
         words = text.lower().split()
         if all(w in "blank empty new network" for w in words):
             matches.insert(0, BLANK)
@@ -254,8 +293,13 @@ class StartPage(QDialog):
         """Build ``request`` in a worker with a progress dialog; then open it or ask about weights."""
         title = f"Opening {zoo.get_entry(request.entry).display_name}"
         self.scroll.setEnabled(False)  # one network at a time
-        worker = run_with_progress(self, title, lambda reporter: build_project(request, reporter),
-                                   self.shell.tasks, self._built)  # fmt: skip
+        worker = run_with_progress(
+            self,
+            title,
+            lambda reporter: build_project(request, reporter),
+            self.shell.tasks,
+            self._built,
+        )
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(self._build_ended)
         self._worker = worker
@@ -296,8 +340,12 @@ class StartPage(QDialog):
         box.open()
 
     def _choose_weights_file(self, request: BuildRequest) -> None:
-        dialog = QFileDialog(self, "Load weights from file", "",
-                             "Keras weights (*.weights.h5 *.h5 *.hdf5 *.keras);;All files (*)")
+        dialog = QFileDialog(
+            self,
+            "Load weights from file",
+            "",
+            "Keras weights (*.weights.h5 *.h5 *.hdf5 *.keras);;All files (*)",
+        )
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.fileSelected.connect(lambda path: self.build(request.with_weights(path)))
@@ -335,7 +383,9 @@ class GalleryActions(QObject):
         apply_settings(app_settings())
         self.action = QAction("New from &Gallery...", self)
         self.action.setShortcut(QKeySequence("Ctrl+Shift+N"))
-        self.action.setStatusTip("Start from a network of the gallery (LeNet-5, ResNet, U-Net, ...)")
+        self.action.setStatusTip(
+            "Start from a network of the gallery (LeNet-5, ResNet, U-Net, ...)"
+        )
         self.action.triggered.connect(self.show_start_page)
         shell.menu("&File").addAction(self.action)
 

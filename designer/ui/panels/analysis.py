@@ -45,11 +45,18 @@ class AnalysisModel(QAbstractTableModel):
             node, info = graph.node(nid), report.nodes.get(nid)
             if info is None:
                 continue
-            acts = "; ".join(format_shape(s, lb) for s, lb in zip(info.shapes, info.labels,
-                                                                   strict=False)) or "—"  # fmt: skip
+            acts = (
+                "; ".join(
+                    format_shape(s, lb) for s, lb in zip(info.shapes, info.labels, strict=False)
+                )
+                or "—"
+            )
             learn = f"{info.params:,}" + (" (frozen)" if not node.trainable and info.params else "")
-            severity = "error" if any(i.severity == "error" for i in info.issues) else (
-                "warning" if info.issues else None)
+            severity = (
+                "error"
+                if any(i.severity == "error" for i in info.issues)
+                else ("warning" if info.issues else None)
+            )
             issues = " ".join(i.message for i in info.issues)
             rows.append((nid, (node.name, node.label, acts, learn, issues), severity))
         self.beginResetModel()

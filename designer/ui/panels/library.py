@@ -110,8 +110,11 @@ class LibraryPanel(QWidget):
 
     def visible_labels(self) -> list[str]:
         """Labels of the layers currently shown (for tests and the quick-add popup)."""
-        return [item.text(0) for item in self._items if not item.isHidden()
-                and not item.parent().isHidden()]  # fmt: skip
+        return [
+            item.text(0)
+            for item in self._items
+            if not item.isHidden() and not item.parent().isHidden()
+        ]
 
     def item_for(self, label: str) -> QTreeWidgetItem | None:
         """The tree item of a library label."""

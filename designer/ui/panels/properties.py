@@ -27,9 +27,11 @@ from designer.ui.document.commands import Rename, SetLrFactors, SetParams, SetTr
 from designer.ui.document.document import Document
 
 HIDDEN_PARAMS = {"dtype"}
-BN_FROZEN_TIP = ("A frozen BatchNormalization layer runs in inference mode: it uses its stored "
-                 "mean and variance and does not update them, as keras.io's transfer-learning "
-                 "guide prescribes.")  # fmt: skip
+BN_FROZEN_TIP = (
+    "A frozen BatchNormalization layer runs in inference mode: it uses its stored "
+    "mean and variance and does not update them, as keras.io's transfer-learning "
+    "guide prescribes."
+)
 
 
 class PropertiesPanel(QScrollArea):
@@ -78,8 +80,10 @@ class PropertiesPanel(QScrollArea):
     def _build_layer_form(self, layout: QVBoxLayout, node_id: str) -> None:
         node = self.document.graph.node(node_id)
         spec = node.spec
-        title = QLabel(f"<b>{node.label}</b> <span style='color:#666'>({spec.category})</span>"
-                       f"<br><small>{spec.help}</small>")  # fmt: skip
+        title = QLabel(
+            f"<b>{node.label}</b> <span style='color:#666'>({spec.category})</span>"
+            f"<br><small>{spec.help}</small>"
+        )
         title.setWordWrap(True)
         layout.addWidget(title)
         form = QFormLayout()
@@ -100,8 +104,10 @@ class PropertiesPanel(QScrollArea):
             box.setDecimals(3)
             box.setSingleStep(0.1)
             box.setValue(value)
-            box.setToolTip(f"Learn-rate factor of the {label} (MATLAB's "
-                           f"{'Weight' if label == 'weights' else 'Bias'}LearnRateFactor)")  # fmt: skip
+            box.setToolTip(
+                f"Learn-rate factor of the {label} (MATLAB's "
+                f"{'Weight' if label == 'weights' else 'Bias'}LearnRateFactor)"
+            )
             box.valueChanged.connect(self._set_lr_factors)
             row.addWidget(QLabel(label))
             row.addWidget(box)
@@ -244,12 +250,19 @@ class PropertiesPanel(QScrollArea):
         info = report.nodes.get(self.node_ids[0]) if self.node_ids else None
         if info is None:
             return
-        shapes = ", ".join(format_shape(s, lb) for s, lb in zip(info.shapes, info.labels,
-                                                                 strict=False)) or "unknown"  # fmt: skip
-        issues = "".join(f"<br><span style='color:{'#c62828' if i.severity == 'error' else '#a66f00'}'>"
-                         f"{i.message}</span>" for i in info.issues)  # fmt: skip
-        self.info_label.setText(f"Output: {shapes}<br>Learnables: {info.trainable:,} trainable, "
-                                f"{info.non_trainable:,} non-trainable{issues}")  # fmt: skip
+        shapes = (
+            ", ".join(format_shape(s, lb) for s, lb in zip(info.shapes, info.labels, strict=False))
+            or "unknown"
+        )
+        issues = "".join(
+            f"<br><span style='color:{'#c62828' if i.severity == 'error' else '#a66f00'}'>"
+            f"{i.message}</span>"
+            for i in info.issues
+        )
+        self.info_label.setText(
+            f"Output: {shapes}<br>Learnables: {info.trainable:,} trainable, "
+            f"{info.non_trainable:,} non-trainable{issues}"
+        )
 
     def _fill_summary(self, report: Report | None) -> None:
         if not hasattr(self, "summary_label") or report is None:
@@ -257,9 +270,12 @@ class PropertiesPanel(QScrollArea):
         graph = self.document.graph
         names = lambda ids: ", ".join(graph.node(i).name for i in ids if i in graph) or "none"  # noqa: E731
         errors = "".join(f"<li>{i.message}</li>" for i in report.errors[:12])
-        status = "<span style='color:#2e7d32'>No errors: the network can be built.</span>" \
-            if report.ok else f"<span style='color:#c62828'>{len(report.errors)} error(s):</span>" \
-                              f"<ul>{errors}</ul>"  # fmt: skip
+        status = (
+            "<span style='color:#2e7d32'>No errors: the network can be built.</span>"
+            if report.ok
+            else f"<span style='color:#c62828'>{len(report.errors)} error(s):</span>"
+            f"<ul>{errors}</ul>"
+        )
         self.summary_label.setText(
             f"<b>{self.document.project.name}</b><br>"
             f"Layers: {len(graph)}<br>"

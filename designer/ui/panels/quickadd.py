@@ -63,9 +63,12 @@ class QuickAddPopup(QFrame):
             self.chosen.emit(item.data(ENTRY_ROLE))
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.search and isinstance(event, QKeyEvent) \
-                and event.type() == QKeyEvent.Type.KeyPress \
-                and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):  # fmt: skip
+        if (
+            obj is self.search
+            and isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
+        ):
             self.list.keyPressEvent(event)
             return True
         return super().eventFilter(obj, event)

@@ -70,8 +70,7 @@ class EditController:
         """Delete selected layers and links (Del)."""
         scene = self.window.scene
         nodes = scene.selected_node_ids()
-        links = [lk for lk in scene.selected_links()
-                 if lk.src not in nodes and lk.dst not in nodes]  # fmt: skip
+        links = [lk for lk in scene.selected_links() if lk.src not in nodes and lk.dst not in nodes]
         stack = self.window.document.undo_stack
         if not nodes and not links:
             return
@@ -123,8 +122,11 @@ class EditController:
     # ------------------------------------------------------------------ other edits
     def set_frozen(self, frozen: bool) -> None:
         """Freeze or unfreeze the selected layers."""
-        ids = [n for n in self.window.scene.selected_node_ids()
-               if self.graph.node(n).trainable == frozen]  # fmt: skip
+        ids = [
+            n
+            for n in self.window.scene.selected_node_ids()
+            if self.graph.node(n).trainable == frozen
+        ]
         if ids:
             self._push(SetTrainable(self.graph, ids, not frozen))
 
@@ -136,16 +138,22 @@ class EditController:
             return
         types = [t for t in curated_types() if t != "Input"]
         current = self.graph.node(ids[0]).type
-        name, ok = QInputDialog.getItem(self.window, "Replace layer",
-                                        f"Replace {self.graph.node(ids[0]).name} with:", types,
-                                        types.index(current) if current in types else 0, False)  # fmt: skip
+        name, ok = QInputDialog.getItem(
+            self.window,
+            "Replace layer",
+            f"Replace {self.graph.node(ids[0]).name} with:",
+            types,
+            types.index(current) if current in types else 0,
+            False,
+        )
         if ok and name:
             self._push(Replace(self.graph, ids[0], name))
 
     def expand_selected(self) -> None:
         """Expand the selected group (a nested network) in place."""
-        ids = [n for n in self.window.scene.selected_node_ids()
-               if self.graph.node(n).type == "Model"]  # fmt: skip
+        ids = [
+            n for n in self.window.scene.selected_node_ids() if self.graph.node(n).type == "Model"
+        ]
         if not ids:
             self.window.statusBar().showMessage("Select a group (a nested network) to expand", 5000)
             return
@@ -159,15 +167,19 @@ class EditController:
             self.window.statusBar().showMessage("Select a layer of an expanded group", 5000)
             return
         report = self.window.document.analyse_now()
-        shapes = {(nid, i): s for nid, info in report.nodes.items()
-                  for i, s in enumerate(info.shapes)}  # fmt: skip
+        shapes = {
+            (nid, i): s for nid, info in report.nodes.items() for i, s in enumerate(info.shapes)
+        }
         self._push(CollapseGroup(self.graph, group, shapes))
 
     def auto_arrange(self, direction: str = "TB") -> None:
         """Lay the network out again (one undo step)."""
         new = layout_positions(self.graph, direction)
-        moves = {nid: (self.graph.node(nid).pos, pos) for nid, pos in new.items()
-                 if self.graph.node(nid).pos != pos}  # fmt: skip
+        moves = {
+            nid: (self.graph.node(nid).pos, pos)
+            for nid, pos in new.items()
+            if self.graph.node(nid).pos != pos
+        }
         if moves:
             self._push(MoveNodes(self.graph, moves, "Auto-arrange"))
         self.window.view.fit_all()

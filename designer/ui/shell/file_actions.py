@@ -18,8 +18,10 @@ from designer.ui.common.worker import show_error
 if TYPE_CHECKING:
     from designer.ui.shell.main_window import MainWindow
 
-OPEN_FILTER = (f"Projects and models (*{EXTENSION} *.json *.keras *.h5 *.hdf5);;"
-               f"Projects (*{EXTENSION} *.json);;Keras models (*.keras *.h5 *.hdf5);;All files (*)")  # fmt: skip
+OPEN_FILTER = (
+    f"Projects and models (*{EXTENSION} *.json *.keras *.h5 *.hdf5);;"
+    f"Projects (*{EXTENSION} *.json);;Keras models (*.keras *.h5 *.hdf5);;All files (*)"
+)
 MAX_RECENT = 10
 AUTOSAVE_MS = 30_000
 
@@ -27,7 +29,8 @@ AUTOSAVE_MS = 30_000
 def recovery_dir() -> Path:
     """Where recovery copies of unsaved work are kept."""
     base = os.environ.get("ND_RECOVERY_DIR") or QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.AppDataLocation)
+        QStandardPaths.StandardLocation.AppDataLocation
+    )
     return Path(base or Path.home() / ".network-designer") / "recovery"
 
 
@@ -53,11 +56,14 @@ class FileController:
         if not self.document.modified:
             return True
         answer = QMessageBox.question(
-            self.window, "Unsaved changes",
+            self.window,
+            "Unsaved changes",
             f"Save the changes to '{self.document.project.name}'?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save,
-        )  # fmt: skip
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
         if answer == QMessageBox.StandardButton.Cancel:
             return False
         if answer == QMessageBox.StandardButton.Save:
@@ -89,9 +95,12 @@ class FileController:
                 project = open_path(path)
             except UnsafeModelError as exc:
                 answer = QMessageBox.warning(
-                    self.window, "Model contains code", f"{exc}.\n\nOpen it anyway?",
+                    self.window,
+                    "Model contains code",
+                    f"{exc}.\n\nOpen it anyway?",
                     QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                    QMessageBox.StandardButton.Cancel)  # fmt: skip
+                    QMessageBox.StandardButton.Cancel,
+                )
                 if answer != QMessageBox.StandardButton.Open:
                     return False
                 project = open_path(path, allow_unsafe=True)
@@ -103,16 +112,21 @@ class FileController:
         self.add_recent(path)
         if imported:
             self.window.statusBar().showMessage(
-                f"Imported {path.name}: {len(project.graph)} layers; save it as a project", 8000)
+                f"Imported {path.name}: {len(project.graph)} layers; save it as a project", 8000
+            )
             if project.import_notes:
                 self.show_import_report(path, project.import_notes)
         return True
 
     def show_import_report(self, path: Path, notes: list[str]) -> QMessageBox:
         """A non-blocking report of what the import could not show as ordinary layers."""
-        box = QMessageBox(QMessageBox.Icon.Information, "Import report",
-                          f"{path.name} was imported. Some parts are shown specially:",
-                          QMessageBox.StandardButton.Ok, self.window)  # fmt: skip
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Import report",
+            f"{path.name} was imported. Some parts are shown specially:",
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
         box.setDetailedText("\n".join(f"- {note}" for note in notes))
         box.setInformativeText("\n".join(notes[:6]) + ("\n..." if len(notes) > 6 else ""))
         box.setModal(False)
@@ -131,8 +145,9 @@ class FileController:
     def save_as(self) -> bool:
         """Ask for a file name and save."""
         suggested = str(Path(self._last_dir()) / f"{self.document.project.name}{EXTENSION}")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", suggested,
-                                              f"Project (*{EXTENSION});;JSON project (*.json)")  # fmt: skip
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save project", suggested, f"Project (*{EXTENSION});;JSON project (*.json)"
+        )
         if not path:
             return False
         if not Path(path).suffix:
@@ -197,16 +212,21 @@ class FileController:
     def offer_recovery(self) -> bool:
         """After a crash: offer to open the newest recovery copy; True if one was opened."""
         folder = recovery_dir()
-        copies = sorted(folder.glob(f"*{EXTENSION}"), key=lambda p: p.stat().st_mtime) \
-            if folder.is_dir() else []  # fmt: skip
+        copies = (
+            sorted(folder.glob(f"*{EXTENSION}"), key=lambda p: p.stat().st_mtime)
+            if folder.is_dir()
+            else []
+        )
         if not copies:
             return False
         newest = copies[-1]
         answer = QMessageBox.question(
-            self.window, "Recover unsaved work",
+            self.window,
+            "Recover unsaved work",
             f"Network Designer was closed without saving. Recover the work from "
             f"{newest.stat().st_size // 1024} kB recovery copy?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)  # fmt: skip
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
         recovered = False
         if answer == QMessageBox.StandardButton.Yes:
             try:

@@ -45,8 +45,7 @@ class MainWindow(QMainWindow):
     """The designer window (docs/architecture.md): the canvas and the panels, and the features
     it installs (gallery, data, training, transfer, export), which it reaches as attributes."""
 
-    def __init__(self, project: Project | None = None,
-                 features: Iterable[str] = FEATURES) -> None:  # fmt: skip
+    def __init__(self, project: Project | None = None, features: Iterable[str] = FEATURES) -> None:
         super().__init__()
         self.document = Document(self)
         self.tasks = TaskRunner(self)
@@ -63,16 +62,25 @@ class MainWindow(QMainWindow):
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("<opened>")
         self.docks = {
-            "library": self.add_dock(self.library, "Layer Library", Qt.DockWidgetArea.LeftDockWidgetArea),
-            "properties": self.add_dock(self.properties, "Properties", Qt.DockWidgetArea.RightDockWidgetArea),
-            "history": self.add_dock(self.history, "History", Qt.DockWidgetArea.RightDockWidgetArea),
-            "analysis": self.add_dock(self.analysis, "Analysis", Qt.DockWidgetArea.BottomDockWidgetArea),
-        }  # fmt: skip
+            "library": self.add_dock(
+                self.library, "Layer Library", Qt.DockWidgetArea.LeftDockWidgetArea
+            ),
+            "properties": self.add_dock(
+                self.properties, "Properties", Qt.DockWidgetArea.RightDockWidgetArea
+            ),
+            "history": self.add_dock(
+                self.history, "History", Qt.DockWidgetArea.RightDockWidgetArea
+            ),
+            "analysis": self.add_dock(
+                self.analysis, "Analysis", Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
+        }
         self.tabifyDockWidget(self.docks["properties"], self.docks["history"])
         self.docks["properties"].raise_()
         self.resizeDocks([self.docks["analysis"]], [210], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["library"], self.docks["properties"]], [230, 300],
-                         Qt.Orientation.Horizontal)  # fmt: skip
+        self.resizeDocks(
+            [self.docks["library"], self.docks["properties"]], [230, 300], Qt.Orientation.Horizontal
+        )
         self.quick_add = QuickAddPopup(self)
         self._build_actions()
         self._connect()
@@ -118,8 +126,11 @@ class MainWindow(QMainWindow):
         """The menu with this title, created (in the standard order) if missing."""
         if title not in self.menus:
             menu = QMenu(title, self)
-            later = [self.menus[t] for t in MENUS[MENUS.index(title) + 1:] if t in self.menus] \
-                if title in MENUS else []  # fmt: skip
+            later = (
+                [self.menus[t] for t in MENUS[MENUS.index(title) + 1 :] if t in self.menus]
+                if title in MENUS
+                else []
+            )
             if later:
                 self.menuBar().insertMenu(later[0].menuAction(), menu)
             else:
@@ -127,8 +138,12 @@ class MainWindow(QMainWindow):
             self.menus[title] = menu
         return self.menus[title]
 
-    def add_dock(self, widget: QWidget, title: str,
-                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:  # fmt: skip
+    def add_dock(
+        self,
+        widget: QWidget,
+        title: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+    ) -> QDockWidget:
         """Add a dock with ``widget``; View menu gets a toggle for it."""
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "_"))
@@ -185,8 +200,15 @@ class MainWindow(QMainWindow):
             self.view.center_on_node(node_ids[0])
 
     # ------------------------------------------------------------------ actions and menus
-    def _action(self, name: str, text: str, slot: Any, shortcut: Any = None,
-                menu: str | None = None, tip: str = "") -> QAction:  # fmt: skip
+    def _action(
+        self,
+        name: str,
+        text: str,
+        slot: Any,
+        shortcut: Any = None,
+        menu: str | None = None,
+        tip: str = "",
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
@@ -226,7 +248,9 @@ class MainWindow(QMainWindow):
         self._action("duplicate", "&Duplicate", self.edits.duplicate, "Ctrl+D", e)
         self._action("delete", "De&lete", self.edits.delete_selection, ["Del", "Backspace"], e)
         self._action("select_all", "Select &All", self._select_all, "Ctrl+A", e)
-        self._action("zoom_in", "Zoom &In", lambda: self.view.zoom_by(1.25), ["Ctrl++", "Ctrl+="], v)
+        self._action(
+            "zoom_in", "Zoom &In", lambda: self.view.zoom_by(1.25), ["Ctrl++", "Ctrl+="], v
+        )
         self._action("zoom_out", "Zoom &Out", lambda: self.view.zoom_by(0.8), "Ctrl+-", v)
         self._action("fit", "&Fit to Window", self.view.fit_all, "Ctrl+0", v)
         shapes = self._action("shapes", "Show &Shapes on Links", lambda: None, None, v)
@@ -236,13 +260,20 @@ class MainWindow(QMainWindow):
         self.menu(v).addSeparator()
         self._action("add_layer", "&Add Layer...", self._quick_add_at_center, None, n)
         self._action("arrange", "Auto-&arrange", self.edits.auto_arrange, "Ctrl+L", n)
-        self._action("arrange_lr", "Auto-arrange &Left to Right",
-                     lambda: self.edits.auto_arrange("LR"), None, n)  # fmt: skip
+        self._action(
+            "arrange_lr",
+            "Auto-arrange &Left to Right",
+            lambda: self.edits.auto_arrange("LR"),
+            None,
+            n,
+        )
         self._action("analyze", "Anal&yze", self.document.analyse_now, "Ctrl+R", n)
         self.menu(n).addSeparator()
         self._action("replace", "&Replace Layer...", self.edits.replace_selected, None, n)
         self._action("freeze", "&Freeze Selected", lambda: self.edits.set_frozen(True), None, n)
-        self._action("unfreeze", "&Unfreeze Selected", lambda: self.edits.set_frozen(False), None, n)
+        self._action(
+            "unfreeze", "&Unfreeze Selected", lambda: self.edits.set_frozen(False), None, n
+        )
         self._action("expand", "&Expand Group", self.edits.expand_selected, None, n)
         self._action("collapse", "&Collapse Group", self.edits.collapse_selected, None, n)
         self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, "F1", h)
@@ -360,7 +391,9 @@ def about_text() -> str:
         tf_version = "not installed"
     from designer import __version__
 
-    return (f"<b>{APP_NAME}</b> {__version__}<br>Build, analyse, train and export Keras "
-            f"networks by point and click.<br><br>Keras {keras.__version__} "
-            f"(backend {keras.backend.backend()})<br>TensorFlow {tf_version}<br>"
-            f"Qt {qVersion()}, PySide6 {PySide6.__version__}")  # fmt: skip
+    return (
+        f"<b>{APP_NAME}</b> {__version__}<br>Build, analyse, train and export Keras "
+        f"networks by point and click.<br><br>Keras {keras.__version__} "
+        f"(backend {keras.backend.backend()})<br>TensorFlow {tf_version}<br>"
+        f"Qt {qVersion()}, PySide6 {PySide6.__version__}"
+    )

@@ -44,8 +44,11 @@ class TrainingActions(QObject):
         try:
             current = training_options(document.project)
         except ValueError as exc:
-            show_error(self.shell.widget(), "Training Options",
-                       f"The project's training options are invalid; showing the defaults.\n{exc}")
+            show_error(
+                self.shell.widget(),
+                "Training Options",
+                f"The project's training options are invalid; showing the defaults.\n{exc}",
+            )
             current = None
         dialog = TrainingOptionsDialog(current, self.shell.widget())
         self.options_dialog = dialog
@@ -77,8 +80,9 @@ class TrainingActions(QObject):
     def progress_window(self) -> TrainingProgressWindow:
         """The Training Progress window, made on first use (not shown)."""
         if self.progress is None:
-            self.progress = TrainingProgressWindow(self.shell.document, self.shell.tasks,
-                                                   self.shell.widget())
+            self.progress = TrainingProgressWindow(
+                self.shell.document, self.shell.tasks, self.shell.widget()
+            )
             self.progress.finished.connect(self._finished)
         return self.progress
 

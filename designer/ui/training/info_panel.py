@@ -101,8 +101,9 @@ class TrainingInfoPanel(QWidget):
         """Show a status change; failures also in red below."""
         title = event.status.value.capitalize()
         message = event.message if event.message and event.message != event.status.value else ""
-        self.labels["status"].setText(message if message.startswith(title) else
-                                      f"{title}: {message}" if message else title)
+        self.labels["status"].setText(
+            message if message.startswith(title) else f"{title}: {message}" if message else title
+        )
         if event.status.value == "failed":
             self.show_message(event.message)
         elif event.status.value == "finished":

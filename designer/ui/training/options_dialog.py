@@ -24,22 +24,60 @@ from designer.training import options as opt
 from designer.training.options import OptionsError, TrainingOptions
 
 GROUPS: dict[str, list[str]] = {
-    "Solver": ["solver", "initial_learn_rate", "momentum", "beta1", "beta2", "rho", "epsilon",
-               "weight_decay"],
-    "Schedule": ["schedule", "drop_factor", "drop_period", "decay_rate", "min_learn_rate",
-                 "warmup_epochs"],
+    "Solver": [
+        "solver",
+        "initial_learn_rate",
+        "momentum",
+        "beta1",
+        "beta2",
+        "rho",
+        "epsilon",
+        "weight_decay",
+    ],
+    "Schedule": [
+        "schedule",
+        "drop_factor",
+        "drop_period",
+        "decay_rate",
+        "min_learn_rate",
+        "warmup_epochs",
+    ],
     "Data": ["mini_batch_size", "max_epochs", "validation_frequency", "shuffle"],
-    "Regularization": ["l2_regularization", "l2_factors", "gradient_clipping",
-                       "gradient_threshold", "lr_factors"],
-    "Stopping": ["validation_patience", "monitor", "min_delta", "restore_best",
-                 "checkpoint_dir", "checkpoint_every", "checkpoint_best_only"],
+    "Regularization": [
+        "l2_regularization",
+        "l2_factors",
+        "gradient_clipping",
+        "gradient_threshold",
+        "lr_factors",
+    ],
+    "Stopping": [
+        "validation_patience",
+        "monitor",
+        "min_delta",
+        "restore_best",
+        "checkpoint_dir",
+        "checkpoint_every",
+        "checkpoint_best_only",
+    ],
     "Loss and metrics": ["losses", "from_logits", "metrics"],
-    "Environment": ["seed", "execution_environment", "devices", "mixed_precision", "backend",
-                    "tensorboard_dir"],
+    "Environment": [
+        "seed",
+        "execution_environment",
+        "devices",
+        "mixed_precision",
+        "backend",
+        "tensorboard_dir",
+    ],
 }
-CHOICES = {"solver": opt.SOLVERS, "schedule": opt.SCHEDULES, "shuffle": opt.SHUFFLES,
-           "gradient_clipping": opt.CLIPPINGS, "execution_environment": opt.ENVIRONMENTS,
-           "mixed_precision": opt.PRECISIONS, "backend": opt.BACKENDS}
+CHOICES = {
+    "solver": opt.SOLVERS,
+    "schedule": opt.SCHEDULES,
+    "shuffle": opt.SHUFFLES,
+    "gradient_clipping": opt.CLIPPINGS,
+    "execution_environment": opt.ENVIRONMENTS,
+    "mixed_precision": opt.PRECISIONS,
+    "backend": opt.BACKENDS,
+}
 INTS = ("drop_period", "warmup_epochs", "mini_batch_size", "max_epochs", "checkpoint_every")
 OPTIONAL_INTS = ("validation_patience", "seed")
 BOOLS = ("restore_best", "checkpoint_best_only")
@@ -63,8 +101,9 @@ DEFAULTS = TrainingOptions()
 class TrainingOptionsDialog(QDialog):
     """Edit training options; ``options()`` returns the validated result after Accept."""
 
-    def __init__(self, values: dict[str, Any] | TrainingOptions | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, values: dict[str, Any] | TrainingOptions | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Training Options")
         self.widgets: dict[str, QWidget] = {}
@@ -88,12 +127,15 @@ class TrainingOptionsDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #a00000;")
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.RestoreDefaults)
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
-            lambda: self.set_options(TrainingOptions()))
+            lambda: self.set_options(TrainingOptions())
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(self.error)
@@ -121,8 +163,11 @@ class TrainingOptionsDialog(QDialog):
         if name in ("validation_frequency", "monitor"):
             box = QComboBox()
             box.setEditable(True)
-            box.addItems(["epoch"] if name == "validation_frequency" else
-                         ["val_loss", "val_accuracy", "loss", "accuracy"])
+            box.addItems(
+                ["epoch"]
+                if name == "validation_frequency"
+                else ["val_loss", "val_accuracy", "loss", "accuracy"]
+            )
             return box
         edit = QLineEdit()
         default = getattr(DEFAULTS, name)
@@ -185,8 +230,10 @@ class TrainingOptionsDialog(QDialog):
             try:
                 return json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"expected JSON such as {HINTS[name].split(': ')[0]}, "
-                                 f"received {text!r} ({exc.msg})") from exc
+                raise ValueError(
+                    f"expected JSON such as {HINTS[name].split(': ')[0]}, "
+                    f"received {text!r} ({exc.msg})"
+                ) from exc
         try:
             return float(text) if text else getattr(DEFAULTS, name)
         except ValueError:
@@ -228,5 +275,8 @@ def _show(value: Any) -> str:
 
 def changed_fields(options: TrainingOptions) -> list[str]:
     """Names of the fields that differ from the defaults."""
-    return [f.name for f in dataclasses.fields(TrainingOptions)
-            if getattr(options, f.name) != getattr(DEFAULTS, f.name)]
+    return [
+        f.name
+        for f in dataclasses.fields(TrainingOptions)
+        if getattr(options, f.name) != getattr(DEFAULTS, f.name)
+    ]

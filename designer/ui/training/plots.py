@@ -57,8 +57,9 @@ def smooth(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
     return out
 
 
-def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS,
-             peaks: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def decimate(
+    x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS, peaks: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """At most ``max_points`` points: min and max of each bucket (``peaks``) or every k-th."""
     n = len(x)
     if n <= max_points:
@@ -98,14 +99,20 @@ class _quiet:
 class _Curve:
     """The lines of one plot: raw, smoothed, validation, final marker."""
 
-    def __init__(self, plot: pg.PlotItem, colour: str, faint: str,
-                 text_anchor: tuple[float, float]) -> None:
+    def __init__(
+        self, plot: pg.PlotItem, colour: str, faint: str, text_anchor: tuple[float, float]
+    ) -> None:
         self.plot = plot
         self.raw = plot.plot(pen=pg.mkPen(faint, width=1), name="Training")
         self.smooth = plot.plot(pen=pg.mkPen(colour, width=2), name="Smoothed training")
-        self.val = plot.plot(pen=pg.mkPen("k", width=1.5, style=Qt.PenStyle.DashLine),
-                             symbol="o", symbolSize=6, symbolBrush="k", symbolPen="k",
-                             name="Validation")
+        self.val = plot.plot(
+            pen=pg.mkPen("k", width=1.5, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush="k",
+            symbolPen="k",
+            name="Validation",
+        )
         self.final = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("k"))
         self.final_text = pg.TextItem(anchor=text_anchor, color="k")
         plot.addItem(self.final)
@@ -171,8 +178,13 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         drawn = 0
         pairs = [(self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"))]
         if self.metric is not None and self.metric in snap["metrics"]:
-            pairs.append((self.metric_curve, snap["metrics"][self.metric] * self.scale,
-                          _scaled(snap["val_metrics"].get(self.metric), self.scale)))
+            pairs.append(
+                (
+                    self.metric_curve,
+                    snap["metrics"][self.metric] * self.scale,
+                    _scaled(snap["val_metrics"].get(self.metric), self.scale),
+                )
+            )
         for curve, y, val in pairs:
             if len(x):
                 rx, ry = decimate(x, y)
@@ -188,7 +200,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
     def mark_epochs(self, ends: list[int]) -> None:
         """Dotted vertical lines at the given epoch-end iterations (at most 50, evenly spread)."""
         step = max(1, math.ceil(len(ends) / MAX_EPOCH_LINES))
-        wanted = ends[step - 1::step]
+        wanted = ends[step - 1 :: step]
         if wanted == self._epochs_marked:
             return
         self._remove_epoch_lines()
@@ -210,10 +222,18 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         pen = pg.mkPen((120, 40, 160), width=2, style=Qt.PenStyle.DashLine)
         for k, it in enumerate(starts, 2):
             for plot in (self.top, self.bottom):
-                line = pg.InfiniteLine(pos=it, angle=90, pen=pen, movable=False,
-                                       label=f"phase {k}",
-                                       labelOpts={"position": 0.95, "color": (120, 40, 160),
-                                                  "anchors": [(0, 0), (0, 0)]})
+                line = pg.InfiniteLine(
+                    pos=it,
+                    angle=90,
+                    pen=pen,
+                    movable=False,
+                    label=f"phase {k}",
+                    labelOpts={
+                        "position": 0.95,
+                        "color": (120, 40, 160),
+                        "anchors": [(0, 0), (0, 0)],
+                    },
+                )
                 plot.addItem(line, ignoreBounds=True)
                 self.phase_lines.append((plot, line))
         self._phases_marked = list(starts)
@@ -222,8 +242,14 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         """Mark the last validation value of each plot (or the last smoothed training value)."""
         pairs = [(self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"), 1.0)]
         if self.metric is not None and self.metric in snap["metrics"]:
-            pairs.append((self.metric_curve, snap["metrics"][self.metric],
-                          snap["val_metrics"].get(self.metric), self.scale))
+            pairs.append(
+                (
+                    self.metric_curve,
+                    snap["metrics"][self.metric],
+                    snap["val_metrics"].get(self.metric),
+                    self.scale,
+                )
+            )
         for curve, y, val, scale in pairs:
             if val is not None and len(val) and math.isfinite(val[-1]):
                 xv, yv = snap["val_iteration"][-1], val[-1] * scale

@@ -93,8 +93,12 @@ class TrainingProgressWindow(QWidget):
         self.export_plot_button.clicked.connect(self._ask_export_plot)
         self.export_csv_button.clicked.connect(self._ask_export_history)
         buttons = QHBoxLayout()
-        for b in (self.stop_button, self.pause_button, self.export_plot_button,
-                  self.export_csv_button):
+        for b in (
+            self.stop_button,
+            self.pause_button,
+            self.export_plot_button,
+            self.export_csv_button,
+        ):
             buttons.addWidget(b)
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -119,8 +123,13 @@ class TrainingProgressWindow(QWidget):
         self._set_buttons(running=False)
 
     # -- run --------------------------------------------------------------------------
-    def start(self, epochs: int | None = None, make_trainer: MakeTrainer | None = None,
-              title: str = "", outcome: Outcome | None = None) -> None:
+    def start(
+        self,
+        epochs: int | None = None,
+        make_trainer: MakeTrainer | None = None,
+        title: str = "",
+        outcome: Outcome | None = None,
+    ) -> None:
         """Train the document's project (``epochs`` overrides its max_epochs).
 
         ``make_trainer(run, sink, token)`` (called on the worker thread) gives the object
@@ -133,7 +142,8 @@ class TrainingProgressWindow(QWidget):
         project = self.document.project
         self.setWindowTitle(f"Training Progress - {title}" if title else "Training Progress")
         self._outcome = outcome or (
-            lambda run, result, evaluation: training_outcome(project, run, result, evaluation))
+            lambda run, result, evaluation: training_outcome(project, run, result, evaluation)
+        )
         self._runs_started = 0
         self._project, self._graph_before = project, _graph_key(project)
         self.sink = sink = QtTrainingSink(self)
@@ -143,7 +153,9 @@ class TrainingProgressWindow(QWidget):
         self.trainer, self.result = None, None
         self._drawn_version = -1
         validation = project.settings.training.validation_frequency
-        self.info.reset(f"every {validation} iterations" if validation != "epoch" else "every epoch")
+        self.info.reset(
+            f"every {validation} iterations" if validation != "epoch" else "every epoch"
+        )
         self.tabs.setTabEnabled(1, False)
         self.tabs.setCurrentIndex(0)
         self.plots.start([])
@@ -153,8 +165,9 @@ class TrainingProgressWindow(QWidget):
             if make_trainer is not None:
                 self.trainer = make_trainer(run, sink, token)
             else:
-                self.trainer = Trainer(run.model, run.data.train, run.data.validation,
-                                       run.options, sink, cancel=token)
+                self.trainer = Trainer(
+                    run.model, run.data.train, run.data.validation, run.options, sink, cancel=token
+                )
             result = self.trainer.run()
             evaluation = evaluate_run(run) if result.status != "failed" else None
             return run, result, evaluation
@@ -219,8 +232,10 @@ class TrainingProgressWindow(QWidget):
                 note = "The trained weights are now in the project."
             else:
                 self.document.change_settings("Discard training results", results=RunResults())
-                note = ("The network was edited during training, so the trained weights were "
-                        "not stored in the project.")
+                note = (
+                    "The network was edited during training, so the trained weights were "
+                    "not stored in the project."
+                )
             self.info.note.setText(note)
         elif result.status == "failed":
             if self.document.project is self._project:
@@ -252,8 +267,13 @@ class TrainingProgressWindow(QWidget):
 
     def _show_failure(self, message: str, details: str = "") -> None:
         self.info.show_message(message)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Training failed", message,
-                          QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Training failed",
+            message,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         if details:
             box.setDetailedText(details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -279,14 +299,14 @@ class TrainingProgressWindow(QWidget):
         write_history_csv(self.result, path)
 
     def _ask_export_plot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export Plot", "training.png",
-                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export Plot", "training.png", "PNG image (*.png);;SVG drawing (*.svg)"
+        )
         if path:
             self.export_plot(path)
 
     def _ask_export_history(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export History", "history.csv",
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export History", "history.csv", "CSV (*.csv)")
         if path:
             self.export_history(path)
 
@@ -299,9 +319,13 @@ class TrainingProgressWindow(QWidget):
         event.ignore()
         if self._close_when_done:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Stop training?",
-                          "Training is still running. Stop it and close the window?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Stop training?",
+            "Training is still running. Stop it and close the window?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.close_box = box
 

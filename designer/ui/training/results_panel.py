@@ -48,7 +48,8 @@ def array_to_pixmap(image: np.ndarray, size: int = THUMB) -> QPixmap:
         arr = np.ascontiguousarray(arr[..., :3])
         qimg = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
     return QPixmap.fromImage(qimg.copy()).scaled(
-        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
 
 
 class ResultsPanel(QWidget):
@@ -83,8 +84,10 @@ class ResultsPanel(QWidget):
         self.scatter.setLabel("bottom", "True")
         self.scatter.setLabel("left", "Predicted")
         self.scatter.showGrid(x=True, y=True, alpha=0.25)
-        self.matrix_title = QLabel("Confusion matrix: rows are true classes, columns predicted "
-                                   "classes; click a cell to see its samples")
+        self.matrix_title = QLabel(
+            "Confusion matrix: rows are true classes, columns predicted "
+            "classes; click a cell to see its samples"
+        )
         self.matrix_title.setWordWrap(True)
         matrix_box = QWidget()
         matrix_layout = QVBoxLayout(matrix_box)
@@ -145,8 +148,10 @@ class ResultsPanel(QWidget):
                 count = int(cm.matrix[i, j])
                 item = QTableWidgetItem(str(count))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                item.setToolTip(f"true {cm.class_names[i]}, predicted {cm.class_names[j]}: "
-                                f"{count} (click to see them)")
+                item.setToolTip(
+                    f"true {cm.class_names[i]}, predicted {cm.class_names[j]}: "
+                    f"{count} (click to see them)"
+                )
                 if count:
                     strength = 0.15 + 0.85 * count / top
                     base = (0, 114, 189) if i == j else (217, 83, 25)
@@ -163,8 +168,15 @@ class ResultsPanel(QWidget):
     def _fill_scatter(self, reg: RegressionResult) -> None:
         self.scatter.clear()
         t, p = reg.y_true.reshape(-1), reg.y_pred.reshape(-1)
-        self.scatter.plot(t, p, pen=None, symbol="o", symbolSize=5,
-                          symbolBrush=pg.mkBrush(0, 114, 189, 140), symbolPen=None)
+        self.scatter.plot(
+            t,
+            p,
+            pen=None,
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=pg.mkBrush(0, 114, 189, 140),
+            symbolPen=None,
+        )
         if len(t):
             lo, hi = float(min(t.min(), p.min())), float(max(t.max(), p.max()))
             self.scatter.plot([lo, hi], [lo, hi], pen=pg.mkPen("k", style=Qt.PenStyle.DashLine))
@@ -177,8 +189,9 @@ class ResultsPanel(QWidget):
             return
         samples = self.evaluation.samples()
         wrong = sum(1 for s in samples if not s.correct)
-        self.samples_title.setText(f"Validation samples: {wrong} error(s) of {len(samples)}, "
-                                   f"errors first")
+        self.samples_title.setText(
+            f"Validation samples: {wrong} error(s) of {len(samples)}, errors first"
+        )
         self._fill_samples([(s.index, s.true, s.predicted, s.confidence) for s in samples])
 
     def show_cell(self, true_class: int, predicted_class: int) -> None:
@@ -188,15 +201,20 @@ class ResultsPanel(QWidget):
             return
         idx = cm.indices(true_class, predicted_class)
         names = cm.class_names
-        self.samples_title.setText(f"True {names[true_class]}, predicted "
-                                   f"{names[predicted_class]}: {len(idx)} sample(s)")
-        self._fill_samples([(int(i), true_class, predicted_class, float(cm.confidence[i]))
-                            for i in idx])
+        self.samples_title.setText(
+            f"True {names[true_class]}, predicted {names[predicted_class]}: {len(idx)} sample(s)"
+        )
+        self._fill_samples(
+            [(int(i), true_class, predicted_class, float(cm.confidence[i])) for i in idx]
+        )
 
     def _cell_clicked(self, row: int, column: int) -> None:
         cm = self.evaluation
-        if isinstance(cm, ConfusionResult) and row < len(cm.class_names) and column < len(
-                cm.class_names):
+        if (
+            isinstance(cm, ConfusionResult)
+            and row < len(cm.class_names)
+            and column < len(cm.class_names)
+        ):
             self.show_cell(row, column)
 
     def _fill_samples(self, rows: list[tuple[int, int, int, float]]) -> None:
@@ -240,13 +258,17 @@ def summary_text(result: TrainingResult | None, evaluation: Any) -> str:
     final = ", ".join(f"{k} {_fmt(k, v)}" for k, v in result.final.items())
     if final:
         lines.append(f"Final: {final}")
-    best = ", ".join(f"{k} {_fmt(k, v['value'])} (iteration {v.get('iteration')})"
-                     for k, v in result.best.items())
+    best = ", ".join(
+        f"{k} {_fmt(k, v['value'])} (iteration {v.get('iteration')})"
+        for k, v in result.best.items()
+    )
     if best:
         lines.append(f"Best: {best}")
     if isinstance(evaluation, ConfusionResult):
-        lines.append(f"Validation accuracy {100 * evaluation.accuracy:.2f}% on "
-                     f"{int(evaluation.matrix.sum())} samples")
+        lines.append(
+            f"Validation accuracy {100 * evaluation.accuracy:.2f}% on "
+            f"{int(evaluation.matrix.sum())} samples"
+        )
     elif isinstance(evaluation, RegressionResult):
         lines.append(f"Validation RMSE {evaluation.rmse:.4g}, MAE {evaluation.mae:.4g}")
     return "<br>".join(lines)

@@ -62,14 +62,30 @@ class TransferActions(QObject):
         self.run_dialog: TwoPhaseDialog | None = None
         self.trainers: list[Any] = []
         self.last_summary: dict[str, Any] | None = None
-        self.replace_action = self._add("Replace &Head...", self.replace_head, "&Network",
-                                        "New output layers for your classes (transfer learning)")
-        self.freeze_action = self._add("&Freeze Everything Up To Here", self.freeze_selected,
-                                       "&Network", "Freeze the selected layer and all before it")
-        self.unfreeze_action = self._add("&Unfreeze The Last N Blocks...", self.unfreeze_last,
-                                         "&Network", "Make the last N layers with weights trainable")
-        self.two_phase_action = self._add("Two-Phase &Transfer Learning...", self.two_phase,
-                                          "&Training", "Train the head, then fine-tune")
+        self.replace_action = self._add(
+            "Replace &Head...",
+            self.replace_head,
+            "&Network",
+            "New output layers for your classes (transfer learning)",
+        )
+        self.freeze_action = self._add(
+            "&Freeze Everything Up To Here",
+            self.freeze_selected,
+            "&Network",
+            "Freeze the selected layer and all before it",
+        )
+        self.unfreeze_action = self._add(
+            "&Unfreeze The Last N Blocks...",
+            self.unfreeze_last,
+            "&Network",
+            "Make the last N layers with weights trainable",
+        )
+        self.two_phase_action = self._add(
+            "Two-Phase &Transfer Learning...",
+            self.two_phase,
+            "&Training",
+            "Train the head, then fine-tune",
+        )
         shell.add_layer_actions([self.freeze_action, self.unfreeze_action])
         shell.add_toolbar_action(self.replace_action, "Replace Head")
 
@@ -121,7 +137,9 @@ class TransferActions(QObject):
     def _selected(self, title: str) -> str | None:
         ids = self.shell.scene.selected_node_ids()
         if len(ids) != 1:
-            show_error(self.shell.widget(), title, f"Select one layer first; {len(ids)} are selected.")
+            show_error(
+                self.shell.widget(), title, f"Select one layer first; {len(ids)} are selected."
+            )
             return None
         return ids[0]
 
@@ -130,14 +148,21 @@ class TransferActions(QObject):
         nid = self._selected("Freeze")
         if nid is None:
             return False
-        return self.push(plan_freeze_until(self.graph, nid),
-                         f"Freeze up to {self.graph.node(nid).name}")
+        return self.push(
+            plan_freeze_until(self.graph, nid), f"Freeze up to {self.graph.node(nid).name}"
+        )
 
     def unfreeze_last(self, n: int | None = None) -> bool:
         """Unfreeze the last ``n`` layers with weights (asked when None); one undo step."""
         if n is None:
-            n, ok = QInputDialog.getInt(self.shell.widget(), "Unfreeze", "Number of layers with weights "
-                                        "to unfreeze (from the output back):", 2, 1, 100000)
+            n, ok = QInputDialog.getInt(
+                self.shell.widget(),
+                "Unfreeze",
+                "Number of layers with weights to unfreeze (from the output back):",
+                2,
+                1,
+                100000,
+            )
             if not ok:
                 return False
         return self.push(plan_unfreeze_last(self.graph, n), f"Unfreeze the last {n} layers")
@@ -163,13 +188,21 @@ class TransferActions(QObject):
         the dialog's feature-extraction mode, the head alone on features computed once."""
 
         dialog, project = self.run_dialog, self.shell.document.project
-        epochs, unfreeze, factor = dialog.epochs.value(), dialog.unfreeze.value(), dialog.factor.value()
+        epochs, unfreeze, factor = (
+            dialog.epochs.value(),
+            dialog.unfreeze.value(),
+            dialog.factor.value(),
+        )
         features = dialog.features_mode
         title = "Transfer Learning on Features" if features else "Two-Phase Transfer Learning"
         actions = self.training
         progress = actions.progress_window()
         if progress.running:
-            show_error(self.shell.widget(), title, "A training run is still going; stop it or wait for it to end.")
+            show_error(
+                self.shell.widget(),
+                title,
+                "A training run is still going; stop it or wait for it to end.",
+            )
             actions.show_progress()
             return
         if features:
@@ -187,12 +220,20 @@ class TransferActions(QObject):
             if features:
                 from designer.training.features import FeatureHeadTrainer
 
-                trainer: Any = FeatureHeadTrainer(run.model, split, run.data.train, run.data.validation,
-                                                  run.options.replace(max_epochs=epochs), sink,
-                                                  cancel=token, augmented=is_augmented(project))  # fmt: skip
+                trainer: Any = FeatureHeadTrainer(
+                    run.model,
+                    split,
+                    run.data.train,
+                    run.data.validation,
+                    run.options.replace(max_epochs=epochs),
+                    sink,
+                    cancel=token,
+                    augmented=is_augmented(project),
+                )
             else:
-                trainer = CombinedTwoPhase(make_two_phase(project, run, epochs, unfreeze, factor,
-                                                      sink, cancel=token))  # fmt: skip
+                trainer = CombinedTwoPhase(
+                    make_two_phase(project, run, epochs, unfreeze, factor, sink, cancel=token)
+                )
             runs.append(trainer)
             return trainer
 
@@ -218,9 +259,11 @@ class TransferActions(QObject):
                 self.last_summary = {"status": status, "error": message}
             acc = self.last_summary.get("validation_accuracy")
             seconds = self.last_summary.get("feature_seconds")
-            text = f"{title}: {self.last_summary['status']}" + (
-                f", validation accuracy {acc:.3f}" if acc is not None else "") + (
-                f" (features computed once in {seconds:.1f} s)" if seconds is not None else "")
+            text = (
+                f"{title}: {self.last_summary['status']}"
+                + (f", validation accuracy {acc:.3f}" if acc is not None else "")
+                + (f" (features computed once in {seconds:.1f} s)" if seconds is not None else "")
+            )
             self.shell.show_status(text, 8000)
 
         progress.finished.connect(finished)

@@ -25,8 +25,9 @@ from designer.core.transfer import find_head
 class ReplaceHeadDialog(QDialog):
     """The Replace Head wizard: classes, task, optional extra Dense and Dropout."""
 
-    def __init__(self, graph: LayerGraph, classes: int | None, note: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, graph: LayerGraph, classes: int | None, note: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Replace Head")
         head = find_head(graph)
@@ -53,8 +54,9 @@ class ReplaceHeadDialog(QDialog):
         form.addRow(self.extra, self.extra_units)
         form.addRow(self.dropout, self.rate)
         self.task.currentIndexChanged.connect(lambda i: self.classes.setEnabled(i == 0))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
@@ -62,9 +64,12 @@ class ReplaceHeadDialog(QDialog):
     def choice(self) -> dict[str, Any]:
         """Keyword arguments for plan_replace_head."""
         regression = self.task.currentIndex() == 1
-        return {"num_classes": 1 if regression else self.classes.value(), "regression": regression,
-                "extra_dense": self.extra_units.value() if self.extra.isChecked() else None,
-                "dropout": self.rate.value() if self.dropout.isChecked() else None}
+        return {
+            "num_classes": 1 if regression else self.classes.value(),
+            "regression": regression,
+            "extra_dense": self.extra_units.value() if self.extra.isChecked() else None,
+            "dropout": self.rate.value() if self.dropout.isChecked() else None,
+        }
 
 
 class TwoPhaseDialog(QDialog):
@@ -80,11 +85,14 @@ class TwoPhaseDialog(QDialog):
         form.addRow(self.frozen_label)
         self.method = QComboBox()
         self.method.addItem("Two phases: train the head, then fine-tune", "two-phase")
-        self.method.addItem("Head only, on features computed once (fast; no augmentation)", "features")
+        self.method.addItem(
+            "Head only, on features computed once (fast; no augmentation)", "features"
+        )
         self.method.setToolTip(
             "Feature extraction runs the frozen backbone once over the data and then trains only "
             "the head on its outputs: much faster than running the frozen layers every epoch, "
-            "but it needs the backbone frozen and the data not augmented.")
+            "but it needs the backbone frozen and the data not augmented."
+        )
         form.addRow("Method", self.method)
         self.set_frozen(frozen)
         self.epochs = QSpinBox()
@@ -117,16 +125,24 @@ class TwoPhaseDialog(QDialog):
     def _method_changed(self, form: QFormLayout) -> None:
         for widget in (self.unfreeze, self.factor):
             form.setRowVisible(widget, not self.features_mode)
-        form.labelForField(self.epochs).setText("Epochs" if self.features_mode else "Epochs per phase")
+        form.labelForField(self.epochs).setText(
+            "Epochs" if self.features_mode else "Epochs per phase"
+        )
         self.set_frozen(self._frozen)
 
     def set_frozen(self, frozen: int) -> None:
         """Say how many layers stay frozen (phase 1, or the feature-extraction backbone)."""
         self._frozen = frozen
         if self.features_mode:
-            text = (f"The {frozen} frozen layers compute the features once; the rest trains" if frozen
-                    else "No frozen layers: freeze the backbone first (Freeze Everything Up To Here)")
+            text = (
+                f"The {frozen} frozen layers compute the features once; the rest trains"
+                if frozen
+                else "No frozen layers: freeze the backbone first (Freeze Everything Up To Here)"
+            )
         else:
-            text = (f"Phase 1 trains with the {frozen} frozen layers frozen" if frozen
-                    else "No frozen layers: phase 1 freezes every layer before the head")
+            text = (
+                f"Phase 1 trains with the {frozen} frozen layers frozen"
+                if frozen
+                else "No frozen layers: phase 1 freezes every layer before the head"
+            )
         self.frozen_label.setText(text)

@@ -86,7 +86,7 @@ def training_options(project: Project, epochs: int | None = None) -> TrainingOpt
 def canvas_lr_factors(project: Project) -> dict[str, tuple[float, float]]:
     """Learn-rate factors set on the layers (Properties), by layer name; 1.0 pairs left out."""
     return {
-        node.name: tuple(node.lr_factors)
+        node.name: (node.lr_factors[0], node.lr_factors[1])
         for node in project.graph.nodes
         if tuple(node.lr_factors) != (1.0, 1.0)
     }

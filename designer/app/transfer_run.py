@@ -4,7 +4,7 @@ Two-Phase Transfer Learning and by ``python main.py transfer``. No Qt."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
@@ -16,6 +16,10 @@ from designer.app.project_run import (
     evaluate_run,
     training_outcome,
 )
+
+if TYPE_CHECKING:
+    from designer.training.history import TrainingResult
+    from designer.training.transfer import TwoPhaseResult
 
 
 def unfreeze_count(model: keras.Model, frozen: list[str], n: int) -> int:
@@ -150,17 +154,19 @@ class CombinedTwoPhase:
     over both phases and keeps the TwoPhaseResult in ``result``."""
 
     def __init__(self, trainer: Any) -> None:
-        self.trainer, self.result = trainer, None
+        self.trainer = trainer
+        self.result: TwoPhaseResult | None = None
 
     @property
     def paused(self) -> bool:
         """Whether the current phase is paused."""
         return self.trainer.paused
 
-    def run(self) -> Any:
+    def run(self) -> TrainingResult:
         """Train both phases; the joined result."""
-        self.result = self.trainer.run()
-        return self.result.combined()
+        result: TwoPhaseResult = self.trainer.run()
+        self.result = result
+        return result.combined()
 
     def stop(self) -> None:
         """Stop the running phase and skip the next."""

@@ -187,11 +187,12 @@ def analyze(graph: LayerGraph) -> Report:
             result = _analyze_group(node, shapes)
         else:
             key = cache_key(node, shapes, dtypes)
-            result = cache.get(key)
-            if result is None:
-                result = compute_layer(node, shapes, dtypes)
-                cache[key] = result
+            cached = cache.get(key)
+            if cached is None:
+                cached = compute_layer(node, shapes, dtypes)
+                cache[key] = cached
                 recomputed += 1
+            result = cached
         if result.error:
             code, message = result.error
             info.issues.append(
@@ -351,10 +352,18 @@ def _analyze_group(node: Node, shapes: list[Shape]) -> LayerResult:
             return LayerResult(
                 (), (), 0, 0, ("incompatible_shapes", f"it expects {want}; received {got}")
             )
-    out = [report.nodes[i] for i in report.outputs]
+    out_shapes: list[Shape] = []
+    out_dtypes: list[str] = []
+    for nid in report.outputs:
+        info = report.nodes[nid]
+        if info.shape is None:
+            message = f"its output layer '{sub.node(nid).name}' gives no output"
+            return LayerResult((), (), 0, 0, ("group_error", message))
+        out_shapes.append(info.shape)
+        out_dtypes.append(info.dtypes[0])
     return LayerResult(
-        tuple(o.shape for o in out),
-        tuple(o.dtypes[0] for o in out),
+        tuple(out_shapes),
+        tuple(out_dtypes),
         report.trainable_params,
         report.non_trainable_params,
     )

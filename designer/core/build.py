@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from designer.core import weights as wts
-from designer.core.analysis import LayerResult, analyze, cache_key, count, layer_cache
+from designer.core.analysis import Issue, LayerResult, analyze, cache_key, count, layer_cache
 from designer.core.catalog import spec_for_class, type_name_for_class
 from designer.core.graph import LayerGraph, Node
 from designer.core.keras_compat import make_node_key
@@ -58,6 +58,9 @@ def build_model(graph: LayerGraph, *, check: bool = True) -> keras.Model:
         if node.shared_with is not None:
             layer = layers[node.shared_with]
         elif node.type == "Model":
+            if node.subgraph is None:
+                message = f"the group '{node.name}' has no layers"
+                raise BuildError([Issue("error", nid, "invalid_param", message)], graph)
             layer = build_model(node.subgraph, check=False)
             layer.name = node.name
             layer.trainable = node.trainable

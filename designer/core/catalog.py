@@ -196,7 +196,7 @@ class LayerSpec:
     """Everything the designer knows about one layer type."""
 
     type_name: str
-    keras_class: type
+    keras_class: type[Any]  # a Keras class (Keras ships no type information)
     category: str
     params: dict[str, ParamSpec]
     primary: tuple[str, ...]
@@ -242,7 +242,7 @@ _lock = threading.RLock()
 _SPECS: dict[str, LayerSpec] = {}
 
 
-def _keras_class(type_name: str) -> type:
+def _keras_class(type_name: str) -> type[Any]:
     if type_name == "Input":
         return keras.layers.InputLayer
     if type_name == "Model":
@@ -255,7 +255,7 @@ def _keras_class(type_name: str) -> type:
 
 def _derive(
     type_name: str,
-    cls: type,
+    cls: type[Any],
     curated: Curated | None,
     sample_config: dict | None,
     class_path: str = "",
@@ -389,7 +389,7 @@ def spec_for_class(cls: type, sample_config: dict | None = None) -> LayerSpec:
         return spec
 
 
-def _with_ports_from_call(spec: LayerSpec, cls: type) -> LayerSpec:
+def _with_ports_from_call(spec: LayerSpec, cls: type[Any]) -> LayerSpec:
     """Guess input arity of an uncurated class from its call() signature."""
     try:
         sig = inspect.signature(cls.call)

@@ -338,7 +338,9 @@ def plan_paste(
 ) -> tuple[list[Edit], list[str]]:
     """Edits that insert the clipboard's layers (fresh ids and names, moved by ``offset``) and
     the links among them; returns them with the new ids."""
-    records, mapping, taken = [], {}, set()
+    records: list[NodeRecord] = []
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
     for item in clip["nodes"]:
         node = node_from_dict(item)
         old_id = node.id

@@ -50,3 +50,7 @@ class PortOccupiedError(GraphError):
 
 class DuplicateNameError(GraphError):
     """A layer name that another layer already has."""
+
+
+class ProjectError(Exception):
+    """A project or model file that cannot be read or written; the message says why."""

@@ -228,7 +228,7 @@ class LayerGraph:
             raise GraphError(f"a layer with id {node_id!r} already exists")
         if not name:
             name = self.unique_name(default_name(type_name))
-        node = Node(node_id or self.new_id(), type_name, name, values, tuple(pos))
+        node = Node(node_id or self.new_id(), type_name, name, values, (pos[0], pos[1]))
         self._insert(node)
         return node.id
 

@@ -216,10 +216,10 @@ def class_for_type_name(type_name: str) -> type | None:
     ``module:QualName`` path, which the caller imports itself.
     """
     if ">" in type_name and ":" not in type_name:
-        obj = keras.saving.get_registered_object(type_name)
-        if not inspect.isclass(obj):
+        registered = keras.saving.get_registered_object(type_name)
+        if not inspect.isclass(registered):
             raise LookupError(type_name)
-        return obj
+        return registered
     module_name, _, qualname = type_name.partition(":")
     if module_name == "keras.ops" or module_name.startswith("keras.ops."):
         cls = op_class(_public_attr(module_name, qualname))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from designer.core import weights as wts
-from designer.core.errors import GraphError
+from designer.core.errors import GraphError, ProjectError
 from designer.core.graph import LayerGraph
 
 FORMAT = "network-designer-project"
@@ -35,10 +35,6 @@ VERSION = 2
 EXTENSION = ".ndproj"
 SECTIONS = ("data", "augmentation", "preprocessing", "training", "results")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-class ProjectError(Exception):
-    """A project file that cannot be read or written; the message says why."""
 
 
 @dataclass
@@ -269,7 +265,9 @@ def read_project_file(path: str | Path) -> ProjectFile:
     if arrays is not None:
         _attach_weights(graph, "", payload.get("weights", {}), arrays, path)
     sections = {s: payload[s] if isinstance(payload.get(s), dict) else {} for s in SECTIONS}
-    writer = payload.get("writer") if isinstance(payload.get("writer"), dict) else {}
+    writer = payload.get("writer")
+    if not isinstance(writer, dict):
+        writer = {}
     return ProjectFile(graph, str(payload.get("name", path.stem)), sections, writer)
 
 

@@ -111,15 +111,6 @@ def find_head(graph: LayerGraph) -> Head:
     return Head(tuple(reversed(chain)), anchor, kind, pool)
 
 
-def _fresh_ids(graph: LayerGraph, count: int) -> list[str]:
-    ids, k = [], len(graph) + 1
-    while len(ids) < count:
-        if f"n{k}" not in graph:
-            ids.append(f"n{k}")
-        k += 1
-    return ids
-
-
 def plan_replace_head(
     graph: LayerGraph,
     num_classes: int,
@@ -157,7 +148,7 @@ def plan_replace_head(
         step = (0.0, 90.0)
     taken: set[str] = set()
     freed = {graph.node(nid).name for nid in head.nodes}
-    ids = _fresh_ids(graph, len(layers))
+    ids = [graph.new_id() for _ in layers]
     src = head.anchor
     for k, ((type_name, base, params), nid) in enumerate(zip(layers, ids, strict=True), 1):
         pos = (ax + step[0] * k, ay + step[1] * k)

@@ -176,13 +176,12 @@ def open_csv_table(config: CsvTableConfig) -> ArrayStore:
     task = config.task
     numeric_target = table.is_numeric(target)
     if task == "auto":
-        values = table.numeric(target) if numeric_target else None
-        is_int = values is not None and np.all(values == np.round(values))
-        task = (
-            "regression"
-            if numeric_target and not (is_int and len(np.unique(values)) <= 50)
-            else "classification"
-        )
+        task = "classification"
+        if numeric_target:
+            values = table.numeric(target)
+            is_int = bool(np.all(values == np.round(values)))
+            if not (is_int and len(np.unique(values)) <= 50):
+                task = "regression"
     if task == "regression":
         if not numeric_target:
             bad = next(v for v in table.column(target) if not _is_float(v))

@@ -131,8 +131,10 @@ class Augmenter:
         def seed() -> int | None:
             return None if base is None else base + 7919 * next(count)
 
-        fill = {"fill_mode": config.fill_mode, "fill_value": config.fill_value}
-        geo, photo, self.notes = [], [], []
+        fill: dict[str, Any] = {"fill_mode": config.fill_mode, "fill_value": config.fill_value}
+        geo: list[Any] = []
+        photo: list[Any] = []
+        self.notes: list[str] = []
         if config.flip_x or config.flip_y:
             mode = (
                 "horizontal_and_vertical"
@@ -140,7 +142,7 @@ class Augmenter:
                 else ("horizontal" if config.flip_x else "vertical")
             )
             geo.append(layers.RandomFlip(mode, seed=seed()))
-        affine = {}
+        affine: dict[str, Any] = {}  # RandomAffine's keyword arguments
         if config.rotation:
             affine["rotation"] = config.rotation
         if config.scale:
@@ -178,12 +180,12 @@ class Augmenter:
         self._geo, self._photo = geo, photo
         self._clip = ClipValues()
 
-    def _crop_layers(self, h: int, w: int) -> list[Any]:
+    def _crop_layers(self, h: int, w: int, fraction: float) -> list[Any]:
         import keras
 
         key = (h, w)
         if key not in self._crops:
-            ch, cw = max(1, round(h * self._crop)), max(1, round(w * self._crop))
+            ch, cw = max(1, round(h * fraction)), max(1, round(w * fraction))
             self._crops[key] = [
                 keras.layers.RandomCrop(ch, cw, seed=self._crop_seed),
                 keras.layers.Resizing(h, w),
@@ -194,7 +196,7 @@ class Augmenter:
         """Augment a float batch (N, H, W, C) of 0..255 values; with masks return (images, masks)."""
         crop = []
         if self._crop is not None and self._crop < 1:
-            crop = self._crop_layers(int(images.shape[1]), int(images.shape[2]))
+            crop = self._crop_layers(int(images.shape[1]), int(images.shape[2]), self._crop)
         if masks is None:
             for layer in self._geo:
                 images = layer(images, training=True)

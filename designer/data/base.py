@@ -8,7 +8,7 @@ import types
 import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,9 @@ TASKS = (
     "sequence-regression",
     "sequence-to-sequence",
 )
+
+
+_ConfigT = TypeVar("_ConfigT", bound="DataConfig")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class DataConfig:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DataConfig:
+    def from_dict(cls: type[_ConfigT], data: dict[str, Any]) -> _ConfigT:
         """Rebuild a config from ``to_dict`` output; unknown keys raise DataError."""
         if not isinstance(data, dict):
             raise DataError(f"expected a dict for a {cls.__name__}, received {type(data).__name__}")

@@ -39,7 +39,7 @@ def open_synthetic(config: SyntheticConfig, progress: ProgressReporter | None = 
         raise DataError(f"expected target 'label' or 'angle', received '{config.target}'")
     var = Variation(
         config.rotation,
-        tuple(config.scale),
+        (config.scale[0], config.scale[1]),
         config.translation,
         config.shear,
         config.thickness,

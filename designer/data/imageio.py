@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -29,12 +30,12 @@ class ImageInfo:
     channels: int
 
 
-def is_image_file(path: str | os.PathLike) -> bool:
+def is_image_file(path: str | os.PathLike[str]) -> bool:
     """True when the file name has a supported image extension."""
     return str(path).lower().endswith(IMAGE_EXTENSIONS)
 
 
-def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
+def list_images(folder: str | os.PathLike[str], recursive: bool = True) -> list[str]:
     """All image files under ``folder`` (sorted, hidden files and folders skipped)."""
     found = []
     for root, dirs, files in os.walk(folder):
@@ -68,14 +69,14 @@ _PNG_END = b"IEND\xaeB`\x82"
 _JPEG_END = b"\xff\xd9"
 
 
-def _tail_ok(fh: object, fmt: str | None) -> bool:
+def _tail_ok(fh: BinaryIO, fmt: str | None) -> bool:
     """Cheap completeness check: PNG ends with its IEND chunk, JPEG with its end marker."""
     if fmt not in ("PNG", "JPEG"):
         return False
-    fh.seek(0, os.SEEK_END)  # type: ignore[attr-defined]
-    size = fh.tell()  # type: ignore[attr-defined]
-    fh.seek(max(0, size - 64))  # type: ignore[attr-defined]
-    tail = fh.read()  # type: ignore[attr-defined]
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    fh.seek(max(0, size - 64))
+    tail = fh.read()
     return tail.endswith(_PNG_END) if fmt == "PNG" else _JPEG_END in tail
 
 

@@ -79,6 +79,7 @@ class _ImageFileStore(Datastore):
 class ImageFolderStore(_ImageFileStore):
     """Datastore over an image folder with one subfolder per class."""
 
+    config: ImageFolderConfig
     task = "classification"
 
     def __init__(self, config: ImageFolderConfig, progress: ProgressReporter | None = None) -> None:
@@ -173,6 +174,7 @@ class ImageRegressionConfig(DataConfig):
 class ImageRegressionStore(_ImageFileStore):
     """Datastore of images with numeric regression targets from a CSV."""
 
+    config: ImageRegressionConfig
     task = "regression"
 
     def __init__(

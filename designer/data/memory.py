@@ -68,10 +68,10 @@ def encode_labels(
             return y.astype(np.int64), names
         lookup = {v: i for i, v in enumerate(values.tolist())}
         return np.array([lookup[v] for v in y.tolist()], np.int64), [str(v) for v in values]
-    values = sorted({str(v) for v in y.tolist()})
-    names = list(class_names) if class_names else values
+    found = sorted({str(v) for v in y.tolist()})
+    names = list(class_names) if class_names else found
     lookup = {n: i for i, n in enumerate(names)}
-    unknown = sorted(set(values) - set(lookup))
+    unknown = sorted(set(found) - set(lookup))
     if unknown:
         raise DataError(
             f"{source} hold labels {unknown[:5]} that are not among the classes {names}"
@@ -150,6 +150,8 @@ class ArrayStore(HeldArrays, Datastore):
         self.target_names = list(target_names or [])
         self.feature_names: list[str] = []
         self.notes = list(notes or [])
+        # Rotation angle per sample, where known (the synthetic characters), else None.
+        self.angles: np.ndarray | None = None
         if self.task == "classification":
             self._y, self.class_names = encode_labels(y, class_names, source or "the labels")
             self._counts = count_classes(self._y, self.class_names)

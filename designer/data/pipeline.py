@@ -75,7 +75,9 @@ def open_matching_source(source: dict[str, Any], like: Datastore) -> Datastore:
 
     config = config_from_dict(source)
     if hasattr(config, "class_names") and config.class_names is None and like.class_names:
-        config = dataclasses.replace(config, class_names=tuple(like.class_names))
+        # Only configs with a class_names field get here (DataConfig itself has none).
+        changes: dict[str, Any] = {"class_names": tuple(like.class_names)}
+        config = dataclasses.replace(config, **changes)
     store = open_datastore(config)
     if store.task != like.task or list(store.class_names) != list(like.class_names):
         raise DataError(
@@ -121,6 +123,15 @@ def _dataset(
             store, indices, preprocess, batch_size, augmenter, shuffle, seed
         )
     arrays = store.arrays()
+    if arrays is None and not store.file_paths:
+        raise DataError(
+            f"expected a datastore with arrays or image files, received {type(store).__name__}"
+        )
+    if targets is None:
+        raise DataError(
+            f"expected a datastore that holds its targets in memory for the tf.data backend, "
+            f"received {type(store).__name__} (use the pydataset backend)"
+        )
     if arrays is not None:
         x, _ = arrays
         return tfdata.array_dataset(
@@ -133,12 +144,8 @@ def _dataset(
             seed,
             store.is_image,
         )
-    if store.file_paths:
-        return tfdata.file_dataset(
-            store, indices, preprocess, batch_size, augmenter, shuffle, seed, targets[indices]
-        )
-    raise DataError(
-        f"expected a datastore with arrays or image files, received {type(store).__name__}"
+    return tfdata.file_dataset(
+        store, indices, preprocess, batch_size, augmenter, shuffle, seed, targets[indices]
     )
 
 

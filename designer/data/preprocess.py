@@ -78,11 +78,12 @@ def derive_preprocess(
     shape = tuple(input_shape)
     if len(shape) == 4:
         shape = shape[1:]
-    if len(shape) != 3 or shape[-1] not in (1, 3):
+    c = shape[-1] if len(shape) == 3 else None
+    if c not in (1, 3):
         raise DataError(
             f"expected an image Input shaped (height, width, 1 or 3), received {tuple(input_shape)}"
         )
-    h, w, c = shape
+    h, w = shape[0], shape[1]
     size = (int(h), int(w)) if h and w else None
     if zoo_module:
         preprocess_input_for(zoo_module)
@@ -134,11 +135,11 @@ def resize_numpy(
     h, w = size
     pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
     if mode == "crop":
-        pil = ImageOps.fit(pil, (w, h), Image.BILINEAR)
+        pil = ImageOps.fit(pil, (w, h), Image.Resampling.BILINEAR)
     elif mode == "pad":
-        pil = ImageOps.pad(pil, (w, h), Image.BILINEAR, color=0)
+        pil = ImageOps.pad(pil, (w, h), Image.Resampling.BILINEAR, color=0)
     else:
-        pil = pil.resize((w, h), Image.BILINEAR)
+        pil = pil.resize((w, h), Image.Resampling.BILINEAR)
     out = np.asarray(pil)
     return out[..., None] if out.ndim == 2 else out
 
@@ -152,11 +153,11 @@ def resize_mask_numpy(
     h, w = size
     pil = Image.fromarray(mask.astype(np.int32))
     if mode == "crop":
-        pil = ImageOps.fit(pil, (w, h), Image.NEAREST)
+        pil = ImageOps.fit(pil, (w, h), Image.Resampling.NEAREST)
     elif mode == "pad":
-        pil = ImageOps.pad(pil, (w, h), Image.NEAREST, color=0)
+        pil = ImageOps.pad(pil, (w, h), Image.Resampling.NEAREST, color=0)
     else:
-        pil = pil.resize((w, h), Image.NEAREST)
+        pil = pil.resize((w, h), Image.Resampling.NEAREST)
     return np.asarray(pil).astype(np.int32)
 
 

@@ -45,14 +45,15 @@ def default_colormap(num_classes: int) -> list[tuple[int, int, int]]:
     ]
     rng = np.random.default_rng(7)
     while len(base) < num_classes:
-        base.append(tuple(int(v) for v in rng.integers(0, 256, 3)))
+        r, g, b = (int(v) for v in rng.integers(0, 256, 3))
+        base.append((r, g, b))
     return base[:num_classes]
 
 
 def mask_colours(config: SegmentationConfig, num_classes: int) -> list[tuple[int, int, int]]:
     """The config's colour map when it has a colour per class, else ``default_colormap``."""
     if config.colormap is not None and len(config.colormap) == num_classes:
-        return [tuple(int(v) for v in c) for c in config.colormap]  # type: ignore[misc]
+        return [(int(r), int(g), int(b)) for r, g, b in config.colormap]
     return default_colormap(num_classes)
 
 
@@ -65,6 +66,7 @@ def colorize_mask(mask: np.ndarray, colormap: list[tuple[int, int, int]]) -> np.
 class SegmentationStore(_ImageFileStore):
     """Datastore of (image, mask) pairs; masks come back as int32 (H, W) class indices."""
 
+    config: SegmentationConfig
     task = "segmentation"
 
     def __init__(

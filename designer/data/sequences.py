@@ -131,6 +131,8 @@ def _read_csv(
 class SequenceStore(HeldArrays, Datastore):
     """Padded sequences (N, T, F) float32 with per-sequence or per-step targets."""
 
+    config: SequenceConfig
+
     def __init__(self, config: SequenceConfig) -> None:
         self.config = config
         if config.mode not in MODES:

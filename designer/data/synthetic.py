@@ -62,8 +62,8 @@ def find_fonts() -> list[str]:
     return sorted(found)
 
 
-def _fonts(size: int) -> list[ImageFont.ImageFont]:
-    fonts = []
+def _fonts(size: int) -> list[ImageFont.FreeTypeFont | ImageFont.ImageFont]:
+    fonts: list[ImageFont.FreeTypeFont | ImageFont.ImageFont] = []
     for path in find_fonts():
         try:
             fonts.append(ImageFont.truetype(path, size))
@@ -78,7 +78,7 @@ def _fit(glyph: Image.Image, canvas: int, box: int) -> Image.Image:
     """Scale a cropped glyph to fit a ``box`` square and centre it on a ``canvas`` square."""
     w, h = glyph.size
     k = box / max(w, h)
-    glyph = glyph.resize((max(1, round(w * k)), max(1, round(h * k))), Image.LANCZOS)
+    glyph = glyph.resize((max(1, round(w * k)), max(1, round(h * k))), Image.Resampling.LANCZOS)
     out = Image.new("L", (canvas, canvas), 0)
     out.paste(glyph, ((canvas - glyph.size[0]) // 2, (canvas - glyph.size[1]) // 2))
     return out
@@ -92,7 +92,7 @@ def glyph_templates(
     chars = CHARSETS[charset]
     canvas = size * _SUPERSAMPLE
     box = round(canvas * 20 / 28)  # MNIST: the glyph fits a 20x20 box in 28x28
-    filters = [None]
+    filters: list[ImageFilter.Filter | None] = [None]
     if thickness:
         filters = [
             ImageFilter.MinFilter(3),
@@ -157,9 +157,9 @@ def generate_characters(
         off = np.array([c, c]) - m @ np.array([c + dx, c + dy])
         warped = tmpl.transform(
             (canvas, canvas),
-            Image.AFFINE,
+            Image.Transform.AFFINE,
             (m[0, 0], m[0, 1], off[0], m[1, 0], m[1, 1], off[1]),
-            resample=Image.BILINEAR,
+            resample=Image.Resampling.BILINEAR,
         )
         images[i] = np.asarray(warped.reduce(_SUPERSAMPLE))
         if progress is not None and i % 1024 == 0:

@@ -20,17 +20,20 @@ from designer.data.preprocess import (
 from designer.data.summary import DataError
 
 
-def _uniform_size(store: Datastore, size: tuple[int, int] | None) -> tuple[int, int] | None:
-    """The one (H, W) all images share, or None when they differ (then a size is required)."""
-    sizes = {tuple(int(v) for v in k.split("x")[:2]) for k in getattr(store, "image_sizes", {})}
-    if size is None:
-        if len(sizes) == 1:
-            return next(iter(sizes))
-        raise DataError(
-            f"images have {len(sizes)} different sizes; expected an image size in the "
-            "preprocessing (the network's Input size) to resize them to"
-        )
-    return tuple(size)
+def _uniform_size(store: Datastore, size: tuple[int, int] | None) -> tuple[int, int]:
+    """``size``, else the one (H, W) all images share; DataError when they differ."""
+    if size is not None:
+        return (int(size[0]), int(size[1]))
+    sizes: set[tuple[int, int]] = set()
+    for key in getattr(store, "image_sizes", {}):  # "HxWxC"
+        h, w = key.split("x")[:2]
+        sizes.add((int(h), int(w)))
+    if len(sizes) == 1:
+        return next(iter(sizes))
+    raise DataError(
+        f"images have {len(sizes)} different sizes; expected an image size in the "
+        "preprocessing (the network's Input size) to resize them to"
+    )
 
 
 def _finish(
@@ -84,8 +87,11 @@ def file_dataset(
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE
-    paths = [store.file_paths[i] for i in indices]
-    channels = preprocess.channels or store.channels
+    files = store.file_paths
+    if files is None:
+        raise DataError(f"expected a datastore of image files, received {type(store).__name__}")
+    paths = [files[i] for i in indices]
+    channels = preprocess.channels or getattr(store, "channels", 3)
     size = _uniform_size(store, preprocess.image_size)
     needs_resize = preprocess.image_size is not None and any(
         not k.startswith(f"{size[0]}x{size[1]}x") for k in getattr(store, "image_sizes", {})
@@ -135,7 +141,8 @@ def array_dataset(
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     if image:
         channels = preprocess.channels or int(x.shape[-1])
-        size = tuple(preprocess.image_size) if preprocess.image_size else None
+        wanted = preprocess.image_size
+        size = (int(wanted[0]), int(wanted[1])) if wanted else None
 
         def prep(img: Any, t: Any) -> Any:
             img = convert_channels_tf(img, channels)

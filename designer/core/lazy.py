@@ -1,0 +1,26 @@
+"""Public names of a package imported on first use (PEP 562), so that importing the package
+starts nothing heavy (Keras, TensorFlow) until one of them is used."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+
+def lazy_exports(
+    namespace: dict[str, Any], exports: dict[str, tuple[str, ...]]
+) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports each name of ``exports`` (module -> names) from
+    its module when first asked for, and keeps it in ``namespace`` (the package's globals)."""
+    where = {name: module for module, names in exports.items() for name in names}
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
+        return value
+
+    return __getattr__

@@ -1,5 +1,6 @@
 # make run: create .venv, install, open the GUI on the sample project.
-# make test: create .venv, install, lint, run the whole test suite.
+# make test: create .venv, install, check the contracts (ruff, ruff format, import-linter, mypy),
+#            run the whole test suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -20,6 +21,9 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest

@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from designer.export import ExportError, VerificationError, export_model
-from designer.export.exporter import SUFFIXES
+from designer.export.formats import SUFFIXES
 from designer.export.report import human_size
 from designer.export.signature import random_batch
 from designer.export.sweep import build_small

@@ -12,42 +12,27 @@ The public API (DESIGN.md section 7)::
     g2 = nd.graph_from_model(model)
 """
 
-from designer.core.analysis import Issue, Report, analyze
-from designer.core.build import BuildError, ImportModelError, build_model, graph_from_model
-from designer.core.errors import (
-    CycleError,
-    DuplicateNameError,
-    GraphError,
-    ParamError,
-    PortError,
-    PortOccupiedError,
-    SelfLinkError,
-    UnknownLayerType,
-    UnknownNodeError,
-)
-from designer.core.graph import GraphEvent, LayerGraph, Link, Node
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from designer.core.lazy import lazy_exports
 
-__all__ = [
-    "BuildError",
-    "CycleError",
-    "DuplicateNameError",
-    "GraphError",
-    "GraphEvent",
-    "ImportModelError",
-    "Issue",
-    "LayerGraph",
-    "Link",
-    "Node",
-    "ParamError",
-    "PortError",
-    "PortOccupiedError",
-    "Report",
-    "SelfLinkError",
-    "UnknownLayerType",
-    "UnknownNodeError",
-    "analyze",
-    "build_model",
-    "graph_from_model",
-]
+# The public names and the modules that define them. They are imported on first use, so that
+# `import designer` (and the launchers, the CLI's --help) does not start Keras and TensorFlow.
+_EXPORTS = {
+    "designer.core.analysis": ("Issue", "Report", "analyze"),
+    "designer.core.build": ("BuildError", "ImportModelError", "build_model", "graph_from_model"),
+    "designer.core.errors": (
+        "CycleError",
+        "DuplicateNameError",
+        "GraphError",
+        "ParamError",
+        "PortError",
+        "PortOccupiedError",
+        "SelfLinkError",
+        "UnknownLayerType",
+        "UnknownNodeError",
+    ),
+    "designer.core.graph": ("GraphEvent", "LayerGraph", "Link", "Node"),
+}
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
+__getattr__ = lazy_exports(globals(), _EXPORTS)

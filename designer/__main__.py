@@ -2,6 +2,6 @@
 
 import sys
 
-from designer.entry import main
+from designer.entry import launch
 
-sys.exit(main())
+sys.exit(launch())

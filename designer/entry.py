@@ -1,7 +1,7 @@
 """The program's single entry point, above both the GUI and the CLI.
 
 ``network-designer [ARGS]``, ``python -m designer [ARGS]`` and ``python main.py [ARGS]`` all
-call :func:`main`: a known sub-command (``analyze``, ``build``, ...) or ``-h``/``--help`` runs
+call :func:`launch` (logging, then :func:`main`): a known sub-command (``analyze``, ``build``, ...) or ``-h``/``--help`` runs
 the command line (:mod:`designer.cli`); anything else, no arguments included, opens the GUI
 (``[PROJECT] [--screenshot FILE.png] [--no-start-page]``).
 
@@ -15,9 +15,8 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 HELP_FLAGS = ("-h", "--help")
+VERBOSE = "--verbose"  # anywhere on the command line: native libraries' logs on the terminal
 
 
 def wants_cli(argv: list[str]) -> bool:
@@ -43,5 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     return int(run_gui(argv))
 
 
+def launch(argv: list[str] | None = None) -> int:
+    """The program: set up logging (``--verbose`` keeps TensorFlow's and Qt's own messages on
+    the terminal; otherwise they go to the log folder), then :func:`main`."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    verbose = VERBOSE in argv
+    argv = [arg for arg in argv if arg != VERBOSE]
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from designer.app.logs import setup_logging
+
+    setup_logging(verbose)
+    return main(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launch())

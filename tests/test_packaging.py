@@ -95,7 +95,7 @@ def test_wheel_holds_the_data_files_and_the_console_script(wheel: Path) -> None:
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         text = archive.read(entry_points).decode()
     assert "[console_scripts]" in text
-    assert "network-designer = designer.entry:main" in text
+    assert "network-designer = designer.entry:launch" in text
 
 
 def test_unpacked_wheel_finds_its_own_resources(wheel: Path, tmp_path: Path) -> None:

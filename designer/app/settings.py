@@ -251,6 +251,7 @@ class ProjectSettings:
         try:
             training = TrainingOptions.from_dict(sections.get("training") or {})
         except OptionsError as exc:
-            raise SettingsError(f"training options: {exc}") from exc
+            problems = [line.lstrip("- ") for line in str(exc).splitlines()[1:]]
+            raise SettingsError(f"training options: {'; '.join(problems) or exc}") from exc
         results = RunResults.from_dict(sections.get("results") or {})
         return cls(data, preprocessing, augmentation, training, results)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import keras
+from designer.export.formats import FORMATS, MAX_OPSET, MIN_OPSET
 
-from designer.core.progress import ProgressEvent
-from designer.export.exporter import FORMATS, export_model
-from designer.export.onnx_export import MAX_OPSET, MIN_OPSET
-from designer.export.report import ExportError, VerificationError
+if TYPE_CHECKING:
+    import keras
+
+    from designer.core.progress import ProgressEvent
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -52,6 +52,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _json_option(text: str | None, what: str) -> dict | None:
     """Parse a JSON object option, or raise ExportError saying what was wrong."""
+    from designer.export.report import ExportError
+
     if text is None:
         return None
     try:
@@ -65,6 +67,9 @@ def _json_option(text: str | None, what: str) -> dict | None:
 
 def run_export(model: keras.Model, args: argparse.Namespace, stream: TextIO | None = None) -> int:
     """Export ``model`` as the parsed ``args`` say, print the report; 0 only if it passed."""
+    from designer.export.exporter import export_model
+    from designer.export.report import ExportError, VerificationError
+
     out = stream or sys.stdout
     as_json = getattr(args, "json", False)
 

@@ -161,7 +161,7 @@ COMMANDS = ("analyze", "build", "train", "export", "zoo", "data", "transfer")
 
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; returns the exit code (0 ok, 1 network errors, 2 unusable input)."""
-    from designer.app.project import ProjectError
+    from designer.core.errors import ProjectError
 
     parser = make_parser()
     args = parser.parse_args(argv)

@@ -12,7 +12,6 @@ import json
 import sys
 from typing import Any, TextIO
 
-from designer.app.transfer_run import run_transfer
 from designer.cli.train import _fail
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -72,6 +71,7 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     from designer.app.project import ProjectError, save_project
     from designer.app.project_run import ProjectRunError, prepare_run
     from designer.app.settings import DataSection
+    from designer.app.transfer_run import run_transfer
     from designer.core.errors import GraphError
     from designer.core.transfer import find_head, freeze_until, replace_head
     from designer.data.registry import detect, open_datastore

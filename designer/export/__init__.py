@@ -1,16 +1,18 @@
-"""Export a keras.Model to .keras, SavedModel, ONNX, TFLite or Python code, verified. No Qt."""
+"""Export a keras.Model to .keras, SavedModel, ONNX, TFLite or Python code, verified. No Qt.
 
-from designer.export.codegen import generate_code
-from designer.export.exporter import FORMATS, export_model, verify_artefact
-from designer.export.report import ExportError, ExportReport, Verification, VerificationError
+The public names are imported on first use, so that the plain constants of
+:mod:`designer.export.formats` can be read without starting Keras.
+"""
 
-__all__ = [
-    "FORMATS",
-    "ExportError",
-    "ExportReport",
-    "Verification",
-    "VerificationError",
-    "export_model",
-    "generate_code",
-    "verify_artefact",
-]
+from __future__ import annotations
+
+from designer.core.lazy import lazy_exports
+
+_EXPORTS = {
+    "designer.export.codegen": ("generate_code",),
+    "designer.export.exporter": ("export_model", "verify_artefact"),
+    "designer.export.formats": ("FORMATS",),
+    "designer.export.report": ("ExportError", "ExportReport", "Verification", "VerificationError"),
+}
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
+__getattr__ = lazy_exports(globals(), _EXPORTS)

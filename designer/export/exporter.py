@@ -11,6 +11,7 @@ import numpy as np
 
 from designer.core.progress import CancelToken, ProgressCallback, ProgressReporter
 from designer.export import onnx_export, tf_formats, tflite_export
+from designer.export.formats import FORMATS, RUNTIMES, SUFFIXES
 from designer.export.memory import check_memory
 from designer.export.report import ExportError, ExportReport, VerificationError
 from designer.export.signature import (
@@ -23,21 +24,6 @@ from designer.export.signature import (
 from designer.export.staging import move_into_place, path_size, staging_dir
 from designer.export.verify import compare
 
-FORMATS = ("keras", "savedmodel", "onnx", "tflite", "python")
-SUFFIXES = {
-    "keras": ".keras",
-    "savedmodel": "",
-    "onnx": ".onnx",
-    "tflite": ".tflite",
-    "python": ".py",
-}
-RUNTIMES = {
-    "keras": "keras.saving.load_model",
-    "savedmodel": "tf.saved_model.load serving_default",
-    "onnx": "onnxruntime",
-    "tflite": "tf.lite.Interpreter",
-    "python": "generated code + weights",
-}
 VERIFY_BATCH = 2
 
 

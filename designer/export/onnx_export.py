@@ -32,12 +32,10 @@ import onnx
 import tensorflow as tf
 from tensorflow.core.framework import graph_pb2, node_def_pb2
 
+from designer.export.formats import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
 from designer.export.report import ExportError
 from designer.export.signature import frozen_function, input_specs, output_names
 
-DEFAULT_OPSET = 17
-MIN_OPSET = 13
-MAX_OPSET = 18  # the newest opset tf2onnx 1.17 knows
 _XLA_ATTRS = ("_XlaMustCompile", "_noinline", "_XlaCompile", "_XlaScope")
 
 

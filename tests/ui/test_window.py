@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QMessageBox
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from designer.app.project import Project, save_project
 from designer.core.graph import LayerGraph
@@ -84,22 +86,42 @@ def test_delete_key_removes_selection_and_undo_restores(window, qtbot) -> None:
     assert len(window.scene.links) == 2
 
 
+def _mouse(
+    widget, kind: QEvent.Type, pos: QPoint, button: Qt.MouseButton, buttons: Qt.MouseButton
+) -> None:
+    """Send one mouse event with the buttons held (QTest's moves carry no buttons)."""
+    point = QPointF(pos)
+    event = QMouseEvent(
+        kind,
+        point,
+        QPointF(widget.mapToGlobal(pos)),
+        button,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
+
+
 def test_drag_is_one_undo_step(window, qtbot) -> None:
     ids = _chain(window)
     item = window.scene.nodes[ids[1]]
+    before = window.document.graph.node(ids[1]).pos
     start = window.view.mapFromScene(item.sceneBoundingRect().center())
     steps = window.document.undo_stack.count()
     vp = window.view.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    _mouse(vp, QEvent.Type.MouseButtonPress, start, left, left)
     for dx in (10, 30, 60):
-        qtbot.mouseMove(vp, pos=start + QPointF(dx, 0).toPoint())
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=start + QPointF(60, 0).toPoint())
+        _mouse(vp, QEvent.Type.MouseMove, start + QPoint(dx, 0), none, left)
+    _mouse(vp, QEvent.Type.MouseButtonRelease, start + QPoint(60, 0), left, none)
+    scale = window.view.transform().m11()
+    assert item.pos().x() == pytest.approx(before[0] + 60 / scale, abs=2 / scale)  # it moved
     moved = window.document.graph.node(ids[1]).pos
-    if moved != item.pos().toTuple():  # some platforms deliver no move without buttons
-        return
-    assert window.document.undo_stack.count() == steps + 1
+    assert moved == (round(item.pos().x(), 1), round(item.pos().y(), 1))  # the graph followed
+    assert window.document.undo_stack.count() == steps + 1  # one step for the whole drag
     window.document.undo_stack.undo()
-    assert window.document.graph.node(ids[1]).pos != moved
+    assert window.document.graph.node(ids[1]).pos == before
+    assert item.pos().toTuple() == pytest.approx(before)
 
 
 def test_error_badge_and_tooltip(window, qtbot) -> None:

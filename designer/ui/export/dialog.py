@@ -29,8 +29,7 @@ from designer.core.analysis import analyze
 from designer.core.progress import ProgressEvent
 from designer.export import ExportError, ExportReport
 from designer.export.codegen import weights_name
-from designer.export.exporter import FORMATS, SUFFIXES
-from designer.export.onnx_export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+from designer.export.formats import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, SUFFIXES
 from designer.export.report import human_size
 from designer.ui.common.shell import Shell
 

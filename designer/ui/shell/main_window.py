@@ -390,10 +390,12 @@ def about_text() -> str:
     except ImportError:
         tf_version = "not installed"
     from designer import __version__
+    from designer.app.logs import log_file
 
     return (
         f"<b>{APP_NAME}</b> {__version__}<br>Build, analyse, train and export Keras "
         f"networks by point and click.<br><br>Keras {keras.__version__} "
         f"(backend {keras.backend.backend()})<br>TensorFlow {tf_version}<br>"
-        f"Qt {qVersion()}, PySide6 {PySide6.__version__}"
+        f"Qt {qVersion()}, PySide6 {PySide6.__version__}<br><br>"
+        f"Log file: {log_file()}"
     )

@@ -1,0 +1,20 @@
+"""The export formats and their options, as plain constants (no Keras: the CLI's --help reads them)."""
+
+FORMATS = ("keras", "savedmodel", "onnx", "tflite", "python")
+SUFFIXES = {
+    "keras": ".keras",
+    "savedmodel": "",
+    "onnx": ".onnx",
+    "tflite": ".tflite",
+    "python": ".py",
+}
+RUNTIMES = {
+    "keras": "keras.saving.load_model",
+    "savedmodel": "tf.saved_model.load serving_default",
+    "onnx": "onnxruntime",
+    "tflite": "tf.lite.Interpreter",
+    "python": "generated code + weights",
+}
+DEFAULT_OPSET = 17
+MIN_OPSET = 13
+MAX_OPSET = 18  # the newest opset tf2onnx 1.17 knows

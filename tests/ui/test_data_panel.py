@@ -56,6 +56,7 @@ def test_dock_shows_summary_previews_and_derived_preprocessing(qtbot, panel):
     assert "16x16x1" in panel.facts.text() and "20 % validation" in panel.facts.text()
     assert panel.bars.counts == {str(d): 3 for d in range(10)}
     assert len(panel.preview_grid.images) == 16
+    assert panel.preview_grid.size().width() > 0  # QWidget.size, not shadowed by an attribute
     assert set(panel.preview_grid.captions) <= {str(d) for d in range(10)}
     assert panel.preview_grid.images[0].shape == (16, 16, 1)
     assert "resize to 28x28 (stretched)" in panel.preprocess.text

@@ -289,3 +289,21 @@ def test_summary_survives_an_edit_before_the_next_analysis(window, qtbot) -> Non
     window.document.graph.remove(ids[0])  # the last report still names this Input
     window.properties.show_selection([])
     assert "Inputs:" in window.properties.summary_label.text()
+
+
+def test_features_are_installed_explicitly_with_what_they_need(window) -> None:
+    assert (window.gallery, window.data, window.training, window.transfer, window.export) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    with pytest.raises(ValueError, match="unknown feature 'nope'"):
+        window.install_features("nope")
+    window.install_features("transfer")  # trains in the training feature's window
+    assert window.training is not None and window.transfer.training is window.training
+    assert window.transfer.freeze_action in window.edits.layer_actions
+    before = list(window.menu("&Training").actions())
+    window.install_features("training")  # once only
+    assert window.menu("&Training").actions() == before

@@ -55,7 +55,7 @@ class ThumbnailGrid(QWidget):
         adaptive: bool = False,
     ) -> None:
         super().__init__(parent)
-        self.columns, self.size, self.adaptive = columns, size, adaptive
+        self.columns, self.thumb_size, self.adaptive = columns, size, adaptive
         self._cells: list[QWidget] = []
         if adaptive:  # let the parent make it narrower than the current columns need
             self.setMinimumWidth(size + 8)
@@ -81,7 +81,7 @@ class ThumbnailGrid(QWidget):
         super().resizeEvent(event)
         if not self.adaptive:
             return
-        columns = max(1, (self.width() - 4) // (self.size + self._grid.spacing()))
+        columns = max(1, (self.width() - 4) // (self.thumb_size + self._grid.spacing()))
         if columns != self.columns:
             self.columns = columns
             for i, cell in enumerate(self._cells):
@@ -99,15 +99,15 @@ class ThumbnailGrid(QWidget):
             box.setContentsMargins(0, 0, 0, 0)
             box.setSpacing(1)
             picture = QLabel()
-            picture.setPixmap(thumbnail(img, self.size))
-            picture.setFixedSize(self.size, self.size)
+            picture.setPixmap(thumbnail(img, self.thumb_size))
+            picture.setFixedSize(self.thumb_size, self.thumb_size)
             picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
             picture.setStyleSheet("background: #202020;")
             box.addWidget(picture)
             if text:
                 label = QLabel(text)
                 label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                label.setMaximumWidth(self.size)
+                label.setMaximumWidth(self.thumb_size)
                 label.setToolTip(text)
                 box.addWidget(label)
             self._grid.addWidget(cell, i // self.columns, i % self.columns)

@@ -11,8 +11,28 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.fixtures import FileServer, save
+
+# Property-based tests: a fixed seed and few examples in the suite (CI stays fast and
+# repeatable); HYPOTHESIS_PROFILE=long for a deeper search (benchmarks/fuzz.py counts more).
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "long",
+    max_examples=2000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def make_lenet(graph_cls=None):

@@ -14,6 +14,15 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def fresh_window_layout():
+    """Every test starts from the default window layout (a closed window saves its own)."""
+    from PySide6.QtCore import QSettings
+
+    QSettings("NetworkDesigner", "NetworkDesigner").remove("window")
+    yield
+
+
 @pytest.fixture
 def window(qtbot):
     """An empty MainWindow (no features installed), shown offscreen."""

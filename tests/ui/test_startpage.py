@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
 
 from designer import zoo
 from designer.app.data_settings import effective_preprocess
 from designer.app.gallery import PRETRAINED
 from designer.core.weights import weight_arrays
+from designer.ui.document.commands import AddNode
 from designer.ui.gallery.dialogs import KEY_MIRROR, KEY_OFFLINE
 from designer.ui.gallery.start_page import BLANK, StartPage
 from designer.zoo import weights as zoo_weights
@@ -133,7 +134,7 @@ def test_open_lenet_with_other_class_count(qtbot, window, page):
     report = window.document.analyse_now()
     assert len(window.document.graph) == zoo.entry_stats("lenet5").layers == 9
     assert report.total_params == 61_706 - 84 * 10 - 10 + 84 * 5 + 5
-    assert window.document.modified
+    assert not window.document.modified  # untouched: nothing to save yet
     pre, _ = effective_preprocess(window.document.project)
     assert pre.image_size == (28, 28) and pre.rescale == "unit"
     qtbot.waitUntil(lambda: page.result() == QDialog.DialogCode.Accepted)
@@ -283,3 +284,23 @@ def test_cancel_while_building_opens_nothing(qtbot, window, page, tmp_path):
         assert not cache.exists() or not any(cache.iterdir())  # no partial file kept
     finally:
         server.close()
+
+
+def test_unsaved_work_is_asked_about_before_anything_is_built(qtbot, window, page):
+    from tests.ui.conftest import answer_next_message_box
+
+    window.document.push(AddNode(window.document.graph, "Dense", (0.0, 0.0)))
+    assert window.document.modified
+    seen: list[str] = []
+    answer_next_message_box(QMessageBox.StandardButton.Cancel, seen)
+    options = open_with_options(qtbot, page, "lenet5")
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    qtbot.waitUntil(lambda: bool(seen))
+    assert "Save the changes" in seen[0]
+    assert page._worker is None and page.isVisible()  # cancelled: nothing built, still here
+    assert window.document.project.name == "untitled" and window.document.modified
+    answer_next_message_box(QMessageBox.StandardButton.Discard, seen)
+    options = open_with_options(qtbot, page, "lenet5")
+    qtbot.mouseClick(options.buttons.button(OK), LEFT)
+    wait_opened(qtbot, window, "LeNet-5")
+    assert len(seen) == 2 and not window.document.modified  # asked once, before the build

@@ -62,7 +62,11 @@ class Shell(Protocol):
         """Select layers on the canvas (and centre the first)."""
         ...
 
-    def open_project(self, project: Project, modified: bool = True) -> bool:
-        """Open ``project`` after asking about unsaved changes; False when the user keeps
-        the current one."""
+    def ask_to_save(self) -> bool:
+        """Ask about the open project's unsaved changes; False when the user cancels."""
+        ...
+
+    def open_project(self, project: Project, modified: bool = True, ask: bool = True) -> bool:
+        """Open ``project`` after asking about unsaved changes (unless ``ask`` is False: the
+        caller asked already); False when the user keeps the current one."""
         ...

@@ -281,7 +281,8 @@ class StartPage(QDialog):
     def open_tile(self, name: str) -> None:
         """The options step for a zoo entry, or the blank project at once."""
         if name == BLANK:
-            self._hand_over(blank_project())
+            if self.shell.ask_to_save():
+                self._hand_over(blank_project())
             return
         dialog = OptionsDialog(zoo.get_entry(name), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -290,7 +291,10 @@ class StartPage(QDialog):
         dialog.open()
 
     def build(self, request: BuildRequest) -> None:
-        """Build ``request`` in a worker with a progress dialog; then open it or ask about weights."""
+        """Build ``request`` in a worker with a progress dialog; then open it or ask about weights.
+        Unsaved changes of the open project are asked about first, before anything is built."""
+        if not self.shell.ask_to_save():
+            return  # the user keeps the current project; stay on the gallery
         title = f"Opening {zoo.get_entry(request.entry).display_name}"
         self.scroll.setEnabled(False)  # one network at a time
         worker = run_with_progress(
@@ -317,8 +321,8 @@ class StartPage(QDialog):
             self._hand_over(result)
 
     def _hand_over(self, project: Any) -> None:
-        if self.shell.open_project(project) is False:
-            return  # the user kept the current project; stay on the gallery
+        # Asked before the build; a network fresh from the gallery has nothing to save yet.
+        self.shell.open_project(project, modified=False, ask=False)
         self.opened.emit(project)
         self.shell.show_status(f"Opened {project.name}", 5000)
         self.accept()

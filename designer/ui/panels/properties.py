@@ -86,11 +86,11 @@ class PropertiesPanel(QScrollArea):
         )
         title.setWordWrap(True)
         layout.addWidget(title)
-        form = QFormLayout()
+        form = _form()
         self.name_edit = QLineEdit(node.name)
         self.name_edit.editingFinished.connect(self._rename)
         form.addRow("Name", self.name_edit)
-        self.trainable_box = QCheckBox("Trainable (unlocked)")
+        self.trainable_box = QCheckBox(trainable_text(node.trainable))
         self.trainable_box.setChecked(node.trainable)
         if node.type == "BatchNormalization":
             self.trainable_box.setToolTip(BN_FROZEN_TIP)
@@ -101,15 +101,15 @@ class PropertiesPanel(QScrollArea):
         for label, value in zip(("weights", "bias"), node.lr_factors, strict=True):
             box = QDoubleSpinBox()
             box.setRange(0.0, 100.0)
-            box.setDecimals(3)
+            box.setDecimals(2)
             box.setSingleStep(0.1)
+            box.setPrefix(f"{label} ")
             box.setValue(value)
             box.setToolTip(
                 f"Learn-rate factor of the {label} (MATLAB's "
                 f"{'Weight' if label == 'weights' else 'Bias'}LearnRateFactor)"
             )
             box.valueChanged.connect(self._set_lr_factors)
-            row.addWidget(QLabel(label))
             row.addWidget(box)
             self.lr_boxes.append(box)
         form.addRow("Learn rate ×", row)
@@ -117,7 +117,7 @@ class PropertiesPanel(QScrollArea):
         primary = [k for k in spec.primary if k in node.params]
         others = [k for k in node.params if k not in primary and k not in HIDDEN_PARAMS]
         main = QGroupBox("Parameters")
-        main_form = QFormLayout(main)
+        main_form = _form(main)
         for key in primary:
             self._add_editor(main_form, node_id, key)
         layout.addWidget(main)
@@ -125,7 +125,7 @@ class PropertiesPanel(QScrollArea):
             more = QGroupBox("More parameters")
             more.setCheckable(True)
             more.setChecked(not primary)
-            more_form = QFormLayout(more)
+            more_form = _form(more)
             for key in others:
                 self._add_editor(more_form, node_id, key)
             more.toggled.connect(lambda on, box=more: self._toggle_group(box, on))
@@ -161,9 +161,11 @@ class PropertiesPanel(QScrollArea):
         label = QLabel(f"<b>{len(self.node_ids)} layers selected</b><br>{names}{more}")
         label.setWordWrap(True)
         layout.addWidget(label)
-        box = QCheckBox("Trainable (unlocked)")
+        trainable = all(graph.node(n).trainable for n in self.node_ids)
+        box = QCheckBox(trainable_text(trainable))
         box.setTristate(False)
-        box.setChecked(all(graph.node(n).trainable for n in self.node_ids))
+        box.setChecked(trainable)
+        self.trainable_box = box
         box.toggled.connect(self._set_trainable)
         layout.addWidget(box)
 
@@ -203,6 +205,7 @@ class PropertiesPanel(QScrollArea):
             self._push(Rename(self.document.graph, node.id, name))
 
     def _set_trainable(self, on: bool) -> None:
+        self.trainable_box.setText(trainable_text(on))
         targets = [n for n in self.node_ids if self.document.graph.node(n).trainable != on]
         if targets:
             self._push(SetTrainable(self.document.graph, targets, on))
@@ -232,6 +235,7 @@ class PropertiesPanel(QScrollArea):
             self.name_edit.setText(node.name)
         self.trainable_box.blockSignals(True)
         self.trainable_box.setChecked(node.trainable)
+        self.trainable_box.setText(trainable_text(node.trainable))  # also after undo
         self.trainable_box.blockSignals(False)
         for box, value in zip(self.lr_boxes, node.lr_factors, strict=True):
             box.blockSignals(True)
@@ -285,3 +289,16 @@ class PropertiesPanel(QScrollArea):
             f"Inputs: {names(report.inputs)}<br>Outputs: {names(report.outputs)}<br>"
             f"Warnings: {len(report.warnings)}<br>{status}"
         )
+
+
+def trainable_text(trainable: bool) -> str:
+    """The label of the Trainable check box, which says the state it shows."""
+    return "Trainable (unlocked)" if trainable else "Frozen (locked)"
+
+
+def _form(parent: QWidget | None = None) -> QFormLayout:
+    """A form whose long rows wrap (label above the field) instead of widening the panel."""
+    form = QFormLayout(parent) if parent is not None else QFormLayout()
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QUndoView,
     QWidget,
 )
@@ -21,6 +20,7 @@ from shiboken6 import isValid
 from designer.app.project import Project
 from designer.ui.canvas.scene import GraphScene
 from designer.ui.canvas.view import GraphView
+from designer.ui.common.wheel_guard import WheelGuard
 from designer.ui.common.worker import TaskRunner
 from designer.ui.data.panel import DataActions
 from designer.ui.document.document import Document
@@ -32,13 +32,13 @@ from designer.ui.panels.properties import PropertiesPanel
 from designer.ui.panels.quickadd import QuickAddPopup
 from designer.ui.shell.edit_actions import EditController
 from designer.ui.shell.file_actions import FileController
+from designer.ui.shell.menus import APP_NAME, MENUS, build_menus, fill_recent_menu
+from designer.ui.shell.window_state import default_layout, restore_window, save_window
 from designer.ui.training.actions import TrainingActions
 from designer.ui.transfer.actions import TransferActions
 
-APP_NAME = "Network Designer"
 # The window's features, installed in this order (see MainWindow.install_features).
 FEATURES = ("gallery", "data", "training", "transfer", "export")
-MENUS = ("&File", "&Edit", "&View", "&Network", "&Data", "&Training", "E&xport", "&Help")
 
 
 class MainWindow(QMainWindow):
@@ -77,12 +77,9 @@ class MainWindow(QMainWindow):
         }
         self.tabifyDockWidget(self.docks["properties"], self.docks["history"])
         self.docks["properties"].raise_()
-        self.resizeDocks([self.docks["analysis"]], [210], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self.docks["library"], self.docks["properties"]], [230, 300], Qt.Orientation.Horizontal
-        )
         self.quick_add = QuickAddPopup(self)
-        self._build_actions()
+        self.toolbar, self.recent_menu = build_menus(self)
+        self._feature_buttons: list[QAction] = []
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1400, 880)
@@ -93,6 +90,10 @@ class MainWindow(QMainWindow):
         self.transfer: TransferActions | None = None
         self.export: ExportActions | None = None
         self.install_features(*features)
+        right = [self.docks["properties"], *([self.data.dock] if self.data else [])]
+        default_layout(self, right, self.docks["library"], self.docks["analysis"])
+        restore_window(self, self.files.settings)
+        WheelGuard.install(QApplication.instance())
         self.set_project(project or Project(name="untitled"), modified=False)
 
     def install_features(self, *names: str) -> None:
@@ -170,9 +171,14 @@ class MainWindow(QMainWindow):
         """A message in the status bar (``msecs`` 0: until the next one)."""
         self.statusBar().showMessage(text, msecs)
 
-    def open_project(self, project: Project, modified: bool = True) -> bool:
-        """Replace the open project (asking about unsaved changes first)."""
-        if not self.files.maybe_save():
+    def ask_to_save(self) -> bool:
+        """Ask about unsaved changes (save, discard or cancel); False when the user cancels."""
+        return self.files.maybe_save()
+
+    def open_project(self, project: Project, modified: bool = True, ask: bool = True) -> bool:
+        """Replace the open project, asking about unsaved changes first (unless ``ask`` is
+        False: the caller asked already)."""
+        if ask and not self.ask_to_save():
             return False
         self.set_project(project, modified)
         return True
@@ -199,106 +205,6 @@ class MainWindow(QMainWindow):
         if center and node_ids:
             self.view.center_on_node(node_ids[0])
 
-    # ------------------------------------------------------------------ actions and menus
-    def _action(
-        self,
-        name: str,
-        text: str,
-        slot: Any,
-        shortcut: Any = None,
-        menu: str | None = None,
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            keys = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setStatusTip(tip or text.replace("&", "").replace("...", ""))
-        action.triggered.connect(lambda _checked=False: slot())
-        if menu:
-            self.menu(menu).addAction(action)
-        self.actions_by_name[name] = action
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        for title in MENUS:
-            self.menu(title)
-        f, e, v, n, h = "&File", "&Edit", "&View", "&Network", "&Help"
-        std = QKeySequence.StandardKey
-        self._action("new", "&New", self.files.new, std.New, f)
-        self._action("open", "&Open...", self.files.open_dialog, std.Open, f)
-        self.recent_menu = self.menu(f).addMenu("Open &Recent")
-        self._action("save", "&Save", self.files.save, std.Save, f)
-        self._action("save_as", "Save &As...", self.files.save_as, "Ctrl+Shift+S", f)
-        self.menu(f).addSeparator()
-        self._action("quit", "&Quit", self.close, std.Quit, f)
-        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for name, action in (("undo", undo), ("redo", redo)):
-            self.menu(e).addAction(action)
-            self.addAction(action)
-            self.actions_by_name[name] = action
-        self.menu(e).addSeparator()
-        self._action("cut", "Cu&t", self.edits.cut, "Ctrl+X", e)
-        self._action("copy", "&Copy", self.edits.copy, "Ctrl+C", e)
-        self._action("paste", "&Paste", self.edits.paste, "Ctrl+V", e)
-        self._action("duplicate", "&Duplicate", self.edits.duplicate, "Ctrl+D", e)
-        self._action("delete", "De&lete", self.edits.delete_selection, ["Del", "Backspace"], e)
-        self._action("select_all", "Select &All", self._select_all, "Ctrl+A", e)
-        self._action(
-            "zoom_in", "Zoom &In", lambda: self.view.zoom_by(1.25), ["Ctrl++", "Ctrl+="], v
-        )
-        self._action("zoom_out", "Zoom &Out", lambda: self.view.zoom_by(0.8), "Ctrl+-", v)
-        self._action("fit", "&Fit to Window", self.view.fit_all, "Ctrl+0", v)
-        shapes = self._action("shapes", "Show &Shapes on Links", lambda: None, None, v)
-        shapes.setCheckable(True)
-        shapes.setChecked(True)
-        shapes.toggled.connect(self.scene.set_show_shapes)
-        self.menu(v).addSeparator()
-        self._action("add_layer", "&Add Layer...", self._quick_add_at_center, None, n)
-        self._action("arrange", "Auto-&arrange", self.edits.auto_arrange, "Ctrl+L", n)
-        self._action(
-            "arrange_lr",
-            "Auto-arrange &Left to Right",
-            lambda: self.edits.auto_arrange("LR"),
-            None,
-            n,
-        )
-        self._action("analyze", "Anal&yze", self.document.analyse_now, "Ctrl+R", n)
-        self.menu(n).addSeparator()
-        self._action("replace", "&Replace Layer...", self.edits.replace_selected, None, n)
-        self._action("freeze", "&Freeze Selected", lambda: self.edits.set_frozen(True), None, n)
-        self._action(
-            "unfreeze", "&Unfreeze Selected", lambda: self.edits.set_frozen(False), None, n
-        )
-        self._action("expand", "&Expand Group", self.edits.expand_selected, None, n)
-        self._action("collapse", "&Collapse Group", self.edits.collapse_selected, None, n)
-        self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, "F1", h)
-        self._action("about", "&About", self.show_about, None, h)
-        for dock in self.docks.values():
-            self.menu(v).addAction(dock.toggleViewAction())
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main_toolbar")
-        for name in ("new", "open", "save", "undo", "redo", "arrange", "fit", "analyze"):
-            toolbar.addAction(self.actions_by_name[name])
-        self.toolbar = toolbar
-        self._feature_buttons: list[QAction] = []
-        self.refresh_recent_menu()
-
-    def refresh_recent_menu(self) -> None:
-        """Rebuild File > Open Recent."""
-        if not hasattr(self, "recent_menu"):
-            return
-        self.recent_menu.clear()
-        for path in self.files.recent():
-            action = self.recent_menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.files.open(p))
-        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
-
     def _connect(self) -> None:
         self.document.modifiedChanged.connect(lambda _m: self.update_title())
         self.document.projectChanged.connect(self.update_title)
@@ -319,28 +225,26 @@ class MainWindow(QMainWindow):
         if self.scene.items():  # the scene may be clearing
             self.properties.show_selection(self.scene.selected_node_ids())
 
-    def _select_all(self) -> None:
+    def select_all(self) -> None:
+        """Select every block."""
         for item in self.scene.nodes.values():
             item.setSelected(True)
+
+    def refresh_recent_menu(self) -> None:
+        """Rebuild File > Open Recent."""
+        fill_recent_menu(self.recent_menu, self.files.recent(), self.files.open)
 
     def _quick_add_at(self, scene_pos: QPointF) -> None:
         self._quick_add_pos = scene_pos
         global_pos = self.view.mapToGlobal(self.view.mapFromScene(scene_pos))
         self.quick_add.popup_at(global_pos)
 
-    def _quick_add_at_center(self) -> None:
+    def quick_add_at_center(self) -> None:
+        """Network > Add Layer...: the search popup at the middle of the view."""
         self._quick_add_at(self.view.view_center())
 
     def _quick_add_chosen(self, entry: Any) -> None:
         self.edits.add_layer(entry.type_name, entry.preset, self._quick_add_pos)
-
-    def show_shortcuts(self) -> None:
-        """Help > Keyboard Shortcuts."""
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HTML)
-
-    def show_about(self) -> None:
-        """Help > About, with the versions of Keras, TensorFlow and Qt."""
-        QMessageBox.about(self, f"About {APP_NAME}", about_text())
 
     # ------------------------------------------------------------------ window events
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -358,44 +262,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.files.discard_recovery()
+        save_window(self, self.files.settings)
         self.tasks.stop_all()
         event.accept()
-
-
-SHORTCUTS_HTML = """<table>
-<tr><td><b>Tab</b> / right-click</td><td>add a layer at the cursor (search as you type)</td></tr>
-<tr><td><b>Drag</b> output port → input port</td><td>connect two layers</td></tr>
-<tr><td><b>Del</b></td><td>delete the selection</td></tr>
-<tr><td><b>Ctrl+X / C / V / D</b></td><td>cut, copy, paste, duplicate</td></tr>
-<tr><td><b>Ctrl+Z</b>, <b>Ctrl+Shift+Z</b> / <b>Ctrl+Y</b></td><td>undo, redo</td></tr>
-<tr><td><b>Ctrl+wheel</b>, <b>Ctrl + / -</b></td><td>zoom</td></tr>
-<tr><td><b>F</b>, <b>Ctrl+0</b></td><td>fit the network in the window</td></tr>
-<tr><td><b>Middle-drag</b>, <b>Space+drag</b>, arrows</td><td>pan</td></tr>
-<tr><td><b>Ctrl+L</b></td><td>auto-arrange</td></tr>
-<tr><td><b>Ctrl+R</b></td><td>analyse now</td></tr>
-<tr><td><b>Ctrl+S</b>, <b>Ctrl+O</b>, <b>Ctrl+N</b></td><td>save, open, new</td></tr>
-</table>"""
-
-
-def about_text() -> str:
-    """Versions of the parts that matter."""
-    import keras
-    import PySide6
-    from PySide6.QtCore import qVersion
-
-    try:
-        import tensorflow as tf
-
-        tf_version = tf.__version__
-    except ImportError:
-        tf_version = "not installed"
-    from designer import __version__
-    from designer.app.logs import log_file
-
-    return (
-        f"<b>{APP_NAME}</b> {__version__}<br>Build, analyse, train and export Keras "
-        f"networks by point and click.<br><br>Keras {keras.__version__} "
-        f"(backend {keras.backend.backend()})<br>TensorFlow {tf_version}<br>"
-        f"Qt {qVersion()}, PySide6 {PySide6.__version__}<br><br>"
-        f"Log file: {log_file()}"
-    )

@@ -1,0 +1,125 @@
+"""Rough edges found in a real session (issue 13): each test failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QSpinBox
+
+from designer.app.project import Project
+from designer.core.graph import LayerGraph
+from designer.ui.shell.main_window import MainWindow
+
+
+def _wheel(widget, steps: int = 1) -> None:
+    """One notch of the mouse wheel over ``widget`` (upwards)."""
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(widget.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def _dense_window(window) -> str:
+    graph = LayerGraph()
+    nid = graph.add("Dense", units=10)
+    window.set_project(Project(graph=graph, name="w"))
+    window.select_nodes([nid])
+    return nid
+
+
+def test_the_wheel_over_an_unfocused_spin_box_scrolls_instead_of_editing(window, qtbot) -> None:
+    nid = _dense_window(window)
+    units = window.properties.editors["units"].box
+    assert isinstance(units, QSpinBox)
+    steps = window.document.undo_stack.count()
+    _wheel(units)
+    assert units.value() == 10 and window.document.graph.node(nid).params["units"] == 10
+    assert window.document.undo_stack.count() == steps  # no stray undo step
+    units.setFocus()
+    qtbot.waitUntil(units.hasFocus)
+    _wheel(units)  # focused: the wheel edits, as a user expects
+    assert units.value() == 11 and window.document.graph.node(nid).params["units"] == 11
+
+
+def test_toolbar_labels_stay_put_as_the_undo_text_changes(window) -> None:
+    undo = window.actions_by_name["undo"]
+    _dense_window(window)
+    before = undo.iconText()
+    window.edits.add_layer("Dense", {}, QPointF(0, 200))
+    assert "Add Dense" in undo.text() and undo.iconText() == before == "Undo"
+
+
+def test_dock_sizes_and_window_geometry_come_back_after_a_restart(qtbot) -> None:
+    first = MainWindow(Project(name="a"), features=("data",))
+    first.resize(700, 520)  # within the offscreen screen (800x600)
+    first.show()
+    qtbot.waitExposed(first)
+    first.docks["history"].hide()
+    first.data.dock.hide()
+    first.close()
+    second = MainWindow(Project(name="b"), features=("data",))
+    try:
+        assert (second.width(), second.height()) == (700, 520)
+        assert second.docks["history"].isHidden() and second.data.dock.isHidden()
+    finally:
+        for dock in (second.docks["history"], second.data.dock):
+            dock.show()
+        second.close()  # saves the layout of the docks shown again, for the other tests
+
+
+def test_properties_shows_a_whole_layer_form_beside_the_data_dock(qtbot) -> None:
+    window = MainWindow(Project(name="p"), features=("data",))
+    window.resize(1400, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        graph = LayerGraph()
+        nid = graph.add("Conv2D", filters=8)
+        window.set_project(Project(graph=graph, name="p"))
+        window.select_nodes([nid])
+        qtbot.waitUntil(lambda: "filters" in window.properties.editors)
+        panel = window.properties
+        assert window.docks["properties"].height() >= 300  # was about 140 px
+        assert panel.horizontalScrollBar().maximum() == 0  # nothing clipped on the right
+    finally:
+        window.close()
+
+
+def test_recent_menu_names_files_that_share_a_name_by_their_folder(window, tmp_path: Path) -> None:
+    from designer.app.project import save_project
+
+    paths = []
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        paths.append(save_project(Project(name="p"), tmp_path / folder / "net.json"))
+    for path in paths:
+        window.files.add_recent(path)
+    labels = [a.text() for a in window.recent_menu.actions()]
+    assert len(labels) == 2 and labels[0] != labels[1]
+    assert all(label.startswith("net.json — ") for label in labels)
+    window.files.add_recent(paths[0])  # again: moved to the top, not listed twice
+    assert [a.toolTip() for a in window.recent_menu.actions()] == [
+        str(paths[0].resolve()),
+        str(paths[1].resolve()),
+    ]
+
+
+def test_the_trainable_box_says_what_it_shows(window, qtbot) -> None:
+    nid = _dense_window(window)
+    box = window.properties.trainable_box
+    assert box.text() == "Trainable (unlocked)"
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert not window.document.graph.node(nid).trainable
+    assert window.properties.trainable_box.text() == "Frozen (locked)"
+    window.document.undo_stack.undo()
+    assert window.properties.trainable_box.text() == "Trainable (unlocked)"

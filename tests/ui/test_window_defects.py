@@ -123,3 +123,20 @@ def test_the_trainable_box_says_what_it_shows(window, qtbot) -> None:
     assert window.properties.trainable_box.text() == "Frozen (locked)"
     window.document.undo_stack.undo()
     assert window.properties.trainable_box.text() == "Trainable (unlocked)"
+
+
+def test_quick_add_finds_abbreviations_and_says_when_nothing_matches(window, qtbot) -> None:
+    window.quick_add_at_center()
+    popup = window.quick_add
+    qtbot.keyClicks(popup.search, "maxpool2")
+    assert popup.labels()[0] == "MaxPooling2D" and not popup.no_match.isVisibleTo(popup)
+    popup.search.clear()
+    qtbot.keyClicks(popup.search, "qqqq")
+    assert popup.labels() == [] and "No layer matches" in popup.no_match.text()
+    assert popup.no_match.isVisibleTo(popup)
+    popup.hide()
+
+
+def test_library_search_uses_the_same_matching(window, qtbot) -> None:
+    qtbot.keyClicks(window.library.search, "bnorm")
+    assert window.library.visible_labels() == ["BatchNormalization"]

@@ -15,16 +15,22 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.catalog import LibraryEntry, library
+from designer.core.search import match_score
 from designer.ui.canvas.items import category_color
 from designer.ui.canvas.view import LAYER_MIME
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def entry_score(entry: LibraryEntry, text: str) -> float:
+    """How well ``text`` finds the entry (0: not at all); see designer.core.search."""
+    return match_score(text, [entry.label, entry.type_name], f"{entry.category} {entry.help}")
+
+
 def entry_matches(entry: LibraryEntry, text: str) -> bool:
-    """True when every word of ``text`` appears in the entry's label, type, category or help."""
-    haystack = f"{entry.label} {entry.type_name} {entry.category} {entry.help}".lower()
-    return all(word in haystack for word in text.lower().split())
+    """True when every word of ``text`` matches the entry's name (also abbreviated or with a
+    small typo), category or help."""
+    return entry_score(entry, text) > 0
 
 
 def entry_mime(entry: LibraryEntry) -> QMimeData:

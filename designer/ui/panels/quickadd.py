@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.core.catalog import library
-from designer.ui.panels.library import ENTRY_ROLE, entry_matches
+from designer.ui.panels.library import ENTRY_ROLE, entry_score
 
 
 class QuickAddPopup(QFrame):
-    """A small search list that emits ``chosen(entry)``."""
+    """A small search list that emits ``chosen(entry)``; the best matches come first."""
 
     chosen = Signal(object)  # LibraryEntry
 
@@ -19,18 +27,18 @@ class QuickAddPopup(QFrame):
         super().__init__(parent, Qt.WindowType.Popup)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Add layer…")
+        self.search.setPlaceholderText("Add layer… (name, abbreviation, what it does)")
         self.list = QListWidget()
+        self.no_match = QLabel("")
+        self.no_match.setWordWrap(True)
+        self.no_match.setStyleSheet("color: #8a5a00;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.list)
-        self.resize(260, 320)
-        for entry in library():
-            item = QListWidgetItem(f"{entry.label}   ({entry.category})")
-            item.setData(ENTRY_ROLE, entry)
-            item.setToolTip(entry.help)
-            self.list.addItem(item)
+        self.resize(300, 340)
+        self.entries = library()
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self.accept_current)
         self.list.itemActivated.connect(lambda _item: self.accept_current())
@@ -45,20 +53,27 @@ class QuickAddPopup(QFrame):
         self.search.setFocus()
 
     def filter(self, text: str) -> None:
-        """Show matching entries and select the first."""
-        first = None
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            hide = not entry_matches(item.data(ENTRY_ROLE), text)
-            item.setHidden(hide)
-            if not hide and first is None:
-                first = item
-        self.list.setCurrentItem(first)
+        """List the matching entries, best first, and select the first; say when none match."""
+        scored = [(entry_score(e, text), i, e) for i, e in enumerate(self.entries)]
+        matches = [e for score, _i, e in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
+        self.list.clear()
+        for entry in matches:
+            item = QListWidgetItem(f"{entry.label}   ({entry.category})")
+            item.setData(ENTRY_ROLE, entry)
+            item.setToolTip(entry.help)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0 if matches else -1)
+        self.no_match.setText("" if matches else f"No layer matches “{text}”.")
+        self.no_match.setVisible(not matches)
+
+    def labels(self) -> list[str]:
+        """The labels listed, in order."""
+        return [self.list.item(i).data(ENTRY_ROLE).label for i in range(self.list.count())]
 
     def accept_current(self) -> None:
         """Add the selected entry and close."""
         item = self.list.currentItem()
-        if item is not None and not item.isHidden():
+        if item is not None:
             self.hide()
             self.chosen.emit(item.data(ENTRY_ROLE))
 

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def fresh_window_layout():
-    """Every test starts from the default window layout (a closed window saves its own)."""
+    """Every test starts from empty settings: default layout, no recent files, no folders."""
     from PySide6.QtCore import QSettings
 
-    QSettings("NetworkDesigner", "NetworkDesigner").remove("window")
+    QSettings("NetworkDesigner", "NetworkDesigner").clear()
     yield
 
 

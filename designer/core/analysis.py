@@ -3,13 +3,17 @@
 :func:`analyze` never raises on any graph: an exception inside Keras becomes an error on the
 node. Results are cached per (type, parameters, input shapes, state), so after an edit only the
 layers whose inputs or settings changed are computed again. Variables are created inside a
-Keras ``StatelessScope``, where they are never initialised, so analysing VGG costs no memory.
+Keras ``StatelessScope``, where they are never initialised, so analysing VGG costs no memory;
+their initialisers are then run the way building the model runs them (for real when the
+variable is small, traced without memory when it is large), so that what Keras refuses at
+build time (an orthogonal bias, an identity kernel of rank 3) is an error of the analysis too.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +28,8 @@ from designer.core.layers import call_layer, flatten_outputs, make_layer
 
 Shape = tuple[int | None, ...]
 _CACHE_KEY = "analysis"  # in LayerGraph.derived
+_EAGER_LIMIT = 1 << 22  # elements (16 MB of float32): simply initialised, as build does
+_INIT_CHECKS: dict[tuple, str | None] = {}  # (initializer, shape, dtype) -> problem or None
 
 
 @dataclass(frozen=True)
@@ -290,11 +296,14 @@ def compute_layer(node: Node, shapes: list[Shape], dtypes: list[str]) -> LayerRe
     except Exception as exc:
         return LayerResult((), (), 0, 0, ("invalid_param", diagnostics.clean(exc)))
     try:
-        with shape_only_scope():
+        with shape_only_scope() as made:
             tensors = [keras.KerasTensor(s, dtype=d) for s, d in zip(shapes, dtypes, strict=True)]
             outputs = flatten_outputs(call_layer(layer, node, tensors))
     except Exception as exc:
         return LayerResult((), (), 0, 0, ("layer_error", diagnostics.clean(exc)))
+    problem = initializer_problem(made)
+    if problem is not None:
+        return LayerResult((), (), 0, 0, ("invalid_param", problem))
     trainable = count(getattr(layer, "trainable_weights", []))
     non_trainable = count(getattr(layer, "non_trainable_weights", []))
     if not getattr(layer, "trainable", True):
@@ -308,20 +317,95 @@ def compute_layer(node: Node, shapes: list[Shape], dtypes: list[str]) -> LayerRe
 
 
 @contextmanager
-def shape_only_scope() -> Iterator[None]:
-    """Create layers' variables without ever initialising them (no memory, no time).
+def shape_only_scope() -> Iterator[list[Any]]:
+    """Create layers' variables without ever initialising them (no memory, no time); the list
+    it gives holds, once the block is left, the variables made inside.
 
     Keras queues variables made in a StatelessScope for later initialisation; they are taken
     off that queue again here, so they can never be initialised by accident.
     """
     queue = uninitialized_variables()
     before = len(queue)
+    made: list[Any] = []
     try:
         with StatelessScope(initialize_variables=False):
-            yield
+            yield made
     finally:
         queue = uninitialized_variables()
+        made.extend(queue[before:])
         del queue[before:]
+
+
+def initializer_problem(variables: list[Any]) -> str | None:
+    """What Keras would refuse when giving these (uninitialised) variables their values at
+    build time, or None: each initializer runs on its variable's shape and dtype."""
+    for variable in variables:
+        # A keras.Variable made in a StatelessScope keeps its initializer until it is given
+        # a value; there is no public name for it.
+        initializer = getattr(variable, "_initializer", None)
+        if not callable(initializer):
+            continue
+        shape, dtype = tuple(variable.shape), str(variable.dtype)
+        key = _initializer_key(initializer, shape, dtype)
+        if key is not None and key in _INIT_CHECKS:
+            problem = _INIT_CHECKS[key]
+        else:
+            problem = _run_initializer(initializer, shape, dtype)
+            if key is not None:
+                if len(_INIT_CHECKS) > 8192:
+                    _INIT_CHECKS.clear()
+                _INIT_CHECKS[key] = problem
+        if problem is not None:
+            return f"its weight '{variable.name}' cannot be initialised: {problem}"
+    return None
+
+
+def _initializer_key(initializer: Any, shape: Shape, dtype: str) -> tuple | None:
+    """The memo key of an initializer on a shape, or None when it has no configuration."""
+    try:
+        config = json.dumps(initializer.get_config(), sort_keys=True, default=repr)
+    except Exception:  # a plain function (a seed generator's): no key, run it each time
+        return None
+    return (type(initializer), config, shape, dtype)
+
+
+class _Traced(keras.Operation):
+    """Runs a function symbolically: the shapes it would give, no memory and no values."""
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        return fn()
+
+
+_TRACER: list[_Traced] = []
+
+
+def _run_initializer(initializer: Any, shape: Shape, dtype: str) -> str | None:
+    """Run ``initializer(shape, dtype)`` as build would (traced when the variable is large);
+    the problem in a sentence, or None."""
+    errors: list[Exception] = []
+
+    def attempt() -> Any:
+        try:
+            return initializer(shape, dtype=dtype)
+        except Exception as exc:
+            errors.append(exc)
+            return None
+
+    try:
+        if math.prod(d or 0 for d in shape) <= _EAGER_LIMIT:
+            value = attempt()
+        else:
+            if not _TRACER:
+                _TRACER.append(_Traced(name="initializer_check"))
+            value = _TRACER[0].compute_output_spec(attempt)
+    except Exception as exc:  # the tracing itself failed: build would fail as well
+        errors.append(exc)
+    if errors:
+        return diagnostics.clean(errors[0])
+    got = tuple(getattr(value, "shape", ()))
+    if got != shape:
+        return f"it gives values of shape {got}; expected {shape}"
+    return None
 
 
 def count(weights: list[Any]) -> int:

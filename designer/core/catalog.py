@@ -18,12 +18,13 @@ from typing import Any
 import keras
 
 from designer.core import keras_compat
-from designer.core.errors import ParamError, UnknownLayerType
+from designer.core.errors import LayerTypeError, ParamError, UnknownLayerType
 from designer.core.params import (
     ParamSpec,
     first_line,
     infer_spec,
     parse_arg_help,
+    plain_value,
     to_plain,
 )
 
@@ -221,12 +222,16 @@ class LayerSpec:
         owner = f"{self.type_name} '{node_name}'" if node_name else self.type_name
         checked = {}
         for key, value in params.items():
+            if not isinstance(key, str):
+                raise ParamError(f"{owner} expects parameter names as text; received {key!r}")
+            if key in HIDDEN_KEYS:
+                raise ParamError(f"{owner} has no parameter '{key}': it is set on its own")
             spec = self.params.get(key)
             if spec is None:
                 if self.curated:
                     known = ", ".join(self.params)
                     raise ParamError(f"{owner} has no parameter '{key}'; known: {known}")
-                checked[key] = to_plain(value)
+                checked[key] = plain_value(value, f"{owner} parameter '{key}'")
                 continue
             checked[key] = spec.check(value, owner)
         return checked
@@ -248,8 +253,8 @@ def _keras_class(type_name: str) -> type[Any]:
     if type_name == "Model":
         return keras.Model
     cls = getattr(keras.layers, type_name, None)
-    if cls is None:
-        raise UnknownLayerType(type_name)
+    if not (inspect.isclass(cls) and issubclass(cls, keras.Operation)):
+        raise UnknownLayerType(type_name)  # absent, or a helper function such as add()
     return cls
 
 
@@ -314,9 +319,12 @@ def _default_config(cls: type, overrides: dict[str, Any]) -> dict[str, Any]:
         kwargs["layer"] = keras.saving.deserialize_keras_object(kwargs["layer"])
     try:
         instance = cls(**kwargs)
-    except TypeError as exc:
-        raise TypeError(f"cannot make a default {cls.__name__}: {exc}") from exc
-    config = instance.get_config()
+        config = instance.get_config()
+    except Exception as exc:  # Keras refuses its own defaults: it needs arguments
+        raise LayerTypeError(
+            f"layer type '{cls.__name__}' cannot be made from default values: expected the "
+            f"arguments Keras requires; received none ({str(exc).strip().splitlines()[0]})"
+        ) from exc
     for key in list(config):
         if key in HIDDEN_KEYS:
             config.pop(key)
@@ -346,7 +354,7 @@ def get_spec(type_name: str, sample_config: dict | None = None) -> LayerSpec:
             cls = _keras_class(type_name)
             try:
                 spec = _derive(type_name, cls, CURATED.get(type_name), None)
-            except TypeError:
+            except LayerTypeError:
                 if sample_config is None or type_name in CURATED:
                     raise
                 spec = _with_ports_from_call(_derive(type_name, cls, None, sample_config), cls)
@@ -362,12 +370,19 @@ def class_path_of(cls: type) -> str:
 def type_name_for_class(cls: type) -> str:
     """The catalog name under which layers of ``cls`` are stored: the plain name of a
     keras.layers class, the public name of a Keras-private class (``"keras.ops:add"``, see
-    :mod:`designer.core.keras_compat`), else 'module:QualName'."""
+    :mod:`designer.core.keras_compat`), the registered name of a class registered with
+    ``keras.saving.register_keras_serializable`` (``"package>Name"``), else 'module:QualName'."""
     if cls is keras.layers.InputLayer:
         return "Input"
     if getattr(keras.layers, cls.__name__, None) is cls:
         return cls.__name__
-    return keras_compat.public_type_name(cls) or class_path_of(cls)
+    public = keras_compat.public_type_name(cls)
+    if public is not None:
+        return public
+    registered = keras.saving.get_registered_name(cls)
+    if ">" in registered and keras.saving.get_registered_object(registered) is cls:
+        return str(registered)
+    return class_path_of(cls)
 
 
 def _is_plain_name(type_name: str) -> bool:
@@ -416,21 +431,39 @@ def _with_ports_from_call(spec: LayerSpec, cls: type[Any]) -> LayerSpec:
 
 
 def resolve_class_path(path: str) -> type:
-    """The class named by a stored type name that is not plain: 'module:QualName', a
-    ``keras.ops`` function (``"keras.ops:add"``), a registered name, or an old private Keras
-    path (resolved by :mod:`designer.core.keras_compat`); only Keras operations are accepted."""
+    """The class named by a stored type name that is not plain: a ``keras.ops`` function
+    (``"keras.ops:add"``), a registered name, an old private Keras path (resolved by
+    :mod:`designer.core.keras_compat`), or 'module:QualName' of a class in ``keras`` or
+    ``keras_hub`` or registered with Keras; only Keras operations are accepted.
+
+    Names come from files, so they are resolved against that allow-list only: a file never
+    makes the designer import a module of its choosing (which would run its code)."""
     try:
         obj: Any = keras_compat.class_for_type_name(path)
     except LookupError as exc:
         raise UnknownLayerType(path) from exc
     if obj is None:
         module_name, _, qualname = path.partition(":")
-        try:
-            obj = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
-            raise UnknownLayerType(path) from exc
+        registered = [
+            o
+            for o in keras.saving.get_custom_objects().values()
+            if inspect.isclass(o) and class_path_of(o) == path
+        ]
+        package = module_name.split(".")[0]
+        parts = qualname.split(".")
+        if registered:
+            obj = registered[0]
+        elif package in ("keras", "keras_hub") and all(
+            p.isidentifier() and not p.startswith("__") for p in parts
+        ):
+            try:
+                obj = importlib.import_module(module_name)
+                for part in parts:
+                    obj = getattr(obj, part)
+            except (ImportError, AttributeError, ValueError, TypeError) as exc:
+                raise UnknownLayerType(path) from exc  # keras_hub not installed, no such class
+        else:
+            raise UnknownLayerType(path)
     if not (inspect.isclass(obj) and issubclass(obj, keras.Operation)):
         raise UnknownLayerType(path)
     return obj
@@ -441,6 +474,10 @@ def spec_for_type(type_name: str, sample_config: dict | None = None) -> LayerSpe
     :func:`type_name_for_class`). Its ``type_name`` is the name to store: the private module
     path of an operation in an old file gives the public ``keras.ops:add``."""
     if not _is_plain_name(type_name):
+        with _lock:  # a class met in this process (an imported model's) is known already
+            known = _SPECS.get(type_name)
+        if known is not None:
+            return known
         return spec_for_class(resolve_class_path(type_name), sample_config)
     return get_spec(type_name, sample_config)
 

@@ -8,12 +8,14 @@ of these; nothing else changes a graph on their behalf.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from designer.core.errors import GraphError
 from designer.core.graph import LayerGraph, Link, NodeRecord, Pos, node_from_dict
 from designer.core.groups import collapse_group, expand_group
+from designer.core.node import check_pos
 
 
 class Edit(Protocol):
@@ -58,8 +60,45 @@ class RemoveLayers:
     node_ids: tuple[str, ...]
 
     def apply(self, graph: LayerGraph) -> Edit:
-        with graph.batch():
-            return RestoreLayers(tuple(graph.remove(nid) for nid in self.node_ids))
+        return RestoreLayers(tuple(remove_all(graph, self.node_ids)))
+
+
+def remove_all(graph: LayerGraph, node_ids: Iterable[str]) -> list[NodeRecord]:
+    """Remove layers one by one, all or none (a refusal puts back the ones removed); the
+    records hold the places the layers had before any of them went, as restore_all wants."""
+    order = {n.id: i for i, n in enumerate(graph.nodes)}
+    outputs = {nid: i for i, nid in enumerate(graph.output_order)}
+    records: list[NodeRecord] = []
+
+    def renumbered() -> list[NodeRecord]:
+        for record in records:
+            record.index = order[record.node.id]
+            if record.output_index is not None:
+                record.output_index = outputs[record.node.id]
+        return records
+
+    with graph.batch():
+        try:
+            for nid in node_ids:
+                records.append(graph.remove(nid))
+        except GraphError:
+            graph.restore_all(renumbered())
+            raise
+    return renumbered()
+
+
+def _each(items: Iterable[tuple[str, Any]], change: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """``change(key, value)`` for every item, all or none: on a refusal the items done are
+    changed back to the values ``change`` returned; returns those old values by key."""
+    done: dict[str, Any] = {}
+    try:
+        for key, value in items:
+            done[key] = change(key, value)
+    except GraphError:
+        for key, old in reversed(done.items()):
+            change(key, old)
+        raise
+    return done
 
 
 @dataclass(frozen=True)
@@ -151,7 +190,7 @@ class Move:
 
     def apply(self, graph: LayerGraph) -> Edit:
         with graph.batch():
-            return Move({nid: graph.move(nid, pos) for nid, pos in self.positions.items()})
+            return Move(_each(self.positions.items(), graph.move))
 
 
 @dataclass(frozen=True)
@@ -162,9 +201,7 @@ class SetTrainable:
 
     def apply(self, graph: LayerGraph) -> Edit:
         with graph.batch():
-            return SetTrainable(
-                {nid: graph.set_trainable(nid, flag) for nid, flag in self.states.items()}
-            )
+            return SetTrainable(_each(self.states.items(), graph.set_trainable))
 
 
 @dataclass(frozen=True)
@@ -211,12 +248,12 @@ class SetWeights:
     weights: dict[str, tuple[Any, str | None]]
 
     def apply(self, graph: LayerGraph) -> Edit:
-        old = {}
+        def change(path: str, pair: tuple[Any, str | None]) -> tuple[Any, str | None]:
+            owner, node_id = _resolve(graph, path)
+            return owner.set_weights(node_id, *pair)
+
         with graph.batch():
-            for path, pair in self.weights.items():
-                owner, node_id = _resolve(graph, path)
-                old[path] = owner.set_weights(node_id, *pair)
-        return SetWeights(old)
+            return SetWeights(_each(self.weights.items(), change))
 
 
 def _resolve(graph: LayerGraph, path: str) -> tuple[LayerGraph, str]:
@@ -237,7 +274,7 @@ class SetOutputOrder:
     order: tuple[str, ...]
 
     def apply(self, graph: LayerGraph) -> Edit:
-        return SetOutputOrder(tuple(graph.set_output_order(list(self.order))))
+        return SetOutputOrder(tuple(graph.set_output_order(self.order)))
 
 
 @dataclass(frozen=True)
@@ -294,7 +331,7 @@ class _Ungroup:
 
     def apply(self, graph: LayerGraph) -> Edit:
         with graph.batch():
-            records = tuple(graph.remove(nid) for nid in reversed(self.member_ids))
+            records = tuple(remove_all(graph, reversed(self.member_ids)))
             graph.restore(self.group)
         return _Regroup(self.group.node.id, tuple(reversed(records)))
 
@@ -338,6 +375,9 @@ def plan_paste(
 ) -> tuple[list[Edit], list[str]]:
     """Edits that insert the clipboard's layers (fresh ids and names, moved by ``offset``) and
     the links among them; returns them with the new ids."""
+    offset = check_pos(offset)
+    if not isinstance(clip, dict) or not isinstance(clip.get("nodes"), list):
+        raise GraphError(f"a clipboard expects a dictionary of layers; received {type(clip)}")
     records: list[NodeRecord] = []
     mapping: dict[str, str] = {}
     taken: set[str] = set()
@@ -352,7 +392,12 @@ def plan_paste(
         node.weights, node.weights_sig = clip.get("weights", {}).get(old_id, (None, None))
         mapping[old_id] = node.id
         records.append(NodeRecord(node, []))
-    links = [Link(mapping[s], mapping[d], port, sp) for s, d, port, sp in clip["links"]]
+    try:
+        links = [Link(mapping[s], mapping[d], port, sp) for s, d, port, sp in clip["links"]]
+    except (KeyError, TypeError, ValueError):
+        raise GraphError(
+            "a clipboard's links expect [source, destination, input, output] among its layers"
+        ) from None
     if records:
         records[0] = NodeRecord(records[0].node, links)
     return [RestoreLayers(tuple(records))], list(mapping.values())

@@ -52,5 +52,18 @@ class DuplicateNameError(GraphError):
     """A layer name that another layer already has."""
 
 
+class LayerNameError(GraphError, ValueError):
+    """A layer name that breaks the naming rule (a letter or _ first, no spaces or slashes)."""
+
+
+class LayerTypeError(GraphError, TypeError):
+    """A known layer type that cannot be made from default values (Keras needs arguments)."""
+
+
+class EditValueError(GraphError, ValueError):
+    """A value an edit needs (a position, a learn-rate factor, a flag, a list of ids) of the
+    wrong kind."""
+
+
 class ProjectError(Exception):
     """A project or model file that cannot be read or written; the message says why."""

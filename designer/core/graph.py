@@ -13,18 +13,19 @@ from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
-from designer.core.catalog import spec_for_type
 from designer.core.errors import (
     CycleError,
     DuplicateNameError,
+    EditValueError,
     GraphError,
     PortError,
     PortOccupiedError,
     SelfLinkError,
     UnknownNodeError,
 )
-from designer.core.keras_compat import to_snake_case
+from designer.core.names import NameBook
 from designer.core.node import (
     SAME_STRUCTURE,
     EventKind,
@@ -33,8 +34,18 @@ from designer.core.node import (
     Node,
     NodeRecord,
     Pos,
+    Ranks,
+    check_layer_name,
+    check_lr_factors,
+    check_node,
+    check_pos,
+    default_name,
+    legal_name,
+    node_from_dict,
+    spec_for_edit,
+    whole_number,
 )
-from designer.core.params import to_plain
+from designer.core.params import short_repr
 
 __all__ = [
     "EventKind",
@@ -45,10 +56,12 @@ __all__ = [
     "NodeRecord",
     "Pos",
     "default_name",
+    "legal_name",
     "node_from_dict",
 ]
 
 Observer = Callable[[GraphEvent], None]
+_NUMBERED_ID = re.compile(r"n(\d{1,18})")
 
 
 class LayerGraph:
@@ -57,12 +70,13 @@ class LayerGraph:
     def __init__(self) -> None:
         self._g = nx.MultiDiGraph()
         self._nodes: dict[str, Node] = {}
-        self._names: dict[str, str] = {}
+        self._names = NameBook()
         self._observers: list[Observer] = []
         self._next_id = 1
         self._batch_depth = 0
         self._pending: list[GraphEvent] = []
         self._topo: list[str] | None = None
+        self._ranks = Ranks(self._g)  # a topological order kept edit by edit: cheap cycle checks
         self._output_order: list[str] = []  # node ids, when the output order matters
         self.name = "network"
         # Caches of data derived from the graph (the analysis keeps its per-layer results
@@ -104,7 +118,7 @@ class LayerGraph:
         return len(self._nodes)
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._nodes
+        return isinstance(node_id, str) and node_id in self._nodes
 
     def __iter__(self) -> Iterator[Node]:
         return iter(list(self._nodes.values()))
@@ -118,7 +132,7 @@ class LayerGraph:
         """The node with this id; raises UnknownNodeError."""
         try:
             return self._nodes[node_id]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: not even a possible id (a list)
             raise UnknownNodeError(node_id) from None
 
     def find(self, name: str) -> Node | None:
@@ -134,16 +148,21 @@ class LayerGraph:
     def inputs_of(self, node_id: str) -> list[Link]:
         """Links into ``node_id``, sorted by port."""
         self.node(node_id)
-        edges = self._g.in_edges(node_id, keys=True, data=True)
-        return sorted(
-            (Link(s, d, k, a["src_port"]) for s, d, k, a in edges), key=lambda link: link.port
-        )
+        links = [  # the adjacency itself: networkx's edge views cost more than the links
+            Link(src, node_id, port, data["src_port"])
+            for src, ports in self._g.pred[node_id].items()
+            for port, data in ports.items()
+        ]
+        return sorted(links, key=lambda link: link.port)
 
     def outputs_of(self, node_id: str) -> list[Link]:
         """Links out of ``node_id``."""
         self.node(node_id)
-        edges = self._g.out_edges(node_id, keys=True, data=True)
-        return [Link(s, d, k, a["src_port"]) for s, d, k, a in edges]
+        return [
+            Link(node_id, dst, port, data["src_port"])
+            for dst, ports in self._g.succ[node_id].items()
+            for port, data in ports.items()
+        ]
 
     def predecessors(self, node_id: str) -> list[str]:
         """Ids of the nodes feeding ``node_id`` (once each)."""
@@ -184,7 +203,8 @@ class LayerGraph:
 
     def free_port(self, node_id: str) -> int:
         """The lowest unconnected input port of ``node_id``."""
-        used = {link.port for link in self.inputs_of(node_id)}
+        self.node(node_id)
+        used = {port for ports in self._g.pred[node_id].values() for port in ports}
         port = 0
         while port in used:
             port += 1
@@ -193,19 +213,8 @@ class LayerGraph:
     def unique_name(
         self, base: str, taken: Collection[str] = (), free: Collection[str] = ()
     ) -> str:
-        """``base`` if unused, else ``base_1``, ``base_2`` ...; names in ``taken`` count as
-        used (ones planned but not added yet), names in ``free`` as unused (ones about to go)."""
-
-        def used(name: str) -> bool:
-            return (name in self._names and name not in free) or name in taken
-
-        if not used(base):
-            return base
-        stem = re.sub(r"_\d+$", "", base)
-        i = 1
-        while used(f"{stem}_{i}"):
-            i += 1
-        return f"{stem}_{i}"
+        """``base`` if unused, else ``base_1``, ``base_2`` ...; see :meth:`NameBook.unique`."""
+        return self._names.unique(base, taken, free)
 
     # ----------------------------------------------------------------- edits
     def add(
@@ -219,16 +228,22 @@ class LayerGraph:
         **kwargs: Any,
     ) -> str:
         """Add a layer of ``type_name`` with parameters ``params``/``kwargs``; returns its id."""
-        spec = spec_for_type(type_name, params)
+        if params is not None and not isinstance(params, dict):
+            raise EditValueError(
+                f"the parameters of a new layer expect a dictionary; received {short_repr(params)}"
+            )
+        spec = spec_for_edit(type_name, params)
+        name = check_layer_name(name) if name else None
         values = spec.defaults()
         values.update(spec.check_params({**(params or {}), **kwargs}, name or ""))
+        place = check_pos(pos)
         if name is not None and name in self._names:
             raise DuplicateNameError(f"a layer named '{name}' already exists; names must be unique")
-        if node_id is not None and node_id in self._nodes:
-            raise GraphError(f"a layer with id {node_id!r} already exists")
+        if node_id is not None:
+            self._check_new_id(node_id)
         if not name:
             name = self.unique_name(default_name(type_name))
-        node = Node(node_id or self.new_id(), type_name, name, values, (pos[0], pos[1]))
+        node = Node(node_id or self.new_id(), type_name, name, values, place)
         self._insert(node)
         return node.id
 
@@ -239,22 +254,33 @@ class LayerGraph:
         self._next_id += 1
         return f"n{self._next_id - 1}"
 
+    def _check_new_id(self, node_id: Any) -> None:
+        if not isinstance(node_id, str) or not node_id or "/" in node_id:
+            raise EditValueError(
+                f"a layer id expects non-empty text without '/'; received {short_repr(node_id)}"
+            )
+        if node_id in self._nodes:
+            raise GraphError(f"a layer with id {node_id!r} already exists")
+
     def _insert(self, node: Node) -> None:
         self._nodes[node.id] = node
-        self._names[node.name] = node.id
+        self._names.claim(node.name, node.id)
         self._g.add_node(node.id)
-        match = re.fullmatch(r"n(\d+)", node.id)
+        self._ranks.add(node.id)
+        match = _NUMBERED_ID.fullmatch(node.id)
         if match:
             self._next_id = max(self._next_id, int(match.group(1)) + 1)
         self._emit(EventKind.ADDED, node.id)
 
     def add_node(self, node: Node, index: int | None = None) -> str:
         """Insert a fully formed :class:`Node` (import, paste, undo) at position ``index`` of the
-        node order (the end by default); its id and name must be free."""
-        if node.id in self._nodes:
-            raise GraphError(f"a layer with id {node.id!r} already exists")
+        node order (the end by default); its id and name must be free and follow the rules."""
+        self._check_new_id(node.id)
+        check_node(node)
         if node.name in self._names:
             raise DuplicateNameError(f"a layer named '{node.name}' already exists")
+        if index is not None:
+            index = whole_number(index, "a layer's place in the order")
         self._insert(node)
         if index is not None and index < len(self._nodes) - 1:
             items = list(self._nodes.items())
@@ -273,7 +299,8 @@ class LayerGraph:
                 self.disconnect(link.src, link.dst, link.port)
             self._g.remove_node(node_id)
             del self._nodes[node_id]
-            del self._names[node.name]
+            self._names.release(node.name)
+            self._ranks.remove(node_id)
             if out is not None:
                 self.set_output_order([n for n in self._output_order if n != node_id])
             self._emit(EventKind.REMOVED, node_id, name=node.name)
@@ -285,24 +312,35 @@ class LayerGraph:
 
     def restore_all(self, records: list[NodeRecord]) -> None:
         """Put removed nodes back (in their places in the node and output orders), then all
-        their links, once each."""
+        their links, once each; all or nothing (a refusal takes back what it put in)."""
+        added: list[str] = []
+        outputs_before = list(self._output_order)
         with self.batch():
-            for record in sorted(records, key=lambda r: (r.index is None, r.index or 0)):
-                self.add_node(record.node, record.index)
-            outputs = [r for r in records if r.output_index is not None]
-            if outputs:
-                order = list(self._output_order)
-                for record in sorted(outputs, key=lambda r: r.output_index or 0):
-                    order.insert(record.output_index or 0, record.node.id)
-                self.set_output_order(order)
-            links = {(lk.src, lk.dst, lk.port): lk for r in records for lk in r.links}
-            for link in sorted(links.values(), key=lambda lk: (lk.dst, lk.port)):
-                if link.src in self._nodes and link.dst in self._nodes:
-                    self.connect(link.src, link.dst, link.port, link.src_port)
+            try:
+                for record in sorted(records, key=lambda r: (r.index is None, r.index or 0)):
+                    added.append(self.add_node(record.node, record.index))
+                outputs = [r for r in records if r.output_index is not None]
+                if outputs:
+                    order = list(self._output_order)
+                    for record in sorted(outputs, key=lambda r: r.output_index or 0):
+                        order.insert(record.output_index or 0, record.node.id)
+                    self.set_output_order(order)
+                links = {(lk.src, lk.dst, lk.port): lk for r in records for lk in r.links}
+                for link in sorted(links.values(), key=lambda lk: (lk.dst, lk.port)):
+                    if link.src in self._nodes and link.dst in self._nodes:
+                        self.connect(link.src, link.dst, link.port, link.src_port)
+            except GraphError:
+                for node_id in reversed(added):
+                    self.remove(node_id)
+                self._output_order = outputs_before
+                raise
 
     def check_link(self, src: str, dst: str, port: int | None = None, src_port: int = 0) -> int:
         """Raise the GraphError that :meth:`connect` would raise; else return the port used."""
         source, target = self.node(src), self.node(dst)
+        if port is not None:
+            port = whole_number(port, f"an input of '{target.name}'", PortError, minimum=None)
+        src_port = whole_number(src_port, f"an output of '{source.name}'", PortError, None)
         if src == dst:
             raise SelfLinkError(f"cannot connect '{source.name}' to itself")
         spec = target.spec
@@ -310,7 +348,7 @@ class LayerGraph:
             raise PortError(
                 f"{target.label} '{target.name}' takes no inputs; it starts the network"
             )
-        if nx.has_path(self._g, dst, src):
+        if self._ranks.would_cycle(src, dst):
             raise CycleError(
                 f"linking '{source.name}' to '{target.name}' would make a cycle: "
                 f"'{target.name}' already feeds '{source.name}'"
@@ -321,13 +359,13 @@ class LayerGraph:
             most = spec.max_inputs
             raise PortError(
                 f"{target.label} '{target.name}' has {most} input{'s' if most != 1 else ''}; "
-                f"received a link to input {port + 1}"
+                f"received a link to input {short_repr(port + 1)}"
             )
-        for link in self.inputs_of(dst):
-            if link.port == port:
+        for feeder, ports in self._g.pred[dst].items():
+            if port in ports:
                 raise PortOccupiedError(
                     f"input {port + 1} of '{target.name}' is already fed by "
-                    f"'{self._nodes[link.src].name}'; disconnect it first"
+                    f"'{self._nodes[feeder].name}'; disconnect it first"
                 )
         if src_port < 0:
             raise PortError(f"'{source.name}' has no output {src_port}")
@@ -337,7 +375,9 @@ class LayerGraph:
         """Feed output ``src_port`` of ``src`` into input ``port`` of ``dst`` (first free port
         when None); returns the port used."""
         port = self.check_link(src, dst, port, src_port)
+        src_port = int(src_port)
         self._g.add_edge(src, dst, key=port, src_port=src_port)
+        self._ranks.linked(src, dst)
         self._emit(EventKind.CONNECTED, dst, src=src, port=port, src_port=src_port)
         return port
 
@@ -345,13 +385,16 @@ class LayerGraph:
         """Add a link without the checks of :meth:`connect` (for importers whose source,
         a Keras model, is already a valid network)."""
         self._g.add_edge(src, dst, key=port, src_port=src_port)
+        self._ranks.linked(src, dst)
         self._emit(EventKind.CONNECTED, dst, src=src, port=port, src_port=src_port)
 
     def disconnect(self, src: str, dst: str, port: int) -> Link:
         """Remove the link from ``src`` into input ``port`` of ``dst``."""
+        source, target = self.node(src), self.node(dst)
+        port = whole_number(port, f"an input of '{target.name}'", PortError, minimum=None)
         if not self._g.has_edge(src, dst, key=port):
             raise GraphError(
-                f"'{self.node(src).name}' does not feed input {port + 1} of '{self.node(dst).name}'"
+                f"'{source.name}' does not feed input {short_repr(port + 1)} of '{target.name}'"
             )
         src_port = self._g.edges[src, dst, port]["src_port"]
         self._g.remove_edge(src, dst, key=port)
@@ -388,35 +431,35 @@ class LayerGraph:
     def check_name(self, node_id: str, name: str) -> None:
         """Raise the GraphError that renaming ``node_id`` to ``name`` would raise."""
         node = self.node(node_id)
-        name = name.strip()
-        if not re.fullmatch(r"[A-Za-z_][\w.-]*", name or "-"):
-            raise GraphError(
-                f"a layer name must start with a letter or _ and contain no spaces; received {name!r}"
-            )
+        name = check_layer_name(name)
         if name != node.name and name in self._names:
             raise DuplicateNameError(f"a layer named '{name}' already exists; names must be unique")
 
     def rename(self, node_id: str, name: str) -> str:
         """Rename a layer; returns the old name."""
         self.check_name(node_id, name)
-        node, name = self.node(node_id), name.strip()
+        node, name = self.node(node_id), check_layer_name(name)
         old = node.name
-        del self._names[old]
+        self._names.release(old)
         node.name = name
-        self._names[name] = node_id
+        self._names.claim(name, node_id)
         self._emit(EventKind.RENAMED, node_id, old=old, new=name)
         return old
 
     def move(self, node_id: str, pos: Pos) -> Pos:
         """Move a node on the canvas; returns the old position."""
         node = self.node(node_id)
-        old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
+        old, node.pos = node.pos, check_pos(pos)
         self._emit(EventKind.MOVED, node_id, old=old, new=node.pos)
         return old
 
     def set_trainable(self, node_id: str, trainable: bool) -> bool:
         """Freeze (False) or unfreeze a layer; returns the previous state."""
         node = self.node(node_id)
+        if not isinstance(trainable, bool | np.bool_):
+            raise EditValueError(
+                f"'{node.name}' trainable expects true or false; received {short_repr(trainable)}"
+            )
         old, node.trainable = node.trainable, bool(trainable)
         self._emit(EventKind.TRAINABLE, node_id, old=old, new=node.trainable)
         return old
@@ -424,10 +467,7 @@ class LayerGraph:
     def set_lr_factors(self, node_id: str, weights: float, bias: float) -> tuple[float, float]:
         """Set the learn-rate factors of a layer's weights and bias; returns the old pair."""
         node = self.node(node_id)
-        for value in (weights, bias):
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise GraphError(f"a learn-rate factor must be a number >= 0; received {value!r}")
-        old, node.lr_factors = node.lr_factors, (float(weights), float(bias))
+        old, node.lr_factors = node.lr_factors, check_lr_factors(weights, bias)
         self._emit(EventKind.LR_FACTORS, node_id, old=old, new=node.lr_factors)
         return old
 
@@ -442,9 +482,13 @@ class LayerGraph:
         self._emit(EventKind.WEIGHTS, node_id)
         return old
 
-    def set_output_order(self, order: list[str]) -> list[str]:
+    def set_output_order(self, order: list[str] | tuple[str, ...]) -> list[str]:
         """Fix the order of these outputs (ids of nodes in the graph); returns the old order."""
-        unknown = [nid for nid in order if nid not in self._nodes]
+        if not isinstance(order, list | tuple):
+            raise EditValueError(
+                f"an output order expects a list of layer ids; received {short_repr(order)}"
+            )
+        unknown = [nid for nid in order if nid not in self]
         if unknown:
             raise UnknownNodeError(unknown[0])
         old, self._output_order = list(self._output_order), list(dict.fromkeys(order))
@@ -455,7 +499,7 @@ class LayerGraph:
         """Change a layer's type in place, keeping its id, name, position and the links that
         fit the new type; returns the old state for :meth:`restore_replaced`."""
         node = self.node(node_id)
-        spec = spec_for_type(type_name)
+        spec = spec_for_edit(type_name)
         values = spec.defaults()
         values.update(spec.check_params(params, node.name))
         before = self.record(node_id)
@@ -466,6 +510,8 @@ class LayerGraph:
             node.type, node.params, node._key = type_name, values, None
             node.call_style = None
             node.call_kwargs = {}
+            if type_name != "Model":
+                node.subgraph = None  # a layer of another type holds no nested network
             self._emit(EventKind.REPLACED, node_id, old_type=before.node.type, new_type=type_name)
         return before
 
@@ -496,13 +542,23 @@ class LayerGraph:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerGraph:
         """Rebuild a graph from :meth:`to_dict` data; raises GraphError on bad data."""
+        if not isinstance(data, dict):
+            raise GraphError(f"a network expects a dictionary; received {short_repr(data)}")
         graph = cls()
         graph.name = data.get("name", "network")
-        for item in data.get("nodes", []):
+        if not isinstance(graph.name, str):
+            raise GraphError(f"a network name expects text; received {short_repr(graph.name)}")
+        nodes, links, outputs = (_list(data, key) for key in ("nodes", "links", "outputs"))
+        for item in nodes:
             graph.add_node(node_from_dict(item))
-        for src, dst, port, src_port in data.get("links", []):
-            graph.connect(src, dst, port, src_port)
-        graph._output_order = [n for n in data.get("outputs", []) if n in graph]
+        for link in links:
+            if not isinstance(link, list | tuple) or len(link) != 4:
+                raise GraphError(
+                    f"a link expects [source, destination, input, output]; received "
+                    f"{short_repr(link)}"
+                )
+            graph.connect(*link)
+        graph._output_order = [n for n in outputs if n in graph]
         return graph
 
     def copy(self) -> LayerGraph:
@@ -519,34 +575,8 @@ class LayerGraph:
     __hash__ = None  # type: ignore[assignment]
 
 
-def node_from_dict(item: dict[str, Any]) -> Node:
-    """A Node from its plain-data form (parameters checked against the catalog)."""
-    try:
-        type_name, node_id, name = item["type"], item["id"], item["name"]
-    except KeyError as exc:
-        raise GraphError(f"a layer entry lacks the field {exc}; received {item!r}") from None
-    spec = spec_for_type(type_name, item.get("params"))
-    params = spec.defaults()
-    # Values were accepted when they entered the graph (or came from Keras itself on import);
-    # the analysis reports any that Keras refuses, so loading never fails on them.
-    params.update(to_plain(item.get("params", {})))
-    node = Node(node_id, spec.type_name, name, params, tuple(item.get("pos", (0.0, 0.0))))
-    node.trainable = bool(item.get("trainable", True))
-    node.lr_factors = tuple(item.get("lr_factors", (1.0, 1.0)))
-    node.call_kwargs = dict(item.get("call_kwargs", {}))
-    node.call_style = item.get("call_style")
-    node.port_args = item.get("port_args")
-    node.const_args = dict(item.get("const_args", {}))
-    node.shared_with = item.get("shared_with")
-    node.group = item.get("group")
-    if "subgraph" in item:
-        node.subgraph = LayerGraph.from_dict(item["subgraph"])
-    return node
-
-
-def default_name(type_name: str) -> str:
-    """A Keras-like snake_case name for a new layer of ``type_name``."""
-    base = type_name.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-    if base == "Input":
-        return "input"
-    return to_snake_case(base)
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise GraphError(f"a network's '{key}' expects a list; received {short_repr(value)}")
+    return value

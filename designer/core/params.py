@@ -155,23 +155,52 @@ class ParamSpec:
                 return None
             raise ParamError(f"{where} needs a value; received None")
         checker = _CHECKERS.get(self.kind)
-        value = to_plain(value)
+        value = plain_value(value, where)
         return checker(self, value, where) if checker else value
+
+
+# The integers Keras and TensorFlow can hold (int64): a size or count beyond is refused here.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 
 def _check_number(spec: ParamSpec, value: Any, where: str, integer: bool) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         kind = "an integer" if integer else "a number"
-        raise ParamError(f"{where} expects {kind}; received {value!r}")
-    if integer and not float(value).is_integer():
-        raise ParamError(f"{where} expects an integer; received {value!r}")
+        raise ParamError(f"{where} expects {kind}; received {short_repr(value)}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ParamError(f"{where} expects a finite number; received {value!r}")
-    if spec.minimum is not None and value < spec.minimum:
-        raise ParamError(f"{where} must be at least {spec.minimum}; received {value!r}")
-    if spec.maximum is not None and value > spec.maximum:
-        raise ParamError(f"{where} must be at most {spec.maximum}; received {value!r}")
-    return int(value) if integer else float(value)
+        raise ParamError(f"{where} expects a finite number; received {short_repr(value)}")
+    if integer and isinstance(value, float) and not value.is_integer():
+        raise ParamError(f"{where} expects an integer; received {short_repr(value)}")
+    number: int | float = int(value) if integer else finite_float(value, where)
+    if integer and not INT_MIN <= number <= INT_MAX:
+        raise ParamError(
+            f"{where} expects an integer between {INT_MIN} and {INT_MAX}; "
+            f"received {short_repr(value)}"
+        )
+    if spec.minimum is not None and number < spec.minimum:
+        raise ParamError(f"{where} must be at least {spec.minimum}; received {short_repr(value)}")
+    if spec.maximum is not None and number > spec.maximum:
+        raise ParamError(f"{where} must be at most {spec.maximum}; received {short_repr(value)}")
+    return number
+
+
+def finite_float(value: Any, where: str) -> float:
+    """``value`` as a finite float (an int too large for a float is refused), else ParamError."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ParamError(f"{where} expects a number; received {short_repr(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ParamError(f"{where} expects a finite number; received {short_repr(value)}")
+    return number
+
+
+def short_repr(value: Any) -> str:
+    """The repr of a received value, cut to a readable length (an int of 400 digits)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
 
 
 def _check_int(spec: ParamSpec, value: Any, where: str) -> int:
@@ -184,20 +213,20 @@ def _check_float(spec: ParamSpec, value: Any, where: str) -> float:
 
 def _check_bool(spec: ParamSpec, value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise ParamError(f"{where} expects true or false; received {value!r}")
+        raise ParamError(f"{where} expects true or false; received {short_repr(value)}")
     return value
 
 
 def _check_str(spec: ParamSpec, value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise ParamError(f"{where} expects text; received {value!r}")
+        raise ParamError(f"{where} expects text; received {short_repr(value)}")
     return value
 
 
 def _check_choice(spec: ParamSpec, value: Any, where: str) -> str:
     if not isinstance(value, str) or (spec.choices and value not in spec.choices):
         options = ", ".join(spec.choices or ())
-        raise ParamError(f"{where} expects one of {options}; received {value!r}")
+        raise ParamError(f"{where} expects one of {options}; received {short_repr(value)}")
     return value
 
 
@@ -207,7 +236,7 @@ def _check_ints(spec: ParamSpec, value: Any, where: str) -> int | list:
         return [single] * spec.length if spec.length else single
     if not isinstance(value, list) or (spec.length and len(value) != spec.length):
         size = f"{spec.length} integers" if spec.length else "a list of integers"
-        raise ParamError(f"{where} expects an integer or {size}; received {value!r}")
+        raise ParamError(f"{where} expects an integer or {size}; received {short_repr(value)}")
     return [
         _check_ints(ParamSpec(spec.name, "ints", None, minimum=spec.minimum), v, where)
         if isinstance(v, list)
@@ -220,32 +249,40 @@ def _check_shape(spec: ParamSpec, value: Any, where: str) -> list:
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list) or not value:
-        raise ParamError(f"{where} expects a shape such as (28, 28, 1); received {value!r}")
+        raise ParamError(
+            f"{where} expects a shape such as (28, 28, 1); received {short_repr(value)}"
+        )
     for dim in value:
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+        if dim is not None and (
+            isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= INT_MAX
+        ):
             raise ParamError(
-                f"{where} expects positive sizes or None (any length); received {value!r}"
+                f"{where} expects positive sizes or None (any length); received {short_repr(value)}"
             )
     return list(value)
 
 
 def _check_initializer(spec: ParamSpec, value: Any, where: str) -> Any:
     if isinstance(value, str) and value not in INITIALIZERS:
-        raise ParamError(f"{where} expects one of {', '.join(INITIALIZERS)}; received {value!r}")
+        raise ParamError(
+            f"{where} expects one of {', '.join(INITIALIZERS)}; received {short_repr(value)}"
+        )
     if not isinstance(value, str | dict):
-        raise ParamError(f"{where} expects an initializer name; received {value!r}")
+        raise ParamError(f"{where} expects an initializer name; received {short_repr(value)}")
     return value
 
 
 def _check_regularizer(spec: ParamSpec, value: Any, where: str) -> Any:
     if not isinstance(value, dict):
-        raise ParamError(f"{where} expects a regularizer such as L2(0.001); received {value!r}")
+        raise ParamError(
+            f"{where} expects a regularizer such as L2(0.001); received {short_repr(value)}"
+        )
     return value
 
 
 def _check_layer(spec: ParamSpec, value: Any, where: str) -> dict:
     if not isinstance(value, dict) or "class_name" not in value:
-        raise ParamError(f"{where} expects a serialized Keras layer; received {value!r}")
+        raise ParamError(f"{where} expects a serialized Keras layer; received {short_repr(value)}")
     return value
 
 
@@ -274,6 +311,46 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value
+
+
+def plain_value(value: Any, where: str) -> Any:
+    """``value`` as plain data that a project file can hold (JSON without NaN or infinity),
+    else ParamError naming the place inside ``value`` that cannot be stored."""
+    value = to_plain(value)
+    problem = json_problem(value)
+    if problem is not None:
+        place, item = problem
+        inside = f" at {place}" if place else ""
+        raise ParamError(
+            f"{where} expects plain data (finite numbers, text, true/false, lists, "
+            f"dictionaries); received {short_repr(item)}{inside}"
+        )
+    return value
+
+
+def json_problem(value: Any, place: str = "") -> tuple[str, Any] | None:
+    """The first (place, item) in plain data that strict JSON cannot hold, or None."""
+    if value is None or isinstance(value, bool | str):
+        return None
+    if isinstance(value, int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (place, value)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = json_problem(item, f"{place}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return (place, key)
+            found = json_problem(item, f"{place}[{key!r}]")
+            if found is not None:
+                return found
+        return None
+    return (place, value)
 
 
 def make_regularizer(kind: str, factor: float = 0.01) -> dict | None:

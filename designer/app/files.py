@@ -1,19 +1,36 @@
-"""Opening files: projects, and Keras model files (.keras, .h5, SavedModel folders) as projects."""
+"""Opening files: projects, and Keras model files (.keras, .h5, SavedModel folders) as projects.
+
+Model files are untrusted input like project files: what they are is said plainly (a folder, an
+empty or truncated file, not a zip), a ``.keras`` zip is measured before Keras unpacks it, and
+its configuration is read with limits and searched for layers that run code or an outside graph
+(a Lambda function, a TFSMLayer): those need the user's consent (``allow_unsafe``), Keras' safe
+mode otherwise. Opening a SavedModel folder is the user's consent for that folder.
+"""
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from designer.app.project import EXTENSION, Project, ProjectError, load_project
 from designer.core.build import ImportModelError, graph_from_model
+from designer.core.file_checks import ZIP_ERRORS, check_archive, parse_json, read_member, reason
+from designer.core.layers import UnsafeModelError, trust
 from designer.core.layout import auto_layout
 
+__all__ = [
+    "MODEL_SUFFIXES",
+    "UnsafeModelError",
+    "describe_unsafe",
+    "is_model_path",
+    "load_model_file",
+    "open_path",
+    "project_from_model",
+]
+
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-
-
-class UnsafeModelError(ProjectError):
-    """The model contains code (a Lambda layer); loading it needs the user's consent."""
 
 
 def is_model_path(path: str | Path) -> bool:
@@ -23,29 +40,143 @@ def is_model_path(path: str | Path) -> bool:
 
 
 def load_model_file(path: str | Path, allow_unsafe: bool = False) -> Any:
-    """Load a Keras model file; code inside it (Lambda layers) runs only if ``allow_unsafe``."""
+    """Load a Keras model file; code inside it (Lambda layers, SavedModel graphs) is loaded only
+    if ``allow_unsafe``. ProjectError (UnsafeModelError for code) says what the file is."""
+    return _load_model(Path(path), allow_unsafe)[0]
+
+
+def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str]]:
+    """The model and what Keras warned about while loading it (weights it could not restore)."""
     import keras
 
-    path = Path(path)
-    if not path.exists():
-        raise ProjectError(f"cannot open {path}: no such file")
     if (path / "saved_model.pb").exists():
-        return saved_model_as_keras(path)
+        return saved_model_as_keras(path), []
+    config = _model_config(path)
+    unsafe = describe_unsafe(config)
+    if unsafe and not allow_unsafe:
+        raise UnsafeModelError(
+            f"{path.name} contains code that runs when it is loaded: {'; '.join(unsafe)}. Open "
+            f"it only if you trust its source"
+        )
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=not allow_unsafe)
-    except ValueError as exc:
-        if "safe_mode" in str(exc) or "Lambda" in str(exc):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = keras.saving.load_model(path, compile=False, safe_mode=not allow_unsafe)
+    except Exception as exc:  # Keras' loaders raise anything on a damaged file
+        if "safe_mode" in str(exc):
             raise UnsafeModelError(
-                f"{path.name} contains Python code (a Lambda layer); open it only if you trust "
-                f"its source"
+                f"{path.name} contains code that Keras' safe mode refuses: {reason(exc)}"
             ) from exc
         raise ProjectError(
-            f"{path.name} is not a Keras model Network Designer can read: {_first_line(exc)}"
+            f"{path.name} is damaged or not a Keras model Network Designer can read: {reason(exc)}"
         ) from exc
-    except (OSError, TypeError, KeyError) as exc:
+    notes = [f"Keras, loading {path.name}: {reason(w.message)}" for w in caught]
+    return model, list(dict.fromkeys(notes))
+
+
+def _model_config(path: Path) -> Any:
+    """The model configuration of a .keras or .h5 file, read with limits; ProjectError says
+    what the file is when it is not a readable model file."""
+    if not path.exists():
+        raise ProjectError(f"cannot open {path}: no such file")
+    if path.is_dir():
         raise ProjectError(
-            f"{path.name} is damaged or not a Keras model: {_first_line(exc)}"
+            f"{path.name} is a folder, not a Keras model file: expected a .keras or .h5 file, "
+            f"or a SavedModel folder (one with saved_model.pb)"
+        )
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            start = handle.read(8)
+    except OSError as exc:
+        raise ProjectError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise ProjectError(f"{path.name} is empty (0 bytes): expected a Keras model file")
+    if path.suffix.lower() != ".keras":
+        return _h5_config(path, start)
+    if start[:2] != b"PK":
+        raise ProjectError(
+            f"{path.name} is not a .keras model: expected a zip archive, received {size:,} "
+            f"bytes starting with {start[:4]!r}"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_archive(archive, path.name, size)
+            raw = read_member(archive, "config.json", path.name)
+    except ZIP_ERRORS as exc:
+        raise ProjectError(
+            f"{path.name} is truncated or damaged: expected a complete .keras zip archive "
+            f"({reason(exc)})"
         ) from exc
+    return parse_json(raw, f"{path.name} (config.json)")
+
+
+def _h5_config(path: Path, start: bytes) -> Any:
+    import h5py
+
+    if not h5py.is_hdf5(str(path)):
+        raise ProjectError(
+            f"{path.name} is not an HDF5 model: expected an .h5 file, received bytes starting "
+            f"with {start[:4]!r}"
+        )
+    try:
+        with h5py.File(path, "r") as h5:
+            raw = h5.attrs.get("model_config")
+    except Exception as exc:  # h5py raises OSError, KeyError, RuntimeError... on damage
+        raise ProjectError(
+            f"{path.name} is truncated or damaged: expected a complete HDF5 model file "
+            f"({reason(exc)})"
+        ) from exc
+    if raw is None:
+        raise ProjectError(
+            f"{path.name} holds no model: expected an .h5 file written by model.save (a "
+            f"weights-only file has no model configuration)"
+        )
+    text = raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogateescape")
+    return parse_json(text, f"{path.name} (model_config)")
+
+
+def describe_unsafe(config: Any) -> list[str]:
+    """One phrase per layer of a serialized model that runs code or an outside graph when
+    loaded: a Lambda holding a Python function (bytecode), a TFSMLayer (a SavedModel graph)."""
+    found: list[str] = []
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            kind = item.get("class_name")
+            config_value = item.get("config")
+            inner: dict[str, Any] = config_value if isinstance(config_value, dict) else {}
+            name = inner.get("name", "?")
+            if kind == "TFSMLayer":
+                where = inner.get("filepath", "?")
+                found.append(
+                    f"the layer '{name}' (TFSMLayer) loads the SavedModel graph at {where}"
+                )
+            elif kind == "Lambda" and (
+                _holds_code(inner) or inner.get("function_type") == "lambda"
+            ):
+                found.append(f"the layer '{name}' (Lambda) holds Python code")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    if not found and _holds_code(config):
+        found.append("a serialized Python function")
+    return list(dict.fromkeys(reversed(found)))
+
+
+def _holds_code(value: Any) -> bool:
+    """True when a serialized Python function (Keras' ``__lambda__``) is somewhere inside."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "__lambda__":
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
@@ -61,12 +192,11 @@ def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
     try:
         loaded = tf.saved_model.load(str(path))
         signature = loaded.signatures[endpoint]
-    except (OSError, ValueError, KeyError) as exc:
+        specs = signature.structured_input_signature[1]
+    except Exception as exc:  # TensorFlow raises its own errors on a damaged folder
         raise ProjectError(
-            f"{path.name} is not a usable SavedModel (no '{endpoint}' "
-            f"signature): {_first_line(exc)}"
+            f"{path.name} is not a usable SavedModel (no '{endpoint}' signature): {reason(exc)}"
         ) from exc
-    specs = signature.structured_input_signature[1]
     if len(specs) != 1:
         raise ProjectError(
             f"{path.name}: the designer opens SavedModels with one input; this "
@@ -77,11 +207,6 @@ def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
     layer = keras.layers.TFSMLayer(str(path), call_endpoint=endpoint, name="saved_model")
     outputs = layer(inputs)
     return keras.Model(inputs, outputs, name=path.name.replace(".", "_"))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
 
 
 def project_from_model(model: Any, name: str | None = None, keep_weights: bool = True) -> Project:
@@ -119,17 +244,34 @@ def import_notes(graph: Any) -> list[str]:
 
 
 def open_path(path: str | Path, allow_unsafe: bool = False) -> Project:
-    """A project from a project file or a Keras model file; raises ProjectError."""
+    """A project from a project file or a Keras model file; raises ProjectError (its
+    UnsafeModelError for code or an outside graph, unless ``allow_unsafe``)."""
     path = Path(path)
     if is_model_path(path):
-        project = project_from_model(load_model_file(path, allow_unsafe), path.stem)
+        model, notes = _load_model(path, allow_unsafe)
+        try:
+            project = project_from_model(model, path.stem)
+        except ProjectError:
+            raise
+        except Exception as exc:  # a model Keras loaded but whose layers cannot be shown
+            raise ProjectError(
+                f"{path.name}: the network cannot be shown as layers: {reason(exc)}"
+            ) from exc
+        project.import_notes[:0] = notes
+        if allow_unsafe or (path / "saved_model.pb").exists():
+            trust(project.graph)  # the user opened it knowing: its layers may be made again
         project.path = None  # an imported model is saved as a new project file
         return project
     if not path.exists():
         raise ProjectError(f"cannot open {path}: no such file")
+    if path.is_dir():
+        raise ProjectError(
+            f"{path.name} is a folder: expected a project ({EXTENSION}, .json), a Keras model "
+            f"(.keras, .h5) or a SavedModel folder (one with saved_model.pb)"
+        )
     if path.suffix.lower() not in (EXTENSION, ".json"):
         raise ProjectError(
             f"cannot open {path.name}: expected a project ({EXTENSION}, .json) or a Keras model "
             f"(.keras, .h5)"
         )
-    return load_project(path)
+    return load_project(path, allow_unsafe)

@@ -62,11 +62,15 @@ def save_project(project: Project, path: str | Path) -> Path:
     return write_project_file(project.file_contents(), path)
 
 
-def load_project(path: str | Path) -> Project:
-    """Read a project file; ProjectError for a missing, damaged, invalid or future file."""
-    contents = read_project_file(path)
+def load_project(path: str | Path, allow_unsafe: bool = False) -> Project:
+    """Read a project file; ProjectError for a missing, damaged, invalid or future file, and
+    UnsafeModelError for layers that run code or an outside graph (unless ``allow_unsafe``).
+    What the reader had to leave out (weights that do not fit) is in ``import_notes``."""
+    contents = read_project_file(path, allow_unsafe)
     try:
         settings = ProjectSettings.from_dict(contents.sections)
     except SettingsError as exc:
         raise ProjectError(f"{Path(path).name}: the {exc}") from exc
-    return Project(contents.graph, contents.name, settings, Path(path))
+    project = Project(contents.graph, contents.name, settings, Path(path))
+    project.import_notes = list(contents.notes)
+    return project

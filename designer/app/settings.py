@@ -15,7 +15,9 @@ layout is the project file's (version 2, see :mod:`designer.core.project_file`):
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,18 +242,64 @@ class ProjectSettings:
 
     @classmethod
     def from_dict(cls, sections: dict[str, Any]) -> ProjectSettings:
-        """Checked settings from the project file's sections (missing ones are defaults)."""
-        data = DataSection.from_dict(sections.get("data") or {})
-        preprocessing = PreprocessSection.from_dict(sections.get("preprocessing") or {})
-        try:
-            augmentation = AugmentConfig.from_dict(sections.get("augmentation") or {})
-            augmentation.validate()
-        except DataError as exc:
-            raise SettingsError(f"augmentation: {exc}") from exc
-        try:
-            training = TrainingOptions.from_dict(sections.get("training") or {})
-        except OptionsError as exc:
-            problems = [line.lstrip("- ") for line in str(exc).splitlines()[1:]]
-            raise SettingsError(f"training options: {'; '.join(problems) or exc}") from exc
-        results = RunResults.from_dict(sections.get("results") or {})
-        return cls(data, preprocessing, augmentation, training, results)
+        """Checked settings from the project file's sections (missing ones are defaults).
+
+        Each section must also survive its own save: written as JSON and read back, it is the
+        same (a value the section would silently change or drop is refused here, by name)."""
+        parsed = {
+            key: _checked_section(title, parse, sections.get(key) or {})
+            for key, (title, parse) in _SECTIONS.items()
+        }
+        return cls(**parsed)
+
+
+def _parse_augmentation(data: Any) -> AugmentConfig:
+    try:
+        augmentation = AugmentConfig.from_dict(data)
+        augmentation.validate()
+    except DataError as exc:
+        raise SettingsError(f"augmentation: {exc}") from exc
+    return augmentation
+
+
+def _parse_training(data: Any) -> TrainingOptions:
+    try:
+        return TrainingOptions.from_dict(data)
+    except OptionsError as exc:
+        problems = [line.lstrip("- ") for line in str(exc).splitlines()[1:]]
+        raise SettingsError(f"training options: {'; '.join(problems) or exc}") from exc
+
+
+# key in the file -> (title in messages, parser)
+_SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "data": ("data", DataSection.from_dict),
+    "preprocessing": ("preprocessing", PreprocessSection.from_dict),
+    "augmentation": ("augmentation", _parse_augmentation),
+    "training": ("training options", _parse_training),
+    "results": ("results", RunResults.from_dict),
+}
+
+
+def _checked_section(title: str, parse: Callable[[Any], Any], data: Any) -> Any:
+    """``parse(data)``, with any error as a SettingsError naming the section, and the result
+    checked to come back the same from its own plain data (as a save and a load do)."""
+    try:
+        section = parse(data)
+        plain = section.to_dict()
+        again = parse(json.loads(json.dumps(plain, allow_nan=False)))
+    except SettingsError:
+        raise
+    except (DataError, OptionsError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise SettingsError(f"{title}: {text}") from exc
+    if again != section:
+        changed = [
+            f"{f.name}={getattr(section, f.name)!r}"
+            for f in dataclasses.fields(section)
+            if getattr(section, f.name) != getattr(again, f.name)
+        ]
+        raise SettingsError(
+            f"{title}: expected values this section can keep when saved, received "
+            f"{', '.join(changed) or 'values'} (they would be read back differently)"[:400]
+        )
+    return section

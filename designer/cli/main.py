@@ -12,10 +12,21 @@ from typing import Any
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
 
-def _open(path: str) -> Any:
+UNSAFE_HELP = (
+    "allow layers that run code or an outside graph (Lambda, TFSMLayer, unknown custom "
+    "classes); only for files you trust"
+)
+
+
+def add_unsafe_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--unsafe`` flag: the user's consent to code in the file, as Keras' safe_mode."""
+    parser.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
+
+
+def _open(args: argparse.Namespace) -> Any:
     from designer.app.files import open_path
 
-    return open_path(path)
+    return open_path(args.path, allow_unsafe=getattr(args, "unsafe", False))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -23,7 +34,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from designer.core.analysis import analyze
     from designer.core.diagnostics import format_shape
 
-    project = _open(args.path)
+    project = _open(args)
     graph = project.graph
     report = analyze(graph)
     rows = []
@@ -86,7 +97,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     """`build PROJECT --out model.keras`: build the Keras model and save it."""
     from designer.core.build import BuildError, build_model
 
-    project = _open(args.path)
+    project = _open(args)
     out = Path(args.out)
     if out.suffix != ".keras":
         raise _Unusable(f"--out must end in .keras; received {out.name}")
@@ -105,7 +116,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from designer.cli.export import run_export
     from designer.core.build import BuildError, build_model
 
-    project = _open(args.path)
+    project = _open(args)
     try:
         model = build_model(project.graph)
     except BuildError as exc:
@@ -136,10 +147,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="analyse a project or a .keras/.h5 model")
     p.add_argument("path", help="project file (.ndproj/.json) or Keras model (.keras/.h5)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_unsafe_argument(p)
     p.set_defaults(func=cmd_analyze)
     p = sub.add_parser("build", help="build a project's network and save it as .keras")
     p.add_argument("path", help="project file")
     p.add_argument("--out", required=True, help="output .keras file")
+    add_unsafe_argument(p)
     p.set_defaults(func=cmd_build)
     p = sub.add_parser(
         "export",
@@ -150,6 +163,7 @@ def make_parser() -> argparse.ArgumentParser:
     from designer.cli.export import add_export_arguments
 
     add_export_arguments(p)
+    add_unsafe_argument(p)
     p.set_defaults(func=cmd_export)
     for register in _registrars():
         register(sub)
@@ -172,5 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(handler(args))
     except (ProjectError, _Unusable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}{unsafe_hint(exc)}", file=sys.stderr)
         return EXIT_UNUSABLE
+
+
+def unsafe_hint(exc: Exception) -> str:
+    """How to allow code in a file, after the refusal of one."""
+    from designer.core.layers import UnsafeModelError
+
+    if isinstance(exc, UnsafeModelError) and "--unsafe" not in str(exc):
+        return " (to allow it, pass --unsafe)"
+    return ""

@@ -22,6 +22,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "train", help="train a project's network on its data; write the model and history"
     )
     p.add_argument("project", metavar="PROJECT", help="project file (.ndproj or .json)")
+    from designer.cli.main import add_unsafe_argument
+
+    add_unsafe_argument(p)
     p.add_argument(
         "--epochs",
         type=int,
@@ -66,14 +69,15 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         )
     from designer.app.project import ProjectError, load_project
     from designer.app.project_run import ProjectRunError, prepare_run
+    from designer.cli.main import unsafe_hint
     from designer.training.console import train_model
     from designer.training.trainer import TrainingConfigError
 
     try:
-        project = load_project(args.project)
+        project = load_project(args.project, allow_unsafe=args.unsafe)
         run = prepare_run(project, args.epochs)
     except (ProjectError, ProjectRunError) as exc:
-        return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
+        return _fail(str(exc) + unsafe_hint(exc), as_json, out, err, EXIT_UNUSABLE)
     out_dir = args.out or f"{Path(args.project).stem}-training"
     try:
         Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "transfer", help="transfer learning: new head for the data's classes, freeze, train"
     )
     p.add_argument("path", metavar="MODEL_OR_PROJECT", help=".keras/.h5 model or project file")
+    from designer.cli.main import add_unsafe_argument
+
+    add_unsafe_argument(p)
     p.add_argument("--data", required=True, help="data folder/file or synthetic:letters etc.")
     p.add_argument(
         "--freeze-until",
@@ -72,6 +75,7 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     from designer.app.project_run import ProjectRunError, prepare_run
     from designer.app.settings import DataSection
     from designer.app.transfer_run import run_transfer
+    from designer.cli.main import unsafe_hint
     from designer.core.errors import GraphError
     from designer.core.transfer import find_head, freeze_until, replace_head
     from designer.data.registry import detect, open_datastore
@@ -89,7 +93,7 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
             f"--out must end in .ndproj; received {args.out}", as_json, out, err, EXIT_UNUSABLE
         )
     try:
-        project = open_path(args.path)
+        project = open_path(args.path, allow_unsafe=args.unsafe)
         config = detect(args.data)
         if args.samples and hasattr(config, "num_samples"):
             config = dataclasses.replace(config, num_samples=args.samples)
@@ -117,7 +121,7 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         project.settings = project.settings.replace(data=data)
         run = prepare_run(project, args.epochs)
     except (ProjectError, DataError, GraphError, ProjectRunError, ValueError) as exc:
-        return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
+        return _fail(str(exc) + unsafe_hint(exc), as_json, out, err, EXIT_UNUSABLE)
     if args.feature_extraction and args.two_phase:
         return _fail(
             "--feature-extraction trains the head only; leave out --two-phase",

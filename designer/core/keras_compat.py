@@ -25,8 +25,9 @@ What is used, why, and what to do when Keras changes it:
     The key under which a functional model records its call events (``model._nodes``), used
     to walk a model's graph. If it changes, see ``keras/src/ops/function.py``.
 ``SafeModeScope``
-    Lets a TFSMLayer (a SavedModel the user opened) be rebuilt from its configuration, which
-    Keras refuses in safe mode. If it goes, pass ``safe_mode=False`` to ``from_config``.
+    Keras' safe mode, set explicitly around every layer the designer makes: on for all of
+    them, off only for a layer whose code or external graph the user consented to
+    (:mod:`designer.core.layers`). If it goes, pass ``safe_mode`` to ``from_config``.
 Operation classes (``keras.src.ops.*``)
     A functional model holds raw ``keras.ops`` calls as operation objects (``Add``,
     ``GetItem``, ``Cast`` ...) whose classes exist only under ``keras.src``. Their public name
@@ -43,7 +44,9 @@ Type names of imported layers (see :func:`public_type_name`), as stored in proje
 * another class that Keras exports publicly: ``"<public module>:<Name>"``;
 * a class registered with ``keras.saving.register_keras_serializable``: its registered name,
   ``"package>Name"``;
-* any class outside Keras: ``"module:QualName"``, importable as it is.
+* any class outside Keras: ``"module:QualName"``; it is read back only when that class is
+  registered with Keras or lives in ``keras_hub`` (:func:`designer.core.catalog.resolve_class_path`):
+  a file never makes the designer import a module of its choosing.
 
 Only a Keras-private class with none of these names (``LayerScale`` of ConvNeXt, which
 ``keras.applications`` does not export) keeps its private ``module:QualName`` path. Files
@@ -202,7 +205,7 @@ def public_type_name(cls: type) -> str | None:
 def _public_attr(module_name: str, attr: str) -> Any:
     try:
         module = importlib.import_module(module_name)
-    except ImportError:
+    except (ImportError, ValueError, TypeError):  # no such module, or no module name at all
         return None
     return getattr(module, attr, None)
 
@@ -227,11 +230,13 @@ def class_for_type_name(type_name: str) -> type | None:
             raise LookupError(type_name)
         return cls
     if is_private_path(module_name):
+        if not qualname or any(part.startswith("__") for part in qualname.split(".")):
+            raise LookupError(type_name)  # no walking through dunders to other objects
         try:
             obj: Any = importlib.import_module(module_name)
             for part in qualname.split("."):
                 obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, ValueError, TypeError) as exc:
             raise LookupError(type_name) from exc
         if not inspect.isclass(obj):
             raise LookupError(type_name)

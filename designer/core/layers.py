@@ -1,13 +1,34 @@
-"""Turning one node into a Keras layer and calling it: shared by analysis and build."""
+"""Turning one node into a Keras layer and calling it: shared by analysis and build.
+
+Some layers run code or an outside graph when they are made: a ``TFSMLayer`` loads a
+SavedModel (a TensorFlow graph that may do anything, write files included), a ``Lambda``
+holds Python bytecode. They follow Keras' safe mode: :func:`make_layer` refuses them with
+:class:`UnsafeModelError` (naming the layer and why) unless the user consented to that exact
+layer, which :func:`trust` records for this process (opening a SavedModel folder or a model
+with code after the question, or ``--unsafe`` on the command line). Every other layer is made
+with Keras' safe mode on. A file naming such a layer is not consent: readers check
+:func:`untrusted_layers` first.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import keras
 
-from designer.core.graph import Node
+from designer.core.errors import ProjectError
+from designer.core.graph import LayerGraph, Node
 from designer.core.keras_compat import SafeModeScope
+
+_TRUSTED: set[str] = set()  # fingerprints of the unsafe layers the user consented to
+_CODE = "__lambda__"  # Keras' class_name of a serialized Python function (bytecode)
+_GRAPH = "TFSMLayer"
+
+
+class UnsafeModelError(ProjectError):
+    """A model or project holds code or an outside graph (a Lambda layer, a SavedModel);
+    loading it needs the user's consent."""
 
 
 def layer_config(node: Node) -> dict[str, Any]:
@@ -18,15 +39,100 @@ def layer_config(node: Node) -> dict[str, Any]:
     return config
 
 
+def _unsafe_content(value: Any) -> str | None:
+    """What in a (nested) serialized configuration runs code when deserialized, or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            kind = item.get("class_name")
+            if kind == _CODE:
+                return "Python code (a Lambda function)"
+            if kind == _GRAPH:
+                path = item.get("config", {}) if isinstance(item.get("config"), dict) else {}
+                return f"a SavedModel graph ({path.get('filepath', 'a TFSMLayer')})"
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+def unsafe_reason(node: Node) -> str | None:
+    """Why making ``node``'s layer would run code from outside the program, or None."""
+    if node.subgraph is not None or node.type == "Input":
+        return None
+    if issubclass(node.spec.keras_class, keras.layers.TFSMLayer):
+        where = node.params.get("filepath", "?")
+        return (
+            f"it loads the SavedModel at {where}, a TensorFlow graph that runs when the "
+            f"network is analysed, built or exported (it can do anything, write files too)"
+        )
+    content = _unsafe_content(node.params)
+    if content is not None:
+        return f"it holds {content}, which runs when the layer is made"
+    return None
+
+
+def _fingerprint(node: Node) -> str:
+    return hashlib.sha256(node.params_key().encode()).hexdigest()
+
+
+def is_trusted(node: Node) -> bool:
+    """True when the user consented to ``node``'s layer as it is now (same type and params)."""
+    return _fingerprint(node) in _TRUSTED
+
+
+def _unsafe_nodes(graph: LayerGraph, prefix: str = "") -> list[tuple[str, Node, str]]:
+    found = []
+    for node in graph.nodes:
+        if node.subgraph is not None:
+            found += _unsafe_nodes(node.subgraph, f"{prefix}{node.name}/")
+            continue
+        reason = unsafe_reason(node)
+        if reason is not None:
+            found.append((prefix + node.name, node, reason))
+    return found
+
+
+def trust(graph: LayerGraph) -> int:
+    """Record the user's consent for every unsafe layer in ``graph`` (groups included), as
+    they are now; returns how many there are."""
+    found = _unsafe_nodes(graph)
+    _TRUSTED.update(_fingerprint(node) for _, node, _ in found)
+    return len(found)
+
+
+def untrusted_layers(graph: LayerGraph) -> list[str]:
+    """One sentence per unsafe layer of ``graph`` the user has not consented to."""
+    return [
+        f"the layer '{name}' ({node.label}): {reason}"
+        for name, node, reason in _unsafe_nodes(graph)
+        if not is_trusted(node)
+    ]
+
+
+def refuse_untrusted(graph: LayerGraph, source: str) -> None:
+    """Raise UnsafeModelError when ``graph`` (read from ``source``) has unsafe layers that the
+    user has not consented to."""
+    problems = untrusted_layers(graph)
+    if problems:
+        raise UnsafeModelError(
+            f"{source} contains code that runs when it is used: {'; '.join(problems)}. Open "
+            f"it only if you trust its source"
+        )
+
+
 def make_layer(node: Node) -> keras.Layer:
-    """A new Keras layer for ``node`` (not a group or Input node)."""
+    """A new Keras layer for ``node`` (not a group or Input node); UnsafeModelError for a
+    layer with code or an outside graph that the user has not consented to."""
     cls = node.spec.keras_class
-    if node.type == "TFSMLayer":
-        # A SavedModel the user opened: a TensorFlow graph, no Python code; Keras asks for
-        # explicit permission to reload one, which opening the folder gave.
-        with SafeModeScope(False):
-            layer = cls.from_config(layer_config(node))
-    else:
+    reason = unsafe_reason(node)
+    if reason is not None and not is_trusted(node):
+        raise UnsafeModelError(
+            f"the layer '{node.name}' ({node.label}) was not made: {reason}; it needs your "
+            f"consent (open its file again and accept, or pass --unsafe)"
+        )
+    with SafeModeScope(reason is None):  # Keras' safe mode, off only with consent
         layer = cls.from_config(layer_config(node))
     if isinstance(layer, keras.Layer):
         layer.trainable = node.trainable

@@ -2,9 +2,18 @@
 
 A project file (``.ndproj``) is a zip holding ``project.json`` (versioned plain data) and one
 ``.npy`` entry per weight array. Never pickle. Saving is atomic (a temporary file next to the
-target, then a rename), and byte-for-byte repeatable; loading a damaged file or one from a
-newer version raises :class:`ProjectError` and changes nothing. A plain ``.json`` project (no
-weights) is read and written too, for hand-written samples.
+target, then a rename: a save killed at any moment leaves the old or the new file, and its
+temporary is removed by the next save or load), keeps the file's permissions, and is
+byte-for-byte repeatable. A plain ``.json`` project (no weights) is read and written too, for
+hand-written samples.
+
+Files are untrusted input. Loading a damaged file, one from a newer version or one that does
+not fit the layout raises :class:`ProjectError` with one sentence and changes nothing: the zip
+is measured before it is read (entries, unpacked size against the file's), the JSON is read
+with limits (nesting, integers, no NaN), the network's layout is checked field by field, and
+every ``.npy`` header before its array is allocated. Layers that would run code or an outside
+graph are refused unless the user allows them (:mod:`designer.core.layers`). Weights that do
+not fit their layer are dropped with a note (:attr:`ProjectFile.notes`), never silently.
 
 This module knows the layout of the file and how older layouts map onto the current one (plain
 dicts in, plain dicts out). What the settings sections *mean* (their typed form and checks) is
@@ -16,18 +25,28 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
+import re
+import secrets
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from designer.core import layers
 from designer.core import weights as wts
 from designer.core.errors import GraphError, ProjectError
+from designer.core.file_checks import (
+    ZIP_ERRORS,
+    check_archive,
+    check_graph_data,
+    parse_json,
+    read_member,
+    reason,
+)
 from designer.core.graph import LayerGraph
 
 FORMAT = "network-designer-project"
@@ -46,6 +65,7 @@ class ProjectFile:
     name: str
     sections: dict[str, dict[str, Any]]
     writer: dict[str, Any]
+    notes: list[str] = field(default_factory=list)  # what the reader had to leave out, and why
 
 
 def writer_info() -> dict[str, str]:
@@ -136,8 +156,12 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring project data of an older version up to :data:`VERSION`."""
     version = data.get("version")
-    if data.get("format") != FORMAT or not isinstance(version, int) or isinstance(version, bool):
+    if data.get("format") != FORMAT:
         raise ProjectError("this is not a Network Designer project (no format/version header)")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ProjectError(
+            f"expected the project format version as an integer, received {version!r}"
+        )
     if version > VERSION:
         raise ProjectError(
             f"the project was written by a newer Network Designer (format version {version}); "
@@ -173,7 +197,7 @@ def project_file_bytes(project: ProjectFile) -> bytes:
     """The exact bytes of the ``.ndproj`` file (deterministic for equal projects)."""
     payload = payload_for(project)
     arrays: dict[str, np.ndarray] = {}
-    payload["weights"] = _collect_weights(project.graph, "", arrays)
+    payload["weights"] = wts.collect_arrays(project.graph, arrays)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         _write(archive, "project.json", _dump_json(payload), zipfile.ZIP_DEFLATED)
@@ -185,7 +209,10 @@ def project_file_bytes(project: ProjectFile) -> bytes:
 
 
 def _dump_json(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, indent=1, sort_keys=True, allow_nan=False).encode()
+    try:
+        return json.dumps(payload, indent=1, sort_keys=True, allow_nan=False).encode()
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ProjectError(f"cannot save the project: a value is not plain data: {exc}") from exc
 
 
 def _write(archive: zipfile.ZipFile, name: str, content: bytes, method: int) -> None:
@@ -195,28 +222,11 @@ def _write(archive: zipfile.ZipFile, name: str, content: bytes, method: int) -> 
     archive.writestr(info, content)
 
 
-def _collect_weights(
-    graph: LayerGraph, prefix: str, arrays: dict[str, np.ndarray]
-) -> dict[str, Any]:
-    """Weight arrays of nodes whose weights still fit them; returns the index for the JSON."""
-    index: dict[str, Any] = {}
-    for node in graph.nodes:
-        key = f"{prefix}{node.id}"
-        if node.subgraph is not None:
-            index.update(_collect_weights(node.subgraph, key + "/", arrays))
-        elif wts.usable(node):
-            values = wts.weight_arrays(node.weights) or []
-            for i, value in enumerate(values):
-                arrays[f"weights/{key}/{i}.npy"] = np.asarray(value)
-            index[key] = {"count": len(values), "signature": node.weights_sig}
-    return index
-
-
 def write_project_file(project: ProjectFile, path: str | Path) -> Path:
     """Write ``project`` to ``path`` atomically; a .json path writes plain JSON (no weights)."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        if _collect_weights(project.graph, "", {}):
+        if wts.collect_arrays(project.graph, {}):
             raise ProjectError(f"{path.name}: a .json project cannot hold weights; use {EXTENSION}")
         content = _dump_json(payload_for(project))
     else:
@@ -226,91 +236,166 @@ def write_project_file(project: ProjectFile, path: str | Path) -> Path:
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
+    """A temporary file beside ``path`` (named after this process), written and flushed to
+    disk, then renamed over it: readers see the old file or the new one, never half of one.
+    The file keeps its permissions (a new one gets the usual ones under the umask)."""
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ProjectError(f"cannot save to {path}: the folder {directory} does not exist")
+    clean_stale_temporaries(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        mode: int | None = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = None  # a new file: 0o666 less the umask, as open() gives
+    tmp = directory / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
         raise ProjectError(f"cannot save to {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise ProjectError(f"cannot save to {path}: {exc.strerror}") from exc
+    _sync_folder(directory)
+
+
+def _sync_folder(directory: Path) -> None:
+    """Flush the rename to disk too (POSIX; elsewhere the rename is enough)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def temporaries_of(path: Path) -> list[Path]:
+    """The temporary files that saves of ``path`` make beside it (also older versions')."""
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[^/\\]+\.tmp$")
+    try:
+        return [p for p in path.parent.iterdir() if pattern.match(p.name)]
+    except OSError:
+        return []
+
+
+def clean_stale_temporaries(path: str | Path) -> int:
+    """Remove temporaries of ``path`` left by saves that were killed (their process is gone;
+    older versions' unnamed ones too); returns how many were removed."""
+    removed = 0
+    for tmp in temporaries_of(Path(path)):
+        owner = re.match(r"^(\d+)-[0-9a-f]+$", tmp.name[len(Path(path).name) + 2 : -4])
+        if owner is not None and _running(int(owner.group(1))):
+            continue  # a save in progress, in this process or another
+        try:
+            tmp.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would end it there: leave such files alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    except (OverflowError, ValueError):
+        return False  # not a process id at all
+    return True
 
 
 # ----------------------------------------------------------------------------- loading
-def read_project_file(path: str | Path) -> ProjectFile:
+def read_project_file(path: str | Path, allow_unsafe: bool = False) -> ProjectFile:
     """Read and migrate a project file; raises ProjectError for a missing, damaged or future
-    file. The sections come back as plain data in the current layout, unchecked."""
+    file, and its UnsafeModelError for layers that run code or an outside graph unless
+    ``allow_unsafe`` (the user's consent, then recorded). The sections come back as plain
+    data in the current layout, unchecked; ``notes`` say what had to be left out."""
     path = Path(path)
+    clean_stale_temporaries(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            zipped = handle.read(2) == b"PK"
+            if zipped:
+                return _read_zip(path, handle, allow_unsafe)
+            handle.seek(0)
+            raw = handle.read()
     except OSError as exc:
         raise ProjectError(f"cannot open {path}: {exc.strerror or exc}") from exc
-    if raw[:2] == b"PK":
-        payload, arrays = _read_zip(path, raw)
-    else:
-        payload, arrays = _parse_json(path, raw), None
-    payload = migrate(payload)
-    try:
-        graph = LayerGraph.from_dict(payload.get("graph", {}))
-    except (GraphError, TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise ProjectError(f"{path.name}: the network in the file is damaged: {exc}") from exc
-    if arrays is not None:
-        _attach_weights(graph, "", payload.get("weights", {}), arrays, path)
-    sections = {s: payload[s] if isinstance(payload.get(s), dict) else {} for s in SECTIONS}
-    writer = payload.get("writer")
-    if not isinstance(writer, dict):
-        writer = {}
-    return ProjectFile(graph, str(payload.get("name", path.stem)), sections, writer)
+    return _contents(path, parse_json(raw, path.name), None, allow_unsafe)
 
 
-def _parse_json(path: Path, raw: bytes) -> dict[str, Any]:
+def _read_zip(path: Path, handle: Any, allow_unsafe: bool) -> ProjectFile:
+    size = os.fstat(handle.fileno()).st_size
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProjectError(f"{path.name} is damaged or not a project file: {exc}") from exc
+        archive = zipfile.ZipFile(handle)
+    except ZIP_ERRORS as exc:
+        raise ProjectError(f"{path.name} is damaged or not a project file: {reason(exc)}") from exc
+    with archive:
+        check_archive(archive, path.name, size)
+        payload = parse_json(read_member(archive, "project.json", path.name), path.name)
+        return _contents(path, payload, archive, allow_unsafe)
+
+
+def _contents(
+    path: Path, payload: Any, archive: zipfile.ZipFile | None, allow_unsafe: bool
+) -> ProjectFile:
     if not isinstance(payload, dict):
         raise ProjectError(f"{path.name} is not a project file: expected a JSON object")
-    return payload
-
-
-def _read_zip(path: Path, raw: bytes) -> tuple[dict[str, Any], zipfile.ZipFile]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        bad = archive.testzip()
-        if bad is not None:
-            raise ProjectError(f"{path.name} is damaged: the entry {bad} fails its checksum")
-        payload = _parse_json(path, archive.read("project.json"))
-    except (zipfile.BadZipFile, KeyError, EOFError) as exc:
-        raise ProjectError(f"{path.name} is damaged or not a project file: {exc}") from exc
-    return payload, archive
-
-
-def _attach_weights(
-    graph: LayerGraph, prefix: str, index: dict[str, Any], archive: zipfile.ZipFile, path: Path
-) -> None:
-    for node in graph.nodes:
-        key = f"{prefix}{node.id}"
-        if node.subgraph is not None:
-            _attach_weights(node.subgraph, key + "/", index, archive, path)
-            continue
-        entry = index.get(key)
-        if not entry:
-            continue
-        try:
-            values = [
-                np.load(io.BytesIO(archive.read(f"weights/{key}/{i}.npy")), allow_pickle=False)
-                for i in range(int(entry["count"]))
-            ]
-        except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        payload = migrate(payload)
+    except ProjectError as exc:
+        raise ProjectError(f"{path.name}: {exc}") from exc
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise ProjectError(
+            f"{path.name}: the settings in the file are damaged: {reason(exc)}"
+        ) from exc
+    name = payload.get("name", path.stem)
+    if not isinstance(name, str):
+        raise ProjectError(f"{path.name}: expected the project name as a text, received {name!r}")
+    graph_data = payload.get("graph", {})
+    try:
+        check_graph_data(graph_data)
+        graph = LayerGraph.from_dict(graph_data)
+    except (GraphError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        raise ProjectError(
+            f"{path.name}: the network in the file is damaged: {reason(exc, 300)}"
+        ) from exc
+    if allow_unsafe:
+        layers.trust(graph)
+    layers.refuse_untrusted(graph, path.name)
+    notes: list[str] = []
+    if archive is not None:
+        index = payload.get("weights", {})
+        if not isinstance(index, dict):
             raise ProjectError(
-                f"{path.name}: the weights of '{node.name}' are damaged: {exc}"
-            ) from exc
-        node.weights, node.weights_sig = values, entry.get("signature")
+                f"{path.name}: the weights index is damaged: expected an object, received "
+                f"{type(index).__name__}"
+            )
+        notes += wts.attach_stored(
+            graph, index, lambda member: read_member(archive, member, path.name), path.name
+        )
+        notes += wts.drop_misfits(graph)
+    for section in SECTIONS:
+        if not isinstance(payload.get(section, {}), dict | None):
+            raise ProjectError(
+                f"{path.name}: expected the '{section}' section to be an object, received "
+                f"{type(payload[section]).__name__}"
+            )
+    sections = {s: payload.get(s) or {} for s in SECTIONS}
+    writer = payload.get("writer")
+    return ProjectFile(graph, name, sections, writer if isinstance(writer, dict) else {}, notes)

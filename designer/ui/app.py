@@ -26,14 +26,16 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def make_window(project_path: str | None = None):
-    """A main window showing ``project_path`` (the bundled LeNet-5 sample by default)."""
+def make_window(project_path: str | None = None, interactive: bool = True):
+    """A main window showing ``project_path`` (the bundled LeNet-5 sample by default); without
+    ``interactive`` (a screenshot) a file that cannot be opened raises ProjectError instead of
+    showing a dialog that nobody can close."""
     from designer.ui.shell.main_window import MainWindow
 
     window = MainWindow()
     path = project_path or (str(SAMPLE) if SAMPLE.exists() else None)
     if path:
-        window.files.open(path, ask=False)
+        window.files.open(path, ask=False, interactive=interactive)
         if project_path is None:
             window.document.mark_saved()  # the bundled sample opens unmodified
     return window
@@ -65,11 +67,18 @@ def run_gui(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Network Designer")
     app.setOrganizationName("NetworkDesigner")
-    window = make_window(args.project)
     if args.screenshot:
-        screenshot(window, args.screenshot)
+        from designer.core.errors import ProjectError
+
+        try:
+            window = make_window(args.project, interactive=False)
+            screenshot(window, args.screenshot)
+        except (ProjectError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(f"wrote {args.screenshot}")
         return 0
+    window = make_window(args.project)
     window.show()
     window.view.fit_all()
     wants_gallery = not args.no_start_page and args.project is None and window.gallery is not None

@@ -206,17 +206,49 @@ def test_damaged_project_is_refused_and_current_kept(window, qtbot, tmp_path: Pa
     assert ids[0] in window.document.graph
 
 
-def test_autosave_writes_a_recovery_copy_and_offers_it(window, qtbot, tmp_path: Path) -> None:
+def test_autosave_copy_is_kept_from_other_windows_while_this_one_runs(window, qtbot) -> None:
+    from designer.ui.shell.file_actions import RecoveryStore
+
     _chain(window)
     drop_from_library(window, qtbot, "Dense", QPointF(300, 0))
     path = window.files.autosave()
     assert path is not None and path.exists()
-    window.document.mark_saved()
-    window.files.new()
+    other = RecoveryStore()  # a second window: this one is still running
+    copies, forget = other.claim_dead()
+    assert path not in copies
+    forget()
+    assert path.exists()
+    window.files.discard_recovery()  # a clean close removes this window's copies
+    assert not path.exists()
+
+
+_CRASHING_WINDOW = """
+import os, signal, sys
+from designer.app.project import Project, save_project
+from designer.core.graph import LayerGraph
+from designer.ui.shell.file_actions import RecoveryStore
+graph = LayerGraph()
+for units in (4, 5, 6, 7):
+    graph.add("Dense", units=units)
+save_project(Project(name="lost", graph=graph), RecoveryStore().copy_path("unsaved"))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_recovery_copy_of_a_killed_window_is_offered_once(window, qtbot) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", _CRASHING_WINDOW], cwd=root, timeout=120)
+    assert result.returncode == -9
     seen: list[str] = []
     answer_next_message_box(QMessageBox.StandardButton.Yes, seen)
     assert window.files.offer_recovery()
-    assert len(window.document.graph) == 4 and not path.exists()
+    assert seen and "Recover" in seen[0]
+    assert window.document.project.name == "lost" and len(window.document.graph) == 4
+    assert window.document.modified and window.document.project.path is None
+    assert not window.files.offer_recovery()  # recovered copies are gone
 
 
 def test_zoom_and_fit(window, qtbot) -> None:
@@ -307,3 +339,21 @@ def test_features_are_installed_explicitly_with_what_they_need(window) -> None:
     before = list(window.menu("&Training").actions())
     window.install_features("training")  # once only
     assert window.menu("&Training").actions() == before
+
+
+def test_screenshot_of_an_unreadable_file_says_why_and_exits(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = subprocess.run(
+        [sys.executable, str(root / "main.py"), "--screenshot", str(tmp_path / "s.png"), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=300,  # before the fix a modal dialog waited forever
+    )
+    assert result.returncode == 2
+    assert "error: bad.json is damaged" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "s.png").exists()

@@ -1,13 +1,22 @@
-"""File actions: new, open (projects and Keras models), save, recent files, autosave, recovery."""
+"""File actions: new, open (projects and Keras models), save, recent files, autosave, recovery.
+
+Files with code or an outside graph (a Lambda, a SavedModel named by a project) open only after
+the user says so. Recovery copies are kept per running window, in a folder of its own that a
+lock file (:class:`QLockFile`, with the process id) holds while it runs: a window offers only
+the copies of windows whose process is gone, never those of another one still running.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+from PySide6.QtCore import QLockFile, QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from designer.app.files import UnsafeModelError, open_path
@@ -34,6 +43,83 @@ def recovery_dir() -> Path:
     return Path(base or Path.home() / ".network-designer") / "recovery"
 
 
+class RecoveryStore:
+    """The recovery copies of one running window: ``recovery_dir()/<pid>-<token>/``, locked by
+    ``lock`` while the window runs (taken at the first copy, given back when none is left)."""
+
+    def __init__(self) -> None:
+        self.name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._lock: QLockFile | None = None
+
+    @property
+    def folder(self) -> Path:
+        """This window's folder of copies."""
+        return recovery_dir() / self.name
+
+    def copy_path(self, key: str) -> Path | None:
+        """Where the copy of the project known as ``key`` goes (None: the folder cannot be
+        locked, so no copy is kept)."""
+        if self._lock is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = QLockFile(str(self.folder / "lock"))
+            lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+            if not lock.tryLock(0):
+                return None
+            self._lock = lock
+        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+        return self.folder / f"{digest}{EXTENSION}"
+
+    def discard(self) -> None:
+        """Remove this window's copies and give the lock back."""
+        for copy in self.folder.glob(f"*{EXTENSION}"):
+            copy.unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+            _remove_folder(self.folder)
+
+    def claim_dead(self) -> tuple[list[Path], Callable[[], None]]:
+        """The copies of windows whose process is gone (newest last; copies of older versions,
+        which kept no lock, too), and a function that deletes them. Their folders stay locked
+        by this window until then, so that no other window offers them as well."""
+        root = recovery_dir()
+        copies = list(root.glob(f"*{EXTENSION}")) if root.is_dir() else []
+        claimed: list[tuple[Path, QLockFile]] = []
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if not folder.is_dir() or folder.name == self.name:
+                continue
+            lock = QLockFile(str(folder / "lock"))
+            lock.setStaleLockTime(0)
+            if lock.tryLock(0):  # no lock, or the lock of a process that is gone
+                claimed.append((folder, lock))
+                copies += folder.glob(f"*{EXTENSION}")
+        copies.sort(key=_mtime)
+
+        def forget() -> None:
+            for copy in copies:
+                copy.unlink(missing_ok=True)
+            for folder, lock in claimed:
+                lock.unlock()
+                _remove_folder(folder)
+
+        return copies, forget
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove a recovery folder with what a killed save may have left in it."""
+    for leftover in folder.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # something else in it: leave it
+        folder.rmdir()
+
+
 class FileController:
     """Opening and saving for the main window, with the questions a user expects."""
 
@@ -44,6 +130,7 @@ class FileController:
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self.recovery = RecoveryStore()
 
     @property
     def document(self):
@@ -85,27 +172,21 @@ class FileController:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open", self._last_dir(), OPEN_FILTER)
         return bool(path) and self.open(path)
 
-    def open(self, path: str | Path, ask: bool = True) -> bool:
-        """Open a project or import a Keras model file; errors become a dialog."""
+    def open(self, path: str | Path, ask: bool = True, interactive: bool = True) -> bool:
+        """Open a project or import a Keras model file; errors become a dialog (without
+        ``interactive``, as for a screenshot, they are raised as ProjectError instead and
+        files with code are refused)."""
         if ask and not self.maybe_save():
             return False
         path = Path(path)
         try:
-            try:
-                project = open_path(path)
-            except UnsafeModelError as exc:
-                answer = QMessageBox.warning(
-                    self.window,
-                    "Model contains code",
-                    f"{exc}.\n\nOpen it anyway?",
-                    QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                    QMessageBox.StandardButton.Cancel,
-                )
-                if answer != QMessageBox.StandardButton.Open:
-                    return False
-                project = open_path(path, allow_unsafe=True)
+            project = self._with_consent(lambda unsafe: open_path(path, unsafe), interactive)
         except ProjectError as exc:
+            if not interactive:
+                raise
             show_error(self.window, "Cannot open", str(exc))
+            return False
+        if project is None:
             return False
         imported = project.path is None
         self.window.set_project(project, modified=imported)
@@ -114,16 +195,37 @@ class FileController:
             self.window.statusBar().showMessage(
                 f"Imported {path.name}: {len(project.graph)} layers; save it as a project", 8000
             )
-            if project.import_notes:
-                self.show_import_report(path, project.import_notes)
+        if project.import_notes and interactive:
+            self.show_import_report(path, project.import_notes)
         return True
+
+    def _with_consent(
+        self, load: Callable[[bool], Project], interactive: bool = True
+    ) -> Project | None:
+        """``load(False)``; if the file holds code or an outside graph, ask, then ``load(True)``
+        (None when the user declines)."""
+        try:
+            return load(False)
+        except UnsafeModelError as exc:
+            if not interactive:
+                raise
+            answer = QMessageBox.warning(
+                self.window,
+                "File contains code",
+                f"{exc}.\n\nOpen it anyway?",
+                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Open:
+                return None
+            return load(True)
 
     def show_import_report(self, path: Path, notes: list[str]) -> QMessageBox:
         """A non-blocking report of what the import could not show as ordinary layers."""
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Import report",
-            f"{path.name} was imported. Some parts are shown specially:",
+            f"{path.name} was opened. Some parts are shown specially or were left out:",
             QMessageBox.StandardButton.Ok,
             self.window,
         )
@@ -187,37 +289,33 @@ class FileController:
         return str(self.settings.value("last_dir", str(Path.home())))
 
     # ------------------------------------------------------------------ autosave and recovery
-    def recovery_path(self) -> Path:
-        """The recovery file of the open project."""
-        key = str(self.document.project.path or f"untitled-{os.getpid()}")
-        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-        return recovery_dir() / f"{digest}{EXTENSION}"
+    def recovery_path(self) -> Path | None:
+        """The recovery file of the open project (None when none can be kept)."""
+        return self.recovery.copy_path(str(self.document.project.path or "untitled"))
 
     def autosave(self) -> Path | None:
         """Write a recovery copy while there are unsaved changes."""
         if not self.document.modified:
             return None
-        path = self.recovery_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path = self.recovery_path()
+            if path is None:
+                return None
             save_project(self.document.project, path)
         except (ProjectError, OSError):
             return None
         return path
 
     def discard_recovery(self) -> None:
-        """Forget the recovery copy (after a save or a clean close)."""
-        self.recovery_path().unlink(missing_ok=True)
+        """Forget this window's recovery copies (after a save or a clean close)."""
+        self.recovery.discard()
 
     def offer_recovery(self) -> bool:
-        """After a crash: offer to open the newest recovery copy; True if one was opened."""
-        folder = recovery_dir()
-        copies = (
-            sorted(folder.glob(f"*{EXTENSION}"), key=lambda p: p.stat().st_mtime)
-            if folder.is_dir()
-            else []
-        )
+        """After a crash: offer to open the newest recovery copy of a window that is gone (the
+        copies of windows still running are theirs); True if one was opened."""
+        copies, forget = self.recovery.claim_dead()
         if not copies:
+            forget()
             return False
         newest = copies[-1]
         answer = QMessageBox.question(
@@ -230,12 +328,12 @@ class FileController:
         recovered = False
         if answer == QMessageBox.StandardButton.Yes:
             try:
-                project = load_project(newest)
-                project.path = None
-                self.window.set_project(project, modified=True)
-                recovered = True
+                project = self._with_consent(lambda unsafe: load_project(newest, unsafe))
+                if project is not None:
+                    project.path = None
+                    self.window.set_project(project, modified=True)
+                    recovered = True
             except ProjectError as exc:
                 show_error(self.window, "Cannot recover", str(exc))
-        for copy in copies:
-            copy.unlink(missing_ok=True)
+        forget()
         return recovered

@@ -8,7 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from designer.data.base import DataConfig
-from designer.data.summary import DataError, DataSummary
+from designer.data.summary import DataError, DataSummary, one_line
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     try:
         config, summary = inspect_path(args.path)
     except DataError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "unusable data"
+        message = one_line(str(exc) or "unusable data")
         if getattr(args, "json", False):
             print(json.dumps({"error": message, "path": args.path}), file=out)
         print(f"error: {message}", file=err)
@@ -54,9 +54,9 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         print(json.dumps({**summary.to_dict(), "config": config.to_dict()}, indent=2), file=out)
     else:
         print(summary.format_table(), file=out)
-    errors = [p for p in summary.problems if p.severity == "error"]
-    if errors or summary.num_samples == 0:
-        print(f"error: {errors[0].message if errors else 'no usable samples'}", file=err)
+    refusal = summary.refusal  # the rule a training run applies too
+    if refusal is not None:
+        print(f"error: {refusal}", file=err)
         return 2
     return 0
 

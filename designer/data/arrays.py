@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
+import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from designer.data.base import DataConfig
-from designer.data.memory import ArrayStore
+from designer.data.memory import ArrayStore, float_inputs
+from designer.data.npfiles import NpzArrays, load_npy
 from designer.data.summary import DataError
 from designer.data.tables import read_csv
 
@@ -31,19 +35,6 @@ class NumpyConfig(DataConfig):
     class_names: tuple[str, ...] | None = None
 
 
-def _load_npy(path: str) -> np.ndarray:
-    if not os.path.isfile(path):
-        raise DataError(f"expected a .npy file at '{path}', but there is no such file")
-    try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise DataError(
-            f"'{path}' holds Python objects; expected a plain numeric array (pickle is not loaded)"
-        ) from exc
-    except OSError as exc:
-        raise DataError(f"cannot read '{path}' as a .npy array: {exc}") from exc
-
-
 def _pick(
     keys: list[str], wanted: str | None, candidates: tuple[str, ...], path: str, what: str
 ) -> str:
@@ -61,21 +52,16 @@ def open_numpy(config: NumpyConfig) -> ArrayStore:
     """Load a .npz or a pair of .npy files into an ArrayStore."""
     path = config.path
     if path.lower().endswith(".npz"):
-        if not os.path.isfile(path):
-            raise DataError(f"expected a .npz file at '{path}', but there is no such file")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                keys = list(z.keys())
-                xk = _pick(keys, config.x_key, X_KEYS, path, "the inputs")
-                yk = _pick(keys, config.y_key, Y_KEYS, path, "the labels")
-                x, y = z[xk], z[yk]
-        except ValueError as exc:
-            raise DataError(f"'{path}' holds Python objects; expected numeric arrays") from exc
+        with NpzArrays(path) as z:
+            keys = z.keys()
+            xk = _pick(keys, config.x_key, X_KEYS, path, "the inputs")
+            yk = _pick(keys, config.y_key, Y_KEYS, path, "the labels")
+            x, y = z[xk], z[yk]
         source = f"{path} [{xk}, {yk}]"
     else:
         if not config.y_path:
             raise DataError(f"expected a labels .npy (y_path) to go with '{path}', received none")
-        x, y = _load_npy(path), _load_npy(config.y_path)
+        x, y = load_npy(path), load_npy(config.y_path)
         source = f"{path} + {config.y_path}"
     names = list(config.class_names) if config.class_names else None
     return ArrayStore(config, x, y, config.task, names, source)
@@ -84,28 +70,63 @@ def open_numpy(config: NumpyConfig) -> ArrayStore:
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+# An IDX header: 0, 0, the type code, the number of dimensions, then 4 bytes per dimension.
+MAX_IDX_DIMS = 16
+
+
 def read_idx(path: str) -> np.ndarray:
-    """Read an IDX file (optionally .gz), the format of the MNIST distribution."""
+    """Read an IDX file (optionally .gz), the format of the MNIST distribution; the header is
+    checked before the data are read."""
     if not os.path.isfile(path):
         raise DataError(f"expected an IDX file at '{path}', but there is no such file")
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
+            head = fh.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+                raise DataError(
+                    f"'{path}' does not start with an IDX header (0, 0, a type among "
+                    f"{sorted(_IDX_TYPES)}, the number of dimensions), received {list(head)}"
+                )
+            dtype, ndim = np.dtype(_IDX_TYPES[head[2]]), head[3]
+            if not 1 <= ndim <= MAX_IDX_DIMS:
+                raise DataError(
+                    f"IDX file '{path}' declares {ndim} dimensions; expected 1 to {MAX_IDX_DIMS}"
+                )
+            raw_dims = fh.read(4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise DataError(
+                    f"IDX file '{path}' declares {ndim} dimensions ({4 * ndim} header bytes), "
+                    f"but ends after {len(raw_dims)} of them"
+                )
+            dims = struct.unpack(">" + "I" * ndim, raw_dims)
+            expected = math.prod(dims) * dtype.itemsize
+            if opener is open and os.fstat(fh.fileno()).st_size - 4 - 4 * ndim < expected:
+                body = b""  # shorter than declared: refused below without reading it
+                received = os.fstat(fh.fileno()).st_size - 4 - 4 * ndim
+            else:
+                body = _read_up_to(fh, expected + 1)
+                received = len(body)
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(f"cannot read IDX file '{path}': {exc}") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise DataError(f"'{path}' does not start with an IDX header (0, 0, type, ndim)")
-    dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
-    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
-    expected = int(np.prod(dims)) * dtype.itemsize
-    body = raw[4 + 4 * ndim :]
-    if len(body) != expected:
+    if received != expected:
         raise DataError(
-            f"IDX file '{path}' declares shape {dims} ({expected} bytes of data), "
-            f"received {len(body)} bytes"
+            f"IDX file '{path}' declares shape {dims} ({expected:,} bytes of data), "
+            f"received {received:,} bytes"
         )
     return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _read_up_to(fh: Any, limit: int, chunk: int = 1 << 20) -> bytes:
+    """At most ``limit`` bytes of ``fh``, read in chunks (a short file allocates little)."""
+    parts, total = [], 0
+    while total < limit:
+        part = fh.read(min(chunk, limit - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)
 
 
 def write_idx(path: str, array: np.ndarray) -> None:
@@ -139,6 +160,10 @@ def open_idx(config: IdxConfig) -> ArrayStore:
     return ArrayStore(config, x, y, "classification", names, source)
 
 
+# The most values a text feature column may have (each becomes a one-hot input).
+MAX_CATEGORIES = 1000
+
+
 @dataclass(frozen=True)
 class CsvTableConfig(DataConfig):
     """A CSV table: feature columns (numeric or categorical) and one target column."""
@@ -165,14 +190,24 @@ def open_csv_table(config: CsvTableConfig) -> ArrayStore:
             f"column '{target}' is both the target and a feature; expected it only once"
         )
     columns, notes = [], []
+    if table.encoding not in ("utf-8", "utf-8-sig"):
+        notes.append(f"read as {table.encoding} text (not UTF-8)")
     for name in features:
         if table.is_numeric(name):
             columns.append(table.numeric(name, "a number (or a category in every row)")[:, None])
         else:
             cats, idx = table.categories(name)
-            columns.append(np.eye(len(cats), dtype=np.float64)[idx])
+            if len(cats) > MAX_CATEGORIES:
+                raise DataError(
+                    f"column '{name}' of '{config.path}' holds {len(cats):,} different texts; "
+                    f"expected numbers or at most {MAX_CATEGORIES:,} categories (leave it out of "
+                    "the feature columns)"
+                )
+            onehot = np.zeros((len(idx), len(cats)), np.float32)
+            onehot[np.arange(len(idx)), idx] = 1.0
+            columns.append(onehot)
             notes.append(f"'{name}' is categorical: one-hot over {len(cats)} values")
-    x = np.concatenate(columns, axis=1).astype(np.float32)
+    x = float_inputs(np.concatenate(columns, axis=1), f"'{config.path}'")
     task = config.task
     numeric_target = table.is_numeric(target)
     if task == "auto":

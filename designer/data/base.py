@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import types
 import typing
@@ -13,6 +14,8 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from designer.data.summary import DataError, DataSummary
+
+log = logging.getLogger(__name__)
 
 TASKS = (
     "classification",
@@ -198,13 +201,32 @@ class Datastore(ABC):
         return None
 
     def preview(self, n: int = 16, seed: int = 0) -> list[tuple[np.ndarray, Any]]:
-        """``n`` samples picked at random (repeatably for ``seed``) as ``(x, y)`` pairs."""
+        """``n`` samples picked at random (repeatably for ``seed``) as ``(x, y)`` pairs; a sample
+        that fails to load is skipped (see :meth:`unreadable`) and another one taken instead."""
         count = len(self)
         if count == 0:
             return []
         rng = np.random.default_rng(seed)
-        picks = rng.choice(count, size=min(n, count), replace=False)
-        return [self.get(int(i)) for i in sorted(picks)]
+        picks = sorted(int(i) for i in rng.choice(count, size=min(n, count), replace=False))
+        chosen = set(picks)
+        spare = (int(i) for i in rng.permutation(count) if int(i) not in chosen)
+        out: list[tuple[np.ndarray, Any]] = []
+        tries = 0
+        for index in picks:
+            current: int | None = index
+            while current is not None and tries < 3 * n:
+                tries += 1
+                try:
+                    out.append(self.get(current))
+                    break
+                except DataError as exc:
+                    self.unreadable(current, exc)
+                    current = next(spare, None)
+        return out
+
+    def unreadable(self, index: int, error: DataError) -> None:
+        """Sample ``index`` failed to load after the scan (stores of files list it as skipped)."""
+        log.info("sample %d of %s skipped: %s", index, type(self).__name__, error)
 
     def describe_target(self, y: Any) -> str:
         """A short text for a target value, for preview captions."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageSequence
 
 from designer.core.progress import ProgressReporter
 from designer.data.summary import DataError, Problem
@@ -18,6 +21,49 @@ from designer.data.summary import DataError, Problem
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
 # Formats tf.io.decode_image reads natively; the others go through Pillow.
 TF_NATIVE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# The largest image read (8192x8192): below Pillow's decompression-bomb limit, checked on the
+# header before decoding, the same in the scan (data inspect, the Data dock, training) and
+# in every decode (previews, the Pillow pipelines).
+MAX_IMAGE_PIXELS = 8192 * 8192
+
+
+# Damaged files are reported as skipped (a Problem each); Pillow's own warnings about them
+# (and about images over its size limit, which are refused) would only repeat that.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+class ImageTooLarge(DataError):
+    """An image file whose header declares more than :data:`MAX_IMAGE_PIXELS` pixels."""
+
+
+def _check_size(path: str, width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLarge(
+            f"image '{path}' is {width}x{height} ({width * height:,} pixels); expected at most "
+            f"{MAX_IMAGE_PIXELS:,} pixels (8192x8192)"
+        )
+
+
+def _pillow_failure(path: str, exc: Exception, what: str = "image") -> DataError:
+    """The DataError for a file Pillow could not open or decode."""
+    if isinstance(exc, Image.DecompressionBombError):
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        return ImageTooLarge(
+            f"image '{path}' has {pixels}; expected at most {MAX_IMAGE_PIXELS:,} pixels (8192x8192)"
+        )
+    return DataError(f"cannot read {what} '{path}': {str(exc) or type(exc).__name__}")
+
+
+def _check_regular(path: str) -> None:
+    """DataError unless ``path`` is a regular file (a FIFO or device would block the scan)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read image '{path}': {exc}") from exc
+    if not stat.S_ISREG(mode):
+        raise DataError(f"cannot read image '{path}': expected a regular file")
 
 
 @dataclass(frozen=True)
@@ -77,7 +123,7 @@ def _tail_ok(fh: BinaryIO, fmt: str | None) -> bool:
     size = fh.tell()
     fh.seek(max(0, size - 64))
     tail = fh.read()
-    return tail.endswith(_PNG_END) if fmt == "PNG" else _JPEG_END in tail
+    return tail.endswith(_PNG_END) if fmt == "PNG" else tail.rstrip(b"\0").endswith(_JPEG_END)
 
 
 _SMALL = 65536
@@ -101,12 +147,14 @@ def _probe_png(path: str) -> ImageInfo | None:
     width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
     if width == 0 or height == 0:
         return None
+    _check_size(path, width, height)
     return ImageInfo(path, height, width, channels)
 
 
 def probe_image(path: str) -> ImageInfo:
-    """Read the header and check the file is whole (end marker for PNG/JPEG, else a full
-    verify); raise DataError when it is not a readable image."""
+    """Read the header and check the file is whole (the end marker of PNG/JPEG, else a full
+    decode); DataError when it is not a readable image (ImageTooLarge over the size limit)."""
+    _check_regular(path)
     if path.lower().endswith(".png"):
         try:
             info = _probe_png(path)
@@ -117,14 +165,17 @@ def probe_image(path: str) -> ImageInfo:
     try:
         with open(path, "rb") as fh, Image.open(fh) as im:
             width, height = im.size
+            _check_size(path, width, height)
             mode = im.mode
             grey_palette = mode == "P" and _is_grey_palette(im.getpalette())
             if not _tail_ok(fh, im.format):
                 fh.seek(0)
                 with Image.open(fh) as again:
-                    again.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read image '{path}': {exc}") from exc
+                    again.load()  # a cut file fails here (verify() checks only some formats)
+    except DataError:
+        raise
+    except Exception as exc:  # Pillow's format plugins raise all kinds on damaged files
+        raise _pillow_failure(path, exc) from exc
     channels = _channels_of(mode)
     if mode == "P":  # palette images decode to RGB unless the palette is grey
         channels = 1 if grey_palette else 3
@@ -139,11 +190,13 @@ def scan_images(
     infos: list[ImageInfo | None] = [None] * len(paths)
     problems: list[Problem] = []
 
-    def probe(i: int) -> tuple[int, ImageInfo | None, str]:
+    def probe(i: int) -> tuple[int, ImageInfo | None, Problem | None]:
         try:
-            return i, probe_image(paths[i]), ""
+            return i, probe_image(paths[i]), None
+        except ImageTooLarge as exc:
+            return i, None, Problem("image-too-large", f"skipped image: {exc}", paths[i])
         except DataError as exc:
-            return i, None, str(exc)
+            return i, None, Problem("corrupt-file", f"skipped unreadable image: {exc}", paths[i])
 
     chunk = 256
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -152,12 +205,10 @@ def scan_images(
         for start in range(0, len(paths), chunk):
             if progress is not None:
                 progress(start, len(paths), "scanning images")
-            for i, info, err in mapper(probe, range(start, min(start + chunk, len(paths)))):
+            for i, info, problem in mapper(probe, range(start, min(start + chunk, len(paths)))):
                 infos[i] = info
-                if info is None:
-                    problems.append(
-                        Problem("corrupt-file", f"skipped unreadable image: {err}", paths[i])
-                    )
+                if problem is not None:
+                    problems.append(problem)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -182,10 +233,13 @@ def load_image(path: str, channels: int | None = None) -> np.ndarray:
     """Decode a file (first frame of a GIF) to uint8 (H, W, C); ``channels`` 1 or 3 converts."""
     try:
         with Image.open(path) as im:
+            _check_size(path, *im.size)
             frame = next(iter(ImageSequence.Iterator(im))) if getattr(im, "n_frames", 1) > 1 else im
             arr = to_array(frame, channels)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read image '{path}': {exc}") from exc
+    except DataError:
+        raise
+    except Exception as exc:  # Pillow's format plugins raise all kinds on damaged files
+        raise _pillow_failure(path, exc) from exc
     return arr
 
 
@@ -201,7 +255,7 @@ def to_array(im: Image.Image, channels: int | None = None) -> np.ndarray:
     else:
         raise DataError(f"expected 1 or 3 image channels, received {channels}")
     if mode in ("I", "I;16", "F") and target == "L":
-        arr = np.asarray(im, dtype=np.float64)
+        arr = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=255.0, neginf=0.0)
         hi = max(float(arr.max()), 1.0)
         arr = np.clip(arr * (255.0 / hi) if hi > 255 else arr, 0, 255).astype(np.uint8)
         return arr[..., None]
@@ -215,8 +269,11 @@ def load_mask(path: str) -> np.ndarray:
     """Decode a label mask to (H, W) uint8 indices, or (H, W, 3) for colour-coded masks."""
     try:
         with Image.open(path) as im:
+            _check_size(path, *im.size)
             if im.mode in ("P", "L", "1", "I", "I;16"):
                 return np.asarray(im, dtype=np.int64).astype(np.int32)
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read mask '{path}': {exc}") from exc
+    except DataError:
+        raise
+    except Exception as exc:  # Pillow's format plugins raise all kinds on damaged files
+        raise _pillow_failure(path, exc, "mask") from exc

@@ -21,8 +21,8 @@ from designer.data.summary import (
     DataError,
     DataSummary,
     Problem,
+    class_problems,
     count_classes,
-    empty_class_problems,
     imbalance_message,
 )
 from designer.data.tables import read_csv
@@ -68,12 +68,27 @@ class _ImageFileStore(Datastore):
         """Problems found during the scan (corrupt files, missing files)."""
         return list(self._problems)
 
+    def unreadable(self, index: int, error: DataError) -> None:
+        """Note sample ``index`` as skipped: it passed the scan but failed to decode later."""
+        path = self._paths[index]
+        if all(p.path != path for p in self._problems):
+            self._problems.append(
+                Problem("corrupt-file", f"skipped unreadable image: {error}", path)
+            )
+
     def _scan(self, paths: list[str], progress: ProgressReporter | None) -> list[bool]:
         infos, problems = scan_images(paths, progress)
         self._problems.extend(problems)
         self._sizes = size_counts(infos)
         self.channels = majority_channels(infos)
         return [info is not None for info in infos]
+
+
+def _check_channels(channels: int | None) -> None:
+    if channels not in (None, 1, 3):
+        raise DataError(
+            f"expected 1 or 3 image channels (or none: the files'), received {channels}"
+        )
 
 
 class ImageFolderStore(_ImageFileStore):
@@ -85,6 +100,7 @@ class ImageFolderStore(_ImageFileStore):
     def __init__(self, config: ImageFolderConfig, progress: ProgressReporter | None = None) -> None:
         super().__init__()
         self.config = config
+        _check_channels(config.channels)
         root = Path(config.path)
         if not root.is_dir():
             raise DataError(
@@ -128,7 +144,7 @@ class ImageFolderStore(_ImageFileStore):
         if config.channels is not None:
             self.channels = int(config.channels)
         self._counts = count_classes(self._labels, self.class_names)
-        self._problems += empty_class_problems(self._counts)
+        self._problems += class_problems(self._counts, f"'{config.path}'")
 
     @property
     def labels(self) -> np.ndarray:
@@ -182,6 +198,7 @@ class ImageRegressionStore(_ImageFileStore):
     ) -> None:
         super().__init__()
         self.config = config
+        _check_channels(config.channels)
         self.class_names = []
         table = read_csv(config.csv_path)
         file_col = config.file_column if config.file_column is not None else table.header[0]

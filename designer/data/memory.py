@@ -11,10 +11,32 @@ from designer.data.summary import (
     DataError,
     DataSummary,
     Problem,
+    class_problems,
     count_classes,
-    empty_class_problems,
     imbalance_message,
 )
+
+# The most classes a classification may have (integer labels are class indices 0..K-1).
+MAX_CLASSES = 10_000
+
+
+def float_inputs(x: np.ndarray, source: str, what: str = "the inputs") -> np.ndarray:
+    """Numbers as float32; DataError for values that are not numbers, not finite, or beyond
+    float32's range (``what`` and ``source`` name them in the message)."""
+    if x.dtype.kind not in "biuf":
+        raise DataError(
+            f"expected numbers as {what} of {source}, received values of type {x.dtype}"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = x.astype(np.float32, copy=False)
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = int(finite.size - np.count_nonzero(finite))
+        raise DataError(
+            f"expected finite numbers as {what} of {source}, received {bad:,} values that are "
+            "NaN, infinite or beyond float32's range"
+        )
+    return out
 
 
 def looks_like_images(x: np.ndarray) -> bool:
@@ -48,16 +70,29 @@ def encode_labels(
         )
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)):
-            raise DataError(f"{source} contain missing values (NaN); expected a class per sample")
+            raise DataError(
+                f"{source} contain missing values (NaN or infinite); expected a class per sample"
+            )
         if not np.all(y == np.round(y)):
             raise DataError(
                 f"{source} hold fractional values; expected class labels (use regression)"
+            )
+        if y.size and np.abs(y).max() > 2**53:
+            raise DataError(
+                f"{source} hold values up to {np.abs(y).max():.3g}; expected class labels "
+                "(use regression)"
             )
         y = y.astype(np.int64)
     if y.dtype.kind in "iu":
         values = np.unique(y)
         if class_names or (values.size and values.min() == 0):
             # already indices 0..K-1 (a class may be absent from this subset)
+            if not class_names and int(values.max()) >= MAX_CLASSES:
+                raise DataError(
+                    f"{source} hold class index {int(values.max())}; expected indices "
+                    f"0..{MAX_CLASSES - 1} (at most {MAX_CLASSES:,} classes; use regression "
+                    "for numeric targets)"
+                )
             k = max(int(values.max()) + 1, len(class_names or []))
             names = list(class_names) if class_names else [str(i) for i in range(k)]
             if values.min() < 0 or len(names) < k:
@@ -66,9 +101,16 @@ def encode_labels(
                     f"expected 0..{len(names) - 1} for the classes {names}"
                 )
             return y.astype(np.int64), names
+        _check_class_count(len(values), source)
         lookup = {v: i for i, v in enumerate(values.tolist())}
         return np.array([lookup[v] for v in y.tolist()], np.int64), [str(v) for v in values]
-    found = sorted({str(v) for v in y.tolist()})
+    if y.dtype.kind not in "bUS":
+        raise DataError(
+            f"expected class labels (integers or text) in {source}, received values of type "
+            f"{y.dtype}"
+        )
+    found = sorted({_label_text(v) for v in y.tolist()})
+    _check_class_count(len(found), source)
     names = list(class_names) if class_names else found
     lookup = {n: i for i, n in enumerate(names)}
     unknown = sorted(set(found) - set(lookup))
@@ -76,7 +118,19 @@ def encode_labels(
         raise DataError(
             f"{source} hold labels {unknown[:5]} that are not among the classes {names}"
         )
-    return np.array([lookup[str(v)] for v in y.tolist()], np.int64), names
+    return np.array([lookup[_label_text(v)] for v in y.tolist()], np.int64), names
+
+
+def _label_text(value: Any) -> str:
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+
+
+def _check_class_count(count: int, source: str) -> None:
+    if count > MAX_CLASSES:
+        raise DataError(
+            f"{source} hold {count:,} different labels; expected at most {MAX_CLASSES:,} "
+            "classes (use regression for numeric targets)"
+        )
 
 
 def infer_task(y: np.ndarray) -> str:
@@ -135,6 +189,17 @@ class ArrayStore(HeldArrays, Datastore):
         self.config = config
         x = np.asarray(x)
         y = np.asarray(y)
+        where = source or "the data"
+        if x.ndim == 0 or y.ndim == 0:
+            raise DataError(
+                f"expected arrays with one row per sample in {where}, received inputs of shape "
+                f"{x.shape} and targets of shape {y.shape}"
+            )
+        if 0 in x.shape[1:]:
+            raise DataError(
+                f"expected samples with at least one value in {where}, received inputs of shape "
+                f"{x.shape}"
+            )
         if len(x) != len(y):
             raise DataError(
                 f"expected as many labels as samples in {source or 'the data'}, "
@@ -146,7 +211,7 @@ class ArrayStore(HeldArrays, Datastore):
         self.source = source
         self._problems = list(problems or [])
         self.is_image = looks_like_images(x)
-        self._x = as_images(x) if self.is_image else x.astype(np.float32, copy=False)
+        self._x = as_images(x) if self.is_image else float_inputs(x, where)
         self.target_names = list(target_names or [])
         self.feature_names: list[str] = []
         self.notes = list(notes or [])
@@ -155,16 +220,20 @@ class ArrayStore(HeldArrays, Datastore):
         if self.task == "classification":
             self._y, self.class_names = encode_labels(y, class_names, source or "the labels")
             self._counts = count_classes(self._y, self.class_names)
-            self._problems += empty_class_problems(self._counts)
+            self._problems += class_problems(self._counts, source or "the data")
         else:
             if y.dtype.kind not in "fiu":
                 raise DataError(
                     f"expected numeric targets for regression in {source or 'the data'}, "
                     f"received values of type {y.dtype}"
                 )
-            if not np.all(np.isfinite(y.astype(np.float64))):
-                raise DataError(f"targets in {source or 'the data'} contain missing values (NaN)")
-            self._y = y.astype(np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._y = y.astype(np.float32)
+            if not np.all(np.isfinite(self._y)):
+                raise DataError(
+                    f"expected finite numbers as the targets of {where}, received missing "
+                    "values (NaN), infinite values or values beyond float32's range"
+                )
             self.class_names = []
             self._counts = {}
 

@@ -209,8 +209,8 @@ def resize_tf(img: Any, size: tuple[int, int] | None, mode: str = "stretch") -> 
         shape = tf.shape(img)
         ih, iw = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
         ratio = w / h
-        ch = tf.cast(tf.minimum(ih, tf.round(iw / ratio)), tf.int32)
-        cw = tf.cast(tf.minimum(iw, tf.round(ih * ratio)), tf.int32)
+        ch = tf.cast(tf.maximum(1.0, tf.minimum(ih, tf.round(iw / ratio))), tf.int32)
+        cw = tf.cast(tf.maximum(1.0, tf.minimum(iw, tf.round(ih * ratio))), tf.int32)
         oy, ox = (shape[0] - ch) // 2, (shape[1] - cw) // 2
         img = tf.image.crop_to_bounding_box(img, oy, ox, ch, cw)
     return tf.image.resize(img, (h, w))

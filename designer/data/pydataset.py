@@ -72,6 +72,7 @@ class StoreDataset(keras.utils.PyDataset):
                 x, y = self.store.get(int(i))
             except DataError as exc:  # a file that passed the scan but fails to decode
                 self.skipped.append(str(exc))
+                self.store.unreadable(int(i), exc)
                 continue
             xs.append(x)
             ys.append(y)
@@ -80,10 +81,18 @@ class StoreDataset(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Batch ``index``: (inputs, targets) as NumPy arrays."""
-        idx = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        xs, ys, kept = self._load(idx)
+        start = index * self.batch_size
+        xs, ys, kept = self._load(self._order[start : start + self.batch_size])
+        ahead = start + self.batch_size
+        while not xs and ahead < start + len(self._order):  # every sample failed: take the next
+            following = np.take(self._order, np.arange(ahead, ahead + self.batch_size), mode="wrap")
+            xs, ys, kept = self._load(following)
+            ahead += self.batch_size
         if not xs:
-            raise DataError(f"every sample of batch {index} failed to load; see the skipped files")
+            raise DataError(
+                f"expected samples that load, but all {len(self._order)} failed to decode "
+                f"(e.g. {self.skipped[0] if self.skipped else 'unknown'})"
+            )
         if self._y is not None:
             ys = list(self._y[kept])
         if not self._image:
@@ -97,11 +106,12 @@ class StoreDataset(keras.utils.PyDataset):
                 "preprocessing (the network's Input size) to resize them to"
             )
         x = np.stack(prepared).astype(np.float32)
-        y = np.asarray(ys)
-        if self._segmentation:
+        if self._segmentation:  # masks have the size of their images (checked by the store)
             y = np.stack([resize_mask_numpy(m, self._size, cfg.resize_mode) for m in ys]).astype(
                 np.int32
             )
+        else:
+            y = np.asarray(ys)
         if self.augmenter is not None:
             if self._segmentation:
                 xa, ya = self.augmenter(x, y[..., None].astype(np.float32))

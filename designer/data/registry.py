@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from designer.core.progress import ProgressReporter
 from designer.data.arrays import (
     CsvTableConfig,
@@ -33,6 +31,7 @@ from designer.data.images import (
     ImageRegressionStore,
 )
 from designer.data.kerasdatasets import DATASETS, KerasDatasetConfig, open_keras_dataset
+from designer.data.npfiles import npz_keys
 from designer.data.segmentation import SegmentationConfig, SegmentationStore
 from designer.data.sequences import SequenceConfig, SequenceStore
 from designer.data.summary import DataError
@@ -153,8 +152,7 @@ def detect(path: str) -> DataConfig:
             + (f"{len(loose)} images without class folders" if loose else "no subfolders")
         )
     if lower.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as z:
-            keys = set(z.keys())
+        keys = set(npz_keys(path))
         if "lengths" in keys:
             return SequenceConfig(path)
         return NumpyConfig(path)

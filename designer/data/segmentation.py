@@ -11,7 +11,14 @@ import numpy as np
 
 from designer.core.progress import ProgressReporter
 from designer.data.base import DataConfig
-from designer.data.imageio import list_images, load_image, load_mask, scan_images
+from designer.data.imageio import (
+    list_images,
+    load_image,
+    load_mask,
+    majority_channels,
+    scan_images,
+    size_counts,
+)
 from designer.data.images import _ImageFileStore
 from designer.data.summary import DataError, DataSummary, Problem, imbalance_message
 
@@ -103,15 +110,45 @@ class SegmentationStore(_ImageFileStore):
                 f"expected masks in '{config.masks_path}' named like the images in "
                 f"'{config.images_path}' (suffix '{config.mask_suffix}'), found no pair"
             )
-        ok_img = self._scan([p[0] for p in pairs], progress)
-        infos, mask_problems = scan_images([p[1] for p in pairs])
-        self._problems += mask_problems
-        kept = [p for p, a, b in zip(pairs, ok_img, infos, strict=True) if a and b is not None]
+        kept = self._scan_pairs(pairs, progress)
+        if not kept:
+            raise DataError(
+                f"expected readable images with masks of their size in '{config.images_path}' "
+                f"and '{config.masks_path}', but all {len(pairs)} pairs were skipped "
+                f"(e.g. '{self._problems[-1].path}': {self._problems[-1].message})"
+            )
         self._paths = [p[0] for p in kept]
         self._mask_paths = [p[1] for p in kept]
         self._unknown_colours: dict[str, tuple[int, ...]] = {}  # mask -> a colour not in the map
         if config.channels is not None:
             self.channels = int(config.channels)
+
+    def _scan_pairs(
+        self, pairs: list[tuple[str, str]], progress: ProgressReporter | None
+    ) -> list[tuple[str, str]]:
+        """The pairs whose image and mask are readable and of one size (the others reported)."""
+        images, image_problems = scan_images([p[0] for p in pairs], progress)
+        masks, mask_problems = scan_images([p[1] for p in pairs])
+        self._problems += image_problems + mask_problems
+        kept, infos = [], []
+        for pair, image, mask in zip(pairs, images, masks, strict=True):
+            if image is None or mask is None:
+                continue
+            if (image.height, image.width) != (mask.height, mask.width):
+                self._problems.append(
+                    Problem(
+                        "mask-size",
+                        f"skipped: the mask is {mask.height}x{mask.width}; expected the size of "
+                        f"its image {image.height}x{image.width}",
+                        pair[1],
+                    )
+                )
+                continue
+            kept.append(pair)
+            infos.append(image)
+        self._sizes = size_counts(infos)
+        self.channels = majority_channels(infos)
+        return kept
 
     @property
     def mask_paths(self) -> list[str]:

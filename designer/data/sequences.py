@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from designer.data.base import DataConfig, Datastore
-from designer.data.memory import HeldArrays, encode_labels
+from designer.data.memory import HeldArrays, encode_labels, float_inputs
+from designer.data.npfiles import NpzArrays, load_npy
 from designer.data.summary import (
     DataError,
     DataSummary,
+    class_problems,
     count_classes,
-    empty_class_problems,
     imbalance_message,
 )
 from designer.data.tables import read_csv
@@ -49,8 +50,8 @@ def _read_arrays(config: SequenceConfig) -> tuple[list[np.ndarray], list[np.ndar
     if not os.path.isfile(path):
         raise DataError(f"expected a sequence file at '{path}', but there is no such file")
     if path.lower().endswith(".npz"):
-        with np.load(path, allow_pickle=False) as z:
-            keys = list(z.keys())
+        with NpzArrays(path) as z:
+            keys = z.keys()
             if "x" not in keys or "y" not in keys:
                 raise DataError(f"expected arrays 'x' and 'y' in '{path}', received {keys}")
             x, y = z["x"], z["y"]
@@ -58,32 +59,59 @@ def _read_arrays(config: SequenceConfig) -> tuple[list[np.ndarray], list[np.ndar
     else:
         if not config.y_path:
             raise DataError(f"expected a y .npy (y_path) to go with '{path}'")
-        x, y, lengths = (
-            np.load(path, allow_pickle=False),
-            np.load(config.y_path, allow_pickle=False),
-            None,
-        )
+        x, y, lengths = load_npy(path), load_npy(config.y_path), None
     if x.ndim == 2:
         x = x[..., None]
-    if x.ndim != 3:
+    if x.ndim != 3 or 0 in x.shape[1:]:
         raise DataError(
-            f"expected sequences shaped (N, T) or (N, T, F) in '{path}', received {x.shape}"
+            f"expected sequences shaped (N, T) or (N, T, F) with T and F at least 1 in '{path}', "
+            f"received {x.shape}"
         )
-    if lengths is None:
-        lengths = np.full(len(x), x.shape[1])
-    if len(lengths) != len(x) or len(y) != len(x):
+    x = float_inputs(x, f"'{path}'")
+    if y.ndim == 0:
+        raise DataError(f"expected one target per sequence in '{path}', received one value")
+    steps = _lengths(lengths, x, path)
+    if len(y) != len(x):
         raise DataError(
             f"expected one length and one target per sequence in '{path}', received "
-            f"{len(x)} sequences, {len(lengths)} lengths, {len(y)} targets"
+            f"{len(x)} sequences, {len(steps)} lengths, {len(y)} targets"
         )
-    seqs = [x[i, : int(n)] for i, n in enumerate(lengths)]
+    seqs = [x[i, :n] for i, n in enumerate(steps)]
     if config.mode == "per-step":
         if y.ndim < 2 or y.shape[1] != x.shape[1]:
             raise DataError(
                 f"per-step targets must be shaped (N, T, ...) like x {x.shape[:2]}, received {y.shape}"
             )
-        return seqs, [y[i, : int(n)] for i, n in enumerate(lengths)]
+        return seqs, [y[i, :n] for i, n in enumerate(steps)]
     return seqs, y
+
+
+def _lengths(lengths: np.ndarray | None, x: np.ndarray, path: str) -> list[int]:
+    """The length of each sequence: whole numbers from 1 to the time steps of ``x``."""
+    steps = x.shape[1]
+    if lengths is None:
+        return [steps] * len(x)
+    if lengths.ndim != 1 or len(lengths) != len(x):
+        raise DataError(
+            f"expected 'lengths' in '{path}' to hold one length per sequence ({len(x)}), "
+            f"received shape {lengths.shape}"
+        )
+    if lengths.dtype.kind not in "iuf" or (
+        lengths.dtype.kind == "f"
+        and not np.all(np.isfinite(lengths) & (lengths == np.round(lengths)))
+    ):
+        raise DataError(
+            f"expected whole numbers as the sequence lengths in '{path}', received values of "
+            f"type {lengths.dtype}"
+        )
+    bad = np.flatnonzero((lengths < 1) | (lengths > steps))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"expected sequence lengths from 1 to {steps} (the time steps of x) in '{path}', "
+            f"received {lengths[i]:g} for sequence {i}"
+        )
+    return [int(n) for n in lengths]
 
 
 def _read_csv(
@@ -110,7 +138,7 @@ def _read_csv(
     for i, key in enumerate(ids):
         order.setdefault(key, []).append(i)
     rows = list(order.values())
-    seqs = [feats[r].astype(np.float32) for r in rows]
+    seqs = [float_inputs(feats[r], f"'{config.path}'") for r in rows]
     raw = np.array(table.column(target))
     if numeric:
         raw = table.numeric(target, "a number")
@@ -128,6 +156,23 @@ def _read_csv(
     return seqs, np.array(y), numeric
 
 
+def _check_config(config: SequenceConfig) -> None:
+    """DataError for settings that cannot pad sequences."""
+    if config.mode not in MODES:
+        raise DataError(f"expected mode among {MODES}, received '{config.mode}'")
+    if config.task not in ("auto", "classification", "regression"):
+        raise DataError(
+            f"expected task 'auto', 'classification' or 'regression', received '{config.task}'"
+        )
+    for name in ("padding", "truncating"):
+        if getattr(config, name) not in ("pre", "post"):
+            raise DataError(f"expected {name} 'pre' or 'post', received '{getattr(config, name)}'")
+    if config.max_length is not None and config.max_length < 1:
+        raise DataError(
+            f"expected a max_length of at least 1 (or none), received {config.max_length}"
+        )
+
+
 class SequenceStore(HeldArrays, Datastore):
     """Padded sequences (N, T, F) float32 with per-sequence or per-step targets."""
 
@@ -135,8 +180,7 @@ class SequenceStore(HeldArrays, Datastore):
 
     def __init__(self, config: SequenceConfig) -> None:
         self.config = config
-        if config.mode not in MODES:
-            raise DataError(f"expected mode among {MODES}, received '{config.mode}'")
+        _check_config(config)
         if config.path.lower().endswith(".csv"):
             seqs, y, _ = _read_csv(config)
         else:
@@ -154,7 +198,7 @@ class SequenceStore(HeldArrays, Datastore):
             truncating=config.truncating,
             value=config.pad_value,
         )
-        self._x = keras.utils.pad_sequences([s.astype(np.float32) for s in seqs], **pad)
+        self._x = keras.utils.pad_sequences(seqs, **pad)
         flat = np.concatenate(y) if config.mode == "per-step" else np.asarray(y)
         task = config.task
         if task == "auto":
@@ -170,11 +214,14 @@ class SequenceStore(HeldArrays, Datastore):
             else:
                 self._y = codes
         else:
+            where = f"'{config.path}'"
             if config.mode == "per-step":
-                split = [np.asarray(v, np.float32).reshape(len(v), -1) for v in y]
+                split = [
+                    float_inputs(np.asarray(v), where, "the targets").reshape(len(v), -1) for v in y
+                ]
                 self._y = keras.utils.pad_sequences(split, **pad)
             else:
-                self._y = np.asarray(y, np.float32).reshape(len(seqs), -1)
+                self._y = float_inputs(np.asarray(y), where, "the targets").reshape(len(seqs), -1)
         self.task = "sequence-to-sequence" if config.mode == "per-step" else f"sequence-{task}"
         self.target_task = task
 
@@ -195,7 +242,7 @@ class SequenceStore(HeldArrays, Datastore):
             notes.append(
                 f"start the network with Masking(mask_value={self.config.pad_value}) to ignore padding"
             )
-        problems = empty_class_problems(self._counts)
+        problems = class_problems(self._counts, f"'{self.config.path}'") if self._counts else []
         return DataSummary(
             kind=self.config.kind,
             task=self.task,

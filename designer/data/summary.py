@@ -10,8 +10,23 @@ from typing import Any
 IMBALANCE_RATIO = 3.0
 
 
+def one_line(text: str) -> str:
+    """``text`` as one printable line: line breaks, other control characters and file-name
+    bytes that are not UTF-8 (lone surrogates) written as backslash escapes."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 class DataError(Exception):
-    """Raised when data cannot be used; the message names the file/column and what was expected."""
+    """Raised when data cannot be used; the message (one line) names the file or column, what
+    was expected and what was received."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(one_line(message))
 
 
 @dataclass(frozen=True)
@@ -22,6 +37,9 @@ class Problem:
     message: str
     path: str = ""
     severity: str = "warning"  # "warning" (data still usable) or "error"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", one_line(self.message))
 
     def to_dict(self) -> dict[str, str]:
         """Plain-data form for JSON."""
@@ -49,6 +67,17 @@ class DataSummary:
     def corrupt_files(self) -> list[str]:
         """Paths of the files that were skipped because they could not be read."""
         return [p.path for p in self.problems if p.code == "corrupt-file"]
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the data cannot be used (the first error, or no samples), None when usable; the
+        one rule of ``data inspect`` (exit 2) and of a training run (refused)."""
+        errors = [p.message for p in self.problems if p.severity == "error"]
+        if errors:
+            return errors[0]
+        if self.num_samples == 0:
+            return f"expected usable samples in {self.source or 'the data'}, received none"
+        return None
 
     @property
     def num_classes(self) -> int:
@@ -95,7 +124,7 @@ class DataSummary:
                 lines.append(f"  {p.severity}: {p.message}{where}")
         else:
             lines.append("problems:    none")
-        return "\n".join(lines)
+        return "\n".join(one_line(line) for line in lines)
 
 
 def _top(counts: dict[str, int], n: int) -> list[tuple[str, int]]:
@@ -123,10 +152,29 @@ def imbalance_message(class_counts: dict[str, int], ratio: float = IMBALANCE_RAT
     return None
 
 
-def empty_class_problems(class_counts: dict[str, int]) -> list[Problem]:
-    """One error problem per class without samples."""
-    return [
-        Problem("empty-class", f"class '{name}' has no samples", severity="error")
-        for name, n in class_counts.items()
-        if n == 0
-    ]
+def class_problems(class_counts: dict[str, int], source: str = "the data") -> list[Problem]:
+    """Errors of a classification's classes: classes without samples, fewer than two classes."""
+    problems = []
+    empty = [name for name, n in class_counts.items() if n == 0]
+    if empty:
+        named = ", ".join(f"'{name}'" for name in empty[:5])
+        more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
+        which = f"class {named}" if len(empty) == 1 else f"classes {named}{more}"
+        problems.append(
+            Problem(
+                "empty-class",
+                f"{which} of {source} {'has' if len(empty) == 1 else 'have'} no samples; "
+                "expected at least one sample in every class",
+                severity="error",
+            )
+        )
+    if len(class_counts) < 2:
+        found = f"one class '{next(iter(class_counts))}'" if class_counts else "no classes"
+        problems.append(
+            Problem(
+                "one-class",
+                f"a classifier needs at least two classes; {source} has {found}",
+                severity="error",
+            )
+        )
+    return problems

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import os
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ class Table:
     path: str
     header: list[str]
     rows: list[list[str]]
+    encoding: str = "utf-8"
 
     def index(self, column: str | int) -> int:
         """Position of a column given by name or number; DataError when absent."""
@@ -96,19 +99,59 @@ def _natural_key(text: str) -> tuple:
         return (1, 0.0, text)
 
 
+# Encodings tried in turn when a CSV has no byte-order mark: UTF-8, then Windows' Western
+# code page, then Latin-1 (which reads any bytes).
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(raw: bytes, path: str) -> tuple[str, str]:
+    """(text, encoding) of a file's bytes: its byte-order mark, else the first of ENCODINGS
+    that fits."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise DataError(f"'{path}' starts like {encoding} text but is not: {exc}") from exc
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
 def read_csv(path: str | os.PathLike, has_header: bool = True) -> Table:
-    """Read a CSV (delimiter sniffed among , ; tab) into a Table; DataError on ragged rows."""
+    """Read a CSV (delimiter sniffed among , ; tab; encoding from ENCODINGS) into a Table;
+    DataError on ragged rows, fields over csv.field_size_limit() and damaged files."""
     path = str(path)
     if not os.path.isfile(path):
         raise DataError(f"expected a CSV file at '{path}', but there is no such file")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [row for row in csv.reader(fh, dialect) if any(c.strip() for c in row)]
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise DataError(f"cannot read the CSV file '{path}': {exc}") from exc
+    text, encoding = decode_text(raw, path)
+    try:
+        dialect: type[csv.Dialect] = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows = []
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append(row)
+    except csv.Error as exc:
+        raise DataError(_csv_problem(path, reader.line_num, exc)) from exc
     if not rows:
         raise DataError(f"expected rows in '{path}', but the file is empty")
     if has_header:
@@ -125,4 +168,17 @@ def read_csv(path: str | os.PathLike, has_header: bool = True) -> Table:
             )
     if not rows:
         raise DataError(f"expected data rows in '{path}', but it only has a header")
-    return Table(path, header, rows)
+    return Table(path, header, rows, encoding)
+
+
+def _csv_problem(path: str, line: int, exc: csv.Error) -> str:
+    """The sentence for an error of the csv module on ``line``."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (
+            f"line {line} of '{path}' has a field over {csv.field_size_limit():,} characters; "
+            "expected short values (numbers, categories, file names)"
+        )
+    if "NUL" in text:
+        return f"line {line} of '{path}' holds a NUL character; expected text (is it a CSV file?)"
+    return f"cannot read line {line} of '{path}' as CSV: {text}"

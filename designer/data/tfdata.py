@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,8 @@ def file_dataset(
     if files is None:
         raise DataError(f"expected a datastore of image files, received {type(store).__name__}")
     paths = [files[i] for i in indices]
+    # As bytes: a file name that is not UTF-8 (lone surrogates in Python) reaches TensorFlow.
+    encoded = [os.fsencode(p) for p in paths]
     channels = preprocess.channels or getattr(store, "channels", 3)
     size = _uniform_size(store, preprocess.image_size)
     needs_resize = preprocess.image_size is not None and any(
@@ -107,15 +110,18 @@ def file_dataset(
             else:
                 img = tf.io.decode_image(raw, channels, expand_animations=False)
         else:
-            img = tf.numpy_function(lambda p: load_image(p.decode(), channels), [path], tf.uint8)
+            img = tf.numpy_function(
+                lambda p: load_image(os.fsdecode(p), channels), [path], tf.uint8
+            )
         img.set_shape((None, None, channels))
         if needs_resize:
             img = resize_tf(img, size, preprocess.resize_mode)
         img = tf.cast(img, tf.float32)
-        img.set_shape((size[0], size[1], channels))
-        return img
+        # Checked while running: a file decoding to another size than its header said is
+        # dropped with the undecodable ones (not an error when batching).
+        return tf.ensure_shape(img, (size[0], size[1], channels))
 
-    ds = tf.data.Dataset.from_tensor_slices((paths, y))
+    ds = tf.data.Dataset.from_tensor_slices((encoded, y))
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda p, t: (decode(p), t), num_parallel_calls=auto, deterministic=not shuffle)

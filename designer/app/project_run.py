@@ -7,6 +7,7 @@ from the project's typed sections (:mod:`designer.app.settings`).
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from designer.data.pipeline import TrainingData, make_training_data, open_matchi
 from designer.data.preprocess import PreprocessConfig
 from designer.data.registry import open_datastore
 from designer.data.splits import Split, SplitConfig, split_for
-from designer.data.summary import DataError
+from designer.data.summary import DataError, one_line
 from designer.training.history import TrainingResult
 from designer.training.options import OptionsError, TrainingOptions
 from designer.training.results import (
@@ -68,9 +69,16 @@ def data_source(project: Project) -> tuple[DataConfig, SplitConfig]:
     return data.source, data.split
 
 
-def training_options(project: Project, epochs: int | None = None) -> TrainingOptions:
+def training_options(
+    project: Project, epochs: int | None = None, *, resolve_folders: bool = True
+) -> TrainingOptions:
     """The project's TrainingOptions (``epochs`` overrides max_epochs), with the learn-rate
-    factors set on the layers (those typed in the options dialog win)."""
+    factors set on the layers (those typed in the options dialog win) and, with
+    ``resolve_folders``, the checkpoint/TensorBoard folders absolute: relative ones under the
+    project's folder; ProjectRunError for one that leads out of it, a relative one in an
+    unsaved project, or an absolute one the user has not confirmed (:mod:`run_dirs`)."""
+    from designer.app.run_dirs import RunFolderError, project_folder, resolve_run_folders
+
     options = project.settings.training
     try:
         if epochs is not None:
@@ -78,7 +86,9 @@ def training_options(project: Project, epochs: int | None = None) -> TrainingOpt
         canvas = canvas_lr_factors(project)
         if canvas:
             options = options.replace(lr_factors={**canvas, **options.lr_factors})
-    except OptionsError as exc:
+        if resolve_folders:
+            options = resolve_run_folders(options, project_folder(project))
+    except (OptionsError, RunFolderError) as exc:
         raise ProjectRunError(str(exc)) from exc
     return options
 
@@ -124,6 +134,23 @@ def _check_fit(model: keras.Model, data: TrainingData) -> None:
             )
 
 
+def open_training_data(source: DataConfig, progress: ProgressReporter | None = None) -> Datastore:
+    """Open the training data and hold it to ``data inspect``'s rule: DataError with the
+    summary's first error (an empty class, one class only); skipped files are logged."""
+    store = open_datastore(source, progress)
+    summary = store.summary()
+    refusal = summary.refusal
+    if refusal is not None:
+        raise DataError(refusal)
+    log = logging.getLogger(__name__)
+    for problem in summary.problems[:20]:
+        where = f" [{one_line(problem.path)}]" if problem.path else ""
+        log.warning("training data: %s%s", problem.message, where)
+    if len(summary.problems) > 20:
+        log.warning("training data: %d more problems", len(summary.problems) - 20)
+    return store
+
+
 def prepare_run(
     project: Project, epochs: int | None = None, progress: ProgressReporter | None = None
 ) -> PreparedRun:
@@ -135,7 +162,7 @@ def prepare_run(
     options = training_options(project, epochs)
     source, split = data_source(project)
     try:
-        store = open_datastore(source, progress)
+        store = open_training_data(source, progress)
         augment = project.settings.augmentation
         preprocess = _preprocess(project, model, store)
         parts: SplitConfig | Split = split

@@ -12,6 +12,7 @@ from typing import Any
 import keras
 
 from designer.core.progress import CancelToken
+from designer.training.atomic import save_model_atomic
 from designer.training.events import (
     EpochSummary,
     IterationPoint,
@@ -334,15 +335,17 @@ class ProgressCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def _checkpoint(self, epoch: int, train: dict[str, float]) -> None:
+        assert self.ckpt_dir is not None
         os.makedirs(self.ckpt_dir, exist_ok=True)
         if self.ckpt_best_only:
             if self.last_val is None:  # no validation: judge on the training logs
                 self._observe_train(train)
             if self._improved:
-                self.model.save(os.path.join(self.ckpt_dir, "best.keras"))
+                save_model_atomic(self.model, os.path.join(self.ckpt_dir, "best.keras"))
             self._improved = False
         elif epoch % self.ckpt_every == 0:
-            self.model.save(os.path.join(self.ckpt_dir, f"epoch_{self.ep0 + epoch:03d}.keras"))
+            name = f"epoch_{self.ep0 + epoch:03d}.keras"
+            save_model_atomic(self.model, os.path.join(self.ckpt_dir, name))
 
     def _observe_train(self, train: dict[str, float]) -> None:
         key = self.monitor[4:] if self.monitor.startswith("val_") else self.monitor

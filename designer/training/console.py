@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 import keras
 
+from designer.training.atomic import prepare_folder, save_model_atomic, write_text_atomic
 from designer.training.events import (
     EpochSummary,
     IterationPoint,
@@ -20,8 +21,10 @@ from designer.training.events import (
     StatusEvent,
     TrainingSink,
 )
+from designer.training.history import TrainingResult
+from designer.training.history_files import HistoryFileSink
 from designer.training.options import TrainingOptions
-from designer.training.trainer import Trainer
+from designer.training.trainer import Trainer, TrainingConfigError, one_line
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -125,11 +128,32 @@ class ConsoleProgressSink(TrainingSink):
             + "\n"
         )
 
+    def print_folders(self, folders: dict[str, str]) -> None:
+        """Say where the run writes its files."""
+        self._end_line()
+        names = {
+            "output": "Output",
+            "checkpoints": "Checkpoints",
+            "tensorboard": "TensorBoard logs",
+        }
+        for key, folder in folders.items():
+            self._write(f"{names.get(key, key)}: {folder}\n")
+
     def on_status(self, event: StatusEvent) -> None:
         """Print pauses and the end of the run."""
         if event.status in (Status.PAUSED, Status.STOPPED, Status.FINISHED, Status.FAILED):
             self._end_line()
             self._write(f"[{event.status.value}] {event.message}\n")
+
+
+def output_files(out_dir: str) -> dict[str, str]:
+    """The files :func:`train_model` writes into ``out_dir``, by name."""
+    return {
+        "model": os.path.join(out_dir, "model.keras"),
+        "history": os.path.join(out_dir, "history.csv"),
+        "iterations": os.path.join(out_dir, "iterations.csv"),
+        "result": os.path.join(out_dir, "result.json"),
+    }
 
 
 def train_model(
@@ -144,33 +168,51 @@ def train_model(
 ) -> dict[str, Any]:
     """Train, then write ``model.keras``, ``history.csv``, ``iterations.csv`` and
     ``result.json`` into ``out_dir``; returns the summary dict (epochs, final, best,
-    seconds, samples_per_second, status, stop_reason, files).
+    seconds, samples_per_second, status, stop_reason, files, folders).
 
-    Progress goes to ``stream`` (stdout); with ``json=True`` it goes to stderr and the
-    summary is printed to ``stream`` as JSON.
+    ``history.csv`` and ``iterations.csv`` grow as each epoch ends; every file is written
+    atomically, so a killed run leaves complete files. Progress goes to ``stream`` (stdout);
+    with ``json=True`` it goes to stderr and the summary is printed to ``stream`` as JSON.
+    Raises :class:`TrainingConfigError` when a folder cannot be written or the run cannot
+    start.
     """
     stream = stream or sys.stdout
-    os.makedirs(out_dir, exist_ok=True)
-    printer = ConsoleProgressSink(sys.stderr if json else stream)
-    sinks = [printer] if sink is None else [printer, sink]
-    result = Trainer(model, train, val, options, MultiSink(*sinks)).run()
-    files = {
-        "model": os.path.join(out_dir, "model.keras"),
-        "history": os.path.join(out_dir, "history.csv"),
-        "iterations": os.path.join(out_dir, "iterations.csv"),
-        "result": os.path.join(out_dir, "result.json"),
-    }
-    model.save(files["model"])
-    result.write_csv(files["history"], "epoch")
-    result.write_csv(files["iterations"], "iteration")
-    with open(files["result"], "w", encoding="utf-8") as f:
-        f.write(result.to_json(indent=1))
-    summary = {**result.summary(), "files": files}
+    progress = sys.stderr if json else stream
+    try:
+        out_dir = prepare_folder(out_dir, "output folder")
+    except ValueError as exc:
+        raise TrainingConfigError(str(exc)) from exc
+    files = output_files(out_dir)
+    printer = ConsoleProgressSink(progress)
+    log = HistoryFileSink(files["history"], files["iterations"])
+    folders = {"output": out_dir}
+    for name, what in (("checkpoints", "checkpoint_dir"), ("tensorboard", "tensorboard_dir")):
+        if getattr(options, what):
+            folders[name] = os.path.abspath(getattr(options, what))
+    printer.print_folders(folders)
+    result = Trainer(model, train, val, options, MultiSink(log, printer, sink)).run()
+    try:
+        write_outputs(model, result, files)
+    except Exception as exc:  # a full disk or a model Keras cannot save: said, not raised
+        result.status, result.stop_reason = Status.FAILED.value, "save_failed"
+        result.message = f"Could not write the training outputs to {out_dir}: {one_line(exc)}"
+        printer.on_status(StatusEvent(Status.FAILED, result.message))
+    summary = {**result.summary(), "files": files, "folders": {**folders, **result.folders}}
+    if result.stop_reason == "save_failed":
+        summary["message"] = result.message
     if json:
         stream.write(jsonlib.dumps(summary) + "\n")
-    else:
+    elif result.stop_reason != "save_failed":
         stream.write(
             f"Saved {files['model']} and {files['history']} "
             f"({summary['epochs']} epoch(s), {format_seconds(result.seconds)})\n"
         )
     return summary
+
+
+def write_outputs(model: keras.Model, result: TrainingResult, files: dict[str, str]) -> None:
+    """The end-of-run files, each atomically: the histories, the model, then the result."""
+    result.write_csv(files["history"], "epoch")
+    result.write_csv(files["iterations"], "iteration")
+    save_model_atomic(model, files["model"])
+    write_text_atomic(files["result"], result.to_json(indent=1))

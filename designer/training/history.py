@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from designer.training.atomic import write_text_atomic
 from designer.training.callback import lower_is_better
 from designer.training.events import (
     EpochSummary,
@@ -16,6 +18,45 @@ from designer.training.events import (
     TrainingSink,
     ValidationPoint,
 )
+
+
+def epoch_row(summary: EpochSummary) -> dict[str, Any]:
+    """The history row of an epoch: epoch, iteration, learning rate, elapsed, the training
+    means, the ``val_`` metrics, and the phase when there is one."""
+    row: dict[str, Any] = {
+        "epoch": summary.epoch,
+        "iteration": summary.iteration,
+        "learning_rate": summary.learning_rate,
+        "elapsed": summary.elapsed,
+    }
+    row.update(summary.train)
+    row.update({f"val_{k}": v for k, v in (summary.val or {}).items()})
+    if summary.phase:
+        row["phase"] = summary.phase
+    return row
+
+
+def iteration_row(point: IterationPoint) -> dict[str, Any]:
+    """The iterations.csv row of a mini-batch (the columns :class:`HistorySink` keeps)."""
+    return {
+        "iteration": point.iteration,
+        "epoch": point.epoch,
+        "loss": point.loss,
+        "learning_rate": point.learning_rate,
+        "elapsed": point.elapsed,
+        **point.metrics,
+    }
+
+
+def csv_text(keys: list[str], rows: list[dict[str, Any]], header: bool = True) -> str:
+    """CSV text of ``rows`` in the columns ``keys`` (missing values empty)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys)
+    if header:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in keys})
+    return buffer.getvalue()
 
 
 class HistorySink(TrainingSink):
@@ -64,17 +105,7 @@ class HistorySink(TrainingSink):
 
     def on_epoch(self, summary: EpochSummary) -> None:
         """Append an epoch row (training means, then ``val_`` metrics)."""
-        row: dict[str, Any] = {
-            "epoch": summary.epoch,
-            "iteration": summary.iteration,
-            "learning_rate": summary.learning_rate,
-            "elapsed": summary.elapsed,
-        }
-        row.update(summary.train)
-        row.update({f"val_{k}": v for k, v in (summary.val or {}).items()})
-        if summary.phase:
-            row["phase"] = summary.phase
-        self.epochs.append(row)
+        self.epochs.append(epoch_row(summary))
 
     def on_phase(self, event: PhaseEvent) -> None:
         """Remember a phase boundary."""
@@ -104,6 +135,7 @@ class TrainingResult:
     seconds: float = 0.0
     samples_per_second: float | None = None
     device: str = ""
+    folders: dict[str, str] = field(default_factory=dict)  # what -> absolute folder written
 
     @property
     def epochs_completed(self) -> int:
@@ -138,7 +170,8 @@ class TrainingResult:
         return cls(**data)
 
     def write_csv(self, path: str, level: str = "epoch") -> None:
-        """Write the epoch history (``level='epoch'``) or every iteration (``'iteration'``)."""
+        """Write the epoch history (``level='epoch'``) or every iteration (``'iteration'``),
+        atomically (a killed write leaves the previous file)."""
         if level == "epoch":
             rows = self.epochs
             keys: list[str] = []
@@ -150,11 +183,7 @@ class TrainingResult:
             rows = [{k: self.iterations[k][i] for k in keys} for i in range(n)]
         else:
             raise ValueError(f"Expected level 'epoch' or 'iteration', received {level!r}")
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=keys)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: row.get(k, "") for k in keys})
+        write_text_atomic(path, csv_text(keys, rows))
 
 
 def best_metrics(history: HistorySink) -> dict[str, Any]:

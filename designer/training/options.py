@@ -28,6 +28,7 @@ LOSSES = (
     "mae",
 )
 METRICS = ("accuracy", "top5_accuracy", "rmse", "mae", "mean_iou")
+FOLDERS = ("checkpoint_dir", "tensorboard_dir")  # the options that name a folder to write
 
 
 class OptionsError(ValueError):
@@ -149,6 +150,10 @@ class TrainingOptions:
             else:
                 for m in self.metrics:
                     _choice(p, "metrics", m, METRICS)
+        for name in FOLDERS:
+            folder = getattr(self, name)
+            if folder is not None and (not isinstance(folder, str) or "\x00" in folder):
+                p.append(f"{name}: expected a folder path or None, received {folder!r}")
         if self.devices is not None and not all(isinstance(d, str) for d in self.devices):
             p.append(f"devices: expected a list of device names, received {self.devices!r}")
         if not isinstance(self.monitor, str) or not self.monitor:

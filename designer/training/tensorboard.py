@@ -1,5 +1,10 @@
 """TensorBoard event files written from the sink API with ``tf.summary.write`` (the
-tensorboard package is needed only to view them, not to write them)."""
+tensorboard package is needed only to view them, not to write them).
+
+Event files are append-only logs of length- and CRC-framed records, flushed at each epoch's
+end: a killed run leaves every finished epoch readable and at most one torn record at the
+tail, which TensorBoard's reader skips (they cannot be renamed into place: TensorBoard
+follows the files while they grow)."""
 
 from __future__ import annotations
 
@@ -61,5 +66,17 @@ class TensorBoardSink(TrainingSink):
     def on_status(self, event: StatusEvent) -> None:
         """Close the files when the run ends."""
         if event.status.value in ("stopped", "finished", "failed"):
-            self._train.flush()
-            self._val.flush()
+            self._train.close()
+            self._val.close()
+
+
+def open_tensorboard(folder: str) -> TensorBoardSink:
+    """A TensorBoardSink writing under ``folder``; ValueError naming a folder it cannot use."""
+    try:
+        return TensorBoardSink(folder)
+    except Exception as exc:  # TensorFlow's own error types for a folder it cannot use
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ValueError(
+            f"tensorboard_dir: expected a folder for TensorBoard event files, received "
+            f"{folder} ({type(exc).__name__}: {first})"
+        ) from exc

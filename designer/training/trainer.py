@@ -11,6 +11,7 @@ import keras
 
 from designer.core.progress import CancelToken
 from designer.training import environment as env
+from designer.training.atomic import prepare_folders
 from designer.training.callback import ProgressCallback, TrainingControl
 from designer.training.datainfo import (
     DataInfo,
@@ -25,7 +26,7 @@ from designer.training.history import HistorySink, TrainingResult, best_metrics
 from designer.training.optim import find_layer, make_optimizer, make_schedule, variable_factors
 from designer.training.options import TrainingOptions
 from designer.training.tasks import compile_targets, describe_outputs
-from designer.training.tensorboard import TensorBoardSink
+from designer.training.tensorboard import open_tensorboard
 
 
 class TrainingConfigError(ValueError):
@@ -87,12 +88,13 @@ class Trainer:
         o = self.options
         history = HistorySink()
         sink = MultiSink(history, self.sink)
-        if o.tensorboard_dir:
-            sink.sinks.append(TensorBoardSink(o.tensorboard_dir))
         sink.on_status(StatusEvent(Status.STARTING, "Preparing training", self.iteration_offset))
         try:
             env.check_backend(o.backend)
             self.plan = env.plan_devices(o.execution_environment, o.devices)
+            folders = prepare_folders(o)
+            if o.tensorboard_dir:
+                sink.sinks.append(open_tensorboard(o.tensorboard_dir))
         except (RuntimeError, ValueError) as e:
             sink.on_status(StatusEvent(Status.FAILED, str(e), self.iteration_offset))
             raise TrainingConfigError(str(e)) from e
@@ -111,12 +113,17 @@ class Trainer:
         regularized: list[Any] = []
         start = time.perf_counter()
         try:
-            with strategy.scope() if needs_clone else contextlib.nullcontext():
-                work = env.clone_for_training(self.model, policy) if needs_clone else self.model
-                self.working_model = work
-                regularized = self._add_l2(work)
-                schedule = self._compile(work, info, train)
-            callback = self._make_callback(work, info, schedule, sink)
+            try:
+                with strategy.scope() if needs_clone else contextlib.nullcontext():
+                    work = env.clone_for_training(self.model, policy) if needs_clone else self.model
+                    self.working_model = work
+                    regularized = self._add_l2(work)
+                    schedule = self._compile(work, info, train)
+                callback = self._make_callback(work, info, schedule, sink)
+            except TrainingConfigError:
+                raise
+            except Exception as e:  # the run cannot start: one line for the user, no traceback
+                raise TrainingConfigError(f"Training could not start: {one_line(e)}") from e
             result = self._fit(work, train, callback, sink)
         except TrainingConfigError as e:
             sink.on_status(StatusEvent(Status.FAILED, str(e), self.iteration_offset))
@@ -126,7 +133,9 @@ class Trainer:
                 v.regularizer = None
         if needs_clone:
             self.model.set_weights(work.get_weights())
-        return self._result(result, history, callback, info, time.perf_counter() - start)
+        out = self._result(result, history, callback, info, time.perf_counter() - start)
+        out.folders = folders
+        return out
 
     # -- steps of run -----------------------------------------------------------------
     def _add_l2(self, model: keras.Model) -> list[Any]:
@@ -337,6 +346,13 @@ def _is_out_of_memory(e: BaseException) -> bool:
     return isinstance(e, tf.errors.ResourceExhaustedError) or "out of memory" in str(e).lower()
 
 
+def one_line(e: BaseException) -> str:
+    """``Type: first line of the message`` of an exception."""
+    raw = e.args[0] if isinstance(e, KeyError) and e.args else e  # KeyError quotes its text
+    text = str(raw).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text and text[0] else type(e).__name__
+
+
 def _failure_message(e: BaseException, o: TrainingOptions) -> str:
     if _is_out_of_memory(e):
         return (
@@ -344,6 +360,4 @@ def _failure_message(e: BaseException, o: TrainingOptions) -> str:
             f"mini-batch size (e.g. {max(1, o.mini_batch_size // 2)}), smaller inputs or "
             f"mixed precision. ({type(e).__name__})"
         )
-    text = str(e).strip().splitlines()
-    first = text[0] if text else ""
-    return f"Training failed: {type(e).__name__}: {first}"
+    return f"Training failed: {one_line(e)}"

@@ -51,7 +51,8 @@ def test_printer_without_tty_prints_epoch_lines_only(tmp_path):
     text = out.getvalue()
     assert "\r" not in text
     lines = text.splitlines()
-    assert lines[0].startswith("Training: 2 epoch(s), 3 iterations/epoch, 6 iterations")
+    assert lines[0] == f"Output: {tmp_path}"
+    assert lines[1].startswith("Training: 2 epoch(s), 3 iterations/epoch, 6 iterations")
     assert sum(line.startswith("Epoch ") for line in lines) == 2
     assert any(line.startswith("[finished]") for line in lines)
 

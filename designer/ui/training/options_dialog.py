@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -11,15 +12,19 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from designer.app.run_dirs import confirm_folder, is_confirmed
 from designer.training import options as opt
 from designer.training.options import OptionsError, TrainingOptions
 
@@ -107,6 +112,8 @@ class TrainingOptionsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Training Options")
         self.widgets: dict[str, QWidget] = {}
+        self.chosen: set[str] = set()  # folder fields the user typed or picked here
+        self.choosers: dict[str, QPushButton] = {}
         tabs = QTabWidget()
         for title, names in GROUPS.items():
             page = QWidget()
@@ -114,6 +121,7 @@ class TrainingOptionsDialog(QDialog):
             for name in names:
                 widget = self._make(name)
                 self.widgets[name] = widget
+                row = self._with_chooser(name, widget) if name in OPTIONAL_TEXT else widget
                 default = _show(getattr(DEFAULTS, name))
                 label = QLabel(name.replace("_", " ").capitalize() + ":")
                 tip = f"{name} (default: {default})"
@@ -121,8 +129,10 @@ class TrainingOptionsDialog(QDialog):
                     tip += f"\n{HINTS[name]}"
                 label.setToolTip(tip)
                 widget.setToolTip(tip)
-                form.addRow(label, widget)
+                form.addRow(label, row)
             tabs.addTab(page, title)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #a00000;")
@@ -138,6 +148,7 @@ class TrainingOptionsDialog(QDialog):
         )
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
+        layout.addWidget(self.note)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         if isinstance(values, dict):
@@ -174,6 +185,49 @@ class TrainingOptionsDialog(QDialog):
         edit.setPlaceholderText("none" if default in (None, {}) else _show(default))
         return edit
 
+    def _with_chooser(self, name: str, edit: QWidget) -> QWidget:
+        """The folder field with a "Choose..." button; typing or choosing confirms it."""
+        assert isinstance(edit, QLineEdit)
+        edit.textEdited.connect(lambda _text: self.chosen.add(name))
+        button = QPushButton("Choose...")
+        button.setToolTip("Pick the folder training writes to")
+        button.clicked.connect(lambda: self.choose_folder(name))
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(edit, 1)
+        box.addWidget(button)
+        self.choosers[name] = button
+        return row
+
+    def choose_folder(self, name: str, folder: str | None = None) -> None:
+        """Set the folder of ``name`` (asking with a folder dialog when ``folder`` is None)."""
+        edit = self._line(name)
+        if folder is None:
+            start = edit.text().strip() or os.getcwd()
+            folder = QFileDialog.getExistingDirectory(self, name.replace("_", " "), start)
+        if folder:
+            edit.setText(folder)
+            self.chosen.add(name)
+            self._show_unconfirmed()
+
+    def _line(self, name: str) -> QLineEdit:
+        edit = self.widgets[name]
+        assert isinstance(edit, QLineEdit)
+        return edit
+
+    def _show_unconfirmed(self) -> None:
+        lines = []
+        for name in OPTIONAL_TEXT:
+            text = self._line(name).text().strip()
+            path = os.path.expanduser(text)
+            if text and os.path.isabs(path) and name not in self.chosen and not is_confirmed(path):
+                lines.append(
+                    f"{name} {text} was read from the project file: choose it (Choose...) or "
+                    "type it to let training write there."
+                )
+        self.note.setText("\n".join(lines))
+
     # -- values -----------------------------------------------------------------------
     def set_options(self, options: TrainingOptions) -> None:
         """Show ``options`` in the widgets."""
@@ -190,6 +244,7 @@ class TrainingOptionsDialog(QDialog):
             else:
                 widget.setText(_show(value) if value not in (None, {}, []) else "")
         self.error.setText("")
+        self._show_unconfirmed()
 
     def raw_values(self) -> dict[str, Any]:
         """The widgets' values as TrainingOptions keyword arguments (not yet validated)."""
@@ -244,12 +299,17 @@ class TrainingOptionsDialog(QDialog):
         return TrainingOptions(**self.raw_values())
 
     def accept(self) -> None:
-        """Close only when the options are valid; otherwise show the problems."""
+        """Close only when the options are valid; otherwise show the problems. Absolute
+        folders typed or chosen here are confirmed for training in this session."""
         try:
             self._result = self.options()
         except (OptionsError, TypeError) as exc:
             self.error.setText(str(exc))
             return
+        for name in OPTIONAL_TEXT:
+            folder = getattr(self._result, name)
+            if folder and name in self.chosen and os.path.isabs(os.path.expanduser(folder)):
+                confirm_folder(folder)
         super().accept()
 
     @property

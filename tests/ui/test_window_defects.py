@@ -140,3 +140,52 @@ def test_quick_add_finds_abbreviations_and_says_when_nothing_matches(window, qtb
 def test_library_search_uses_the_same_matching(window, qtbot) -> None:
     qtbot.keyClicks(window.library.search, "bnorm")
     assert window.library.visible_labels() == ["BatchNormalization"]
+
+
+def _overlap(a, b) -> bool:
+    from designer.core.layout import BLOCK_H, BLOCK_W
+
+    return abs(a[0] - b[0]) < BLOCK_W and abs(a[1] - b[1]) < BLOCK_H
+
+
+def test_paste_lands_beside_the_originals_and_adds_do_not_stack(window, qtbot) -> None:
+    graph = LayerGraph()
+    ids = [graph.add("Input", shape=[8]), graph.add("Dense", units=4, pos=(0.0, 140.0))]
+    graph.connect(ids[0], ids[1])
+    window.set_project(Project(graph=graph, name="p"))
+    graph = window.document.graph
+    window.select_nodes(ids)
+    window.edits.copy()
+    first, second = window.edits.paste(), window.edits.paste()
+    blocks = [graph.node(n).pos for n in ids + first + second]
+    assert not any(_overlap(a, b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+    entry = next(
+        e
+        for e in __import__("designer.core.catalog", fromlist=["x"]).library()
+        if e.label == "Dense"
+    )
+    added = [window.edits.add_entry_at_center(entry) for _ in range(3)]
+    places = [graph.node(n).pos for n in added]
+    assert not any(_overlap(a, b) for i, a in enumerate(places) for b in places[i + 1 :])
+
+
+def test_the_view_stays_put_when_an_added_layer_fills_properties(qtbot) -> None:
+    window = MainWindow(Project(name="p"), features=("data",))
+    window.resize(1400, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        entry = next(
+            e
+            for e in __import__("designer.core.catalog", fromlist=["x"]).library()
+            if e.label == "Conv2D"
+        )
+        width, centre = window.view.width(), window.view.view_center()
+        window.edits.add_entry_at_center(entry)  # selects it: Properties shows its long form
+        qtbot.waitUntil(lambda: "filters" in window.properties.editors)
+        QApplication.processEvents()
+        assert window.view.width() == width  # the docks did not widen
+        assert (window.view.view_center() - centre).manhattanLength() < 1.0
+    finally:
+        window.document.mark_saved()  # no save prompt on close
+        window.close()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu
 
 from designer.core.catalog import LibraryEntry, curated_types
 from designer.core.errors import GraphError
-from designer.core.layout import layout_positions
+from designer.core.layout import BLOCK_H, BLOCK_W, layout_positions
 from designer.ui.document.commands import (
     AddNode,
     CollapseGroup,
@@ -26,7 +26,7 @@ from designer.ui.document.commands import (
 if TYPE_CHECKING:
     from designer.ui.shell.main_window import MainWindow
 
-PASTE_OFFSET = 40.0
+GAP = 60.0  # between a pasted group and the one it was copied from
 
 
 class EditController:
@@ -53,8 +53,9 @@ class EditController:
 
     # ------------------------------------------------------------------ adding
     def add_layer(self, type_name: str, preset: dict, pos: QPointF) -> str | None:
-        """Add a layer at a scene position and select it."""
-        command = AddNode(self.graph, type_name, (round(pos.x(), 1), round(pos.y(), 1)), preset)
+        """Add a layer at a scene position (moved aside when a block is there) and select it."""
+        spot = free_spot(self.graph, (round(pos.x(), 1), round(pos.y(), 1)))
+        command = AddNode(self.graph, type_name, spot, preset)
         if not self._push(command):
             return None
         self.window.select_nodes([command.node_id])
@@ -96,12 +97,11 @@ class EditController:
             self.delete_selection()
 
     def paste(self) -> list[str]:
-        """Insert the clipboard, offset so that it does not cover the original."""
+        """Insert the clipboard beside the copied layers (each paste one step further right)."""
         if not self.clipboard:
             return []
         self._paste_count += 1
-        offset = PASTE_OFFSET * self._paste_count
-        command = Paste(self.graph, self.clipboard, (offset, offset))
+        command = Paste(self.graph, self.clipboard, beside(self.clipboard, self._paste_count))
         if not self._push(command):
             return []
         self.window.select_nodes(command.new_ids)
@@ -113,7 +113,7 @@ class EditController:
         if not ids:
             return []
         clip = copy_nodes(self.graph, ids)
-        command = Paste(self.graph, clip, (PASTE_OFFSET, PASTE_OFFSET), "Duplicate")
+        command = Paste(self.graph, clip, beside(clip, 1), "Duplicate")
         if not self._push(command):
             return []
         self.window.select_nodes(command.new_ids)
@@ -211,3 +211,23 @@ def _as_link(item: Any) -> Any:
     from designer.core.graph import Link
 
     return Link(item.src, item.dst, item.port, item.src_port)
+
+
+def beside(clip: dict[str, Any], count: int) -> tuple[float, float]:
+    """The offset that puts the ``count``-th paste of ``clip`` to the right of the copied
+    layers, clear of them and of the earlier pastes."""
+    xs = [float(item.get("pos", (0.0, 0.0))[0]) for item in clip["nodes"]] or [0.0]
+    width = max(xs) - min(xs) + BLOCK_W
+    return ((width + GAP) * count, 0.0)
+
+
+def free_spot(graph: Any, pos: tuple[float, float]) -> tuple[float, float]:
+    """``pos``, or the nearest place down and to the right where no block lies under the new one."""
+    x, y = pos
+    for _ in range(100):
+        if not any(
+            abs(n.pos[0] - x) < BLOCK_W and abs(n.pos[1] - y) < BLOCK_H for n in graph.nodes
+        ):
+            break
+        x, y = x + 30.0, y + BLOCK_H + 30.0
+    return (round(x, 1), round(y, 1))

@@ -6,7 +6,7 @@ runs it and returns its outcome (``"ok"`` or ``"refused:<ErrorType>"`` for a cle
 refusal); it raises :class:`InvariantBroken` when the program does something wrong (a
 refused edit that changed the graph, a saved state that reloads different) and lets any
 other exception (a traceback a user would see) escape. The suite runs each area through
-Hypothesis (``st.randoms()``, a fixed seed and few examples: tests/conftest.py); the
+Hypothesis (a seed from ``st.integers()``, a fixed seed and few examples: tests/conftest.py); the
 benchmark runs many cases for minutes and counts outcomes and failures by kind.
 """
 

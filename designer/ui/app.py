@@ -53,7 +53,7 @@ def screenshot(window, path: str) -> None:
     ):
         app.processEvents()
         time.sleep(0.01)
-    window.view.fit_all()
+    window.view.fit_readable()
     app.processEvents()
     saved = window.grab().save(path)
     window.tasks.stop_all()
@@ -80,7 +80,7 @@ def run_gui(argv: list[str]) -> int:
         return 0
     window = make_window(args.project)
     window.show()
-    window.view.fit_all()
+    window.view.fit_readable()
     wants_gallery = not args.no_start_page and args.project is None and window.gallery is not None
     if not window.files.offer_recovery() and wants_gallery:
         QTimer.singleShot(0, window.gallery.show_start_page)

@@ -1,59 +1,58 @@
-"""Graphics items of the canvas: a block per layer with ports, and curved links."""
+"""The block of a layer on the canvas: one graphics item that draws its text, ports, issue
+badge and lock itself (no child items), with less detail when zoomed out."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsPathItem,
-    QGraphicsSimpleTextItem,
-    QStyleOptionGraphicsItem,
-    QWidget,
-)
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer.core import catalog
 from designer.core.diagnostics import format_shape
 from designer.core.layout import BLOCK_H, BLOCK_W
+from designer.ui.canvas.links import LinkItem
+from designer.ui.canvas.style import (
+    CATEGORY_COLORS,
+    ERROR_COLOR,
+    LABEL_LOD,
+    NO_BRUSH,
+    NO_PEN,
+    PORT_HIT,
+    PORT_R,
+    SELECTED_COLOR,
+    WARNING_COLOR,
+    category_color,
+    small_font,
+    title_font,
+)
 
 if TYPE_CHECKING:
     from designer.core.analysis import NodeInfo
     from designer.core.graph import Node
 
-CATEGORY_COLORS = {
-    catalog.INPUT: "#4c9a6a",
-    catalog.CONV: "#3b6fb6",
-    catalog.POOL: "#6a5acd",
-    catalog.NORM: "#c98a1b",
-    catalog.ACT: "#c0504d",
-    catalog.RNN: "#2a9d8f",
-    catalog.ATTN: "#8e44ad",
-    catalog.MERGE: "#7f8c8d",
-    catalog.RESHAPE: "#5d6d7e",
-    catalog.AUG: "#b5651d",
-    catalog.MODEL: "#34495e",
-    catalog.OTHER: "#95a5a6",
-}
-PORT_R = 6.0
-# Reused objects: PySide6 6.12 mis-counts references when painter.setBrush/setPen receive the
-# enum overloads (Qt.BrushStyle.NoBrush) thousands of times ("deallocating None" crash).
-NO_BRUSH = QBrush()
-NO_PEN = QPen(Qt.PenStyle.NoPen)
-ERROR_COLOR, WARNING_COLOR = QColor("#d62728"), QColor("#f2b705")
+__all__ = ["CATEGORY_COLORS", "LinkItem", "NodeItem", "Port", "category_color", "summary_line"]
+
+_WHITE, _FROZEN_FILL, _TEXT = QColor("#ffffff"), QColor("#eceff1"), QColor("#111")
+_SHAPE_TEXT, _PORT_EDGE = QColor("#444"), QColor("#333")
+_PORT_IN, _PORT_OUT, _PORT_HOVER = QColor("#ffffff"), QColor("#555"), QColor("#ffd54f")
+_BOUNDS = QRectF(-4, -PORT_HIT - 1, BLOCK_W + 8, BLOCK_H + 2 * PORT_HIT + 2)
 
 
-def category_color(category: str) -> QColor:
-    """The colour of a layer category."""
-    return QColor(CATEGORY_COLORS.get(category, "#95a5a6"))
+@cache
+def _category_color(category: str) -> QColor:
+    """A shared colour per category (never changed in place)."""
+    return category_color(category)
 
 
 def summary_line(node: Node) -> str:
     """Key parameters in a few characters: '6 · 5×5 · relu'."""
     parts = []
-    defaults = node.spec.defaults()
-    for i, key in enumerate(node.spec.primary):
+    spec = node.spec
+    defaults = spec.defaults()
+    for i, key in enumerate(spec.primary):
         value = node.params.get(key)
         if i >= 2 and value == defaults.get(key):
             continue  # only what differs from the default, after the first two
@@ -68,72 +67,46 @@ def summary_line(node: Node) -> str:
     return " · ".join(parts[:4])
 
 
-class PortItem(QGraphicsItem):
-    """An input (top edge) or output (bottom edge) connector of a block."""
+class Port:
+    """An input (top edge) or output (bottom edge) connector of a block; drawn by the block,
+    found by :meth:`NodeItem.port_at` (no graphics item of its own)."""
 
-    def __init__(self, parent: NodeItem, is_input: bool, index: int, label: str) -> None:
-        super().__init__(parent)
-        self.node_item, self.is_input, self.index = parent, is_input, index
-        self.setAcceptHoverEvents(True)
-        self.setToolTip(label)
-        self.setCursor(Qt.CursorShape.CrossCursor)
-        self._hover = False
+    __slots__ = ("index", "is_input", "label", "node_item", "x", "y")
 
-    def boundingRect(self) -> QRectF:
-        r = PORT_R + 3
-        return QRectF(-r, -r, 2 * r, 2 * r)
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addEllipse(self.boundingRect())
-        return path
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.3:
-            return  # too small to aim at: the block's edge is enough
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("#333"), 1.2))
-        fill = QColor("#ffd54f") if self._hover else QColor("#ffffff" if self.is_input else "#555")
-        painter.setBrush(fill)
-        painter.drawEllipse(QPointF(0, 0), PORT_R, PORT_R)
-
-    def hoverEnterEvent(self, event: Any) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event: Any) -> None:
-        self._hover = False
-        self.update()
+    def __init__(self, node_item: NodeItem, is_input: bool, index: int, label: str) -> None:
+        self.node_item, self.is_input, self.index, self.label = node_item, is_input, index, label
+        self.x, self.y = 0.0, 0.0
 
     def scene_center(self) -> QPointF:
         """The port's centre in scene coordinates."""
-        return self.mapToScene(QPointF(0, 0))
+        pos = self.node_item.pos()
+        return QPointF(pos.x() + self.x, pos.y() + self.y)
 
 
 class NodeItem(QGraphicsItem):
     """A layer block: name, type, key parameters, output shape, ports, issue badge, lock."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(
+        self, node: Node, info: NodeInfo | None = None, n_inputs: int | None = None
+    ) -> None:
         super().__init__()
         self.node_id = node.id
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        )  # no geometry notifications: the scene re-routes links where it moves blocks
+        # Panning blits each block's cached picture instead of painting it again.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
-        self.inputs: list[PortItem] = []
-        self.outputs: list[PortItem] = []
-        self._title = self._type = self._params = self._shape = ""
+        self.inputs: list[Port] = []
+        self.outputs: list[Port] = []
+        self._title = self._type = self._params = self._shape = self._tip = ""
         self._color = QColor("#999")
         self._severity: str | None = None
         self._frozen = False
-        self._moved_callback = None
+        self._hover: Port | None = None
         self.setPos(*node.pos)
-        self.update_from(node, None)
+        self.update_from(node, info, n_inputs)
 
     # ------------------------------------------------------------------ content
     def update_from(self, node: Node, info: NodeInfo | None, n_inputs: int | None = None) -> None:
@@ -141,7 +114,7 @@ class NodeItem(QGraphicsItem):
         spec = node.spec
         self._title, self._type = node.name, node.label
         self._params = summary_line(node)
-        self._color = category_color(spec.category)
+        self._color = _category_color(spec.category)
         self._frozen = not node.trainable
         if info is not None:
             label = info.labels[0] if info.labels else ""
@@ -150,7 +123,10 @@ class NodeItem(QGraphicsItem):
             self._severity = "error" if errors else ("warning" if info.issues else None)
             tips = [f"{'⛔' if i.severity == 'error' else '⚠'} {i.message}" for i in info.issues]
             params = f"{info.params:,} parameters" + (" (frozen)" if self._frozen else "")
-            self.setToolTip("\n".join([f"{node.name} ({node.label})", params, *tips]))
+            tip = "\n".join([f"{node.name} ({node.label})", params, *tips])
+            if tip != self._tip:
+                self._tip = tip
+                self.setToolTip(tip)
         n_out = max(1, len(info.shapes)) if info is not None and info.shapes else 1
         self._set_ports(spec, n_inputs if n_inputs is not None else 1, n_out)
         self.update()
@@ -163,31 +139,52 @@ class NodeItem(QGraphicsItem):
         else:
             n_in = spec.max_inputs
         if len(self.inputs) != n_in:
-            for port in self.inputs:
-                port.setParentItem(None)
-                if port.scene():
-                    port.scene().removeItem(port)
-            self.inputs = [PortItem(self, True, i, spec.input_label(i)) for i in range(n_in)]
+            self.inputs = [Port(self, True, i, spec.input_label(i)) for i in range(n_in)]
         if len(self.outputs) != n_out:
-            for port in self.outputs:
-                port.setParentItem(None)
-                if port.scene():
-                    port.scene().removeItem(port)
-            self.outputs = [PortItem(self, False, i, f"output {i + 1}") for i in range(n_out)]
+            self.outputs = [Port(self, False, i, f"output {i + 1}") for i in range(n_out)]
         for ports, y in ((self.inputs, 0.0), (self.outputs, BLOCK_H)):
             for i, port in enumerate(ports):
-                port.setPos(BLOCK_W * (i + 1) / (len(ports) + 1), y)
+                port.x, port.y = BLOCK_W * (i + 1) / (len(ports) + 1), y
+        self._hover = None
 
     def port_pos(self, is_input: bool, index: int) -> QPointF:
         """Scene position of a port (the block's edge centre if the port is not drawn)."""
         ports = self.inputs if is_input else self.outputs
         if 0 <= index < len(ports):
             return ports[index].scene_center()
-        return self.mapToScene(QPointF(BLOCK_W / 2, 0.0 if is_input else BLOCK_H))
+        pos = self.pos()
+        return QPointF(pos.x() + BLOCK_W / 2, pos.y() + (0.0 if is_input else BLOCK_H))
+
+    def port_at(self, scene_pos: QPointF) -> Port | None:
+        """The port whose circle holds ``scene_pos``, or None."""
+        x, y = scene_pos.x() - self.pos().x(), scene_pos.y() - self.pos().y()
+        for port in (*self.inputs, *self.outputs):
+            if (port.x - x) ** 2 + (port.y - y) ** 2 <= PORT_HIT**2:
+                return port
+        return None
+
+    # ------------------------------------------------------------------ hover: ports light up
+    def hoverMoveEvent(self, event: Any) -> None:
+        port = self.port_at(event.scenePos())
+        if port is not self._hover:
+            self._hover = port
+            self.setToolTip(port.label if port is not None else self._tip)
+            if port is not None:
+                self.setCursor(Qt.CursorShape.CrossCursor)
+            else:
+                self.unsetCursor()
+            self.update()
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.setToolTip(self._tip)
+            self.unsetCursor()
+            self.update()
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
-        return QRectF(-4, -4, BLOCK_W + 8, BLOCK_H + 8)
+        return _BOUNDS
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -195,40 +192,34 @@ class NodeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         rect = QRectF(0, 0, BLOCK_W, BLOCK_H)
         selected = self.isSelected()
-        border = QPen(
-            QColor("#1e88e5") if selected else self._color.darker(130), 3 if selected else 1.4
-        )
-        if self._frozen:
-            border.setStyle(Qt.PenStyle.DashLine)
-        if lod < 0.3:  # zoomed far out: a coloured box is enough
-            painter.fillRect(rect, self._color)
+        if lod < LABEL_LOD:  # zoomed out: a coloured box, outlined when selected
+            painter.fillRect(rect, SELECTED_COLOR if selected else self._color)
             if self._severity:
                 painter.fillRect(QRectF(BLOCK_W - 30, 0, 30, 30), self._badge_color())
             return
+        border = QPen(
+            SELECTED_COLOR if selected else self._color.darker(130), 3 if selected else 1.4
+        )
+        if self._frozen:
+            border.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        fill = QColor("#eceff1") if self._frozen else QColor("#ffffff")
         painter.setPen(border)
-        painter.setBrush(fill)
+        painter.setBrush(_FROZEN_FILL if self._frozen else _WHITE)
         painter.drawRoundedRect(rect, 7, 7)
         painter.setPen(NO_PEN)
         painter.setBrush(self._color)
         painter.drawRoundedRect(QRectF(0, 0, 8, BLOCK_H), 4, 4)
-        painter.setPen(QColor("#111"))
-        title_font = QFont()
-        title_font.setBold(True)
-        title_font.setPointSizeF(9.5)
-        painter.setFont(title_font)
+        painter.setPen(_TEXT)
+        painter.setFont(title_font())
         painter.drawText(QRectF(14, 4, BLOCK_W - 44, 18), Qt.AlignmentFlag.AlignLeft, self._title)
-        small = QFont()
-        small.setPointSizeF(8)
-        painter.setFont(small)
+        painter.setFont(small_font())
         painter.setPen(self._color.darker(150))
         painter.drawText(
             QRectF(14, 21, BLOCK_W - 20, 16),
             Qt.AlignmentFlag.AlignLeft,
             f"{self._type}   {self._params}",
         )
-        painter.setPen(QColor("#444"))
+        painter.setPen(_SHAPE_TEXT)
         painter.drawText(
             QRectF(14, 40, BLOCK_W - 20, 16), Qt.AlignmentFlag.AlignLeft, f"→ {self._shape}"
         )
@@ -239,8 +230,18 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(self._badge_color())
             painter.drawEllipse(QPointF(BLOCK_W - 12, 12), 8, 8)
             painter.setPen(QColor("white" if self._severity == "error" else "black"))
-            painter.setFont(title_font)
+            painter.setFont(title_font())
             painter.drawText(QRectF(BLOCK_W - 20, 4, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+        self._paint_ports(painter)
+
+    def _paint_ports(self, painter: QPainter) -> None:
+        painter.setPen(QPen(_PORT_EDGE, 1.2))
+        for port in (*self.inputs, *self.outputs):
+            if port is self._hover:
+                painter.setBrush(_PORT_HOVER)
+            else:
+                painter.setBrush(_PORT_IN if port.is_input else _PORT_OUT)
+            painter.drawEllipse(QPointF(port.x, port.y), PORT_R, PORT_R)
 
     def _badge_color(self) -> QColor:
         return ERROR_COLOR if self._severity == "error" else WARNING_COLOR
@@ -254,6 +255,11 @@ class NodeItem(QGraphicsItem):
         painter.drawRect(QRectF(x, y + 5, 12, 8))
 
     @property
+    def color(self) -> QColor:
+        """The block's category colour (what the overview draws)."""
+        return self._color
+
+    @property
     def severity(self) -> str | None:
         """ "error", "warning" or None: what the badge shows."""
         return self._severity
@@ -262,65 +268,3 @@ class NodeItem(QGraphicsItem):
     def frozen(self) -> bool:
         """True when the block is drawn as frozen (locked)."""
         return self._frozen
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
-            self.scene().node_item_moved(self)
-        return super().itemChange(change, value)
-
-
-class LinkItem(QGraphicsPathItem):
-    """A smooth curve from an output port to an input port, with the tensor shape on it."""
-
-    def __init__(self, src: str, dst: str, port: int, src_port: int) -> None:
-        super().__init__()
-        self.src, self.dst, self.port, self.src_port = src, dst, port, src_port
-        self.setZValue(-1)
-        self.setPen(QPen(QColor("#607d8b"), 1.8))
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.label = QGraphicsSimpleTextItem(self)
-        font = QFont()
-        font.setPointSizeF(7.5)
-        self.label.setFont(font)
-        self.label.setBrush(QColor("#37474f"))
-        self._arrow: QPainterPath | None = None
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        """(src, dst, port): what identifies the link in the graph."""
-        return self.src, self.dst, self.port
-
-    def update_path(self, start: QPointF, end: QPointF) -> None:
-        """Redraw the curve between two scene points."""
-        path = QPainterPath(start)
-        dy = max(40.0, abs(end.y() - start.y()) / 2)
-        path.cubicTo(start + QPointF(0, dy), end - QPointF(0, dy), end)
-        self.setPath(path)
-        mid = path.pointAtPercent(0.5)
-        self.label.setPos(mid + QPointF(6, -8))
-        arrow = QPainterPath(end)
-        arrow.lineTo(end + QPointF(-4, -8))
-        arrow.lineTo(end + QPointF(4, -8))
-        arrow.closeSubpath()
-        self._arrow = arrow
-
-    def set_shape_text(self, text: str, visible: bool) -> None:
-        """The tensor shape written on the link."""
-        self.label.setText(text)
-        self.label.setVisible(visible and bool(text))
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        pen = QPen(
-            QColor("#1e88e5") if self.isSelected() else QColor("#607d8b"),
-            2.6 if self.isSelected() else 1.8,
-        )
-        detailed = option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.3
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, detailed)
-        painter.setPen(pen)
-        painter.setBrush(NO_BRUSH)
-        painter.drawPath(self.path())
-        if detailed and self._arrow is not None:
-            painter.setBrush(pen.color())
-            painter.drawPath(self._arrow)

@@ -1,27 +1,44 @@
 """The canvas scene: mirrors the graph (through its events) and turns mouse gestures into
-undoable commands. The scene never holds the truth; the graph does."""
+undoable commands. The scene never holds the truth; the graph does.
+
+Built for big networks: one item per block and one per link (ports and labels are drawn by
+them), each link reachable from both its ends, so an event touches only the items it names;
+what is drawn at which zoom (group frames, the sketch) is :mod:`designer.ui.canvas.detail`.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneMouseEvent,
+)
 
-from designer.core.analysis import Report
+from designer.core.analysis import NodeInfo, Report
 from designer.core.diagnostics import format_shape
 from designer.core.errors import GraphError
-from designer.core.graph import EventKind, GraphEvent
-from designer.ui.canvas.items import LinkItem, NodeItem, PortItem
+from designer.core.graph import EventKind, GraphEvent, Node
+from designer.core.layout import BLOCK_H, BLOCK_W
+from designer.ui.canvas.detail import Detail
+from designer.ui.canvas.groups import GroupFrame
+from designer.ui.canvas.items import LinkItem, NodeItem, Port
+from designer.ui.canvas.style import PORT_HIT
 from designer.ui.document.commands import Connect, MoveNodes
 from designer.ui.document.document import Document
+
+_REGROUP = frozenset({EventKind.ADDED, EventKind.REMOVED, EventKind.RENAMED, EventKind.REPLACED})
 
 
 class GraphScene(QGraphicsScene):
     """Items for the document's graph, kept in step with graph events and analysis."""
 
     message = Signal(str)  # a sentence for the status bar (refused links and the like)
+    contentChanged = Signal()  # blocks or links were added, removed, moved or re-drawn
 
     def __init__(self, document: Document) -> None:
         super().__init__()
@@ -29,47 +46,82 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.links: dict[tuple[str, str, int], LinkItem] = {}
         self.show_shapes = True
-        self._syncing = False
+        self._nodes_rect: QRectF | None = None
+        self._links_of: dict[str, list[LinkItem]] = {}  # both ends' links, by node id
         self._drag_start: dict[str, tuple[float, float]] = {}
-        self._pending_link: tuple[PortItem, QGraphicsPathItem] | None = None
-        self._info_keys: dict[str, Any] = {}
+        self._pending_link: tuple[Port, QGraphicsPathItem] | None = None
+        self._infos: dict[str, NodeInfo] = {}  # the analysis each block shows
+        self._link_keys: dict[tuple[str, str, int], Any] = {}
+        self._unlabelled: set[tuple[str, str, int]] = set()  # links added since the analysis
+        self.detail = Detail(self)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.projectChanged.connect(self.rebuild)
         document.graphChanged.connect(self.on_graph_event)
         document.analysed.connect(self.on_analysed)
+        self.selectionChanged.connect(self.detail.changed)
+        self.contentChanged.connect(self.detail.changed)
         self.rebuild()
 
     # ------------------------------------------------------------------ graph -> items
     def rebuild(self) -> None:
-        """Recreate every item from the graph."""
-        self.clear()
-        self.nodes.clear()
-        self.links.clear()
-        self._info_keys.clear()
+        """Recreate every item from the graph (and the last analysis, when there is one)."""
         self._pending_link = None
+        self._nodes_rect = None
+        self.clear()
+        self.detail.reset()
+        for store in (self.nodes, self.links, self._links_of):
+            store.clear()
+        self._infos.clear()
+        self._link_keys.clear()
+        self._unlabelled.clear()
         graph = self.document.graph
-        self._syncing = True
+        report = self.document.report
+        fed = Counter(link.dst for link in graph.links())
         for node in graph.nodes:
-            self._add_node_item(node.id)
+            info = report.nodes.get(node.id) if report is not None else None
+            self._add_node_item(node, info, fed[node.id])
+            if info is not None:
+                self._infos[node.id] = info
         for link in graph.links():
             self._add_link_item(link.src, link.dst, link.port, link.src_port)
-        self._syncing = False
-        if self.document.report is not None:
-            self.on_analysed(self.document.report)
+        if report is not None:
+            self._label_links(report, self.links.values())
+        self.detail.refresh_groups()
+        self.contentChanged.emit()
 
-    def _add_node_item(self, node_id: str) -> NodeItem:
-        graph = self.document.graph
-        item = NodeItem(graph.node(node_id))
+    @property
+    def groups(self) -> dict[str, GroupFrame]:
+        """The group frames by name."""
+        return self.detail.groups
+
+    def _add_node_item(self, node: Node, info: NodeInfo | None = None, fed: int = 1) -> NodeItem:
+        item = NodeItem(node, info, fed)
+        self.detail.adopt(item)
         self.addItem(item)
-        self.nodes[node_id] = item
+        self.nodes[node.id] = item
+        self._links_of.setdefault(node.id, [])
         return item
 
-    def _add_link_item(self, src: str, dst: str, port: int, src_port: int) -> None:
+    def _add_link_item(self, src: str, dst: str, port: int, src_port: int) -> LinkItem:
         link = LinkItem(src, dst, port, src_port)
+        self.detail.adopt(link)
         self.addItem(link)
         self.links[link.key] = link
-        self._refresh_ports(dst)
+        self._links_of.setdefault(src, []).append(link)
+        self._links_of.setdefault(dst, []).append(link)
         self._route(link)
+        return link
+
+    def _drop_link_item(self, key: tuple[str, str, int]) -> None:
+        link = self.links.pop(key, None)
+        self._link_keys.pop(key, None)
+        if link is None:
+            return
+        for end in (link.src, link.dst):
+            attached = self._links_of.get(end)
+            if attached is not None and link in attached:
+                attached.remove(link)
+        self.removeItem(link)
 
     def _refresh_ports(self, node_id: str) -> None:
         graph = self.document.graph
@@ -78,6 +130,7 @@ class GraphScene(QGraphicsScene):
             return
         info = self.document.report.nodes.get(node_id) if self.document.report else None
         item.update_from(graph.node(node_id), info, len(graph.inputs_of(node_id)))
+        self._route_links_of(item)  # the ports may have moved
 
     def _route(self, link: LinkItem) -> None:
         src, dst = self.nodes.get(link.src), self.nodes.get(link.dst)
@@ -85,77 +138,96 @@ class GraphScene(QGraphicsScene):
             link.update_path(src.port_pos(False, link.src_port), dst.port_pos(True, link.port))
 
     def on_graph_event(self, event: GraphEvent) -> None:
-        """Apply one graph change to the items."""
+        """Apply one graph change to the items it concerns."""
         kind, nid, data = event.kind, event.node, event.data
-        self._syncing = True
-        try:
-            if kind == EventKind.ADDED:
-                self._add_node_item(nid)
-            elif kind == EventKind.REMOVED:
-                item = self.nodes.pop(nid, None)
-                self._info_keys.pop(nid, None)
-                if item is not None:
-                    self.removeItem(item)
-            elif kind == EventKind.CONNECTED:
-                self._add_link_item(data["src"], nid, data["port"], data["src_port"])
-            elif kind == EventKind.DISCONNECTED:
-                link = self.links.pop((data["src"], nid, data["port"]), None)
-                if link is not None:
-                    self.removeItem(link)
-                self._refresh_ports(nid)
-            elif kind == EventKind.MOVED and nid in self.nodes:
-                self.nodes[nid].setPos(*self.document.graph.node(nid).pos)
-            elif nid in self.nodes:
-                self._info_keys.pop(nid, None)
-                self._refresh_ports(nid)
-        finally:
-            self._syncing = False
+        graph = self.document.graph
+        self._nodes_rect = None
+        if kind == EventKind.ADDED and nid in graph:
+            self._add_node_item(graph.node(nid))
+        elif kind == EventKind.REMOVED:
+            for link in list(self._links_of.pop(nid, [])):
+                self._drop_link_item(link.key)
+            item = self.nodes.pop(nid, None)
+            self._infos.pop(nid, None)
+            if item is not None:
+                self.removeItem(item)
+        elif kind == EventKind.CONNECTED:
+            link = self._add_link_item(data["src"], nid, data["port"], data["src_port"])
+            self._unlabelled.add(link.key)
+            self._refresh_ports(nid)
+        elif kind == EventKind.DISCONNECTED:
+            self._drop_link_item((data["src"], nid, data["port"]))
+            self._refresh_ports(nid)
+        elif kind == EventKind.MOVED and nid in self.nodes and nid in graph:
+            item = self.nodes[nid]
+            item.setPos(*graph.node(nid).pos)
+            self._route_links_of(item)
+        elif nid in self.nodes:
+            self._infos.pop(nid, None)
+            self._refresh_ports(nid)
+        if kind in _REGROUP or (kind == EventKind.MOVED and self.detail.in_group(nid)):
+            self.detail.regroup_soon()
+        self.contentChanged.emit()
 
     def on_analysed(self, report: Report) -> None:
-        """Show shapes, parameter counts and issue badges; only changed items are touched."""
+        """Show shapes, parameter counts and issue badges; only blocks whose analysis differs
+        from the one they show are touched (their own edits cleared it already)."""
         graph = self.document.graph
-        changed = set()
-        for nid, item in self.nodes.items():
-            info = report.nodes.get(nid)
-            if info is None:
+        shown = self._infos
+        changed = []
+        for nid, info in report.nodes.items():
+            if shown.get(nid) == info:
                 continue
-            node = graph.node(nid)
-            key = (
-                node.params_key(),
-                node.name,
-                node.trainable,
-                tuple(info.shapes),
-                tuple(i.message for i in info.issues),
-                info.params,
-            )
-            if self._info_keys.get(nid) != key:
-                self._info_keys[nid] = key
-                item.update_from(node, info, len(graph.inputs_of(nid)))
-                changed.add(nid)
-        for link in self.links.values():
+            item = self.nodes.get(nid)
+            if item is None or nid not in graph:
+                continue
+            shown[nid] = info
+            item.update_from(graph.node(nid), info, len(graph.inputs_of(nid)))
+            changed.append(item)
+        links = [self.links[k] for k in self._unlabelled if k in self.links]
+        self._unlabelled.clear()
+        for item in changed:
+            self._route_links_of(item)  # the number of ports may have changed
+            links += self._links_of.get(item.node_id, ())
+        if self._label_links(report, links) or changed:
+            self.contentChanged.emit()
+
+    def _label_links(self, report: Report, links: Any) -> bool:
+        """Write each link's tensor shape on it; True when any text changed."""
+        touched = False
+        for link in links:
             info = report.nodes.get(link.src)
-            shape = (
-                info.shapes[link.src_port] if info and link.src_port < len(info.shapes) else None
-            )
-            label = info.labels[link.src_port] if info and link.src_port < len(info.labels) else ""
-            text = format_shape(shape, label) if shape else ""
-            if text != link.label.text():
-                link.set_shape_text(text, self.show_shapes)
-            if link.src in changed or link.dst in changed:
-                self._route(link)  # the number of ports may have changed
+            port = link.src_port
+            shape = info.shapes[port] if info and port < len(info.shapes) else None
+            label = info.labels[port] if info and port < len(info.labels) else ""
+            key = (shape, label)
+            if self._link_keys.get(link.key) != key:
+                self._link_keys[link.key] = key
+                link.set_shape_text(format_shape(shape, label) if shape else "", self.show_shapes)
+                touched = True
+        return touched
 
     def set_show_shapes(self, visible: bool) -> None:
         """Toggle the tensor shapes written on links."""
         self.show_shapes = visible
         for link in self.links.values():
-            link.label.setVisible(visible and bool(link.label.text()))
+            link.set_shape_text(link.label_text, visible)
+
+    def _route_links_of(self, item: NodeItem) -> None:
+        for link in self._links_of.get(item.node_id, ()):
+            self._route(link)
 
     def node_item_moved(self, item: NodeItem) -> None:
-        """Keep the links of a moving block attached."""
-        for link in self.links.values():
-            if item.node_id in (link.src, link.dst):
-                self._route(link)
+        """Keep the links and the group frame of a moved block attached."""
+        self._nodes_rect = None
+        self._route_links_of(item)
+        self.detail.node_moved(item.node_id)
 
+    def set_zoom(self, zoom: float) -> None:
+        """The view's zoom, which decides what is drawn (:class:`Detail`)."""
+        self.detail.set_zoom(zoom)
+
+    # ------------------------------------------------------------------ queries
     def selected_node_ids(self) -> list[str]:
         """Ids of the selected blocks."""
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
@@ -163,6 +235,20 @@ class GraphScene(QGraphicsScene):
     def selected_links(self) -> list[LinkItem]:
         """The selected links."""
         return [i for i in self.selectedItems() if isinstance(i, LinkItem)]
+
+    def nodes_rect(self) -> QRectF:
+        """The rectangle the blocks cover (empty when there are none); kept until a change."""
+        if self._nodes_rect is None:
+            xs = [item.x() for item in self.nodes.values()]
+            ys = [item.y() for item in self.nodes.values()]
+            if xs:
+                left, top = min(xs), min(ys)
+                self._nodes_rect = QRectF(
+                    left, top, max(xs) - left + BLOCK_W, max(ys) - top + BLOCK_H
+                )
+            else:
+                self._nodes_rect = QRectF()
+        return QRectF(self._nodes_rect)
 
     # ------------------------------------------------------------------ gestures -> commands
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -188,6 +274,11 @@ class GraphScene(QGraphicsScene):
             line.setPath(path)
             return
         super().mouseMoveEvent(event)
+        if self._drag_start and event.buttons() & Qt.MouseButton.LeftButton:
+            for nid in self._drag_start:
+                item = self.nodes.get(nid)
+                if item is not None:
+                    self.node_item_moved(item)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._pending_link is not None:
@@ -232,10 +323,13 @@ class GraphScene(QGraphicsScene):
         if moves:
             self.document.push(MoveNodes(graph, moves))
 
-    def _port_at(self, pos: QPointF) -> PortItem | None:
-        for item in self.items(pos):
-            if isinstance(item, PortItem):
-                return item
+    def _port_at(self, pos: QPointF) -> Port | None:
+        near = QRectF(pos.x() - PORT_HIT, pos.y() - PORT_HIT, 2 * PORT_HIT, 2 * PORT_HIT)
+        for item in self.items(near):
+            if isinstance(item, NodeItem):
+                port = item.port_at(pos)
+                if port is not None:
+                    return port
         return None
 
     def _node_at(self, pos: QPointF) -> NodeItem | None:

@@ -11,15 +11,20 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView
 
 from designer.core.layout import BLOCK_H, BLOCK_W
 from designer.ui.canvas.scene import GraphScene
+from designer.ui.canvas.style import block_text_px, readable_zoom
 
 LAYER_MIME = "application/x-network-designer-layer"
-ZOOM_MIN, ZOOM_MAX = 0.05, 4.0
+ZOOM_MIN, ZOOM_MAX = 0.05, 4.0  # wheel and buttons; a network too big for ZOOM_MIN may go lower
+FIT_MAX = 1.2  # fitting a small network never magnifies it more than this
+MARGIN_PX = 40  # room left around the network when fitting, in pixels
 
 
 class GraphView(QGraphicsView):
@@ -28,6 +33,8 @@ class GraphView(QGraphicsView):
     addRequested = Signal(str, dict, QPointF)  # type, preset params, scene position
     quickAddRequested = Signal(QPointF)  # scene position for the Tab popup
     contextRequested = Signal(object, QPointF)  # NodeItem or None, global pos
+    zoomChanged = Signal(float)  # the new scale factor (1.0: one pixel per scene unit)
+    viewChanged = Signal()  # the visible part of the scene moved, grew or shrank
 
     def __init__(self, scene: GraphScene) -> None:
         super().__init__(scene)
@@ -35,12 +42,15 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._panning: QPointF | None = None
         self._space = False
+        self._told_zoom = self.zoom
+        scene.set_zoom(self.zoom)
 
     # ------------------------------------------------------------------ zoom and fit
     @property
@@ -48,19 +58,111 @@ class GraphView(QGraphicsView):
         """The current scale factor."""
         return self.transform().m11()
 
+    def block_text_px(self) -> float:
+        """On-screen pixel height of the smallest block text at the current zoom."""
+        return block_text_px() * self.zoom
+
+    def min_zoom(self) -> float:
+        """The smallest zoom allowed: ZOOM_MIN, or less when the whole network needs it."""
+        blocks = self.scene().nodes_rect()
+        return min(ZOOM_MIN, 0.9 * self._fit_zoom(blocks)) if not blocks.isEmpty() else ZOOM_MIN
+
     def zoom_by(self, factor: float) -> None:
         """Zoom in (>1) or out (<1) within sensible limits."""
-        target = min(ZOOM_MAX, max(ZOOM_MIN, self.zoom * factor))
-        self.scale(target / self.zoom, target / self.zoom)
+        self.set_zoom(self.zoom * factor)
+
+    def set_zoom(self, zoom: float) -> None:
+        """Scale to ``zoom`` (kept between :meth:`min_zoom` and ZOOM_MAX)."""
+        target = min(ZOOM_MAX, max(self.min_zoom(), zoom))
+        if target != self.zoom:
+            self.scale(target / self.zoom, target / self.zoom)
+        self._zoom_changed()
 
     def fit_all(self) -> None:
         """Show the whole network."""
+        rect = self._network_rect()
+        self.set_zoom(min(FIT_MAX, self._fit_zoom(rect)))
+        self.centerOn(rect.center())
+        self._zoom_changed()
+
+    def fit_readable(self) -> None:
+        """Open at a readable zoom: the whole network when its text is readable that way,
+        else the smallest block text :data:`READABLE_PX` high with the input end in view."""
+        rect = self.scene().nodes_rect()
+        readable = readable_zoom()
+        if rect.isEmpty() or min(FIT_MAX, self._fit_zoom(rect)) >= readable:
+            self.fit_all()
+            return
+        self.set_zoom(readable)
+        start = self._input_end()
+        if start is None:
+            self.centerOn(rect.center())
+            return
+        block, horizontal = start
+        half_w = self.viewport().width() / 2 / self.zoom
+        half_h = self.viewport().height() / 2 / self.zoom
+        margin = MARGIN_PX / self.zoom
+        if horizontal:
+            self.centerOn(block.left() - margin + half_w, block.center().y())
+        else:
+            self.centerOn(block.center().x(), block.top() - margin + half_h)
+        self._zoom_changed()
+
+    def _input_end(self) -> tuple[QRectF, bool] | None:
+        """The first input block's rectangle and whether the network runs left to right."""
+        scene = self.scene()
+        graph = scene.document.graph
+        starts = graph.input_nodes() or [n.id for n in graph.nodes if not graph.inputs_of(n.id)]
+        item = next((scene.nodes[nid] for nid in starts if nid in scene.nodes), None)
+        if item is None:
+            return None
+        here = item.pos()
+        after = [
+            scene.nodes[s].pos() - here for s in graph.successors(item.node_id) if s in scene.nodes
+        ]
+        if after:
+            horizontal = abs(sum(p.x() for p in after)) > abs(sum(p.y() for p in after))
+        else:
+            network = scene.nodes_rect()
+            horizontal = network.width() > network.height()
+        return QRectF(here.x(), here.y(), BLOCK_W, BLOCK_H), horizontal
+
+    def _network_rect(self) -> QRectF:
+        """Everything drawn: blocks, links and their labels."""
         rect = self.scene().itemsBoundingRect()
-        if rect.isEmpty():
-            rect = QRectF(0, 0, BLOCK_W, BLOCK_H)
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom > 1.2:
-            self.zoom_by(1.2 / self.zoom)
+        return rect if not rect.isEmpty() else QRectF(0, 0, BLOCK_W, BLOCK_H)
+
+    def _fit_zoom(self, rect: QRectF) -> float:
+        """The zoom at which ``rect`` fills the viewport, MARGIN_PX left around it."""
+        width = max(1, self.viewport().width() - 2 * MARGIN_PX)
+        height = max(1, self.viewport().height() - 2 * MARGIN_PX)
+        return min(width / max(rect.width(), 1.0), height / max(rect.height(), 1.0))
+
+    def _zoom_changed(self) -> None:
+        """Tell the scene (group frames) and the listeners (status bar, overview)."""
+        zoom = self.zoom
+        self.scene().set_zoom(zoom)
+        if zoom != self._told_zoom:
+            self._told_zoom = zoom
+            self.zoomChanged.emit(zoom)
+        self.viewChanged.emit()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self.zoom != self._told_zoom:  # scaled from outside (fitInView, setTransform)
+            self._zoom_changed()
+        super().paintEvent(event)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.viewChanged.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.viewChanged.emit()
+
+    def visible_rect(self) -> QRectF:
+        """The part of the scene the viewport shows."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
 
     def center_on_node(self, node_id: str) -> None:
         """Scroll so that a block is in the middle of the view."""

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QLabel,
     QMainWindow,
     QMenu,
     QUndoView,
@@ -28,6 +29,7 @@ from designer.ui.export.dialog import ExportActions
 from designer.ui.gallery.start_page import GalleryActions
 from designer.ui.panels.analysis import AnalysisPanel
 from designer.ui.panels.library import LibraryPanel
+from designer.ui.panels.overview import OverviewPanel
 from designer.ui.panels.properties import PropertiesPanel
 from designer.ui.panels.quickadd import QuickAddPopup
 from designer.ui.shell.edit_actions import EditController
@@ -75,6 +77,14 @@ class MainWindow(QMainWindow):
                 self.analysis, "Analysis", Qt.DockWidgetArea.BottomDockWidgetArea
             ),
         }
+        self.overview = OverviewPanel(self.view)
+        self.docks["overview"] = self.add_dock(
+            self.overview, "Overview", Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("Zoom (Ctrl+wheel or +/-; Ctrl+0 fits the network)")
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.view.zoomChanged.connect(self._show_zoom)
         self.tabifyDockWidget(self.docks["properties"], self.docks["history"])
         self.docks["properties"].raise_()
         self.quick_add = QuickAddPopup(self)
@@ -92,6 +102,9 @@ class MainWindow(QMainWindow):
         self.install_features(*features)
         right = [self.docks["properties"], *([self.data.dock] if self.data else [])]
         default_layout(self, right, self.docks["library"], self.docks["analysis"])
+        self.resizeDocks(
+            [self.docks["library"], self.docks["overview"]], [520, 170], Qt.Orientation.Vertical
+        )
         restore_window(self, self.files.settings)
         WheelGuard.install(QApplication.instance())
         self.set_project(project or Project(name="untitled"), modified=False)
@@ -188,7 +201,11 @@ class MainWindow(QMainWindow):
         """Show ``project`` (no questions asked)."""
         self.document.set_project(project, modified)
         self.update_title()
-        self.view.fit_all()
+        self.view.fit_readable()  # the input end at a zoom where block text can be read
+        self._show_zoom(self.view.zoom)
+
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"Zoom {zoom * 100:.0f} %")
 
     def update_title(self) -> None:
         """'name[*] - Network Designer' with the modified marker."""

@@ -52,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"tests.fuzz.{area}")
         tally = run_cases(area, module.one_case, seconds, args.seed, args.max_cases)
         report(tally)
+        edits = getattr(module, "EDITS", None)  # areas that count steps inside a case
+        if edits:
+            print(
+                f"   edits: {edits['tried']:,} tried, "
+                + ", ".join(
+                    f"{count:,} {kind}" for kind, count in edits.most_common() if kind != "tried"
+                )
+            )
         failed += tally.failed
     print(f"\n{'FAILED' if failed else 'ok'}: {failed} failing cases")
     return 1 if failed else 0

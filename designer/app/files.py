@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from designer.app.h5_probe import refuse_if_hdf5_hangs
 from designer.app.project import EXTENSION, Project, ProjectError, load_project
 from designer.core.build import ImportModelError, graph_from_model
 from designer.core.file_checks import ZIP_ERRORS, check_archive, parse_json, read_member, reason
@@ -103,12 +104,16 @@ def _model_config(path: Path) -> Any:
         with zipfile.ZipFile(path) as archive:
             check_archive(archive, path.name, size)
             raw = read_member(archive, "config.json", path.name)
+            weights = "model.weights.h5" in archive.namelist()
     except ZIP_ERRORS as exc:
         raise ProjectError(
             f"{path.name} is truncated or damaged: expected a complete .keras zip archive "
             f"({reason(exc)})"
         ) from exc
-    return parse_json(raw, f"{path.name} (config.json)")
+    config = parse_json(raw, f"{path.name} (config.json)")
+    if weights:
+        refuse_if_hdf5_hangs(path, "model.weights.h5")
+    return config
 
 
 def _h5_config(path: Path, start: bytes) -> Any:
@@ -119,6 +124,7 @@ def _h5_config(path: Path, start: bytes) -> Any:
             f"{path.name} is not an HDF5 model: expected an .h5 file, received bytes starting "
             f"with {start[:4]!r}"
         )
+    refuse_if_hdf5_hangs(path)
     try:
         with h5py.File(path, "r") as h5:
             raw = h5.attrs.get("model_config")

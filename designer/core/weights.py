@@ -285,8 +285,8 @@ def _expected_shapes(graph: LayerGraph, node: Node, report: Any) -> list[tuple] 
             return None
         shapes.append(info.shapes[link.src_port])
         dtypes.append(info.dtypes[link.src_port])
-    if not shapes or report.issues_of(node.id):
-        return None
+    if not shapes or any(i.severity == "error" for i in report.issues_of(node.id)):
+        return None  # a warning (no softmax, say) does not stop the shapes from being known
     try:
         layer = make_layer(node)
         with shape_only_scope():

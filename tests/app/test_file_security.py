@@ -61,8 +61,15 @@ def test_a_project_naming_a_saved_model_does_not_run_it_without_unsafe(tmp_path:
         assert "TFSMLayer" in result.stderr and "--unsafe" in result.stderr
         assert "Traceback" not in result.stderr and not marker.exists()
 
-    result = _main("export", str(tmp_path / "evil.json"), "--format", "savedmodel", "--out",
-                   str(tmp_path / "out2"), "--unsafe")  # fmt: skip
+    result = _main(
+        "export",
+        str(tmp_path / "evil.json"),
+        "--format",
+        "savedmodel",
+        "--out",
+        str(tmp_path / "out2"),
+        "--unsafe",
+    )
     assert result.returncode == 0, result.stderr
     assert marker.exists()  # the graph does run once the user allows it: the refusal mattered
 

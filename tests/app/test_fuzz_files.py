@@ -26,3 +26,28 @@ def test_mangled_project_files_load_or_are_refused(tmp_path: Path, seed: int) ->
 def test_mangled_model_files_open_or_are_refused(tmp_path: Path, seed: int) -> None:
     with tempfile.TemporaryDirectory(dir=tmp_path) as workdir:
         assert model_files.one_case(random.Random(seed), Path(workdir)).startswith(OUTCOMES)
+
+
+_REPLAY = """
+import random, sys, tempfile
+from pathlib import Path
+import tests.fuzz.model_files as cases
+with tempfile.TemporaryDirectory() as tmp:
+    print(cases.one_case(random.Random(int(sys.argv[1])), Path(tmp)))
+"""
+
+
+def test_an_h5_file_that_hangs_the_hdf5_library_is_refused_in_time() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    seed = "4376"  # benchmarks/fuzz.py model_files: a mutated attribute that h5py never reads
+    result = subprocess.run(
+        [sys.executable, "-c", _REPLAY, seed],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "refused:ProjectError", result.stderr[-2000:]

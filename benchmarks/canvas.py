@@ -101,7 +101,11 @@ def layout_part(sizes: list[int], grandalf_max: int) -> None:
                     row.append(f"{method} (skipped above {grandalf_max})")
                     continue
                 start = time.perf_counter()
-                layout_positions(graph, method=method)
+                try:
+                    layout_positions(graph, method=method)
+                except RecursionError:  # grandalf recurses once per layer
+                    row.append(f"{method} RecursionError")
+                    continue
                 row.append(f"{method} {time.perf_counter() - start:6.3f} s")
             print("  ".join(row), flush=True)
 

@@ -54,7 +54,12 @@ def layout_positions(
         if fast:
             placed = layered_positions(order, edges, width, height)
         else:
-            placed = _sugiyama(order, edges, width, height)
+            try:
+                placed = _sugiyama(order, edges, width, height)
+            except RecursionError:  # grandalf recurses once per layer of a long chain
+                if method != "auto":
+                    raise
+                placed = layered_positions(order, edges, width, height)
         xs = [p[0] for p in placed.values()]
         shift = offset - min(xs)
         for nid, (x, y) in placed.items():

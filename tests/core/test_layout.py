@@ -48,3 +48,17 @@ def test_branches_and_components_do_not_overlap() -> None:
     assert _overlaps(pos) == 0
     assert len({pos[b][1] for b in branches}) == 1  # one layer of the Sugiyama layout
     assert pos[lone] != pos[a] and set(old) == set(pos)
+
+
+def test_a_chain_just_under_the_grandalf_limit_is_laid_out() -> None:
+    from designer.core.graph import LayerGraph
+    from designer.core.layout import SUGIYAMA_MAX, layout_positions
+
+    graph = LayerGraph()
+    prev = graph.add("Input", shape=[4])
+    for _ in range(SUGIYAMA_MAX - 1):  # grandalf recursed past Python's limit here
+        node = graph.add("Dense", units=2)
+        graph.connect(prev, node)
+        prev = node
+    positions = layout_positions(graph)
+    assert len(set(positions.values())) == len(graph)

@@ -25,6 +25,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     from designer.cli.main import add_unsafe_argument
 
     add_unsafe_argument(p)
+    for flag, what in (
+        ("--checkpoint-dir", "checkpoints"),
+        ("--tensorboard-dir", "TensorBoard logs"),
+    ):
+        p.add_argument(
+            flag,
+            metavar="DIR",
+            default=None,
+            help=f"folder for {what} (relative to the current folder); overrides the "
+            "project's and counts as your choice of it",
+        )
     p.add_argument(
         "--epochs",
         type=int,
@@ -69,14 +80,16 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         )
     from designer.app.project import ProjectError, load_project
     from designer.app.project_run import ProjectRunError, prepare_run
+    from designer.app.run_dirs import RunFolderError, confirm_run_folders
     from designer.cli.main import unsafe_hint
     from designer.training.console import train_model
     from designer.training.trainer import TrainingConfigError
 
     try:
         project = load_project(args.project, allow_unsafe=args.unsafe)
+        confirm_run_folders(project, args.checkpoint_dir, args.tensorboard_dir)
         run = prepare_run(project, args.epochs)
-    except (ProjectError, ProjectRunError) as exc:
+    except (ProjectError, ProjectRunError, RunFolderError) as exc:
         return _fail(str(exc) + unsafe_hint(exc), as_json, out, err, EXIT_UNUSABLE)
     out_dir = args.out or f"{Path(args.project).stem}-training"
     try:

@@ -72,3 +72,22 @@ def test_nan_loss_exits_1(tmp_path, capsys):
     assert code == 1
     assert json.loads(captured.out.strip().splitlines()[-1])["stop_reason"] == "nan"
     assert "NaN" in captured.err
+
+
+def test_a_checkpoint_folder_from_the_file_needs_the_users_choice(tmp_path, capsys, monkeypatch):
+    from designer.app.run_dirs import forget_confirmed
+
+    outside = tmp_path / "elsewhere"
+    path = tiny_project(tmp_path, samples=60, checkpoint_dir=str(outside))
+    forget_confirmed()
+    assert main(["train", str(path), "--epochs", "1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(outside) in err and "--checkpoint-dir" in err and not outside.exists()
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["train", str(path), "--epochs", "1", "--out", "o", "--checkpoint-dir", "mine"])
+    finally:
+        forget_confirmed()
+    assert code == 0
+    assert "Checkpoints: " + str(tmp_path / "mine") in capsys.readouterr().out
+    assert list((tmp_path / "mine").iterdir()) and not outside.exists()

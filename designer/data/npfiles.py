@@ -7,6 +7,7 @@ import math
 import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
@@ -70,15 +71,8 @@ def load_npy(path: str) -> np.ndarray:
         raise DataError(f"expected a .npy file at {where}, but there is no such file")
     try:
         with open(path, "rb") as fh:
-            shape, dtype, nbytes = _header(fh, where)
-            available = os.fstat(fh.fileno()).st_size - fh.tell()
-            if nbytes > available:
-                raise DataError(
-                    f"{_declared(where, shape, dtype, nbytes)}, but the file holds only "
-                    f"{_size(available)} of data"
-                )
-            fh.seek(0)
-            return np.lib.format.read_array(fh, allow_pickle=False)
+            size = os.fstat(fh.fileno()).st_size
+            return _read_checked(fh, where, lambda header_end: size - header_end)
     except _READ_ERRORS as exc:
         raise DataError(f"cannot read {where} as a .npy array: {exc}") from exc
 
@@ -126,15 +120,8 @@ class NpzArrays:
         limit = info.compress_size * (_DEFLATE_RATIO if info.compress_type else 1)
         try:
             with self._zip.open(info) as fh:
-                shape, dtype, nbytes = _header(fh, where)
-                available = min(info.file_size, limit) - fh.tell()
-                if nbytes > available:
-                    raise DataError(
-                        f"{_declared(where, shape, dtype, nbytes)}, but the file holds only "
-                        f"{_size(max(available, 0))} of data"
-                    )
-                fh.seek(0)
-                return np.lib.format.read_array(fh, allow_pickle=False)
+                room = min(info.file_size, limit)
+                return _read_checked(fh, where, lambda header_end: room - header_end)
         except _READ_ERRORS as exc:
             raise DataError(f"cannot read {where}: {exc}") from exc
 
@@ -143,3 +130,17 @@ def npz_keys(path: str) -> list[str]:
     """Names of the arrays in a .npz file (DataError when it is not one)."""
     with NpzArrays(path) as z:
         return z.keys()
+
+
+def _read_checked(fh: Any, where: str, room: Callable[[int], int]) -> np.ndarray:
+    """The array in ``fh``, read only once its header's size fits the ``room(header_end)``
+    bytes that follow the header (nothing is allocated for a header that lies)."""
+    shape, dtype, nbytes = _header(fh, where)
+    available = room(fh.tell())
+    if nbytes > available:
+        raise DataError(
+            f"{_declared(where, shape, dtype, nbytes)}, but the file holds only "
+            f"{_size(max(available, 0))} of data"
+        )
+    fh.seek(0)
+    return np.lib.format.read_array(fh, allow_pickle=False)

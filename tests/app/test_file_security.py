@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -148,11 +147,10 @@ def test_a_save_killed_at_any_moment_leaves_the_old_file_or_the_new(tmp_path: Pa
         parent, child_end = context.Pipe()
         child = context.Process(target=_saver, args=(str(path), child_end, kill), daemon=True)
         child.start()
-        assert parent.poll(120), "the saving process did not start"
-        deadline = time.monotonic() + rng.uniform(0.0, 0.3)  # a random moment, mid-save or not
-        while (left := deadline - time.monotonic()) > 0:
-            if parent.poll(left):
-                saves += parent.recv() > 0
+        for _ in range(rng.randint(1, 4)):  # a few whole saves first (waited for, not timed)
+            assert parent.poll(120), "the saving process stopped saving"
+            saves += parent.recv() > 0
+        parent.poll(rng.uniform(0.0, 0.03))  # then a random moment, mid-save or between saves
         os.kill(child.pid, signal.SIGKILL)
         child.join()
         loaded = load_project(path)
@@ -162,4 +160,4 @@ def test_a_save_killed_at_any_moment_leaves_the_old_file_or_the_new(tmp_path: Pa
         seen.add(loaded.name)
     save_project(Project(name="after"), path)
     assert temporaries_of(path) == []
-    assert seen == {"old", "new"} and saves > 30  # kills came after many whole saves
+    assert seen == {"old", "new"} and saves >= 30

@@ -263,13 +263,13 @@ def _atomic_write(path: Path, content: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ProjectError(f"cannot save to {path}: {exc.strerror}") from exc
-    _sync_folder(directory)
+    fsync_folder(directory)
 
 
-def _sync_folder(directory: Path) -> None:
-    """Flush the rename to disk too (POSIX; elsewhere the rename is enough)."""
+def fsync_folder(folder: str | Path) -> None:
+    """Make a rename inside ``folder`` durable (a no-op where folders cannot be opened)."""
     try:
-        fd = os.open(directory, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:

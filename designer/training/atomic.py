@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from designer.core.project_file import fsync_folder  # one durable rename for every save
+
 if TYPE_CHECKING:
     from designer.training.options import TrainingOptions
 
@@ -26,19 +28,6 @@ def temporary_path(path: str) -> str:
     folder, name = os.path.split(os.path.abspath(path))
     suffix = os.path.splitext(name)[1]
     return os.path.join(folder, f".{name}{_MARK}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
-
-
-def fsync_folder(folder: str) -> None:
-    """Make a rename inside ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def fsync_file(path: str) -> None:

@@ -28,6 +28,15 @@ class InvariantBroken(AssertionError):
     """The program accepted or refused something, but left a wrong state behind."""
 
 
+def refusal(exc: Exception) -> str:
+    """The outcome "refused:<Error>" of a typed refusal; InvariantBroken unless its message is
+    one non-empty line."""
+    message = str(exc)
+    if not message.strip() or "\n" in message:
+        raise InvariantBroken(f"a refusal that is not one line: {message!r}") from exc
+    return f"refused:{type(exc).__name__}"
+
+
 @dataclass
 class Tally:
     """What a fuzzing run saw: cases tried, outcomes, failures by kind with one example each."""

@@ -21,6 +21,7 @@ from designer.training.events import (
     TrainingSink,
     ValidationPoint,
 )
+from designer.training.history import lower_is_better
 
 _MEAN_SUFFIXES = ("loss", "accuracy", "mae", "mse", "crossentropy", "error")
 _RMS_SUFFIXES = ("rmse", "root_mean_squared_error")
@@ -82,11 +83,6 @@ def _value_kind(key: str) -> str:
     return "running"
 
 
-def lower_is_better(metric: str) -> bool:
-    """True for loss/error-like metric names (loss, mae, rmse, mse)."""
-    return metric.endswith(("loss", "mae", "mse", "rmse", "error", "crossentropy"))
-
-
 class ProgressCallback(keras.callbacks.Callback):
     """Forwards Keras progress to a sink; handles stop/pause, NaN, validation every N
     iterations, early stopping and checkpoints. Runs on the training thread."""
@@ -113,11 +109,14 @@ class ProgressCallback(keras.callbacks.Callback):
         iteration_offset: int = 0,
         epoch_offset: int = 0,
         phase: str = "",
+        run_epochs: int | None = None,
     ) -> None:
         super().__init__()
         self.sink, self.control = sink, control
         self.epochs, self.ipe = epochs, iterations_per_epoch
-        self.total = iterations_per_epoch * epochs if iterations_per_epoch else None
+        # Iterations left in the whole run (this phase and the later ones) when it starts.
+        later = (run_epochs or epoch_offset + epochs) - epoch_offset
+        self.total = iterations_per_epoch * later if iterations_per_epoch else None
         self.batch_size, self.num_samples = batch_size, num_samples
         self.lr_at, self.validate, self.val_freq = learning_rate, validate, validation_frequency
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
@@ -183,7 +182,7 @@ class ProgressCallback(keras.callbacks.Callback):
                 self.ep0 + self._epoch + 1,
                 batch + 1,
                 self.ipe,
-                self.total and self.it0 + self.total,
+                self.it0 + self.total if self.total else None,
                 loss,
                 values,
                 dict(logs),

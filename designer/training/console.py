@@ -20,21 +20,12 @@ from designer.training.events import (
     Status,
     StatusEvent,
     TrainingSink,
+    format_seconds,
 )
 from designer.training.history import TrainingResult
 from designer.training.history_files import HistoryFileSink
 from designer.training.options import TrainingOptions
 from designer.training.trainer import Trainer, TrainingConfigError, one_line
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``h:mm:ss`` (or ``m:ss``) for a duration; ``--:--`` when unknown."""
-    if seconds is None:
-        return "--:--"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ConsoleProgressSink(TrainingSink):
@@ -67,7 +58,7 @@ class ConsoleProgressSink(TrainingSink):
 
     def on_start(self, info: RunInfo) -> None:
         """Print the plan of the run."""
-        self.epochs = info.epoch_offset + info.epochs
+        self.epochs = info.all_epochs
         total = info.total_iterations or "?"
         self._end_line()
         self._write(

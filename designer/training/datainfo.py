@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import keras
 import numpy as np
 
 from designer.training.tasks import OutputInfo
+
+
+def _is_pydataset(data: Any) -> bool:
+    """A keras.utils.PyDataset (Keras is imported here only when asked)."""
+    import keras
+
+    return isinstance(data, keras.utils.PyDataset)
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ def describe_data(data: Any, batch_size: int) -> DataInfo:
             # mini-batch option, so that is the best figure for samples per second.
             bs = batch_size
         return DataInfo("dataset", None, bs, steps, [tuple(t.shape) for t in targets])
-    if isinstance(data, keras.utils.PyDataset):
+    if _is_pydataset(data):
         steps = data.num_batches
         first = data[0]
         targets = _targets_list(first[1]) if isinstance(first, tuple) and len(first) >= 2 else []
@@ -88,6 +95,26 @@ def describe_data(data: Any, batch_size: int) -> DataInfo:
     return DataInfo(
         "arrays", n, batch_size, math.ceil(n / batch_size), [np.shape(t) for t in _targets_list(y)]
     )
+
+
+def with_known_length(data: Any, stop: Callable[[], bool] | None = None) -> Any:
+    """``data``, or a tf.data pipeline whose length TensorFlow cannot tell (one that skips
+    undecodable files) with its batches counted once. Without a length, ``fit`` and
+    ``evaluate`` read every new iterator until it runs out and Keras warns "Your input ran out
+    of data" each time, and the progress cannot say how many iterations there will be.
+    ``stop()`` True ends the count early (``data`` comes back unchanged)."""
+    if not _is_dataset(data):
+        return data
+    import tensorflow as tf
+
+    if int(data.cardinality()) != int(tf.data.UNKNOWN_CARDINALITY):
+        return data
+    count = 0
+    for _ in data:
+        count += 1
+        if stop is not None and stop():
+            return data
+    return data.apply(tf.data.experimental.assert_cardinality(count))
 
 
 def labels_are_sparse(info: DataInfo, outputs: list[OutputInfo]) -> bool:
@@ -105,7 +132,7 @@ def labels_are_sparse(info: DataInfo, outputs: list[OutputInfo]) -> bool:
 
 def shuffle_once(data: Any, seed: int | None) -> Any:
     """Arrays shuffled together once (MATLAB's Shuffle 'once'); other sources unchanged."""
-    if _is_dataset(data) or isinstance(data, keras.utils.PyDataset):
+    if _is_dataset(data) or _is_pydataset(data):
         return data
     x, y, sw = _split_arrays(data)
     n = len(_first_array(x))
@@ -125,7 +152,7 @@ def shuffle_once(data: Any, seed: int | None) -> Any:
 
 def fit_arguments(data: Any, batch_size: int, shuffle: bool) -> dict[str, Any]:
     """Keyword arguments for ``model.fit``/``evaluate`` describing ``data``."""
-    if _is_dataset(data) or isinstance(data, keras.utils.PyDataset):
+    if _is_dataset(data) or _is_pydataset(data):
         return {"x": data, "shuffle": False}  # the pipeline shuffles itself
     x, y, sw = _split_arrays(data)
     args = {"x": x, "y": y, "batch_size": batch_size, "shuffle": shuffle}

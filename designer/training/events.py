@@ -38,6 +38,21 @@ class RunInfo:
     iteration_offset: int = 0
     epoch_offset: int = 0
     device: str = ""
+    run_epochs: int | None = None  # epochs of the whole run, every phase (None: this phase)
+
+    @property
+    def all_epochs(self) -> int:
+        """Epochs of the whole run, earlier and later phases included."""
+        return self.run_epochs or self.epoch_offset + self.epochs
+
+    @property
+    def all_iterations(self) -> int | None:
+        """Iterations of the whole run (None when the data does not tell its length)."""
+        if not self.iterations_per_epoch:
+            return None
+        return self.iteration_offset + self.iterations_per_epoch * (
+            self.all_epochs - self.epoch_offset
+        )
 
 
 @dataclass(frozen=True)
@@ -60,13 +75,13 @@ class IterationPoint:
     epoch: int  # 1-based
     batch: int  # 1-based within the epoch
     iterations_per_epoch: int | None
-    total_iterations: int | None
+    total_iterations: int | None  # of the whole run, every phase
     loss: float
     metrics: dict[str, float]
     running: dict[str, float]
     learning_rate: float
     elapsed: float  # seconds of training, pauses excluded
-    eta: float | None
+    eta: float | None  # seconds left in the whole run
     samples_per_second: float | None
     phase: str = ""
 
@@ -104,6 +119,17 @@ class PhaseEvent:
     first_iteration: int
     epochs: int
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def status_sentence(status: str, message: str) -> str:
+    """One sentence for a run's status: "Training finished after 6 epochs", "Training
+    stopped by the user at iteration 12", "Training failed: ..." (never the word twice)."""
+    text = message.strip()
+    if text.lower().startswith("training "):
+        return text
+    if text.lower().startswith(status):
+        return f"Training {status}{text[len(status) :]}"
+    return f"Training {status}: {text}" if text else f"Training {status}"
 
 
 class TrainingSink:
@@ -176,3 +202,13 @@ def as_sink(sink: Any) -> TrainingSink:
     if isinstance(sink, TrainingSink):
         return sink
     return MultiSink(sink)
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``h:mm:ss`` (or ``m:ss``) for a duration; ``--:--`` when unknown."""
+    if seconds is None:
+        return "--:--"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from designer.training.atomic import write_text_atomic
-from designer.training.callback import lower_is_better
 from designer.training.events import (
     EpochSummary,
     IterationPoint,
@@ -18,6 +17,11 @@ from designer.training.events import (
     TrainingSink,
     ValidationPoint,
 )
+
+
+def lower_is_better(metric: str) -> bool:
+    """True for loss/error-like metric names (loss, mae, rmse, mse)."""
+    return metric.endswith(("loss", "mae", "mse", "rmse", "error", "crossentropy"))
 
 
 def epoch_row(summary: EpochSummary) -> dict[str, Any]:

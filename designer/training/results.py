@@ -4,12 +4,14 @@ precision/recall/F1, the examples behind each cell, errors first; regression sca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 
 from designer.training.datainfo import _is_dataset, _split_arrays
+
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclass(frozen=True)

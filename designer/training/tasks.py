@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
+if TYPE_CHECKING:
+    import keras
 
 TASKS = ("classification", "binary", "multilabel", "regression", "segmentation")
 
@@ -131,6 +132,8 @@ def default_metrics_for(task: str) -> list[str]:
 
 
 def make_loss(name: str, from_logits: bool) -> keras.losses.Loss:
+    import keras
+
     """A Keras loss object from one of the loss names of :mod:`options`."""
     if name == "categorical_crossentropy":
         return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
@@ -151,6 +154,8 @@ def make_loss(name: str, from_logits: bool) -> keras.losses.Loss:
 
 def make_metric(name: str, info: OutputInfo, loss_name: str) -> keras.metrics.Metric:
     """A Keras metric object for one output, matched to its loss (sparse/one-hot, logits)."""
+    import keras
+
     sparse = loss_name == "sparse_categorical_crossentropy"
     categorical = loss_name in ("sparse_categorical_crossentropy", "categorical_crossentropy")
     if name == "accuracy":

@@ -20,6 +20,7 @@ from designer.training.datainfo import (
     labels_are_sparse,
     shuffle_once,
     validation_arguments,
+    with_known_length,
 )
 from designer.training.events import MultiSink, RunInfo, Status, StatusEvent, TrainingSink, as_sink
 from designer.training.history import HistorySink, TrainingResult, best_metrics
@@ -52,6 +53,7 @@ class Trainer:
         iteration_offset: int = 0,
         epoch_offset: int = 0,
         phase: str = "",
+        run_epochs: int | None = None,
     ) -> None:
         self.model = model
         self.train_data = train_data
@@ -60,6 +62,7 @@ class Trainer:
         self.sink = as_sink(sink) if sink is not None else TrainingSink()
         self.control = TrainingControl(cancel)
         self.iteration_offset, self.epoch_offset, self.phase = iteration_offset, epoch_offset, phase
+        self.run_epochs = run_epochs  # epochs of the whole run when this is one of its phases
         self.callback: ProgressCallback | None = None
         self.plan: env.DevicePlan | None = None
         # The model fit() ran on: ``model`` itself, or a clone built in a strategy scope
@@ -100,6 +103,9 @@ class Trainer:
             raise TrainingConfigError(str(e)) from e
         if o.seed is not None:
             keras.utils.set_random_seed(o.seed)
+        # Kept counted: a later phase given these datasets does not count them again.
+        self.train_data = with_known_length(self.train_data, lambda: self.control.stop_requested)
+        self.val_data = with_known_length(self.val_data, lambda: self.control.stop_requested)
         train = shuffle_once(self.train_data, o.seed) if o.shuffle == "once" else self.train_data
         info = describe_data(train, o.mini_batch_size)
         if o.validation_patience is not None and self.val_data is None:
@@ -240,6 +246,7 @@ class Trainer:
             iteration_offset=self.iteration_offset,
             epoch_offset=self.epoch_offset,
             phase=self.phase,
+            run_epochs=self.run_epochs,
         )
         total = info.steps_per_epoch * o.max_epochs if info.steps_per_epoch else None
         sink.on_start(
@@ -255,6 +262,7 @@ class Trainer:
                 self.iteration_offset,
                 self.epoch_offset,
                 self.plan.message if self.plan else "",
+                self.run_epochs,
             )
         )
         return self.callback
@@ -285,7 +293,8 @@ class Trainer:
             elif reason in ("stopped", "early_stopping"):
                 status, msg = Status.STOPPED, callback.message
             else:
-                status, msg = Status.FINISHED, f"Finished: {o.max_epochs} epoch(s) completed"
+                epochs = self.epoch_offset + o.max_epochs
+                status, msg = Status.FINISHED, f"Finished after {epochs} epoch{'s' * (epochs != 1)}"
         sink.on_status(
             StatusEvent(status, msg, self.iteration_offset + callback.iteration, callback.elapsed())
         )

@@ -222,6 +222,8 @@ class TwoPhaseTrainer:
             p1 = self.options.replace(max_epochs=self.phase1_epochs)
             phase_sink = _PhaseSink(self.sink, first=True, last=False)
             r1 = self._phase(0, "frozen", p1, 0, 0, phase_sink)
+            if self.current is not None:  # phase 2 reuses the data as phase 1 counted it
+                self.train_data, self.val_data = self.current.train_data, self.current.val_data
             held = phase_sink.held
             if self._stopped or r1.stop_reason not in ("max_epochs", "early_stopping"):
                 status = Status.STOPPED if r1.status == "finished" else Status(r1.status)
@@ -282,6 +284,7 @@ class TwoPhaseTrainer:
             iteration_offset=it0,
             epoch_offset=ep0,
             phase=name,
+            run_epochs=ep0 + options.max_epochs + (self.phase2_epochs if index == 0 else 0),
         )
         return self.current.run()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QSpinBox, QTabWidget
 
 from designer.app.project import Project
 from designer.training.options import TrainingOptions
@@ -86,3 +86,17 @@ def test_invalid_combination_is_explained_and_defaults_restore(qtbot):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
     )
     assert dialog.result_options.lr_factors == {"fc": (10.0, 20.0)}
+
+
+def test_dialog_opens_with_every_tab_visible_and_nothing_clipped(qtbot):
+    dialog = TrainingOptionsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    tabs = dialog.findChild(QTabWidget)
+    assert tabs.count() == 7
+    assert tabs.tabBar().sizeHint().width() <= tabs.width()  # no scroll arrows needed
+    for i in range(tabs.count()):
+        page = tabs.widget(i)
+        need = page.minimumSizeHint()
+        assert page.width() >= need.width() and page.height() >= need.height(), tabs.tabText(i)

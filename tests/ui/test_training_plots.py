@@ -101,3 +101,18 @@ def test_mark_phases_draws_one_labelled_line_per_plot(qtbot):
     assert len(plots.phase_lines) == 2
     plots.start(["loss"])  # a new run clears them
     assert plots.phase_lines == [] and plots._phases_marked == []
+
+
+def test_loss_axis_shows_real_values_without_si_scaling(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(600, 400)
+    plots.show()
+    plots.start(["loss", "accuracy"])
+    snap = snapshot(200)
+    snap["loss"] = snap["loss"] / 1000  # a well-trained network: losses around 0.001
+    plots.update_from(snap)
+    plots.bottom.setYRange(0.0, 0.002, padding=0)
+    axis = plots.bottom.getAxis("left")
+    assert axis.labelText == "Loss" and "x0.001" not in axis.labelString()
+    assert axis.autoSIPrefixScale == 1.0  # tick labels are the real values

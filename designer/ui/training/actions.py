@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 from designer.app.project_run import training_options
+from designer.core.graph import EventKind, GraphEvent
+from designer.training.events import status_sentence
 from designer.training.options import OptionsError
 from designer.ui.common.shell import Shell
 from designer.ui.common.worker import show_error
@@ -37,6 +39,8 @@ class TrainingActions(QObject):
         for action in (self.options_action, self.train_action, self.show_action):
             menu.addAction(action)
         shell.add_toolbar_action(self.train_action)
+        shell.document.graphChanged.connect(self._graph_changed)
+        shell.document.projectChanged.connect(self._show_project_results)
 
     def edit_options(self) -> None:
         """Open the options dialog; accepted options go into the project."""
@@ -74,7 +78,7 @@ class TrainingActions(QObject):
             show_error(self.shell.widget(), "Train", str(exc))
             return
         progress = self.progress_window()
-        self.show_progress()
+        _raise(progress)
         progress.start()
 
     def progress_window(self) -> TrainingProgressWindow:
@@ -87,12 +91,36 @@ class TrainingActions(QObject):
         return self.progress
 
     def show_progress(self) -> None:
-        """Raise the Training Progress window, if there is one."""
-        if self.progress is not None:
-            self.progress.show()
-            self.progress.raise_()
-            self.progress.activateWindow()
+        """Raise the Training Progress window: the run going on or last made here, else the
+        results the open project keeps (or a message that it has none)."""
+        self.progress_window()
+        self._show_project_results()
+        _raise(self.progress)
+
+    def _show_project_results(self) -> None:
+        """Show the open project's stored results unless the window shows a run of it."""
+        progress, project = self.progress, self.shell.document.project
+        if progress is not None and not progress.running and progress.shown_project is not project:
+            progress.show_stored(project)
+
+    def _graph_changed(self, event: GraphEvent) -> None:
+        """Warn once, at the first edit of the network during a run."""
+        progress = self.progress
+        if event.kind in (EventKind.MOVED, EventKind.WEIGHTS) or progress is None:
+            return
+        if progress.note_edit():
+            self.shell.show_status(
+                "The network was edited during training: the run goes on with the network as "
+                "it was when it started (see the Training Progress window)",
+                10000,
+            )
 
     def _finished(self, result: Any) -> None:
         if result is not None:
-            self.shell.show_status(f"Training {result.status}: {result.message}", 8000)
+            self.shell.show_status(status_sentence(result.status, result.message), 8000)
+
+
+def _raise(window: Any) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from designer.training.console import format_seconds
-from designer.training.events import IterationPoint, RunInfo, StatusEvent
+from designer.training.events import (
+    IterationPoint,
+    RunInfo,
+    StatusEvent,
+    format_seconds,
+    status_sentence,
+)
+
+if TYPE_CHECKING:
+    from designer.app.settings import RunResults
+
+NO_RESULTS = "No training results in this project yet: choose Training > Train."
+STORED_NOTE = (
+    "Results of the last run, as stored in the project; the project keeps the final and best "
+    "values, not the curves: train again to see them."
+)
 
 FIELDS = (
     ("start", "Start time"),
@@ -58,6 +74,7 @@ class TrainingInfoPanel(QWidget):
         layout.addStretch(1)
         self.epochs = 0
         self.total: int | None = None
+        self.state = "starting"  # the status value: an ETA shows only while "running"
 
     def text(self, key: str) -> str:
         """The current text of one field (``FIELDS`` keys)."""
@@ -72,6 +89,8 @@ class TrainingInfoPanel(QWidget):
         self.labels["hardware"].setText(hardware or "-")
         self.labels["status"].setText("Preparing data and network...")
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.state = "starting"
         self.message.hide()
         self.note.setText("")
         while self.final_form.rowCount():
@@ -79,10 +98,10 @@ class TrainingInfoPanel(QWidget):
 
     def set_info(self, info: RunInfo) -> None:
         """The shape of the run is known."""
-        self.epochs = info.epoch_offset + info.epochs
-        self.total = info.total_iterations
+        self.epochs = info.all_epochs
+        self.total = info.all_iterations
         self.labels["per_epoch"].setText(str(info.iterations_per_epoch or "?"))
-        self.labels["max_iterations"].setText(str(info.total_iterations or "?"))
+        self.labels["max_iterations"].setText(str(self.total or "?"))
         if info.device:
             self.labels["hardware"].setText(info.device)
 
@@ -95,10 +114,15 @@ class TrainingInfoPanel(QWidget):
         self.labels["learning_rate"].setText(f"{point.learning_rate:.4g}")
         if total:
             self.progress.setValue(int(1000 * min(1.0, point.iteration / total)))
+        if self.state == "running":
             self.progress.setFormat(f"%p%  (ETA {format_seconds(point.eta)})")
 
     def set_status(self, event: StatusEvent) -> None:
-        """Show a status change; failures also in red below."""
+        """Show a status change (no ETA unless running); failures also in red below."""
+        if self.state != "ended" or event.status.value in ("stopped", "finished", "failed"):
+            self.state = event.status.value  # after Stop, a late "running" keeps the ETA off
+        if self.state != "running":
+            self.progress.setFormat("%p%  (paused)" if self.state == "paused" else "%p%")
         title = event.status.value.capitalize()
         message = event.message if event.message and event.message != event.status.value else ""
         self.labels["status"].setText(
@@ -108,14 +132,40 @@ class TrainingInfoPanel(QWidget):
             self.show_message(event.message)
         elif event.status.value == "finished":
             self.progress.setValue(1000)
-            self.progress.setFormat("%p%")
+
+    def end(self, status: str = "") -> None:
+        """The run is ending or over: no ETA from now on (``status``: the text to show)."""
+        self.state = "ended"
+        self.progress.setFormat("%p%")
+        if status:
+            self.labels["status"].setText(status)
+
+    def show_stored(self, results: RunResults) -> None:
+        """The summary a project keeps of its last run (or that it has none)."""
+        self.reset("-")
+        self.end(NO_RESULTS)
+        self.labels["start"].setText("-")
+        if results.empty:
+            return
+        shown = {
+            "start": results.trained_at.replace("T", " ") or "-",
+            "elapsed": format_seconds(results.seconds),
+            "epoch": str(results.epochs),
+            "hardware": results.device or "-",
+            "status": status_sentence(results.status or "", results.message),
+        }
+        for key, text in shown.items():
+            self.labels[key].setText(text)
+        self.progress.setValue(1000 if results.status == "finished" else 0)
+        self.note.setText(STORED_NOTE)
+        self.set_final(results.final)
 
     def show_message(self, text: str) -> None:
         """A red explanation (NaN loss, failure, unusable project)."""
         self.message.setText(text)
         self.message.show()
 
-    def set_final(self, values: dict[str, float]) -> None:
+    def set_final(self, values: Mapping[str, float | None]) -> None:
         """Final metric values (accuracies in percent)."""
         while self.final_form.rowCount():
             self.final_form.removeRow(0)

@@ -114,7 +114,8 @@ class TrainingOptionsDialog(QDialog):
         self.widgets: dict[str, QWidget] = {}
         self.chosen: set[str] = set()  # folder fields the user typed or picked here
         self.choosers: dict[str, QPushButton] = {}
-        tabs = QTabWidget()
+        tabs = self.tabs = QTabWidget()
+        tabs.setUsesScrollButtons(False)  # every group's tab in sight: the dialog fits them
         for title, names in GROUPS.items():
             page = QWidget()
             form = QFormLayout(page)

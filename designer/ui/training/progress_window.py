@@ -7,13 +7,14 @@ import csv
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -27,13 +28,21 @@ from designer.app.settings import RunResults
 from designer.core.progress import CancelToken, ProgressReporter
 from designer.training.events import IterationPoint, RunInfo, StatusEvent
 from designer.training.history import TrainingResult
-from designer.training.trainer import Trainer
 from designer.ui.training.info_panel import TrainingInfoPanel
 from designer.ui.training.plots import TrainingPlots
 from designer.ui.training.qt_sink import QtTrainingSink
 from designer.ui.training.results_panel import ResultsPanel
 
+if TYPE_CHECKING:  # the trainer (and Keras) is imported when a run starts
+    from designer.training.trainer import Trainer
+
 REDRAW_MS = 200  # at most five redraws a second: each repaint holds the GIL ~4 ms
+
+EDITED_NOTICE = (
+    "The network was edited after training started. This run goes on training the network "
+    "as it was when it started, so its trained weights will not be stored in the project "
+    "(undo the edits before the run ends to keep them)."
+)
 
 MakeTrainer = Callable[[Any, Any, Any], Any]  # (PreparedRun, sink, cancel token) -> trainer
 # (run, result, evaluation) -> what to store in the project
@@ -81,6 +90,8 @@ class TrainingProgressWindow(QWidget):
         self._close_when_done = False
         self._runs_started = 0
         self._outcome: Outcome | None = None
+        self._project: Any = None  # the project whose run (or stored results) is shown
+        self._graph_before = ""
 
         self.plots = TrainingPlots()
         self.info = TrainingInfoPanel()
@@ -115,7 +126,14 @@ class TrainingProgressWindow(QWidget):
         self.tabs.addTab(splitter, "Training Progress")
         self.tabs.addTab(self.results, "Results")
         self.tabs.setTabEnabled(1, False)
+        self.edit_notice = QLabel(EDITED_NOTICE)
+        self.edit_notice.setWordWrap(True)
+        self.edit_notice.setStyleSheet(
+            "background: #fff4c2; border: 1px solid #d9b300; padding: 6px; color: #3d3000;"
+        )
+        self.edit_notice.hide()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.edit_notice)
         layout.addWidget(self.tabs)
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
@@ -159,12 +177,15 @@ class TrainingProgressWindow(QWidget):
         self.tabs.setTabEnabled(1, False)
         self.tabs.setCurrentIndex(0)
         self.plots.start([])
+        self.edit_notice.hide()
 
         def work(reporter: ProgressReporter) -> Any:
             run = prepare_run(project, epochs, reporter)
             if make_trainer is not None:
                 self.trainer = make_trainer(run, sink, token)
             else:
+                from designer.training.trainer import Trainer
+
                 self.trainer = Trainer(
                     run.model, run.data.train, run.data.validation, run.options, sink, cancel=token
                 )
@@ -183,9 +204,43 @@ class TrainingProgressWindow(QWidget):
         self._token.cancel()
         if self.trainer is not None:
             self.trainer.stop()
-        self.info.labels["status"].setText("Stopping...")
+        self.info.end("Stopping...")
         self.stop_button.setEnabled(False)
         self.pause_button.setEnabled(False)
+
+    def note_edit(self) -> bool:
+        """After an edit of the network during a run: show the notice that the run trains the
+        network as it was when it started (hidden again when undoing brings it back); True
+        when the notice has just appeared."""
+        edited = (
+            self.running
+            and self.document.project is self._project
+            and _graph_key(self._project) != self._graph_before
+        )
+        appeared = edited and self.edit_notice.isHidden()
+        self.edit_notice.setVisible(edited)
+        return appeared
+
+    def show_stored(self, project: Any) -> None:
+        """Show what ``project`` keeps of its last run (a reopened project): the final and
+        best values and the confusion matrix; a project keeps no curves."""
+        if self.running:
+            return
+        results = project.settings.results
+        self._project, self.result, self.sink, self.trainer = project, None, None, None
+        self.setWindowTitle("Training Progress")
+        self.plots.start(list(results.final))
+        self.info.show_stored(results)
+        self.results.show_stored(results)
+        self.tabs.setTabEnabled(1, not results.empty)
+        self.tabs.setCurrentIndex(0)
+        self.edit_notice.hide()
+        self._set_buttons(running=False)
+
+    @property
+    def shown_project(self) -> Any:
+        """The project whose run or stored results the window shows (None at first)."""
+        return self._project
 
     def toggle_pause(self) -> None:
         """Pause a running run, or resume a paused one."""
@@ -258,6 +313,7 @@ class TrainingProgressWindow(QWidget):
         self.timer.stop()
         self._drawn_version = -1
         self.redraw()
+        self.info.end()
         self._set_buttons(running=False)
         if result is not None and self.sink is not None:
             self.plots.show_final(self.sink.snapshot())

@@ -5,7 +5,7 @@ predicted and true labels (errors first), and for regression a predicted-vs-true
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,8 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.training.events import status_sentence
 from designer.training.history import TrainingResult
 from designer.training.results import ConfusionResult, RegressionResult
+
+if TYPE_CHECKING:
+    from designer.app.settings import RunResults
 
 MAX_SAMPLES = 64  # thumbnails shown at once
 THUMB = 56
@@ -133,6 +137,29 @@ class ResultsPanel(QWidget):
             self.matrix.clear()
             self.matrix.setRowCount(0)
             self.matrix.setColumnCount(0)
+
+    def show_stored(self, stored: RunResults) -> None:
+        """Show the results a project keeps of its last run: the summary and the confusion
+        matrix (its samples are not kept)."""
+        result = TrainingResult(
+            status=stored.status or "",
+            stop_reason=stored.stop_reason or "",
+            message=stored.message,
+            final={k: v for k, v in stored.final.items() if v is not None},
+            best=stored.best,
+            seconds=stored.seconds,
+        )
+        cm = None
+        if stored.confusion is not None:
+            no = np.zeros(0, np.int64)
+            matrix = np.asarray(stored.confusion["matrix"], dtype=np.int64)
+            cm = ConfusionResult(matrix, list(stored.confusion["class_names"]), no, no, np.zeros(0))
+        self.show_results(result if not stored.empty else None, cm)
+        if cm is not None:
+            self.samples_title.setText("The samples are shown after training in this session.")
+        if stored.regression:
+            rmse, mae = (_fmt("", stored.regression.get(k)) for k in ("rmse", "mae"))
+            self.summary.setText(f"{self.summary.text()}<br>Validation RMSE {rmse}, MAE {mae}")
 
     def _fill_matrix(self, cm: ConfusionResult) -> None:
         n = len(cm.class_names)
@@ -254,7 +281,7 @@ def summary_text(result: TrainingResult | None, evaluation: Any) -> str:
     """A few lines: status, final and best metrics, and the evaluation's headline."""
     if result is None:
         return "No results."
-    lines = [f"<b>{result.status.capitalize()}</b>: {result.message}"]
+    lines = [f"<b>{status_sentence(result.status, result.message)}</b>"]
     final = ", ".join(f"{k} {_fmt(k, v)}" for k, v in result.final.items())
     if final:
         lines.append(f"Final: {final}")

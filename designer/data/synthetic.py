@@ -4,7 +4,8 @@ Each sample is a grey uint8 image (MNIST-like: white glyph on black) with its cl
 rotation angle in degrees (a regression target). Generation is deterministic for a seed on a
 given machine (the fonts found are part of the input) and runs at thousands of images per second:
 glyphs are rendered once per font and thickness into templates, and every sample is one affine
-warp of a template plus noise.
+warp of a template plus noise. Only fonts that draw the digits as digits are used
+(:func:`designer.data.fonts.find_fonts`), never dingbats or missing-glyph boxes.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from designer.core.progress import ProgressReporter
+from designer.data.fonts import find_fonts
 from designer.data.summary import DataError
 
 CHARSETS = {"digits": string.digits, "letters": string.ascii_uppercase}
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.fonts"))
-_SKIP_FONTS = ("ExtraLight", "Math", "Symbol", "Emoji", "Dingbat")
 _SUPERSAMPLE = 2
 
 
@@ -47,19 +47,6 @@ class SyntheticSet:
     labels: np.ndarray
     angles: np.ndarray
     class_names: list[str]
-
-
-def find_fonts() -> list[str]:
-    """TrueType/OpenType font files on this machine usable for Latin digits and letters."""
-    found = []
-    for root in FONT_DIRS:
-        if os.path.isdir(root):
-            for p in Path(root).rglob("*"):
-                if p.suffix.lower() in (".ttf", ".otf") and not any(
-                    s in p.name for s in _SKIP_FONTS
-                ):
-                    found.append(str(p))
-    return sorted(found)
 
 
 def _fonts(size: int) -> list[ImageFont.FreeTypeFont | ImageFont.ImageFont]:

@@ -26,6 +26,7 @@ import numpy as np
 
 from designer.core.keras_compat import is_private_path
 from designer.export.codegen_graph import CodegenError, FunctionWriter
+from designer.export.naming import weights_name
 from designer.export.pyrender import Source, render, statement
 from designer.export.signature import keras_outputs
 
@@ -43,11 +44,6 @@ DATA_KINDS = {
         "batch_size",
     },
 }
-
-
-def weights_name(script: Path) -> str:
-    """File name of the weights saved beside a generated script (``net.py`` -> ``net.weights.h5``)."""
-    return f"{script.stem}.weights.h5"
 
 
 def _check_keys(what: str, given: dict[str, Any], allowed: set[str]) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from designer.core.progress import CancelToken, ProgressCallback, ProgressReporter
 from designer.export import onnx_export, tf_formats, tflite_export
-from designer.export.formats import FORMATS, RUNTIMES, SUFFIXES
+from designer.export.formats import FORMATS, RUNTIMES, target_path
 from designer.export.memory import check_memory
 from designer.export.report import ExportError, ExportReport, VerificationError
 from designer.export.signature import (
@@ -25,16 +25,6 @@ from designer.export.staging import move_into_place, path_size, staging_dir
 from designer.export.verify import compare
 
 VERIFY_BATCH = 2
-
-
-def target_path(fmt: str, out: str | Path) -> tuple[Path, list[str]]:
-    """Where ``fmt`` is written for ``out``, adding the usual suffix when it is missing."""
-    path = Path(out).expanduser()
-    suffix = SUFFIXES[fmt]
-    if suffix and path.suffix.lower() != suffix:
-        fixed = path.with_name(path.name + suffix)
-        return fixed, [f"added the {suffix} suffix: writing {str(fixed)!r}"]
-    return path, []
 
 
 def export_model(

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from designer.app.project import Project, load_project
-from designer.ui.export.dialog import ExportDialog
+from designer.ui.export.dialog import ExportDialog, default_folder
+from tests.ui.conftest import answer_next_message_box
 
 SAMPLE = Path(__file__).resolve().parents[2] / "designer" / "resources" / "samples" / "lenet5.json"
 
@@ -127,3 +129,79 @@ def test_format_change_swaps_suffix_and_options(lenet_window, qtbot) -> None:
     dialog.format_box.setCurrentIndex(dialog.format_box.findData("savedmodel"))
     assert dialog.path_edit.text() == "/tmp/x/model"
     assert not dialog.training_check.isEnabled()
+
+
+def test_existing_file_is_replaced_only_after_yes(lenet_window, qtbot, tmp_path: Path) -> None:
+    """Issue 13: an existing target is kept on No (nothing exported), replaced on Yes."""
+    target = tmp_path / "lenet.keras"
+    target.write_bytes(b"old")
+    dialog = open_dialog(lenet_window, qtbot)
+    seen: list[str] = []
+    answer_next_message_box(QMessageBox.StandardButton.No, seen)
+    export_through_dialog(dialog, qtbot, "keras", target)
+    assert seen and "already exists" in seen[0] and str(target) in seen[0]
+    assert target.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [target]
+    assert dialog.status_text.startswith("Not exported") and dialog.last_report is None
+    answer_next_message_box(QMessageBox.StandardButton.Yes, seen)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=120_000)
+    assert len(seen) == 2 and dialog.status_text.startswith("passed"), dialog.status_text
+    assert target.stat().st_size > 1000
+
+
+def test_existing_savedmodel_folder_is_kept_on_no(lenet_window, qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "lenet"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    dialog = open_dialog(lenet_window, qtbot)
+    seen: list[str] = []
+    answer_next_message_box(QMessageBox.StandardButton.No, seen)
+    export_through_dialog(dialog, qtbot, "savedmodel", folder)
+    assert seen and str(folder) in seen[0]
+    assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+    assert "kept" in dialog.status_text
+
+
+def test_result_is_cleared_when_path_or_format_changes(lenet_window, qtbot, tmp_path) -> None:
+    """Issue 13: no stale "passed" once the format or the target is not the one exported."""
+    dialog = open_dialog(lenet_window, qtbot)
+
+    def assert_cleared() -> None:
+        assert dialog.status_text == "Not exported yet." and dialog.status_label.styleSheet() == ""
+        assert dialog.last_report is None and dialog.warnings_label.text() == ""
+        assert all(label.text() == "—" for label in dialog.fields.values())
+
+    export_through_dialog(dialog, qtbot, "keras", tmp_path / "a.keras")
+    assert dialog.status_text.startswith("passed"), dialog.status_text
+    qtbot.keyClicks(dialog.path_edit, "x")
+    assert_cleared()
+    export_through_dialog(dialog, qtbot, "keras", tmp_path / "b.keras")
+    assert dialog.status_text.startswith("passed"), dialog.status_text
+    dialog.set_format("tflite")
+    assert_cleared()
+
+
+def test_default_path_is_sanitised_and_outside_resources(
+    window, qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    """Issue 13: "Digits CNN (pretrained)" from the bundled sample -> ~/Documents/Digits_CNN_pretrained."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "Documents").mkdir()
+    project = load_project(SAMPLE)
+    project.name = "Digits CNN (pretrained)"
+    window.set_project(project)
+    window.install_features("export")
+    dialog = open_dialog(window, qtbot)
+    assert dialog.path_edit.text() == str(tmp_path / "Documents" / "Digits_CNN_pretrained.keras")
+    dialog.set_format("onnx")
+    assert dialog.path_edit.text().endswith("/Documents/Digits_CNN_pretrained.onnx")
+    window.document.mark_saved()
+
+
+def test_default_folder_is_the_projects_or_documents_or_home(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_folder(None) == tmp_path  # no Documents folder: home
+    (tmp_path / "Documents").mkdir()
+    assert default_folder(None) == tmp_path / "Documents"
+    assert default_folder(SAMPLE) == tmp_path / "Documents"
+    assert default_folder(tmp_path / "work" / "net.ndproj") == tmp_path / "work"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressDialog,
     QPushButton,
     QSpinBox,
@@ -25,11 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from designer.app.export_job import ExportOutcome, ExportRequest, run_export
+from designer.app.files import default_folder
 from designer.core.analysis import analyze
 from designer.core.progress import ProgressEvent
 from designer.export import ExportError, ExportReport
-from designer.export.codegen import weights_name
 from designer.export.formats import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, SUFFIXES
+from designer.export.naming import file_stem, weights_name
 from designer.export.report import human_size
 from designer.ui.common.shell import Shell
 
@@ -89,6 +91,8 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.export)
         self.close_button.clicked.connect(self.reject)
         self.path_edit.textChanged.connect(self._update_weights_label)
+        self.path_edit.textChanged.connect(self.clear_result)
+        self.format_box.currentIndexChanged.connect(self.clear_result)
         self.set_path(self._default_path("keras"))
         self._format_changed()
 
@@ -140,12 +144,11 @@ class ExportDialog(QDialog):
         self.path_edit.setText(str(path))
 
     def _default_path(self, fmt: str) -> Path:
-        """``<project folder or home>/<project name><suffix>``."""
+        """``<default folder>/<project name as a file name><suffix>``."""
         project = self.shell.document.project
-        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in (project.name or "model"))
-        saved = getattr(project, "path", None)
-        base = Path(saved).parent if saved else Path.home()
-        return base / f"{stem or 'model'}{SUFFIXES[fmt]}"
+        return default_folder(getattr(project, "path", None)) / (
+            file_stem(project.name or "") + SUFFIXES[fmt]
+        )
 
     def _format_changed(self) -> None:
         fmt = self.fmt
@@ -208,6 +211,9 @@ class ExportDialog(QDialog):
         except ExportError as exc:
             self.show_failure(f"Not exported: {exc}")
             return
+        if not self._confirm_replace(request):
+            self.show_failure("Not exported: the existing file was kept.")
+            return
         self._clear_fields()
         self.status_label.setText("Exporting…")
         self.status_label.setStyleSheet("")
@@ -239,6 +245,26 @@ class ExportDialog(QDialog):
         progress.canceled.connect(self.worker.token.cancel)  # direct: the worker thread is busy
         self.shell.show_status(f"Exporting as {request.fmt}…", 0)
 
+    def _confirm_replace(self, request: ExportRequest) -> bool:
+        """Ask before overwriting an existing target (or a Python export's weights file);
+        True when nothing would be replaced or the user said Yes."""
+        target = request.target()
+        outputs = [target]
+        if request.fmt == "python" and request.weights_file:
+            outputs.append(target.with_name(weights_name(target)))
+        existing = [p for p in outputs if p.exists()]
+        if not existing:
+            return True
+        names = "\n".join(f"• {p}" for p in existing)
+        answer = QMessageBox.question(
+            self,
+            "Replace existing export?",
+            f"This already exists:\n{names}\n\nReplace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def _finish(self) -> None:
         self.progress.canceled.disconnect()  # closing the dialog emits canceled(): work is over
         self.progress.close()
@@ -263,6 +289,16 @@ class ExportDialog(QDialog):
         self.shell.show_status("Export cancelled", 8000)
 
     # ------------------------------------------------------------------ result
+    def clear_result(self) -> None:
+        """Forget the last result (the format or the path changed): "Not exported yet."."""
+        if self.worker is not None:
+            return
+        self.last_report, self.last_error = None, ""
+        self._clear_fields()
+        self.status_label.setText("Not exported yet.")
+        self.status_label.setStyleSheet("")
+        self.status_label.setToolTip("")
+
     def _clear_fields(self) -> None:
         for label in self.fields.values():
             label.setText("—")

@@ -102,7 +102,7 @@ def test_output_units_must_match_the_classes():
     project = sample(100)
     graph = project.graph
     graph.set_params(graph.find("output").id, units=5)
-    with pytest.raises(ProjectRunError, match="5 units, but the data has 10 classes"):
+    with pytest.raises(ProjectRunError, match="data have 10 classes .* gives 5 values"):
         prepare_run(project)
 
 

@@ -15,6 +15,8 @@ from designer.core.diagnostics import format_shape
 from designer.core.layout import BLOCK_H, BLOCK_W
 from designer.ui.canvas.links import LinkItem
 from designer.ui.canvas.style import (
+    BADGE_CENTER,
+    BADGE_R,
     CATEGORY_COLORS,
     ERROR_COLOR,
     LABEL_LOD,
@@ -25,6 +27,7 @@ from designer.ui.canvas.style import (
     SELECTED_COLOR,
     WARNING_COLOR,
     category_color,
+    issue_mark,
     small_font,
     title_font,
 )
@@ -38,6 +41,7 @@ __all__ = ["CATEGORY_COLORS", "LinkItem", "NodeItem", "Port", "category_color", 
 _WHITE, _FROZEN_FILL, _TEXT = QColor("#ffffff"), QColor("#eceff1"), QColor("#111")
 _SHAPE_TEXT, _PORT_EDGE = QColor("#444"), QColor("#333")
 _PORT_IN, _PORT_OUT, _PORT_HOVER = QColor("#ffffff"), QColor("#555"), QColor("#ffd54f")
+_BADGE_MARK_ON_ERROR = QColor("#ffffff")
 _BOUNDS = QRectF(-4, -PORT_HIT - 1, BLOCK_W + 8, BLOCK_H + 2 * PORT_HIT + 2)
 
 
@@ -47,23 +51,73 @@ def _category_color(category: str) -> QColor:
     return category_color(category)
 
 
+# Parameters whose bare value would not say what it is on a block: written "max 6", "no bias".
+# At their default they are left out, like every default that means "off".
+_NAMED = {
+    "max_value": "max",
+    "negative_slope": "slope",
+    "threshold": "threshold",
+    "axis": "axis",
+    "l1": "l1",
+    "l2": "l2",
+    "use_bias": "bias",
+    "keepdims": "keep dims",
+    "return_sequences": "sequences",
+    "mask_zero": "mask zero",
+}
+_SILENT = (None, "", "linear", "valid")  # never written, set or not
+
+
+def _is_off(value: Any) -> bool:
+    """True for a value that means "nothing" (no limit, a zero slope, no padding, False)."""
+    if isinstance(value, (list, tuple)):
+        return all(_is_off(v) for v in value)
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value == 0
+    return value in _SILENT
+
+
+def _format(value: Any) -> str:
+    """A parameter value in a few characters: [5, 5] -> '5×5', 0.5 -> '0.5'."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        parts = []
+        for v in value:
+            if isinstance(v, (list, tuple)) and v and all(x == v[0] for x in v):
+                v = v[0]  # ((1, 1), (2, 2)): each side's symmetric padding once
+            parts.append(
+                ",".join(_format(x) for x in v) if isinstance(v, (list, tuple)) else _format(v)
+            )
+        return "×".join(parts)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return str(value.get("class_name", "…"))
+    return str(value)
+
+
 def summary_line(node: Node) -> str:
-    """Key parameters in a few characters: '6 · 5×5 · relu'."""
+    """Key parameters in a few characters: '6 · 5×5 · relu', 'max 6', 'no bias'; the first
+    two primary parameters always, the others and the named ones where they differ from the
+    default, and no default that means "off" (a ReLU shows nothing, not '0')."""
     parts = []
     spec = node.spec
     defaults = spec.defaults()
     for i, key in enumerate(spec.primary):
         value = node.params.get(key)
-        if i >= 2 and value == defaults.get(key):
-            continue  # only what differs from the default, after the first two
-        if isinstance(value, list):
-            value = "×".join(str(v) for v in value) if value else "[]"
-        elif isinstance(value, float):
-            value = f"{value:g}"
-        elif isinstance(value, dict):
-            value = value.get("class_name", "…")
-        if value not in (None, "", "linear", "valid"):
-            parts.append(str(value))
+        if value == defaults.get(key) and (i >= 2 or key in _NAMED or _is_off(value)):
+            continue
+        if isinstance(value, bool):
+            label = _NAMED.get(key, key.replace("_", " "))
+            parts.append(label if value else f"no {label}")
+        elif not isinstance(value, (list, tuple, dict)) and value in _SILENT:
+            continue
+        else:
+            text = _format(value)
+            parts.append(f"{_NAMED[key]} {text}" if key in _NAMED else text)
     return " · ".join(parts[:4])
 
 
@@ -121,7 +175,7 @@ class NodeItem(QGraphicsItem):
             self._shape = format_shape(info.shape, label) if info.shapes else "shape unknown"
             errors = [i for i in info.issues if i.severity == "error"]
             self._severity = "error" if errors else ("warning" if info.issues else None)
-            tips = [f"{'⛔' if i.severity == 'error' else '⚠'} {i.message}" for i in info.issues]
+            tips = [f"{issue_mark(i.severity)} {i.message}" for i in info.issues]
             params = f"{info.params:,} parameters" + (" (frozen)" if self._frozen else "")
             tip = "\n".join([f"{node.name} ({node.label})", params, *tips])
             if tip != self._tip:
@@ -226,13 +280,19 @@ class NodeItem(QGraphicsItem):
         if self._frozen:
             self._paint_lock(painter)
         if self._severity:
-            painter.setPen(NO_PEN)
-            painter.setBrush(self._badge_color())
-            painter.drawEllipse(QPointF(BLOCK_W - 12, 12), 8, 8)
-            painter.setPen(QColor("white" if self._severity == "error" else "black"))
-            painter.setFont(title_font())
-            painter.drawText(QRectF(BLOCK_W - 20, 4, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+            self._paint_badge(painter)
         self._paint_ports(painter)
+
+    def _paint_badge(self, painter: QPainter) -> None:
+        """A round badge with an exclamation mark drawn as a bar and a dot, not as a character:
+        no font can lack it and show a box instead."""
+        x, y = BADGE_CENTER
+        painter.setPen(NO_PEN)
+        painter.setBrush(self._badge_color())
+        painter.drawEllipse(QPointF(x, y), BADGE_R, BADGE_R)
+        painter.setBrush(_BADGE_MARK_ON_ERROR if self._severity == "error" else _TEXT)
+        painter.drawRoundedRect(QRectF(x - 1.3, y - 5.5, 2.6, 7.0), 1.3, 1.3)
+        painter.drawEllipse(QPointF(x, y + 4.3), 1.5, 1.5)
 
     def _paint_ports(self, painter: QPainter) -> None:
         painter.setPen(QPen(_PORT_EDGE, 1.2))

@@ -13,9 +13,10 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QGuiApplication, QPen
 
 from designer.core import catalog
+from designer.core.layout import BLOCK_W
 
 CATEGORY_COLORS = {
     catalog.INPUT: "#4c9a6a",
@@ -37,6 +38,10 @@ READABLE_PX = 9.0  # the smallest block text is at least this high at the readab
 PORT_R = 6.0  # radius of a port circle
 PORT_HIT = PORT_R + 3  # how close the mouse must be to a port's centre to take it
 ERROR_COLOR, WARNING_COLOR = QColor("#d62728"), QColor("#f2b705")
+BADGE_CENTER, BADGE_R = (BLOCK_W - 12.0, 12.0), 8.0  # a block's issue badge, in its coordinates
+# The mark before an issue's sentence (tooltips, lists): a symbol the usual fonts have (an emoji
+# such as U+26D4 shows as an empty box without an emoji font), else a plain character.
+ISSUE_MARKS = {"error": ("\u2716", "x"), "warning": ("\u26a0", "!")}
 LINK_COLOR, SELECTED_COLOR = QColor("#607d8b"), QColor("#1e88e5")
 # Reused objects: PySide6 6.12 mis-counts references when painter.setBrush/setPen receive the
 # enum overloads (Qt.BrushStyle.NoBrush) thousands of times ("deallocating None" crash).
@@ -84,3 +89,12 @@ def block_text_px() -> float:
 def readable_zoom() -> float:
     """The zoom at which the smallest block text is :data:`READABLE_PX` high on screen."""
     return READABLE_PX / max(1.0, block_text_px())
+
+
+@cache
+def issue_mark(severity: str) -> str:
+    """The mark of an ``"error"`` or ``"warning"`` line: the first of :data:`ISSUE_MARKS` that
+    the application's font draws (a font without it would show an empty box)."""
+    metrics = QFontMetrics(QGuiApplication.font())
+    candidates = ISSUE_MARKS.get(severity, ISSUE_MARKS["warning"])
+    return next((m for m in candidates if metrics.inFontUcs4(ord(m))), candidates[-1])

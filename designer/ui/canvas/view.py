@@ -164,11 +164,15 @@ class GraphView(QGraphicsView):
         """The part of the scene the viewport shows."""
         return self.mapToScene(self.viewport().rect()).boundingRect()
 
-    def center_on_node(self, node_id: str) -> None:
-        """Scroll so that a block is in the middle of the view."""
+    def center_on_node(self, node_id: str, readable: bool = False) -> None:
+        """Scroll so that a block is in the middle of the view; with ``readable``, zoomed in
+        first to where its text can be read (:func:`readable_zoom`) if the view is far out."""
         item = self.scene().nodes.get(node_id)
-        if item is not None:
-            self.centerOn(item.sceneBoundingRect().center())
+        if item is None:
+            return
+        if readable and self.zoom < readable_zoom():
+            self.set_zoom(readable_zoom())
+        self.centerOn(item.sceneBoundingRect().center())
 
     def view_center(self) -> QPointF:
         """Scene position of the middle of the view."""

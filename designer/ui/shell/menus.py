@@ -62,6 +62,8 @@ def build_menus(window: MainWindow) -> tuple[QToolBar, QMenu]:
     add_action(window, "duplicate", "&Duplicate", edits.duplicate, "Ctrl+D", e)
     add_action(window, "delete", "De&lete", edits.delete_selection, ["Del", "Backspace"], e)
     add_action(window, "select_all", "Select &All", window.select_all, "Ctrl+A", e)
+    window.menu(e).addSeparator()
+    add_action(window, "find", "&Find...", window.find_bar.open, std.Find, e)
     add_action(window, "zoom_in", "Zoom &In", lambda: view.zoom_by(1.25), ["Ctrl++", "Ctrl+="], v)
     add_action(window, "zoom_out", "Zoom &Out", lambda: view.zoom_by(0.8), "Ctrl+-", v)
     add_action(window, "fit", "&Fit to Window", view.fit_all, "Ctrl+0", v)
@@ -147,6 +149,8 @@ SHORTCUTS_HTML = """<table>
 <tr><td><b>Ctrl+wheel</b>, <b>Ctrl + / -</b></td><td>zoom</td></tr>
 <tr><td><b>F</b>, <b>Ctrl+0</b></td><td>fit the network in the window</td></tr>
 <tr><td><b>Middle-drag</b>, <b>Space+drag</b>, arrows</td><td>pan</td></tr>
+<tr><td><b>Ctrl+F</b></td><td>find a layer by name or type (Enter: next, Shift+Enter: previous,
+Esc: close)</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>auto-arrange</td></tr>
 <tr><td><b>Ctrl+R</b></td><td>analyse now</td></tr>
 <tr><td><b>Ctrl+S</b>, <b>Ctrl+O</b>, <b>Ctrl+N</b></td><td>save, open, new</td></tr>

@@ -53,7 +53,11 @@ def launch(argv: list[str] | None = None) -> int:
     from designer.app.logs import setup_logging
 
     setup_logging(verbose)
-    return main(argv)
+    try:
+        return main(argv)
+    except BrokenPipeError:  # the reader (head, less) stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("ND_CACHE_DIR", os.path.join(tempfile.mkdtemp(prefix="nd-cache-")))
 
 import numpy as np
 import pytest

@@ -183,3 +183,22 @@ def test_installed_console_script_runs_the_cli() -> None:
     # The GUI side: an outdated install (designer.cli:main) would reject --screenshot here.
     text = script.read_text(encoding="utf-8", errors="replace")
     assert "designer.entry" in text, "stale console script: reinstall with pip install -e '.[dev]'"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["zoo", "list"], ["zoo", "list", "--json"], ["data", "inspect", "{csv}"]],
+    ids=["help", "zoo-list", "zoo-list-json", "data-inspect-csv"],
+)
+def test_light_commands_do_not_import_tensorflow(argv: list[str], tmp_path: Path) -> None:
+    table = tmp_path / "table.csv"
+    table.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+    argv = [a.replace("{csv}", str(table)) for a in argv]
+    code = (
+        "import sys, designer.entry as e; code = e.main(sys.argv[1:]); "
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow'}); "
+        "assert not heavy, f'imported {heavy}'; sys.exit(code)"
+    )
+    result = _run([sys.executable, "-c", code, *argv])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip()

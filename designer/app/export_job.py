@@ -7,23 +7,17 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-
-from designer.core.build import build_model
 from designer.core.graph import LayerGraph
 from designer.core.progress import ProgressEvent, ProgressReporter
-from designer.export import (
-    ExportError,
-    ExportReport,
-    VerificationError,
-    export_model,
-    generate_code,
-)
-from designer.export.exporter import target_path
+from designer.export.formats import target_path
+from designer.export.report import ExportError, ExportReport, VerificationError
 from designer.export.staging import check_writable
 from designer.training.options import TrainingOptions
+
+if TYPE_CHECKING:  # Keras is imported when an export runs, not with the window
+    import keras
 
 # Project solver names (MATLAB style) -> keras.optimizers names for the generated script.
 OPTIMIZERS = {
@@ -87,6 +81,9 @@ def run_export(
     request: ExportRequest, graph: LayerGraph, training: TrainingOptions, reporter: ProgressReporter
 ) -> ExportOutcome:
     """Build the model from ``graph`` and export it as ``request`` says (in a worker thread)."""
+    from designer.core.build import build_model
+    from designer.export import export_model
+
     reporter(0, 0, "building the model", force=True)
     model = build_model(graph)
 
@@ -116,6 +113,8 @@ def write_script_only(
     model: keras.Model, target: Path, training: dict[str, Any] | None
 ) -> ExportReport:
     """Write only the generated script (no weights file), atomically; it is not verified."""
+    from designer.export import generate_code
+
     check_writable(target)
     start = time.perf_counter()
     code = generate_code(model, weights_file=None, training=training)

@@ -16,10 +16,10 @@ from typing import Any
 
 from designer.app.h5_probe import refuse_if_hdf5_hangs
 from designer.app.project import EXTENSION, Project, ProjectError, load_project
-from designer.core.build import ImportModelError, graph_from_model
 from designer.core.file_checks import ZIP_ERRORS, check_archive, parse_json, read_member, reason
 from designer.core.layers import UnsafeModelError, trust
 from designer.core.layout import auto_layout
+from designer.resources import RESOURCES_DIR
 
 __all__ = [
     "MODEL_SUFFIXES",
@@ -218,6 +218,8 @@ def saved_model_as_keras(path: Path, endpoint: str = "serving_default") -> Any:
 def project_from_model(model: Any, name: str | None = None, keep_weights: bool = True) -> Project:
     """A new project holding ``model``'s network, laid out, with its weights (unless
     ``keep_weights`` is False: the layers are then initialised afresh when built)."""
+    from designer.core.build import ImportModelError, graph_from_model
+
     try:
         graph = graph_from_model(model, keep_weights=keep_weights)
     except ImportModelError as exc:
@@ -281,3 +283,12 @@ def open_path(path: str | Path, allow_unsafe: bool = False) -> Project:
             f"(.keras, .h5)"
         )
     return load_project(path, allow_unsafe)
+
+
+def default_folder(saved: str | Path | None) -> Path:
+    """The folder of a saved project; ~/Documents (or ~) for an unsaved one or for a sample
+    bundled under designer/resources, so that exports never land in the application's files."""
+    if saved and not Path(saved).resolve().is_relative_to(RESOURCES_DIR):
+        return Path(saved).parent
+    documents = Path.home() / "Documents"
+    return documents if documents.is_dir() else Path.home()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from designer.app.files import project_from_model
-from designer.app.project import Project
+from designer.app.project import UNTITLED, Project
 from designer.app.settings import PreprocessSection
 from designer.core.analysis import shape_only_scope
 from designer.core.progress import ProgressEvent, ProgressReporter
@@ -77,6 +77,6 @@ def build_project(request: BuildRequest, reporter: ProgressReporter | None = Non
 
 def blank_project(shape: tuple[int, ...] = (28, 28, 1)) -> Project:
     """An empty project holding one image Input layer."""
-    project = Project(name="untitled")
+    project = Project(name=UNTITLED)
     project.graph.add("Input", shape=list(shape), pos=(0.0, 0.0))
     return project

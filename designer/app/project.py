@@ -25,20 +25,22 @@ from designer.core.project_file import (
 
 __all__ = ["EXTENSION", "Project", "ProjectError", "load_project", "project_bytes", "save_project"]
 
+UNTITLED = "untitled"  # the name of a project nobody has named yet
+
 
 @dataclass(slots=True)
 class Project:
     """Everything a user works on: the network and the settings around it."""
 
     graph: LayerGraph = field(default_factory=LayerGraph)
-    name: str = "untitled"
+    name: str = UNTITLED
     settings: ProjectSettings = field(default_factory=ProjectSettings)
     path: Path | None = None  # the file it was read from or last saved to
     import_notes: list[str] = field(default_factory=list)  # shown after opening; not saved
 
     @classmethod
     def from_sections(
-        cls, graph: LayerGraph | None = None, name: str = "untitled", **sections: Any
+        cls, graph: LayerGraph | None = None, name: str = UNTITLED, **sections: Any
     ) -> Project:
         """A project whose settings are given as plain-data sections (the file's layout),
         checked like a file's: ``Project.from_sections(g, data={"source": {...}})``."""

@@ -11,15 +11,14 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 
+from designer.app.consistency import class_mismatch, remember_classes
 from designer.app.data_settings import effective_preprocess
 from designer.app.project import Project
 from designer.app.settings import RunResults
-from designer.core.build import BuildError, build_model
 from designer.core.edits import SetWeights, apply_edits
 from designer.core.progress import ProgressReporter
 from designer.core.weights import WeightState, weights_from_model
@@ -37,6 +36,9 @@ from designer.training.results import (
     classification_results,
     regression_results,
 )
+
+if TYPE_CHECKING:  # Keras is imported when a run is prepared, not with the window
+    import keras
 
 
 class ProjectRunError(ValueError):
@@ -125,13 +127,9 @@ def _check_fit(model: keras.Model, data: TrainingData) -> None:
             )
     if data.task == "classification" and len(model.outputs) == 1:
         units = model.outputs[0].shape[-1]
-        n = data.num_classes
-        if units is not None and units != n and not (units == 1 and n == 2):
-            raise ProjectRunError(
-                f"The network's output has {units} units, but the data has {n} classes "
-                f"({', '.join(data.class_names[:10])}{', ...' if n > 10 else ''}); set the last "
-                f"layer's units to {n}"
-            )
+        mismatch = class_mismatch(model.output_names[0], units, data.class_names)
+        if mismatch is not None:  # the Analysis dock says the same before Train
+            raise ProjectRunError(mismatch)
 
 
 def open_training_data(source: DataConfig, progress: ProgressReporter | None = None) -> Datastore:
@@ -155,6 +153,8 @@ def prepare_run(
     project: Project, epochs: int | None = None, progress: ProgressReporter | None = None
 ) -> PreparedRun:
     """Build the model, open and split the data and read the options of ``project``."""
+    from designer.core.build import BuildError, build_model
+
     try:
         model = build_model(project.graph)
     except BuildError as exc:
@@ -163,6 +163,7 @@ def prepare_run(
     source, split = data_source(project)
     try:
         store = open_training_data(source, progress)
+        remember_classes(source, store)
         augment = project.settings.augmentation
         preprocess = _preprocess(project, model, store)
         parts: SplitConfig | Split = split

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import keras
-
 from designer.app.project import Project
 from designer.app.project_run import (
     PreparedRun,
@@ -18,6 +16,8 @@ from designer.app.project_run import (
 )
 
 if TYPE_CHECKING:
+    import keras
+
     from designer.training.history import TrainingResult
     from designer.training.transfer import TwoPhaseResult
 

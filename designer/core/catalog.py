@@ -4,6 +4,10 @@ Each :class:`LayerSpec` names its Keras class, category, input ports and a param
 derived from the Keras signature and ``get_config()`` plus the curated table below. Any other
 Keras layer met while importing a model gets a generic spec by introspection (:func:`get_spec`
 or :func:`spec_for_class`), so that no model fails to import because its type is not curated.
+
+Deriving a spec needs Keras; :mod:`designer.core.spec_store` keeps derived specs in a file
+and reads them back without Keras, so that the window opens and draws a project while Keras
+is still being imported. A stored spec finds its class on first use.
 """
 
 from __future__ import annotations
@@ -11,11 +15,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
-
-import keras
 
 from designer.core import keras_compat
 from designer.core.errors import LayerTypeError, ParamError, UnknownLayerType
@@ -46,6 +48,9 @@ CATEGORIES = (INPUT, CONV, POOL, NORM, ACT, RNN, ATTN, MERGE, RESHAPE, AUG, MODE
 HIDDEN_KEYS = frozenset({"name", "trainable"})
 
 MANY = None  # max_inputs for merge layers: any number of inputs
+
+# The layers that take padding="causal" (1-D convolutions); Keras refuses it elsewhere.
+CAUSAL_PADDING = frozenset({"Conv1D", "SeparableConv1D", "DepthwiseConv1D"})
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,7 @@ class LayerSpec:
     """Everything the designer knows about one layer type."""
 
     type_name: str
-    keras_class: type[Any]  # a Keras class (Keras ships no type information)
+    resolved_class: type[Any] | None  # the Keras class; None until first use for a stored spec
     category: str
     params: dict[str, ParamSpec]
     primary: tuple[str, ...]
@@ -208,6 +213,14 @@ class LayerSpec:
     input_names: tuple[str, ...] = ()
     curated: bool = True
     class_path: str = ""  # the stored name of types outside keras.layers ("module:QualName")
+
+    @property
+    def keras_class(self) -> type[Any]:
+        """The Keras class (Keras ships no type information); importing Keras if need be."""
+        if self.resolved_class is None:
+            object.__setattr__(self, "resolved_class", _keras_class(self.type_name))
+        assert self.resolved_class is not None
+        return self.resolved_class
 
     def defaults(self) -> dict[str, Any]:
         """A fresh (shallow) dict of every parameter's default value."""
@@ -248,6 +261,8 @@ _SPECS: dict[str, LayerSpec] = {}
 
 
 def _keras_class(type_name: str) -> type[Any]:
+    import keras
+
     if type_name == "Input":
         return keras.layers.InputLayer
     if type_name == "Model":
@@ -280,6 +295,10 @@ def _derive(
     for key, value in config.items():
         value = cur.defaults.get(key, value)
         params[key] = infer_spec(key, value, helps.get(key, ""))
+    padding = params.get("padding")
+    if padding is not None and padding.choices and type_name not in CAUSAL_PADDING:
+        choices = tuple(c for c in padding.choices if c != "causal")  # Keras refuses it
+        params["padding"] = replace(padding, choices=choices)
     if type_name == "Input":
         params["dtype"] = ParamSpec(
             "dtype",
@@ -298,7 +317,7 @@ def _derive(
     primary = tuple(p for p in cur.primary if p in params)
     return LayerSpec(
         type_name=type_name,
-        keras_class=cls,
+        resolved_class=cls,
         category=cur.category,
         params=params,
         primary=primary,
@@ -314,6 +333,8 @@ def _derive(
 
 def _default_config(cls: type, overrides: dict[str, Any]) -> dict[str, Any]:
     """get_config() of an instance made with the curated defaults, for required arguments."""
+    import keras
+
     kwargs = dict(overrides)
     if "layer" in kwargs:
         kwargs["layer"] = keras.saving.deserialize_keras_object(kwargs["layer"])
@@ -372,6 +393,8 @@ def type_name_for_class(cls: type) -> str:
     keras.layers class, the public name of a Keras-private class (``"keras.ops:add"``, see
     :mod:`designer.core.keras_compat`), the registered name of a class registered with
     ``keras.saving.register_keras_serializable`` (``"package>Name"``), else 'module:QualName'."""
+    import keras
+
     if cls is keras.layers.InputLayer:
         return "Input"
     if getattr(keras.layers, cls.__name__, None) is cls:
@@ -419,8 +442,6 @@ def _with_ports_from_call(spec: LayerSpec, cls: type[Any]) -> LayerSpec:
     ]
     n = max(1, len(positional))
     style = "args" if n > 1 else "single"
-    from dataclasses import replace
-
     return replace(
         spec,
         min_inputs=n,
@@ -438,6 +459,8 @@ def resolve_class_path(path: str) -> type:
 
     Names come from files, so they are resolved against that allow-list only: a file never
     makes the designer import a module of its choosing (which would run its code)."""
+    import keras
+
     try:
         obj: Any = keras_compat.class_for_type_name(path)
     except LookupError as exc:
@@ -505,6 +528,26 @@ def library() -> list[LibraryEntry]:
     return sorted(entries, key=lambda e: order[e.category])
 
 
+def known_specs() -> list[LayerSpec]:
+    """The specs of plain type names (curated or keras.layers) derived or stored so far."""
+    with _lock:
+        return [spec for name, spec in _SPECS.items() if _is_plain_name(name)]
+
+
+def add_known_specs(specs: list[LayerSpec]) -> None:
+    """Take specs read from a store (each unless one of its type is known already)."""
+    with _lock:
+        for spec in specs:
+            if _is_plain_name(spec.type_name):
+                _SPECS.setdefault(spec.type_name, spec)
+
+
+def derive_curated() -> None:
+    """Derive the spec of every curated type (imports Keras), for the spec store to keep."""
+    for type_name in CURATED:
+        get_spec(type_name)
+
+
 def curated_types() -> list[str]:
     """Names of all curated layer types."""
     return list(CURATED)
@@ -520,7 +563,10 @@ __all__ = [
     "UnknownLayerType",
     "class_path_of",
     "curated_types",
+    "add_known_specs",
+    "derive_curated",
     "get_spec",
+    "known_specs",
     "library",
     "resolve_class_path",
     "spec_for_class",

@@ -62,9 +62,30 @@ def format_shape(shape: Shape | None, labels: str = "") -> str:
     return f"{dims} ({tags})" if tags else dims
 
 
+_DESERIALIZING = re.compile(r"Error when deserializing class .*?Exception encountered:\s*", re.S)
+
+
+def refusal(exc: BaseException, params: dict[str, Any]) -> str:
+    """Keras' refusal to make a layer from ``params``, as one sentence naming the parameter
+    it objects to (Keras wraps the reason in a dump of the whole configuration)."""
+    reason = clean(exc)
+    named = [
+        name
+        for name in params
+        if re.search(rf"`{re.escape(name)}`|\b{re.escape(name)}=", reason) or f"'{name}'" in reason
+    ]
+    if not named:
+        return f"Keras refuses these parameters: {reason}"
+    name = named[0]
+    value = params[name]
+    shown = repr(value) if not isinstance(value, dict | list) else "this value"
+    return f"Keras refuses {name}={shown}: {reason}"
+
+
 def clean(exc: BaseException) -> str:
     """The useful part of a Keras exception message, on one line."""
     text = str(exc).strip() or type(exc).__name__
+    text = _DESERIALIZING.sub("", text)  # "Error when deserializing class 'X' using config=..."
     text = re.sub(r"\s*Arguments received by .*", "", text, flags=re.S)
     text = re.sub(r"Exception encountered when calling [^\n]*\n*", "", text)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("•")]
@@ -113,12 +134,23 @@ def shapes_compatible(want: Shape | None, got: Shape | None) -> bool:
 
 def graph_issues(graph: LayerGraph, infos: dict[str, NodeInfo]) -> list[Any]:
     """Whole-network errors (no input, no output) and warnings about common mistakes."""
+    issues = network_issues(graph, infos, graph.input_nodes(), graph.output_nodes())
+    for node in graph.nodes:
+        issues.extend(node_warnings(graph, node, infos))
+    return issues
+
+
+def network_issues(
+    graph: LayerGraph, infos: dict[str, NodeInfo], inputs: list[str], outputs: list[str]
+) -> list[Any]:
+    """The issues of :func:`graph_issues` about the network as a whole and its inputs and
+    outputs (given, as :meth:`LayerGraph.input_nodes` and ``output_nodes`` list them); the
+    rest are each layer's :func:`node_warnings`."""
     from designer.core.analysis import Issue
 
     issues: list[Issue] = []
     if not len(graph):
         return [Issue("error", None, "empty", "the network is empty: add an Input layer")]
-    inputs, outputs = graph.input_nodes(), graph.output_nodes()
     if not inputs:
         issues.append(
             Issue(
@@ -160,8 +192,6 @@ def graph_issues(graph: LayerGraph, infos: dict[str, NodeInfo]) -> list[Any]:
                 )
     for nid in real_outputs:
         issues.extend(_softmax_warnings(graph, graph.node(nid), infos))
-    for node in graph.nodes:
-        issues.extend(_local_warnings(graph, node, infos))
     return issues
 
 
@@ -194,7 +224,9 @@ def _softmax_warnings(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo])
     return []
 
 
-def _local_warnings(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo]) -> list[Any]:
+def node_warnings(graph: LayerGraph, node: Node, infos: dict[str, NodeInfo]) -> list[Any]:
+    """Warnings about one layer: they depend on its type, parameters, name and parameter
+    count, on the types of the layers feeding it and on those it feeds."""
     from designer.core.analysis import Issue
 
     found = []

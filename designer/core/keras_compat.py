@@ -61,22 +61,31 @@ import inspect
 import sys
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-from keras.src.api_export import get_name_from_symbol
-from keras.src.backend.common import global_state
-from keras.src.ops.function import make_node_key as _make_node_key
-from keras.src.saving.serialization_lib import SafeModeScope as _SafeModeScope
-from keras.src.utils.naming import to_snake_case as _to_snake_case
+if TYPE_CHECKING:
+    from keras import StatelessScope
+    from keras.src.saving.serialization_lib import SafeModeScope
 
 PRIVATE_PACKAGE = "keras.src"
 
-#: Re-exported public scope: variables made inside it are never given values.
-StatelessScope = keras.StatelessScope
+# Keras is imported by the functions that need it, not with this module: the window draws a
+# project before Keras has been imported (``StatelessScope``, a re-exported public scope whose
+# variables are never given values, and ``SafeModeScope``, whose ``SafeModeScope(False)``
+# allows deserializing objects Keras deems unsafe, are resolved on first use, PEP 562).
 
-#: ``with SafeModeScope(False):`` allows deserializing objects Keras deems unsafe.
-SafeModeScope = _SafeModeScope
+
+def __getattr__(name: str) -> Any:
+    if name == "StatelessScope":
+        import keras
+
+        return keras.StatelessScope
+    if name == "SafeModeScope":
+        from keras.src.saving.serialization_lib import SafeModeScope
+
+        return SafeModeScope
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Operation classes whose names do not follow their function's (``BatchNorm`` is made by
 # keras.ops.batch_normalization); the others match ignoring case and underscores.
@@ -89,16 +98,22 @@ _OP_FUNCTION_ALIASES = {
 
 def to_snake_case(name: str) -> str:
     """Keras' snake_case of a class name (``"Conv2D"`` -> ``"conv2d"``)."""
-    return str(_to_snake_case(name))
+    from keras.src.utils.naming import to_snake_case as keras_snake_case
+
+    return str(keras_snake_case(name))
 
 
 def make_node_key(operation: Any, node_index: int) -> str:
     """The key of call ``node_index`` of ``operation`` in a functional model's ``_nodes``."""
-    return str(_make_node_key(operation, node_index))
+    from keras.src.ops.function import make_node_key as keras_node_key
+
+    return str(keras_node_key(operation, node_index))
 
 
 def uninitialized_variables() -> list[Any]:
     """Keras' live queue of variables waiting for their values (made if missing)."""
+    from keras.src.backend.common import global_state
+
     queue: list[Any] = global_state.get_global_attribute(
         "uninitialized_variables", [], set_to_default=True
     )
@@ -118,6 +133,8 @@ def _key(name: str) -> str:
 
 def _public_op_namespaces() -> list[Any]:
     """``keras.ops`` first, then its public submodules (``image``, ``linalg`` ...)."""
+    import keras
+
     spaces = [keras.ops]
     spaces += [
         getattr(keras.ops, n)
@@ -129,6 +146,8 @@ def _public_op_namespaces() -> list[Any]:
 
 def _op_classes_of(module_name: str) -> dict[str, type]:
     """Operation classes defined in a module, by name without case and underscores."""
+    import keras
+
     module = sys.modules.get(module_name)
     if module is None:
         return {}
@@ -188,6 +207,9 @@ def public_type_name(cls: type) -> str | None:
     """
     if not is_private_path(cls.__module__):
         return None
+    import keras
+    from keras.src.api_export import get_name_from_symbol
+
     name = op_function_name(cls)
     if name is not None:
         return name
@@ -218,6 +240,8 @@ def class_for_type_name(type_name: str) -> type | None:
     Raises LookupError for such a name that names nothing. None means an ordinary
     ``module:QualName`` path, which the caller imports itself.
     """
+    import keras
+
     if ">" in type_name and ":" not in type_name:
         registered = keras.saving.get_registered_object(type_name)
         if not inspect.isclass(registered):

@@ -13,13 +13,14 @@ with Keras' safe mode on. A file naming such a layer is not consent: readers che
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-
+from designer.core import keras_compat
 from designer.core.errors import ProjectError
 from designer.core.graph import LayerGraph, Node
-from designer.core.keras_compat import SafeModeScope
+
+if TYPE_CHECKING:
+    import keras
 
 _TRUSTED: set[str] = set()  # fingerprints of the unsafe layers the user consented to
 _CODE = "__lambda__"  # Keras' class_name of a serialized Python function (bytecode)
@@ -33,6 +34,8 @@ class UnsafeModelError(ProjectError):
 
 def layer_config(node: Node) -> dict[str, Any]:
     """The Keras config of ``node``: its parameters plus name and trainable state."""
+    import keras
+
     config = {**node.params, "name": node.name}
     if issubclass(node.spec.keras_class, keras.Layer):
         config["trainable"] = node.trainable
@@ -61,7 +64,7 @@ def unsafe_reason(node: Node) -> str | None:
     """Why making ``node``'s layer would run code from outside the program, or None."""
     if node.subgraph is not None or node.type == "Input":
         return None
-    if issubclass(node.spec.keras_class, keras.layers.TFSMLayer):
+    if _loads_saved_model(node):
         where = node.params.get("filepath", "?")
         return (
             f"it loads the SavedModel at {where}, a TensorFlow graph that runs when the "
@@ -71,6 +74,16 @@ def unsafe_reason(node: Node) -> str | None:
     if content is not None:
         return f"it holds {content}, which runs when the layer is made"
     return None
+
+
+def _loads_saved_model(node: Node) -> bool:
+    """A TFSMLayer or a subclass; a keras.layers name other than TFSMLayer is neither, which
+    is known without importing Keras (a project is checked before Keras is ready)."""
+    if node.spec.resolved_class is None and ":" not in node.type and ">" not in node.type:
+        return node.type == _GRAPH
+    import keras
+
+    return issubclass(node.spec.keras_class, keras.layers.TFSMLayer)
 
 
 def _fingerprint(node: Node) -> str:
@@ -132,7 +145,9 @@ def make_layer(node: Node) -> keras.Layer:
             f"the layer '{node.name}' ({node.label}) was not made: {reason}; it needs your "
             f"consent (open its file again and accept, or pass --unsafe)"
         )
-    with SafeModeScope(reason is None):  # Keras' safe mode, off only with consent
+    import keras
+
+    with keras_compat.SafeModeScope(reason is None):  # Keras' safe mode, off only with consent
         layer = cls.from_config(layer_config(node))
     if isinstance(layer, keras.Layer):
         layer.trainable = node.trainable
@@ -168,4 +183,6 @@ def _with_constants(tensors: list[Any], constants: dict[str, Any]) -> list[Any]:
 
 def flatten_outputs(outputs: Any) -> list[Any]:
     """A layer's output(s) as a flat list."""
+    import keras
+
     return list(keras.tree.flatten(outputs))

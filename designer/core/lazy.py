@@ -24,3 +24,18 @@ def lazy_exports(
         return value
 
     return __getattr__
+
+
+class LazyModule:
+    """A stand-in for a module that imports it on first attribute access: ``keras =
+    LazyModule("keras")`` lets builder modules say ``keras.layers.Dense`` inside functions
+    while importing them starts nothing (``zoo list`` needs no Keras)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"

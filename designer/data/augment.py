@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from designer.data.base import DataConfig
-from designer.data.layers import ClipValues, PixelNoise, RandomAffine
 from designer.data.summary import DataError
 
 FILL_MODES = ("reflect", "constant", "nearest", "wrap")
@@ -121,6 +120,8 @@ class Augmenter:
 
     def __init__(self, config: AugmentConfig, channels: int = 3) -> None:
         import keras
+
+        from designer.data.layers import ClipValues, PixelNoise, RandomAffine
 
         self.config = config
         config.validate()

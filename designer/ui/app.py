@@ -78,9 +78,17 @@ def run_gui(argv: list[str]) -> int:
             return 2
         print(f"wrote {args.screenshot}")
         return 0
+    from designer.app.startup import load_stored_specs
+    from designer.ui.common import keras_warmup
+
+    load_stored_specs()  # the project is drawn with them while Keras is imported
+    warm = keras_warmup.begin()
     window = make_window(args.project)
+    window.wait_for_keras(warm)
     window.show()
     window.view.fit_readable()
+    app.processEvents()  # the first paint, before the import competes for the interpreter
+    warm.start()
     wants_gallery = not args.no_start_page and args.project is None and window.gallery is not None
     if not window.files.offer_recovery() and wants_gallery:
         QTimer.singleShot(0, window.gallery.show_start_page)

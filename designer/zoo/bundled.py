@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-from keras import layers
+from designer.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import keras
+    from keras import layers
+else:  # imported when a network is built, not when the zoo is listed
+    keras, layers = LazyModule("keras"), LazyModule("keras.layers")
 
 
 def _pretrained_dir() -> Path:

@@ -51,3 +51,20 @@ def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str])
             QTimer.singleShot(50, click)
 
     QTimer.singleShot(50, click)
+
+
+def answer_next_file_dialog(path, seen: list[str]) -> None:
+    """Choose ``path`` in the next modal file dialog and record the folder it opened in."""
+    from PySide6.QtWidgets import QFileDialog, QLineEdit
+
+    def choose() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QFileDialog):
+            seen.append(dialog.directory().absolutePath())
+            dialog.setDirectory(str(path.parent))
+            dialog.findChild(QLineEdit, "fileNameEdit").setText(path.name)  # typed, as a user
+            dialog.accept()
+        else:
+            QTimer.singleShot(50, choose)
+
+    QTimer.singleShot(50, choose)

@@ -19,9 +19,17 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QLockFile, QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from designer.app.files import UnsafeModelError, open_path
-from designer.app.project import EXTENSION, Project, ProjectError, load_project, save_project
+from designer.app.files import UnsafeModelError, default_folder, open_path
+from designer.app.project import (
+    EXTENSION,
+    UNTITLED,
+    Project,
+    ProjectError,
+    load_project,
+    save_project,
+)
 from designer.core.graph import LayerGraph
+from designer.resources import RESOURCES_DIR
 from designer.ui.common.worker import show_error
 
 if TYPE_CHECKING:
@@ -164,7 +172,7 @@ class FileController:
             return False
         graph = LayerGraph()
         graph.add("Input", shape=[28, 28, 1])
-        self.window.set_project(Project(graph=graph, name="untitled"), modified=False)
+        self.window.set_project(Project(graph=graph, name=UNTITLED), modified=False)
         return True
 
     def open_dialog(self) -> bool:
@@ -262,7 +270,10 @@ class FileController:
         except ProjectError as exc:
             show_error(self.window, "Cannot save", str(exc))
             return False
-        self.document.project.path = path
+        project = self.document.project
+        if project.path is None and project.name == UNTITLED:
+            project.name = path.stem  # the title names the file it now lives in
+        project.path = path
         self.document.mark_saved()
         self.add_recent(path)
         self.discard_recovery()
@@ -286,12 +297,17 @@ class FileController:
         self.window.refresh_recent_menu()
 
     def _last_dir(self) -> str:
-        return str(self.settings.value("last_dir", str(Path.home())))
+        """The folder last saved to or opened from, unless it is the application's own
+        (a bundled sample's): then the project's folder, ~/Documents or ~."""
+        last = self.settings.value("last_dir", "")
+        if last and not Path(str(last)).resolve().is_relative_to(RESOURCES_DIR):
+            return str(last)
+        return str(default_folder(None))
 
     # ------------------------------------------------------------------ autosave and recovery
     def recovery_path(self) -> Path | None:
         """The recovery file of the open project (None when none can be kept)."""
-        return self.recovery.copy_path(str(self.document.project.path or "untitled"))
+        return self.recovery.copy_path(str(self.document.project.path or UNTITLED))
 
     def autosave(self) -> Path | None:
         """Write a recovery copy while there are unsaved changes."""

@@ -13,14 +13,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QUndoView,
     QWidget,
 )
 from shiboken6 import isValid
 
-from designer.app.project import Project
+from designer.app.project import UNTITLED, Project
 from designer.ui.canvas.scene import GraphScene
 from designer.ui.canvas.view import GraphView
+from designer.ui.common import keras_warmup
+from designer.ui.common.keras_warmup import KerasWarmup
 from designer.ui.common.wheel_guard import WheelGuard
 from designer.ui.common.worker import TaskRunner
 from designer.ui.data.panel import DataActions
@@ -28,6 +31,7 @@ from designer.ui.document.document import Document
 from designer.ui.export.dialog import ExportActions
 from designer.ui.gallery.start_page import GalleryActions
 from designer.ui.panels.analysis import AnalysisPanel
+from designer.ui.panels.find_bar import FindBar
 from designer.ui.panels.library import LibraryPanel
 from designer.ui.panels.overview import OverviewPanel
 from designer.ui.panels.properties import PropertiesPanel
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["properties"], self.docks["history"])
         self.docks["properties"].raise_()
         self.quick_add = QuickAddPopup(self)
+        self.find_bar = FindBar(self.view, self.select_nodes)  # Edit > Find... (Ctrl+F)
         self.toolbar, self.recent_menu = build_menus(self)
         self._feature_buttons: list[QAction] = []
         self._connect()
@@ -107,7 +112,7 @@ class MainWindow(QMainWindow):
         )
         restore_window(self, self.files.settings)
         WheelGuard.install(QApplication.instance())
-        self.set_project(project or Project(name="untitled"), modified=False)
+        self.set_project(project or Project(name=UNTITLED), modified=False)
 
     def install_features(self, *names: str) -> None:
         """Install features by name (each once), with what they need: transfer learning
@@ -130,6 +135,32 @@ class MainWindow(QMainWindow):
             else:
                 self.export = ExportActions(self)
                 self.actions_by_name["export"] = self.export.action
+
+    def wait_for_keras(self, warm: KerasWarmup) -> None:
+        """Say that shapes and parameters follow while Keras is imported; analyse when it is
+        in, or explain why it cannot be."""
+        if not keras_warmup.waiting():
+            return
+        dock = self.docks["analysis"]
+        dock.setWindowTitle("Analysis (analysing… Keras is starting)")
+        self.statusBar().showMessage("Starting Keras: shapes and parameters follow…")
+
+        def ready(seconds: float) -> None:
+            dock.setWindowTitle("Analysis")
+            self.statusBar().showMessage(f"Ready (Keras started in {seconds:.1f} s)", 5000)
+            self.document.analyse_now()
+
+        def failed(message: str) -> None:
+            dock.setWindowTitle("Analysis (Keras unavailable)")
+            QMessageBox.critical(
+                self,
+                APP_NAME,
+                "Keras could not be imported, so networks cannot be analysed, trained or "
+                f"exported. Reinstall the application (make install).\n\n{message}",
+            )
+
+        warm.ready.connect(ready)
+        warm.failed.connect(failed)
 
     # ------------------------------------------------------------------ the Shell of the features
     def widget(self) -> QWidget:

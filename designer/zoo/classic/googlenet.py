@@ -6,8 +6,15 @@ A. Rabinovich, "Going Deeper with Convolutions", CVPR 2015 (arXiv:1409.4842, 201
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from typing import TYPE_CHECKING
+
+from designer.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import keras
+    from keras import layers
+else:  # imported when a network is built, not when the zoo is listed
+    keras, layers = LazyModule("keras"), LazyModule("keras.layers")
 
 # Table 1 of the paper: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
 INCEPTION = {

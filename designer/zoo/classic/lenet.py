@@ -8,8 +8,15 @@ Convolutional Neural Networks", NeurIPS 2012.
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from typing import TYPE_CHECKING
+
+from designer.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import keras
+    from keras import layers
+else:  # imported when a network is built, not when the zoo is listed
+    keras, layers = LazyModule("keras"), LazyModule("keras.layers")
 
 
 def build_lenet5(

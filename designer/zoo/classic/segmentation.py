@@ -8,8 +8,15 @@ Encoder-Decoder Architecture for Image Segmentation", IEEE TPAMI 2017 (arXiv:151
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from typing import TYPE_CHECKING
+
+from designer.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import keras
+    from keras import layers
+else:  # imported when a network is built, not when the zoo is listed
+    keras, layers = LazyModule("keras"), LazyModule("keras.layers")
 
 
 def _double_conv(x, filters: int, name: str, batch_norm: bool = False):

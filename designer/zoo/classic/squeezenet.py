@@ -7,8 +7,15 @@ AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size", arXiv:1
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from typing import TYPE_CHECKING
+
+from designer.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import keras
+    from keras import layers
+else:  # imported when a network is built, not when the zoo is listed
+    keras, layers = LazyModule("keras"), LazyModule("keras.layers")
 
 
 def fire_module(x: keras.KerasTensor, squeeze: int, expand: int, name: str) -> keras.KerasTensor:

@@ -1,4 +1,5 @@
-# make run: create .venv, install, open the GUI on the sample project.
+# make run: create .venv, install, check Qt's system libraries (scripts/check_qt_libs.py),
+#           open the GUI on the sample project.
 # make test: create .venv, install, check the contracts (ruff, ruff format, import-linter, mypy),
 #            run the whole test suite.
 PYTHON ?= python3
@@ -17,6 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	$(PY) scripts/check_qt_libs.py
 	$(PY) main.py
 
 lint: $(STAMP)

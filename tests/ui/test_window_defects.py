@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QSpinBox
+from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
 
 from designer.app.project import Project
 from designer.core.graph import LayerGraph
@@ -49,6 +49,16 @@ def test_the_wheel_over_an_unfocused_spin_box_scrolls_instead_of_editing(window,
     qtbot.waitUntil(units.hasFocus)
     _wheel(units)  # focused: the wheel edits, as a user expects
     assert units.value() == 11 and window.document.graph.node(nid).params["units"] == 11
+
+
+def test_value_widgets_do_not_take_focus_from_the_wheel(window) -> None:
+    """A real wheel event focuses a WheelFocus widget before any filter sees it (found by the
+    real-window session): value widgets must take the focus by click or Tab only."""
+    _dense_window(window)
+    widgets = [e.box for e in window.properties.editors.values() if hasattr(e, "box")]
+    boxes = [w for w in widgets if isinstance(w, QSpinBox | QComboBox)]
+    assert boxes
+    assert all(w.focusPolicy() == Qt.FocusPolicy.StrongFocus for w in boxes)
 
 
 def test_toolbar_labels_stay_put_as_the_undo_text_changes(window) -> None:
@@ -189,3 +199,17 @@ def test_the_view_stays_put_when_an_added_layer_fills_properties(qtbot) -> None:
     finally:
         window.document.mark_saved()  # no save prompt on close
         window.close()
+
+
+def test_dragging_a_block_past_the_networks_edge_does_not_move_the_canvas(window, qtbot) -> None:
+    """Found in a real session: a scene narrower than the view was re-centred as it grew, so
+    the canvas slid under the pointer while a block was dragged to the right."""
+    nid = _dense_window(window)
+    QApplication.processEvents()  # drawn, as before any drag
+    item = window.scene.nodes[nid]
+    anchor = item.sceneBoundingRect().center()
+    before = window.view.mapFromScene(anchor)
+    for _ in range(4):  # a drag, step by step, past the right edge of the network
+        item.setPos(item.pos() + QPointF(40, 0))
+        QApplication.processEvents()
+        assert window.view.mapFromScene(anchor) == before

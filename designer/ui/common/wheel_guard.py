@@ -2,12 +2,14 @@
 
 Turning the wheel to scroll a panel must not change the spin box or the combo that happens to
 pass under the pointer (and add an undo step): an unfocused spin box, combo or slider hands
-the wheel to the scroll area around it instead.
+the wheel to the scroll area around it instead. Qt gives a widget with the ``WheelFocus``
+policy (spin boxes, combos) the focus *before* application filters see a real wheel event,
+so such widgets are switched to ``StrongFocus`` (click or Tab) when they are polished.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSlider,
@@ -25,6 +27,10 @@ class WheelGuard(QObject):
     """An application-wide event filter; see the module docstring."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Polish and isinstance(watched, _VALUE_WIDGETS):
+            if watched.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+                watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            return False
         if event.type() != QEvent.Type.Wheel or not isinstance(watched, _VALUE_WIDGETS):
             return False
         if isinstance(watched, QScrollBar) or watched.hasFocus():

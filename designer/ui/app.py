@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -92,4 +95,17 @@ def run_gui(argv: list[str]) -> int:
     wants_gallery = not args.no_start_page and args.project is None and window.gallery is not None
     if not window.files.offer_recovery() and wants_gallery:
         QTimer.singleShot(0, window.gallery.show_start_page)
-    return app.exec()
+    code = app.exec()
+    window.files.settings.sync()
+    leave(code)
+    return code  # not reached
+
+
+def leave(code: int) -> None:
+    """End the process now that the window has closed (its settings written, its workers
+    stopped): Python's own teardown of TensorFlow and Qt takes seconds and saves nothing."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

@@ -51,6 +51,17 @@ class GraphView(QGraphicsView):
         self._space = False
         self._told_zoom = self.zoom
         scene.set_zoom(self.zoom)
+        scene.sceneRectChanged.connect(self._pad_scene_rect)
+        self._pad_scene_rect()
+
+    def _pad_scene_rect(self, *_: object) -> None:
+        """Room around the network of a window's size at the current zoom: the view then never
+        re-centres a scene smaller than itself, which would move the canvas under the pointer
+        while a block is dragged past the network's edge (seen in a real session)."""
+        rect = self.scene().sceneRect()
+        viewport = self.viewport().size()
+        margin = max(viewport.width(), viewport.height(), 400) / max(self.zoom, 1e-3)
+        self.setSceneRect(rect.adjusted(-margin, -margin, margin, margin))
 
     # ------------------------------------------------------------------ zoom and fit
     @property
@@ -144,6 +155,7 @@ class GraphView(QGraphicsView):
         self.scene().set_zoom(zoom)
         if zoom != self._told_zoom:
             self._told_zoom = zoom
+            self._pad_scene_rect()
             self.zoomChanged.emit(zoom)
         self.viewChanged.emit()
 
@@ -158,6 +170,7 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._pad_scene_rect()
         self.viewChanged.emit()
 
     def visible_rect(self) -> QRectF:

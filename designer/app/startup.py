@@ -47,15 +47,25 @@ def load_stored_specs() -> int:
 
 
 def warm_up() -> float:
-    """Import Keras and TensorFlow, derive the curated layer specs and store them when the
-    stored file lacked any; the seconds it took. Meant for a background thread."""
+    """Import Keras and TensorFlow, then :func:`store_specs`; the seconds it took."""
+    seconds = import_keras()
+    store_specs()
+    return seconds
+
+
+def import_keras() -> float:
+    """Import Keras and TensorFlow (meant for a background thread); the seconds it took."""
     start = time.perf_counter()
     import keras  # noqa: F401  (the import is the work)
 
+    return time.perf_counter() - start
+
+
+def store_specs() -> None:
+    """Derive the curated layer specs and store them when the stored file lacked any."""
     catalog.derive_curated()
     if spec_store.load_specs(specs_path()) < len(catalog.curated_types()):
         try:
             spec_store.save_specs(specs_path())
         except OSError as exc:  # a read-only home: start-up stays slower, nothing breaks
             log.warning("cannot store the layer specs at %s: %s", specs_path(), exc)
-    return time.perf_counter() - start

@@ -1,20 +1,24 @@
 """Keras imported on a background thread while the window is already on screen.
 
-:func:`begin` registers a warm-up and its ``start`` runs :func:`designer.app.startup.warm_up`
-on a thread; from ``begin`` until it ends :func:`waiting` is True and the document defers its
-analysis (the canvas shows the project, the Analysis dock says it is analysing). ``ready``
-fires on the GUI thread when Keras is in. Start it after the window's first paint: an import
+:func:`begin` registers a warm-up and its ``start`` imports Keras on a thread (then stores
+the layer specs, :mod:`designer.app.startup`); from ``begin`` until Keras is in,
+:func:`waiting` is True and the document defers its analysis (the canvas shows the project,
+the Analysis dock says it is analysing). ``ready`` fires on the GUI thread then. Start it after the window's first paint: an import
 holds Python's interpreter lock for long stretches, which would slow the window down.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from designer.app.startup import warm_up
+from designer.app.startup import import_keras, store_specs
+
+log = logging.getLogger(__name__)
 
 
 class KerasWarmup(QObject):
@@ -35,12 +39,16 @@ class KerasWarmup(QObject):
 
     def _run(self) -> None:
         try:
-            seconds = warm_up()
+            seconds = import_keras()
         except Exception:  # Keras itself cannot be imported: analysis will say so
             self.failed.emit(traceback.format_exc(limit=3))
             return
         self.seconds = seconds
-        self.ready.emit(seconds)
+        self.ready.emit(seconds)  # analysis starts; the specs are stored meanwhile
+        try:
+            store_specs()
+        except Exception:  # a spec that cannot be derived: the next start derives it again
+            log.warning("cannot store the layer specs", exc_info=True)
 
     def _ended(self, *_: object) -> None:
         self.done.set()
@@ -63,3 +71,14 @@ def begin() -> KerasWarmup:
 def waiting() -> bool:
     """True while a warm-up runs: analysis waits for its ``ready`` (or ``failed``) signal."""
     return _current is not None
+
+
+def when_ready(fn: Callable[[], None]) -> None:
+    """Call ``fn`` once the warm-up has ended (now when none runs): work that would compete
+    with the import for the interpreter (opening the project's data) waits this way."""
+    warm = _current
+    if warm is None:
+        fn()
+        return
+    warm.ready.connect(lambda *_: fn())
+    warm.failed.connect(lambda *_: fn())

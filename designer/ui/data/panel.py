@@ -35,6 +35,7 @@ from designer.data.segmentation import (
 )
 from designer.data.splits import SplitConfig
 from designer.data.summary import DataError, DataSummary
+from designer.ui.common import keras_warmup
 from designer.ui.common.shell import Shell
 from designer.ui.common.worker import TaskRunner, Worker
 from designer.ui.data.augment_panel import AugmentPanel
@@ -146,6 +147,17 @@ class DataPanel(QWidget):
             return
         self._set_headline("Loading the project's data...")
         self._loading_project = self.document.project
+        if keras_warmup.waiting():  # not beside Keras' import: it would slow both down
+            keras_warmup.when_ready(self._reload_if_current)
+            return
+        self._open_source(config)
+
+    def _reload_if_current(self) -> None:
+        if self.document.project is self._loading_project:
+            self.reload()
+
+    def _open_source(self, config: Any) -> None:
+        """Open the datastore of ``config`` in a worker."""
 
         def work(reporter: ProgressReporter) -> Datastore:
             return open_datastore(config, reporter)

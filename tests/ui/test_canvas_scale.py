@@ -81,12 +81,21 @@ def test_a_ten_thousand_layer_chain_opens_with_every_block_and_takes_an_edit(qtb
     window = _open(qtbot, Project(name="huge", graph=graph))
     try:
         assert set(window.scene.nodes) == {n.id for n in graph.nodes}
-        first = window.document.graph.topological_order()[1]
+        first, second = window.document.graph.topological_order()[1:3]
         window.view.center_on_node(first)
         window.view.viewport().repaint()
+        live, table = window.document.live, window.analysis.model
+        runs, resets = live.full_runs, table.resets
         window.document.graph.set_params(first, units=7)  # through the graph: the view follows
         item = window.scene.nodes[first]  # Dense(7) on 8 inputs: 8 * 7 + 7 parameters
         qtbot.waitUntil(lambda: "63 parameters" in item.toolTip())
+        # only the edited layer and the next (whose input changed) were analysed and re-drawn
+        assert live.visited == [first, second] and live.full_runs == runs
+        assert set(window.scene.last_updated) == {first, second}
+        assert table.resets == resets and table.rows[1][1][3] == "63"
+        window.document.graph.add("Dense", units=3)  # a new layer, last in the network order
+        qtbot.waitUntil(lambda: len(table.rows) == 10_002)
+        assert live.full_runs == runs and table.resets == resets and len(live.visited) == 1
     finally:
         window.document.mark_saved()
         window.close()

@@ -51,6 +51,9 @@ class GraphScene(QGraphicsScene):
         self._drag_start: dict[str, tuple[float, float]] = {}
         self._pending_link: tuple[Port, QGraphicsPathItem] | None = None
         self._infos: dict[str, NodeInfo] = {}  # the analysis each block shows
+        self._stale: set[str] = set()  # blocks that show no analysis (new ones, unknown ones)
+        self._shown: int | None = None  # serial of the report the blocks show
+        self.last_updated: list[str] = []  # blocks the last analysis re-drew
         self._link_keys: dict[tuple[str, str, int], Any] = {}
         self._unlabelled: set[tuple[str, str, int]] = set()  # links added since the analysis
         self.detail = Detail(self)
@@ -72,16 +75,20 @@ class GraphScene(QGraphicsScene):
         for store in (self.nodes, self.links, self._links_of):
             store.clear()
         self._infos.clear()
+        self._stale.clear()
         self._link_keys.clear()
         self._unlabelled.clear()
         graph = self.document.graph
         report = self.document.report
+        self._shown = report.serial if report is not None else None
         fed = Counter(link.dst for link in graph.links())
         for node in graph.nodes:
             info = report.nodes.get(node.id) if report is not None else None
             self._add_node_item(node, info, fed[node.id])
             if info is not None:
                 self._infos[node.id] = info
+            else:
+                self._stale.add(node.id)
         for link in graph.links():
             self._add_link_item(link.src, link.dst, link.port, link.src_port)
         if report is not None:
@@ -130,6 +137,11 @@ class GraphScene(QGraphicsScene):
             return
         info = self.document.report.nodes.get(node_id) if self.document.report else None
         item.update_from(graph.node(node_id), info, len(graph.inputs_of(node_id)))
+        if info is None:  # what the block shows now; the next analysis checks it against
+            self._infos.pop(node_id, None)
+            self._stale.add(node_id)
+        else:
+            self._infos[node_id] = info
         self._route_links_of(item)  # the ports may have moved
 
     def _route(self, link: LinkItem) -> None:
@@ -144,11 +156,13 @@ class GraphScene(QGraphicsScene):
         self._nodes_rect = None
         if kind == EventKind.ADDED and nid in graph:
             self._add_node_item(graph.node(nid))
+            self._stale.add(nid)
         elif kind == EventKind.REMOVED:
             for link in list(self._links_of.pop(nid, [])):
                 self._drop_link_item(link.key)
             item = self.nodes.pop(nid, None)
             self._infos.pop(nid, None)
+            self._stale.discard(nid)
             if item is not None:
                 self.removeItem(item)
         elif kind == EventKind.CONNECTED:
@@ -163,7 +177,6 @@ class GraphScene(QGraphicsScene):
             item.setPos(*graph.node(nid).pos)
             self._route_links_of(item)
         elif nid in self.nodes:
-            self._infos.pop(nid, None)
             self._refresh_ports(nid)
         if kind in _REGROUP or (kind == EventKind.MOVED and self.detail.in_group(nid)):
             self.detail.regroup_soon()
@@ -171,12 +184,21 @@ class GraphScene(QGraphicsScene):
 
     def on_analysed(self, report: Report) -> None:
         """Show shapes, parameter counts and issue badges; only blocks whose analysis differs
-        from the one they show are touched (their own edits cleared it already)."""
+        from the one they show are touched (an edit re-draws its own block at once, with the
+        analysis before). A report that follows the one shown says which infos changed: only
+        those blocks, and the ones that show none, are looked at."""
         graph = self.document.graph
         shown = self._infos
+        if report.changed is not None and report.since == self._shown:
+            candidates: Any = report.changed | self._stale
+        else:
+            candidates = report.nodes
+        self._shown = report.serial
+        self._stale.clear()
         changed = []
-        for nid, info in report.nodes.items():
-            if shown.get(nid) == info:
+        for nid in candidates:
+            info = report.nodes.get(nid)
+            if info is None or shown.get(nid) == info:
                 continue
             item = self.nodes.get(nid)
             if item is None or nid not in graph:
@@ -184,6 +206,7 @@ class GraphScene(QGraphicsScene):
             shown[nid] = info
             item.update_from(graph.node(nid), info, len(graph.inputs_of(nid)))
             changed.append(item)
+        self.last_updated = [item.node_id for item in changed]
         links = [self.links[k] for k in self._unlabelled if k in self.links]
         self._unlabelled.clear()
         for item in changed:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from designer.app.project import Project
-from designer.app.project_run import TrainingOutcome
 from designer.app.settings import ProjectSettings
-from designer.core.analysis import Report, analyze
 from designer.core.edits import SetWeights
 from designer.core.graph import EventKind, GraphEvent, LayerGraph
+from designer.core.live_analysis import LiveAnalysis
+from designer.core.report import Report
+from designer.ui.common import keras_warmup
 from designer.ui.document.commands import GraphCommand, SetSettings, Steps
+
+if TYPE_CHECKING:
+    from designer.app.project_run import TrainingOutcome
 
 # Events that cannot change the analysis (positions, weights).
 _NO_ANALYSIS = frozenset({EventKind.MOVED, EventKind.WEIGHTS})
@@ -41,6 +45,7 @@ class Document(QObject):
         self.project = Project()
         self.report: Report | None = None
         self.last_analysis_ms = 0.0
+        self.live = LiveAnalysis(self.project.graph)  # told every event: updates, not redoes
         self._unsubscribe = self.project.graph.observe(self._on_graph_event)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -65,13 +70,15 @@ class Document(QObject):
         (an imported model, a recovered copy): no state of its history is clean then."""
         self._unsubscribe()
         self.project = project
+        self.live = LiveAnalysis(project.graph)
         self._unsubscribe = project.graph.observe(self._on_graph_event)
         self.undo_stack.clear()
         if modified:
             self.undo_stack.resetClean()
         else:
             self.undo_stack.setClean()
-        self.report = analyze(project.graph)  # views rebuilt on projectChanged read it
+        # views rebuilt on projectChanged read it; empty while Keras is still being imported
+        self.report = Report({}, [], [], []) if keras_warmup.waiting() else self.live.refresh()
         self.projectChanged.emit()
         self.analyse_now()
         self.modifiedChanged.emit(self.modified)
@@ -119,15 +126,20 @@ class Document(QObject):
         self.undo_stack.push(command)
 
     def _on_graph_event(self, event: GraphEvent) -> None:
+        self.live.note(event)  # first: a view may ask for the analysis while it reacts
         self.graphChanged.emit(event)
         if event.kind not in _NO_ANALYSIS:
             self._timer.start()
 
-    def analyse_now(self) -> Report:
-        """Analyse the graph immediately and emit ``analysed``."""
+    def analyse_now(self, *, full: bool = False) -> Report:
+        """Analyse the graph immediately and emit ``analysed`` (after the Keras warm-up, which
+        calls this when it ends, while one runs). Only what the edits since the last analysis
+        can have changed is analysed again (the report is the same); ``full`` redoes it all."""
         self._timer.stop()
+        if keras_warmup.waiting():
+            return self.report
         start = time.perf_counter()
-        self.report = analyze(self.graph)
+        self.report = self.live.refresh() if full else self.live.update()
         self.last_analysis_ms = (time.perf_counter() - start) * 1000
         self.analysed.emit(self.report)
         return self.report

@@ -14,6 +14,8 @@ Parts:
   an AddNode pushed to the document -> analysis brought up to date (only what the edit
   reaches is evaluated again) -> scene and panels updated -> repaint), beside one whole
   analysis. Each in a child process of its own so that peak memory is its own.
+- start-up (unless ``--skip-startup``): process start to the window's first paint and to the
+  analysis shown, beside a bare PySide6 window and ``import keras`` (``benchmarks/startup.py``).
 - the baseline: a bare PySide6 QGraphicsView with one plain QGraphicsRectItem per layer and
   one QGraphicsLineItem per link at the same places, measured the same way (open = items made,
   window shown and painted; edit = one rectangle's brush changed and repainted).
@@ -441,6 +443,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=10_000)
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--skip-layout", action="store_true")
+    parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--grandalf-max", type=int, default=2000)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -454,6 +457,11 @@ def main() -> None:
         print(json.dumps(figures))
         return
     folder = Path(tempfile.mkdtemp(prefix="nd-canvas-"))
+    if not args.skip_startup:
+        from startup import startup_part  # benchmarks/startup.py, beside this file
+
+        print("== start-up: process start to first paint and to the analysis shown")
+        startup_part(runs=3)
     big_part(args.layers, folder)  # first: children start from a small parent
     if not args.skip_layout:
         layout_part([1000, 2000, args.layers], args.grandalf_max)

@@ -6,7 +6,9 @@ Each figure is the median of ``--runs`` fresh processes, beside two baselines me
 same way in the same invocation: a bare PySide6 window (QMainWindow with a QGraphicsView)
 painted, and ``import keras`` (TensorFlow backend) alone. The designer opens the bundled
 LeNet-5 sample as ``python main.py --no-start-page`` does, with the layer specs a previous
-start stored (one priming start runs first, in the same cache folder). Target (issue #13):
+start stored (one priming start runs first, in the same cache folder), and closes the window
+once the analysis is shown and its data are loaded: the time from that close to the end of
+the process is the quit. Target (issue #13):
 the window and the drawn network before TensorFlow has finished importing.
 """
 
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +64,15 @@ def make_window(*args, **kwargs):
     def analysed(report_):
         if report_.nodes and "analysed" not in marks:
             marks["analysed"] = time.perf_counter() - T0
-            QTimer.singleShot(0, report)
+            QTimer.singleShot(0, close)
+
+    def close():  # as a user quitting once the data are shown: the process must end soon
+        if window.tasks.busy:
+            QTimer.singleShot(20, close)
+            return
+        marks["closed_at"] = time.time()
+        print("MARKS " + json.dumps(marks), flush=True)
+        window.close()
     window.document.analysed.connect(analysed)
     return window
 
@@ -104,15 +115,20 @@ print("MARKS " + json.dumps({"import": time.perf_counter() - T0}), flush=True)
 
 
 def run(code: str, env: dict[str, str]) -> dict[str, float]:
-    """One fresh process: the marks it printed, plus its interpreter start-up measured from
-    outside (``python -c pass``) is not included: figures are from the child's first line."""
+    """One fresh process: the marks it printed (seconds from the child's first line, not
+    counting the interpreter's own start), and ``quit``: from the window's close to the end
+    of the process, when the child closed one."""
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    ended = time.time()
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("MARKS ")]
     if not lines:
         raise RuntimeError(f"no figures from the child:\n{result.stderr[-3000:]}")
-    return json.loads(lines[-1][6:])
+    marks = json.loads(lines[-1][6:])
+    if "closed_at" in marks:
+        marks["quit"] = ended - marks.pop("closed_at")
+    return marks
 
 
 def median(runs: list[dict[str, float]], key: str) -> float:
@@ -122,7 +138,12 @@ def median(runs: list[dict[str, float]], key: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    startup_part(parser.parse_args().runs)
+    return 0
+
+
+def startup_part(runs: int) -> None:
+    """Measure and print the start-up figures (also part of ``benchmarks/canvas.py``)."""
     with tempfile.TemporaryDirectory(prefix="nd-startup-") as tmp:
         env = {
             **os.environ,
@@ -134,12 +155,12 @@ def main() -> int:
             "ND_LOG_DIR": str(Path(tmp) / "logs"),
         }
         first = run(DESIGNER, env)  # no stored specs yet: derives and stores them
-        designer = [run(DESIGNER, env) for _ in range(args.runs)]
-        bare = [run(BARE, env) for _ in range(args.runs)]
-        keras = [run(KERAS, env) for _ in range(args.runs)]
+        designer = [run(DESIGNER, env) for _ in range(runs)]
+        bare = [run(BARE, env) for _ in range(runs)]
+        keras = [run(KERAS, env) for _ in range(runs)]
     paint, analysed = median(designer, "paint"), median(designer, "analysed")
     bare_paint, keras_import = median(bare, "paint"), median(keras, "import")
-    print(f"runs: {args.runs} (medians), seconds from the child's first line")
+    print(f"runs: {runs} (medians), seconds from the child's first line")
     print(
         f"first start (no stored specs): paint {first['paint']:.2f}, analysis {first['analysed']:.2f}"
     )
@@ -150,7 +171,7 @@ def main() -> int:
         f"analysis shown:   {analysed:.2f} s   import keras alone  {keras_import:.2f} s   ratio {analysed / keras_import:.2f}x"
     )
     print(f"painted before Keras finished importing: {paint < keras_import}")
-    return 0
+    print(f"quit (window closed -> process ended): {median(designer, 'quit'):.2f} s")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from designer.app.user_dirs import user_folder
+
 LOG_NAME = "network-designer.log"
 NATIVE_LOG_NAME = "native.log"
 _MAX_BYTES, _BACKUPS = 1_000_000, 3
@@ -24,16 +26,7 @@ _state: dict[str, Path] = {}
 
 def log_dir() -> Path:
     """The folder of the log files: $ND_LOG_DIR, else the platform's user data folder."""
-    override = os.environ.get("ND_LOG_DIR")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Logs"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "network-designer"
+    return user_folder("logs")
 
 
 def log_file() -> Path:

@@ -11,11 +11,10 @@ them (importing Keras) before the project is read: slower, and only once. No Qt 
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from pathlib import Path
 
+from designer.app.user_dirs import user_folder
 from designer.core import catalog, spec_store
 
 log = logging.getLogger(__name__)
@@ -24,16 +23,7 @@ SPECS_NAME = "layer-specs.json"
 
 def cache_dir() -> Path:
     """The application's cache folder: $ND_CACHE_DIR, else the platform's user cache."""
-    override = os.environ.get("ND_CACHE_DIR")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "network-designer"
+    return user_folder("cache")
 
 
 def specs_path() -> Path:

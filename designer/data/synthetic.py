@@ -149,7 +149,7 @@ def generate_characters(
             resample=Image.Resampling.BILINEAR,
         )
         images[i] = np.asarray(warped.reduce(_SUPERSAMPLE))
-        if progress is not None and i % 1024 == 0:
+        if progress is not None and i % 128 == 0:  # often enough for Cancel to be quick
             progress(i, n, "rendering characters")
     if var.noise > 0 and n:
         noise = rng.normal(0.0, var.noise * 255.0, images.shape).astype(np.float32)

@@ -172,10 +172,13 @@ class TaskRunner(QObject):
         return bool(self._running)
 
     def stop_all(self, wait_ms: int = 5000) -> None:
-        """Cancel every worker and wait for the threads to end."""
-        for thread, worker in list(self._running):
+        """Cancel every worker, then wait for the threads to end (all asked at once, so that
+        they wind down together)."""
+        running = list(self._running)
+        for thread, worker in running:
             worker.cancel()
             thread.quit()
+        for thread, _ in running:
             thread.wait(wait_ms)
 
 

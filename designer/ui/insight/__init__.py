@@ -1,0 +1,1 @@
+"""The Insight room: activations, explanations, robustness and compression views."""

@@ -290,21 +290,24 @@ class ExpandGroup:
 
 @dataclass(frozen=True)
 class CollapseGroup:
-    """Fold the layers expanded from group ``group`` back into one group node; ``shapes``
-    gives the analysed shape of each (node id, output) feeding the group."""
+    """Fold the layers expanded from group ``group`` (or ``members``: layers sharing a block
+    name) into one group node; ``shapes`` gives the analysed shape of each (node id, output)
+    feeding the group."""
 
     group: str
     shapes: dict[tuple[str, int], Any]
+    members: tuple[str, ...] = ()
 
     def apply(self, graph: LayerGraph) -> Edit:
         order = [n.id for n in graph.nodes]
+        chosen = set(self.members)
         records = []
         for nid in order:
-            if graph.node(nid).group == self.group:
+            if nid in chosen or (not chosen and graph.node(nid).group == self.group):
                 record = graph.record(nid)
                 record.index = order.index(nid)
                 records.append(record)
-        group_id = collapse_group(graph, self.group, self.shapes)
+        group_id = collapse_group(graph, self.group, self.shapes, self.members)
         return _Regroup(group_id, tuple(records))
 
 

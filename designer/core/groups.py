@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from designer.core.errors import GraphError
@@ -89,13 +90,23 @@ def sub_origin(sub: LayerGraph) -> tuple[float, float]:
     return min(p[0] for p in points), min(p[1] for p in points)
 
 
-def collapse_group(graph: LayerGraph, group: str, shapes: dict[tuple[str, int], tuple]) -> str:
-    """Fold the layers tagged ``group`` back into one group node; returns its id.
+def collapse_group(
+    graph: LayerGraph,
+    group: str,
+    shapes: dict[tuple[str, int], tuple],
+    members: Sequence[str] = (),
+) -> str:
+    """Fold the layers tagged ``group`` (or ``members``, layers that share a block name such
+    as ``conv2_block1_``) into one group node named ``group``; returns its id.
 
     ``shapes`` gives the output shape of each (node id, output) feeding the group (from the
     analysis), which becomes the shape of the group's Input layers.
     """
-    members = [n.id for n in graph.nodes if n.group == group]
+    if members:
+        chosen = set(members)
+        members = [n.id for n in graph.nodes if n.id in chosen]  # in the graph's order
+    else:
+        members = [n.id for n in graph.nodes if n.group == group]
     if not members:
         raise GraphError(f"no layers belong to the group '{group}'")
     inside = set(members)

@@ -9,7 +9,12 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from designer.core.graph import Node
 from designer.core.layout import BLOCK_H, BLOCK_W
@@ -55,13 +60,16 @@ def frame_rect(corners: Iterable[tuple[float, float]]) -> QRectF:
 
 
 class GroupLabel(QGraphicsItem):
-    """A group's name beside its frame, the same size on screen at any zoom."""
+    """A group's name beside its frame, the same size on screen at any zoom; a click on it
+    asks the scene to collapse the group into one block (``collapseRequested``)."""
 
     def __init__(self, parent: GroupFrame, name: str) -> None:
         super().__init__(parent)
         self.name = name
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(f"{name}: click to collapse these layers into one block (Expand undoes)")
         font = QFont()
         font.setPixelSize(int(NAME_PX))
         font.setBold(True)
@@ -71,6 +79,13 @@ class GroupLabel(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return self._rect
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self.scene()
+        signal = getattr(scene, "collapseRequested", None)
+        if signal is not None:
+            signal.emit(self.name)
+        event.accept()
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None

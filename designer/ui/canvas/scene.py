@@ -39,6 +39,7 @@ class GraphScene(QGraphicsScene):
 
     message = Signal(str)  # a sentence for the status bar (refused links and the like)
     contentChanged = Signal()  # blocks or links were added, removed, moved or re-drawn
+    collapseRequested = Signal(str)  # a group frame's name was clicked: fold that group
 
     def __init__(self, document: Document) -> None:
         super().__init__()

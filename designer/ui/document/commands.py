@@ -169,10 +169,14 @@ class ExpandGroup(GraphCommand):
 
 
 class CollapseGroup(GraphCommand):
-    """Fold the layers expanded from a group back into one group node."""
+    """Fold the layers expanded from a group (or ``members``, sharing a block name) into one
+    group node."""
 
-    def __init__(self, graph: LayerGraph, group: str, shapes: dict) -> None:
-        super().__init__(graph, [ed.CollapseGroup(group, shapes)], f"Collapse {group}")
+    def __init__(
+        self, graph: LayerGraph, group: str, shapes: dict, members: tuple[str, ...] = ()
+    ) -> None:
+        edit = ed.CollapseGroup(group, shapes, members)
+        super().__init__(graph, [edit], f"Collapse {group}")
 
 
 MERGE_SETTINGS = 1002

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu
 from designer.core.catalog import LibraryEntry, curated_types
 from designer.core.errors import GraphError
 from designer.core.layout import BLOCK_H, BLOCK_W, layout_positions
+from designer.ui.canvas.groups import group_name
 from designer.ui.document.commands import (
     AddNode,
     CollapseGroup,
@@ -160,17 +161,24 @@ class EditController:
         self._push(ExpandGroup(self.graph, ids[0]))
 
     def collapse_selected(self) -> None:
-        """Fold the layers of the selected layer's group back into one group node."""
-        groups = [self.graph.node(n).group for n in self.window.scene.selected_node_ids()]
+        """Fold the layers of the selected layer's group (an expanded nested network, or the
+        layers named after one block, ``conv2_block1_...``) into one group node."""
+        groups = [group_name(self.graph.node(n)) for n in self.window.scene.selected_node_ids()]
         group = next((g for g in groups if g), None)
         if group is None:
-            self.window.statusBar().showMessage("Select a layer of an expanded group", 5000)
+            self.window.statusBar().showMessage("Select a layer of a group to collapse", 5000)
             return
+        self.collapse(group)
+
+    def collapse(self, group: str) -> None:
+        """Fold the layers of ``group`` into one group node (one undo step)."""
+        tagged = any(n.group == group for n in self.graph.nodes)
+        members = () if tagged else tuple(n.id for n in self.graph.nodes if group_name(n) == group)
         report = self.window.document.analyse_now()
         shapes = {
             (nid, i): s for nid, info in report.nodes.items() for i, s in enumerate(info.shapes)
         }
-        self._push(CollapseGroup(self.graph, group, shapes))
+        self._push(CollapseGroup(self.graph, group, shapes, members))
 
     def auto_arrange(self, direction: str = "TB") -> None:
         """Lay the network out again (one undo step)."""
@@ -193,7 +201,7 @@ class EditController:
                 menu.addAction(actions[name])
             if self.graph.node(item.node_id).type == "Model":
                 menu.addAction(actions["expand"])
-            if self.graph.node(item.node_id).group:
+            if group_name(self.graph.node(item.node_id)):
                 menu.addAction(actions["collapse"])
             if self.layer_actions:
                 menu.addSeparator()

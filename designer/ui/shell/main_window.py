@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self.document.projectChanged.connect(self.update_title)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.scene.collapseRequested.connect(self.edits.collapse)
         self.view.addRequested.connect(lambda t, p, pos: self.edits.add_layer(t, p, pos))
         self.view.quickAddRequested.connect(self._quick_add_at)
         self.view.contextRequested.connect(self.edits.context_menu)

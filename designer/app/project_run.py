@@ -18,7 +18,7 @@ import numpy as np
 from designer.app.consistency import class_mismatch, remember_classes
 from designer.app.data_settings import effective_preprocess
 from designer.app.project import Project
-from designer.app.settings import RunResults
+from designer.app.settings import MAX_HISTORY_EPOCHS, RunResults
 from designer.core.edits import SetWeights, apply_edits
 from designer.core.progress import ProgressReporter
 from designer.core.weights import WeightState, weights_from_model
@@ -210,15 +210,51 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# Columns of a history row that are no curve (time, learning rate, the phase's name).
+_NOT_CURVES = ("elapsed", "learning_rate", "phase")
+
+
+def epoch_history(
+    epochs: list[dict[str, Any]], limit: int = MAX_HISTORY_EPOCHS
+) -> dict[str, list[float | None]]:
+    """The per-epoch curves of a run's epoch rows (:attr:`TrainingResult.epochs`) as kept in
+    the project: ``epoch``, ``iteration`` and each metric, one value per epoch (None where a
+    row lacks it or it is NaN or infinite); over ``limit`` epochs, ``limit`` rows evenly
+    spread from the first to the last."""
+    if len(epochs) > limit:
+        picks = np.unique(np.round(np.linspace(0, len(epochs) - 1, limit)).astype(int))
+        epochs = [epochs[int(i)] for i in picks]
+    keys: list[str] = []
+    for row in epochs:
+        keys += [
+            k for k, v in row.items() if k not in keys and k not in _NOT_CURVES and _is_number(v)
+        ]
+    return {k: [_number(row.get(k)) for row in epochs] for k in keys}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _number(value: Any) -> float | None:
+    if not _is_number(value):
+        return None
+    if isinstance(value, int | np.integer):
+        return int(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def run_results(
     result: TrainingResult, evaluation: ConfusionResult | RegressionResult | None
 ) -> RunResults:
-    """The results section stored in the project after a run."""
+    """The results section stored in the project after a run (with its per-epoch curves)."""
     summary = {
         **result.summary(),
         "message": result.message,
         "device": result.device,
         "trained_at": datetime.datetime.now().isoformat(timespec="seconds"),
+        "history": epoch_history(result.epochs),
     }
     if isinstance(evaluation, ConfusionResult):
         d = evaluation.to_dict()

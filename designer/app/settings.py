@@ -9,7 +9,7 @@ layout is the project file's (version 2, see :mod:`designer.core.project_file`):
     preprocessing: {"module": "resnet50", "resize_mode": "crop", "rescale": "unit"} (all optional)
     augmentation:  <AugmentConfig>
     training:      <TrainingOptions>
-    results:       <RunResults> ({} before the first run)
+    results:       <RunResults> ({} before the first run; "history": the per-epoch curves)
 """
 
 from __future__ import annotations
@@ -136,9 +136,55 @@ def _metric_dict(section: str, value: Any) -> dict[str, float | None]:
     return out
 
 
+MAX_HISTORY_EPOCHS = 1000  # epochs of curves kept in a project (longer runs: evenly thinned)
+
+
+def _history(value: Any) -> dict[str, list[float | None]]:
+    """The per-epoch curves of ``results``: columns of equal length (at most
+    :data:`MAX_HISTORY_EPOCHS`) of finite numbers or null, by metric name."""
+    if not isinstance(value, dict):
+        raise SettingsError(
+            f"results: expected history as an object of per-epoch lists, received {value!r}"[:300]
+        )
+    out: dict[str, list[float | None]] = {}
+    lengths: set[int] = set()
+    for key, column in value.items():
+        if not isinstance(column, list):
+            raise SettingsError(
+                f"results history: expected {key} as a list of numbers, received {column!r}"[:300]
+            )
+        if len(column) > MAX_HISTORY_EPOCHS:
+            raise SettingsError(
+                f"results history: expected at most {MAX_HISTORY_EPOCHS} epochs of {key}, "
+                f"received {len(column)}"
+            )
+        for v in column:
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+            ):
+                raise SettingsError(
+                    f"results history: expected {key} values to be finite numbers or null, "
+                    f"received {v!r}"[:300]
+                )
+        out[key] = list(column)
+        lengths.add(len(column))
+    if len(lengths) > 1:
+        raise SettingsError(
+            f"results history: expected one value per epoch in every list, received lists of "
+            f"{sorted(lengths)} values"
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class RunResults:
-    """The summary of the last training run kept in the project (empty before the first)."""
+    """The summary of the last training run kept in the project (empty before the first).
+
+    ``history`` holds the run's curves at epoch granularity, one list per column, one value
+    per epoch (null where a value was missing, NaN or infinite): ``epoch``, ``iteration`` (at
+    the epoch's end) and every metric, ``val_`` ones included. Files written before it have
+    none; a run of more than :data:`MAX_HISTORY_EPOCHS` epochs keeps that many, evenly
+    spread from the first to the last."""
 
     status: str | None = None  # finished, stopped or failed
     stop_reason: str | None = None
@@ -154,6 +200,7 @@ class RunResults:
     )  # metric -> value, iteration, epoch
     confusion: dict[str, Any] | None = None  # class_names, matrix, precision, recall, accuracy
     regression: dict[str, float | None] | None = None  # rmse, mae
+    history: dict[str, list[float | None]] = field(default_factory=dict)  # column -> per epoch
 
     @property
     def empty(self) -> bool:
@@ -170,6 +217,8 @@ class RunResults:
         if self.empty:
             return {}
         out = dataclasses.asdict(self)
+        if not self.history:  # as files without curves have it
+            del out["history"]
         return {k: v for k, v in out.items() if v is not None}
 
     @classmethod
@@ -211,6 +260,8 @@ class RunResults:
             )
         data["seconds"] = numbers["seconds"] or 0.0
         data["samples_per_second"] = numbers["samples_per_second"]
+        history = data.get("history")
+        data["history"] = _history(history) if history is not None else {}
         return cls(**data)
 
 

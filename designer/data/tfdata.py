@@ -37,6 +37,28 @@ def _uniform_size(store: Datastore, size: tuple[int, int] | None) -> tuple[int, 
     )
 
 
+def _skip_keeping_length(ds: Any, count: int) -> Any:
+    """``ds`` (one element per sample, ``count`` of them, each decoded by a map that may fail)
+    without the samples that fail, and still ``count`` samples long, a length TensorFlow knows.
+
+    The scan (:func:`designer.data.imageio.scan_images`) already leaves out the files that are
+    not whole, so a failure here is rare: a file changed after the scan, or one TensorFlow
+    decodes differently from Pillow. ``ignore_errors`` skips it (TensorFlow logs each one) but
+    hides the dataset's length, and without a length ``fit`` reads each epoch until the input
+    runs out ("Your input ran out of data") and the progress cannot tell the total iterations;
+    counting the batches beforehand would decode and augment the whole data once more per run.
+    Instead the places of the skipped samples are taken by the first samples of the next pass
+    (reshuffled when training; the first files again for validation), so every epoch has
+    ``count`` samples and ``ceil(count / batch)`` batches whatever fails, and without failures
+    nothing of the next pass is read. When more than half the samples fail (two passes cannot
+    fill an epoch), iterating fails with TensorFlow's "expected to contain N elements" error
+    (the trainer explains it) instead of looping over the data."""
+    import tensorflow as tf
+
+    ds = ds.ignore_errors(log_warning=True).repeat(2).take(count)
+    return ds.apply(tf.data.experimental.assert_cardinality(count))
+
+
 def _finish(
     ds: Any,
     batch_size: int,
@@ -84,7 +106,8 @@ def file_dataset(
     seed: int,
     y: np.ndarray,
 ) -> Any:
-    """A dataset that reads image files in parallel; files that fail to decode are skipped."""
+    """A dataset that reads image files in parallel; files that fail to decode are skipped, and
+    the dataset keeps its length (see :func:`_skip_keeping_length`)."""
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE
@@ -125,8 +148,7 @@ def file_dataset(
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda p, t: (decode(p), t), num_parallel_calls=auto, deterministic=not shuffle)
-    ds = ds.ignore_errors(log_warning=True)
-    return _finish(ds, batch_size, augmenter, preprocess, image=True)
+    return _finish(_skip_keeping_length(ds, len(paths)), batch_size, augmenter, preprocess, True)
 
 
 def array_dataset(
@@ -190,5 +212,6 @@ def segmentation_dataset(
     ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, np.int64))
     if shuffle:
         ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(tf_load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
+    ds = ds.map(tf_load, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = _skip_keeping_length(ds, len(indices))
     return _finish(ds, batch_size, augmenter, preprocess, image=True, segmentation=True)

@@ -98,10 +98,12 @@ def describe_data(data: Any, batch_size: int) -> DataInfo:
 
 
 def with_known_length(data: Any, stop: Callable[[], bool] | None = None) -> Any:
-    """``data``, or a tf.data pipeline whose length TensorFlow cannot tell (one that skips
-    undecodable files) with its batches counted once. Without a length, ``fit`` and
-    ``evaluate`` read every new iterator until it runs out and Keras warns "Your input ran out
-    of data" each time, and the progress cannot say how many iterations there will be.
+    """``data``, or a tf.data pipeline whose length TensorFlow cannot tell with its batches
+    counted once. Without a length, ``fit`` and ``evaluate`` read every new iterator until it
+    runs out and Keras warns "Your input ran out of data" each time, and the progress cannot
+    say how many iterations there will be. The project's own pipelines keep their length
+    (:mod:`designer.data.tfdata` skips undecodable files without losing it), so this pass over
+    the data is only made for a dataset from elsewhere (e.g. one through ``ignore_errors()``).
     ``stop()`` True ends the count early (``data`` comes back unchanged)."""
     if not _is_dataset(data):
         return data

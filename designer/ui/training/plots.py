@@ -3,13 +3,15 @@
 Per plot: the raw per-iteration values as a faint line, an exponentially smoothed line, the
 validation points joined by a dashed line, dotted vertical lines at epoch ends, a labelled
 dashed line where a later training phase starts and, after the run, a marker with the final
-validation value. Long runs are decimated before drawing (min/max per bucket for the raw
+validation value. A run stored in a project is drawn from its per-epoch values instead (the
+training line with a point per epoch, the same validation line and marker). Long runs are decimated before drawing (min/max per bucket for the raw
 line), so 100,000 iterations redraw in a few milliseconds.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -118,12 +120,41 @@ class _Curve:
         self.final_text = pg.TextItem(anchor=text_anchor, color="k")
         plot.addItem(self.final)
         plot.addItem(self.final_text)
+        self.colour, self.faint = colour, faint
 
     def clear(self) -> None:
         for item in (self.raw, self.smooth, self.val):
             item.setData([], [])
+        self.raw.setPen(pg.mkPen(self.faint, width=1))  # as live runs draw it
+        self.raw.setSymbol(None)
         self.final.setData([], [])
         self.final_text.setText("")
+
+    def show_epochs(self, x: np.ndarray, train: np.ndarray | None, val: np.ndarray | None) -> int:
+        """Per-epoch values (a stored run): the training line in the plot's colour with a point
+        per epoch, the validation line as live runs draw it; returns the points drawn."""
+        drawn = 0
+        if train is not None:
+            self.raw.setPen(pg.mkPen(self.colour, width=2))
+            self.raw.setSymbol("o")
+            self.raw.setSymbolSize(5)
+            self.raw.setSymbolBrush(self.colour)
+            self.raw.setSymbolPen(self.colour)
+            self.raw.setData(x, train, connect="finite")
+            drawn += len(train)
+        if val is not None:  # joined from one validated epoch to the next, as live
+            known = np.isfinite(x) & np.isfinite(val)
+            self.val.setData(x[known], val[known])
+            drawn += int(known.sum())
+        return drawn
+
+    def mark_final(self, x: float, y: float, scale: float) -> None:
+        """The final marker and its text at (x, y) (y already scaled)."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return
+        self.final.setData([x], [y])
+        self.final_text.setText(f"Final {y:.2f}%" if scale == 100.0 else f"Final {y:.4g}")
+        self.final_text.setPos(x, y)
 
 
 class TrainingPlots(pg.GraphicsLayoutWidget):
@@ -160,6 +191,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         label, self.scale = metric_label(self.metric)
         self.top.setLabel("left", label or "Metric")
         self.top.setVisible(self.metric is not None)
+        for plot in (self.top, self.bottom):
+            plot.setLabel("bottom", "Iteration")
         if self.scale == 100.0:
             self.top.setYRange(0, 100, padding=0.02)
         else:
@@ -260,12 +293,36 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                 xv, yv = snap["iteration"][-1], smooth(y)[-1] * scale
             else:
                 continue
-            if not math.isfinite(yv):
-                continue
-            curve.final.setData([xv], [yv])
-            text = f"Final {yv:.2f}%" if scale == 100.0 else f"Final {yv:.4g}"
-            curve.final_text.setText(text)
-            curve.final_text.setPos(xv, yv)
+            curve.mark_final(float(xv), float(yv), scale)
+
+    def show_history(self, history: Mapping[str, Sequence[float | None]]) -> None:
+        """Draw a stored run's per-epoch curves (a project's ``RunResults.history``): per plot
+        the training values and the ``val_`` ones at each epoch's last iteration, dotted
+        lines at the epoch ends and the final marker, as a live run draws them at epoch
+        granularity. Call :meth:`start` first with the history's metric names."""
+        n = max((len(v) for v in history.values()), default=0)
+        if n == 0:
+            return
+        x_key = next((k for k in ("iteration", "epoch") if k in history), None)
+        x = _column(history[x_key]) if x_key else np.arange(1.0, n + 1)
+        if x_key == "epoch":
+            self.top.setLabel("bottom", "Epoch")
+            self.bottom.setLabel("bottom", "Epoch")
+        drawn = 0
+        plots = [(self.loss_curve, "loss", 1.0)]
+        if self.metric is not None:
+            plots.append((self.metric_curve, self.metric, self.scale))
+        for curve, key, scale in plots:
+            train = _column(history[key]) * scale if key in history else None
+            val = _column(history[f"val_{key}"]) * scale if f"val_{key}" in history else None
+            drawn += curve.show_epochs(x, train, val)
+            for y in (val, train):  # the last validation value, else the last training one
+                last = _last_finite(x, y)
+                if last is not None:
+                    curve.mark_final(*last, scale)
+                    break
+        self.points_drawn = drawn
+        self.mark_epochs([int(v) for v in x if math.isfinite(v)] if x_key == "iteration" else [])
 
     def export(self, path: str) -> None:
         """Save both plots as PNG (any other suffix than .svg) or SVG."""
@@ -297,3 +354,16 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
 def _scaled(values: np.ndarray | None, scale: float) -> np.ndarray | None:
     return None if values is None else values * scale
+
+
+def _column(values: Sequence[float | None]) -> np.ndarray:
+    """A stored column as floats, None as NaN."""
+    return np.array([math.nan if v is None else v for v in values], dtype=float)
+
+
+def _last_finite(x: np.ndarray, y: np.ndarray | None) -> tuple[float, float] | None:
+    """(x, y) of the last point where both are finite, if any."""
+    if y is None:
+        return None
+    good = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    return (float(x[good[-1]]), float(y[good[-1]])) if len(good) else None

@@ -223,14 +223,18 @@ class TrainingProgressWindow(QWidget):
 
     def show_stored(self, project: Any) -> None:
         """Show what ``project`` keeps of its last run (a reopened project): the final and
-        best values and the confusion matrix; a project keeps no curves."""
+        best values, the confusion matrix and, when the project keeps them (files written
+        before it do not), the per-epoch curves."""
         if self.running:
             return
         results = project.settings.results
         self._project, self.result, self.sink, self.trainer = project, None, None, None
         self.setWindowTitle("Training Progress")
-        self.plots.start(list(results.final))
+        self.plots.start([*results.history, *results.final])
+        self.plots.show_history(results.history)
         self.info.show_stored(results)
+        if results.history:
+            self.info.note.setText(stored_curves_note(results))
         self.results.show_stored(results)
         self.tabs.setTabEnabled(1, not results.empty)
         self.tabs.setCurrentIndex(0)
@@ -392,6 +396,15 @@ class TrainingProgressWindow(QWidget):
 
         box.finished.connect(answered)
         box.open()
+
+
+def stored_curves_note(results: RunResults) -> str:
+    """The note over a stored run whose per-epoch curves the project keeps."""
+    when = results.trained_at.replace("T", " ") or "unknown date"
+    return (
+        f"Results and per-epoch curves of the run of {when}, as stored in the project "
+        "(train again to see every iteration)."
+    )
 
 
 def write_history_csv(result: TrainingResult, path: str) -> None:

@@ -66,6 +66,10 @@ class TrainingOptions:
     gradient_clipping: str = "none"
     gradient_threshold: float = 1.0
     lr_factors: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Adversarial training (designer/training/adversarial.py): this share of every batch
+    # replaced by FGSM examples at this epsilon (a fraction of the value range; 0 = off).
+    adversarial_epsilon: float = 0.0
+    adversarial_ratio: float = 0.5
     # Early stopping and checkpoints.
     validation_patience: int | None = None  # validation checks without improvement
     monitor: str = "val_loss"
@@ -113,6 +117,8 @@ class TrainingOptions:
             _in_unit(p, name, getattr(self, name), upper_open=True)
         _in_unit(p, "drop_factor", self.drop_factor, upper_open=False)
         _in_unit(p, "decay_rate", self.decay_rate, upper_open=False)
+        _in_unit(p, "adversarial_epsilon", self.adversarial_epsilon, upper_open=False)
+        _in_unit(p, "adversarial_ratio", self.adversarial_ratio, upper_open=False)
         _non_negative(p, "weight_decay", self.weight_decay)
         _non_negative(p, "l2_regularization", self.l2_regularization)
         _non_negative(p, "min_delta", self.min_delta)

@@ -11,6 +11,7 @@ import keras
 
 from designer.core.progress import CancelToken
 from designer.training import environment as env
+from designer.training.adversarial import install_adversarial, remove_adversarial
 from designer.training.atomic import prepare_folders
 from designer.training.callback import ProgressCallback, TrainingControl
 from designer.training.datainfo import (
@@ -125,6 +126,7 @@ class Trainer:
                     self.working_model = work
                     regularized = self._add_l2(work)
                     schedule = self._compile(work, info, train)
+                    install_adversarial(work, o.adversarial_epsilon, o.adversarial_ratio)
                 callback = self._make_callback(work, info, schedule, sink)
             except TrainingConfigError:
                 raise
@@ -135,6 +137,7 @@ class Trainer:
             sink.on_status(StatusEvent(Status.FAILED, str(e), self.iteration_offset))
             raise
         finally:
+            remove_adversarial(self.working_model)
             for v in regularized:
                 v.regularizer = None
         if needs_clone:
@@ -362,7 +365,17 @@ def one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {text[0]}" if text and text[0] else type(e).__name__
 
 
+# TensorFlow's message when a dataset of asserted length comes up short: one of the project's
+# image pipelines where most files failed to decode after the scan (designer.data.tfdata).
+SHORT_DATA = "Input dataset was expected to contain"
+
+
 def _failure_message(e: BaseException, o: TrainingOptions) -> str:
+    if SHORT_DATA in str(e):
+        return (
+            "Training failed: the data gave fewer samples than it holds; most of its files "
+            f"could not be decoded (see the log for the files skipped). ({one_line(e)})"
+        )
     if _is_out_of_memory(e):
         return (
             f"Out of memory with mini-batch size {o.mini_batch_size}: try a smaller "

@@ -54,6 +54,8 @@ GROUPS: dict[str, list[str]] = {
         "gradient_clipping",
         "gradient_threshold",
         "lr_factors",
+        "adversarial_epsilon",
+        "adversarial_ratio",
     ],
     "Stopping": [
         "validation_patience",
@@ -99,6 +101,10 @@ HINTS = {
     "devices": "comma-separated device names; empty = all of the chosen environment",
     "seed": "empty = a different run each time",
     "monitor": "metric watched by early stopping and best checkpoints",
+    "adversarial_epsilon": "adversarial training: FGSM epsilon as a fraction of the value "
+    "range (0.03 is about 8 of 255 grey levels); 0 = off",
+    "adversarial_ratio": "adversarial training: share of every batch replaced by its FGSM "
+    "examples (0 to 1)",
 }
 DEFAULTS = TrainingOptions()
 

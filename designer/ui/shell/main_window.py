@@ -30,6 +30,7 @@ from designer.ui.data.panel import DataActions
 from designer.ui.document.document import Document
 from designer.ui.export.dialog import ExportActions
 from designer.ui.gallery.start_page import GalleryActions
+from designer.ui.insight.actions import InsightActions
 from designer.ui.panels.analysis import AnalysisPanel
 from designer.ui.panels.find_bar import FindBar
 from designer.ui.panels.library import LibraryPanel
@@ -44,12 +45,13 @@ from designer.ui.training.actions import TrainingActions
 from designer.ui.transfer.actions import TransferActions
 
 # The window's features, installed in this order (see MainWindow.install_features).
-FEATURES = ("gallery", "data", "training", "transfer", "export")
+FEATURES = ("gallery", "data", "training", "transfer", "export", "insight")
 
 
 class MainWindow(QMainWindow):
     """The designer window (docs/architecture.md): the canvas and the panels, and the features
-    it installs (gallery, data, training, transfer, export), which it reaches as attributes."""
+    it installs (gallery, data, training, transfer, export, insight), which it reaches as
+    attributes."""
 
     def __init__(self, project: Project | None = None, features: Iterable[str] = FEATURES) -> None:
         super().__init__()
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
         self.training: TrainingActions | None = None
         self.transfer: TransferActions | None = None
         self.export: ExportActions | None = None
+        self.insight: InsightActions | None = None
         self.install_features(*features)
         right = [self.docks["properties"], *([self.data.dock] if self.data else [])]
         default_layout(self, right, self.docks["library"], self.docks["analysis"])
@@ -132,9 +135,11 @@ class MainWindow(QMainWindow):
                 self.install_features("training")
                 assert self.training is not None
                 self.transfer = TransferActions(self, self.training)
-            else:
+            elif name == "export":
                 self.export = ExportActions(self)
                 self.actions_by_name["export"] = self.export.action
+            else:
+                self.insight = InsightActions(self)
 
     def wait_for_keras(self, warm: KerasWarmup) -> None:
         """Say that shapes and parameters follow while Keras is imported; analyse when it is

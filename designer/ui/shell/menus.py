@@ -13,7 +13,17 @@ if TYPE_CHECKING:
     from designer.ui.shell.main_window import MainWindow
 
 APP_NAME = "Network Designer"
-MENUS = ("&File", "&Edit", "&View", "&Network", "&Data", "&Training", "E&xport", "&Help")
+MENUS = (
+    "&File",
+    "&Edit",
+    "&View",
+    "&Network",
+    "&Data",
+    "&Training",
+    "E&xport",
+    "&Insight",
+    "&Help",
+)
 TOOLBAR = ("new", "open", "save", "undo", "redo", "arrange", "fit", "analyze")
 
 

@@ -7,32 +7,16 @@ converting the function with its variables frozen into constants gives the right
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from designer.core.quiet import quiet_tensorflow
 from designer.export.report import ExportError
 from designer.export.signature import frozen_function
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Silence TensorFlow's deprecation warnings and notices around tf.lite calls."""
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        absl.setLevel(level)
 
 
 def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:
@@ -42,7 +26,7 @@ def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:
     to become TFLite builtins, so on failure the batch is fixed to 1 (the usual TFLite shape).
     """
     notes: list[str] = []
-    with _quiet():
+    with quiet_tensorflow():
         try:
             data = _converter(frozen_function(model), int8).convert()
         except Exception as first:  # the converter raises ConverterError and others
@@ -87,7 +71,7 @@ def run_tflite(path: Path, xs: list[np.ndarray], in_names: list[str]) -> list[np
 
     A model converted with a fixed batch of 1 is run one sample at a time.
     """
-    with _quiet():
+    with quiet_tensorflow():
         interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=os.cpu_count())
     inputs = {d["name"].split(":")[0]: d for d in interpreter.get_input_details()}
     missing = [n for n in in_names if n not in inputs]

@@ -8,19 +8,18 @@ project's TFLite exporter).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import logging
 import math
 import os
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from designer.core.quiet import quiet_tensorflow
 
 #: Representative samples for the int8 calibration, and samples the debugger runs.
 CALIBRATION_SAMPLES = 200
@@ -50,20 +49,6 @@ class LayerError:
         return self.rmse / self.scale if self.scale else None
 
 
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """TensorFlow's deprecation notices and absl chatter off around tf.lite calls."""
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        absl.setLevel(level)
-
-
 def representative(x: np.ndarray, count: int = CALIBRATION_SAMPLES) -> Representative:
     """A representative dataset for the converter: single samples of ``x``."""
     samples = np.asarray(x, np.float32)[:count]
@@ -86,7 +71,7 @@ def tflite_predict(
     ``check(fraction done)`` is called after every chunk (it may raise Cancelled)."""
     import tensorflow as tf
 
-    with quiet():
+    with quiet_tensorflow():
         interp = tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count() or 1)
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     step = 1 if int(inp["shape_signature"][0]) == 1 else batch_size
@@ -135,7 +120,7 @@ def op_names(content: bytes) -> list[str]:
     """The TFLite op of every node of the main graph, in order."""
     import tensorflow as tf
 
-    with quiet():
+    with quiet_tensorflow():
         interp = tf.lite.Interpreter(model_content=content)
     return [str(op["op_name"]) for op in interp._get_ops_details()]
 
@@ -172,7 +157,7 @@ def float_ops(content: bytes, model: Any) -> list[str]:
     """Ops of a full-integer model that still compute in float32, with their layers."""
     import tensorflow as tf
 
-    with quiet():
+    with quiet_tensorflow():
         interp = tf.lite.Interpreter(model_content=content)
     tensors = {t["index"]: t for t in interp.get_tensor_details()}
     namer = LayerNamer(model)
@@ -225,7 +210,7 @@ def convert_with_fallback(
     make: ConverterFactory, model: Any, int8: bool, rep: Representative | None, batch: int | None
 ) -> tuple[bytes, int | None]:
     """Convert with a dynamic batch, or the batch fixed to 1 when that fails."""
-    with quiet():
+    with quiet_tensorflow():
         try:
             return make(model, int8, rep, batch).convert(), batch
         except Exception:
@@ -246,7 +231,7 @@ def layer_errors(
     """Per-tensor error of the full-int8 model against float, from QuantizationDebugger."""
     import tensorflow as tf
 
-    with quiet():
+    with quiet_tensorflow():
         debugger = tf.lite.experimental.QuantizationDebugger(
             converter=make(model, True, rep, batch), debug_dataset=rep
         )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QVBoxLayout,
+    QWidget,
 )
 
 from designer.app.export_job import ExportOutcome, ExportRequest, run_export
@@ -33,6 +33,7 @@ from designer.export import ExportError, ExportReport
 from designer.export.formats import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, SUFFIXES
 from designer.export.naming import file_stem, weights_name
 from designer.export.report import human_size
+from designer.ui.common.dialog_action import DialogAction
 from designer.ui.common.shell import Shell
 
 LABELS = {
@@ -345,26 +346,13 @@ class ExportDialog(QDialog):
         return self.status_label.text()
 
 
-class ExportActions(QObject):
+class ExportActions(DialogAction):
     """Export > Export... (Ctrl+E) of a main window, and its one Export dialog."""
 
-    def __init__(self, shell: Shell) -> None:
-        super().__init__(shell.widget())
-        self.shell = shell
-        self.dialog: ExportDialog | None = None
-        self.action = QAction("&Export…", self)
-        self.action.setShortcut(QKeySequence("Ctrl+E"))
-        self.action.setStatusTip(
-            "Export the network to .keras, SavedModel, ONNX, TFLite or Python code"
-        )
-        self.action.triggered.connect(self.open_dialog)
-        shell.menu("E&xport").addAction(self.action)
+    MENU = "E&xport"
+    TEXT = "&Export…"
+    TIP = "Export the network to .keras, SavedModel, ONNX, TFLite or Python code"
+    SHORTCUT = "Ctrl+E"
 
-    def open_dialog(self) -> ExportDialog:
-        """Show the Export dialog (made on first use), non-blocking."""
-        if self.dialog is None:
-            self.dialog = ExportDialog(self.shell)
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog
+    def make_dialog(self) -> QWidget:
+        return ExportDialog(self.shell)

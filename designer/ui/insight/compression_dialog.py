@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from designer.app.insight_runs import MAX_SAMPLES, percent_list, project_compression
@@ -34,6 +34,7 @@ from designer.app.project import Project
 from designer.core.progress import ProgressEvent
 from designer.insight.compression import CompressionReport, summary_lines
 from designer.insight.pruning import CompressionError
+from designer.ui.common.dialog_action import DialogAction
 from designer.ui.common.shell import Shell
 from designer.ui.common.worker import Worker
 
@@ -260,28 +261,15 @@ class CompressionDialog(QDialog):
         super().reject()
 
 
-class CompressionActions(QObject):
+class CompressionActions(DialogAction):
     """Insight > Compression Report… of a main window, and its one dialog."""
 
-    def __init__(self, shell: Shell) -> None:
-        super().__init__(shell.widget())
-        self.shell = shell
-        self.dialog: CompressionDialog | None = None
-        self.action = QAction("&Compression Report…", self)
-        self.action.setStatusTip(
-            "int8 quantisation and magnitude pruning: size and accuracy on the validation data"
-        )
-        self.action.triggered.connect(self.open_dialog)
-        shell.menu("&Insight").addAction(self.action)
+    MENU = "&Insight"
+    TEXT = "&Compression Report…"
+    TIP = "int8 quantisation and magnitude pruning: size and accuracy on the validation data"
 
-    def open_dialog(self) -> CompressionDialog:
-        """Show the Compression Report dialog (made on first use), non-blocking."""
-        if self.dialog is None:
-            self.dialog = CompressionDialog(self.shell)
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog
+    def make_dialog(self) -> QWidget:
+        return CompressionDialog(self.shell)
 
 
 def install(shell: Shell) -> CompressionActions:

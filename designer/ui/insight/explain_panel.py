@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QPixmap
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -47,6 +47,7 @@ from designer.insight.explain_files import (
     explain_folder,
     run_request,
 )
+from designer.ui.common.dialog_action import DialogAction
 from designer.ui.common.shell import Shell
 from designer.ui.common.worker import TaskRunner, Worker
 from designer.ui.data.thumbs import array_to_qimage
@@ -531,29 +532,19 @@ class ExplainDialog(QDialog):
         super().reject()
 
 
-class ExplainActions(QObject):
+class ExplainActions(DialogAction):
     """Insight > Explain Prediction… of a main window, and its one dialog."""
 
-    def __init__(self, shell: Shell) -> None:
-        super().__init__(shell.widget())
-        self.shell = shell
-        self.dialog: ExplainDialog | None = None
-        self.action = QAction("Explain &Prediction…", self)
-        self.action.setStatusTip(
-            "Show what the network looks at in an image: Grad-CAM, occlusion or saliency"
-        )
-        self.action.triggered.connect(self.open_dialog)
-        shell.menu("&Insight").addAction(self.action)
+    MENU = "&Insight"
+    TEXT = "Explain &Prediction…"
+    TIP = "Show what the network looks at in an image: Grad-CAM, occlusion or saliency"
 
-    def open_dialog(self) -> ExplainDialog:
-        """Show the Explain Prediction dialog (made on first use), non-blocking."""
-        if self.dialog is None:
-            self.dialog = ExplainDialog(self.shell)
-        self.dialog.panel.refresh()
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog
+    def make_dialog(self) -> QWidget:
+        return ExplainDialog(self.shell)
+
+    def prepare(self, dialog: QWidget) -> None:
+        assert isinstance(dialog, ExplainDialog)
+        dialog.panel.refresh()
 
 
 def install(shell: Shell) -> ExplainActions:

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.progress import ProgressEvent, ProgressReporter
-from designer.ui.common.shell import Shell
+from designer.ui.common.dialog_action import DialogAction
 from designer.ui.common.worker import TaskRunner, Worker
 from designer.ui.document.document import Document
 from designer.ui.training.results_panel import array_to_pixmap
@@ -355,27 +354,21 @@ class RobustnessWindow(QWidget):
         return cell
 
 
-class RobustnessActions(QObject):
+class RobustnessActions(DialogAction):
     """Insight > Adversarial Robustness… of a main window, and its one window."""
 
-    def __init__(self, shell: Shell) -> None:
-        super().__init__(shell.widget())
-        self.shell = shell
-        self.window: RobustnessWindow | None = None
-        self.action = QAction("Adversarial &Robustness…", self)
-        self.action.setStatusTip(
-            "Accuracy of the network under FGSM and PGD attacks on the validation data"
-        )
-        self.action.triggered.connect(self.open_window)
-        shell.menu("&Insight").addAction(self.action)
+    MENU = "&Insight"
+    TEXT = "Adversarial &Robustness…"
+    TIP = "Accuracy of the network under FGSM and PGD attacks on the validation data"
 
-    def open_window(self) -> RobustnessWindow:
+    def make_dialog(self) -> QWidget:
+        return RobustnessWindow(self.shell.document, self.shell.tasks, self.shell.widget())
+
+    @property
+    def window(self) -> QWidget | None:
+        """The Adversarial Robustness window, once opened."""
+        return self.dialog
+
+    def open_window(self) -> QWidget:
         """Show the Adversarial Robustness window (made on first use)."""
-        if self.window is None:
-            self.window = RobustnessWindow(
-                self.shell.document, self.shell.tasks, self.shell.widget()
-            )
-        self.window.show()
-        self.window.raise_()
-        self.window.activateWindow()
-        return self.window
+        return self.open_dialog()

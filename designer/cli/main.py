@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,70 +26,6 @@ def _open(args: argparse.Namespace) -> Any:
     from designer.app.files import open_path
 
     return open_path(args.path, allow_unsafe=getattr(args, "unsafe", False))
-
-
-def cmd_analyze(args: argparse.Namespace) -> int:
-    """`analyze PATH [--json]`: table of layers, totals, errors and warnings."""
-    from designer.core.analysis import analyze
-    from designer.core.diagnostics import format_shape
-
-    project = _open(args)
-    graph = project.graph
-    report = analyze(graph)
-    rows = []
-    for nid in graph.topological_order():
-        node, info = graph.node(nid), report.nodes[nid]
-        rows.append(
-            {
-                "name": node.name,
-                "type": node.label,
-                "output_shape": list(info.shape) if info.shape else None,
-                "params": info.params,
-            }
-        )
-    summary = {
-        "layers": rows,
-        "total_params": report.total_params,
-        "trainable_params": report.trainable_params,
-        "errors": [i.to_dict(graph) for i in report.errors],
-        "warnings": [i.to_dict(graph) for i in report.warnings],
-    }
-    if args.json:
-        print(json.dumps(summary, indent=1))
-    else:
-        _print_table(graph, report, format_shape)
-        for note in project.import_notes:
-            print(f"note: {note}")
-    return EXIT_OK if report.ok else EXIT_ERRORS
-
-
-def _print_table(graph: Any, report: Any, format_shape: Callable[..., str]) -> None:
-    table = [("Name", "Type", "Output shape", "Params")]
-    for nid in graph.topological_order():
-        node, info = graph.node(nid), report.nodes[nid]
-        label = info.labels[0] if info.labels else ""
-        table.append((node.name, node.label, format_shape(info.shape, label), f"{info.params:,}"))
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    for i, row in enumerate(table):
-        print(
-            "  ".join(
-                cell.ljust(w) if j < 3 else cell.rjust(w)
-                for j, (cell, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
-    print(
-        f"\nTotal parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
-        f"non-trainable {report.non_trainable_params:,})"
-    )
-    for title, issues in (("Errors", report.errors), ("Warnings", report.warnings)):
-        if issues:
-            print(f"\n{title} ({len(issues)}):")
-            for issue in issues:
-                print(f"  - {issue.message}")
-    if report.ok:
-        print("\nNo errors: the network can be built.")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -131,9 +66,16 @@ class _Unusable(Exception):
 
 def _registrars() -> list[Callable[[Any], Any]]:
     """``register(subparsers)`` of every sub-command module besides analyze, build and export."""
-    from designer.cli import data, train, transfer, zoo
+    from designer.cli import data, explain, robustness, train, transfer, zoo
 
-    return [zoo.register, data.register, train.register, transfer.register]
+    return [
+        zoo.register,
+        data.register,
+        train.register,
+        transfer.register,
+        explain.register,
+        robustness.register,
+    ]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -144,11 +86,9 @@ def make_parser() -> argparse.ArgumentParser:
         "Without a command, the GUI opens.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("analyze", help="analyse a project or a .keras/.h5 model")
-    p.add_argument("path", help="project file (.ndproj/.json) or Keras model (.keras/.h5)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_unsafe_argument(p)
-    p.set_defaults(func=cmd_analyze)
+    from designer.cli.analyze import register as register_analyze
+
+    register_analyze(sub)
     p = sub.add_parser("build", help="build a project's network and save it as .keras")
     p.add_argument("path", help="project file")
     p.add_argument("--out", required=True, help="output .keras file")
@@ -170,7 +110,17 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("analyze", "build", "train", "export", "zoo", "data", "transfer")
+COMMANDS = (
+    "analyze",
+    "build",
+    "train",
+    "export",
+    "zoo",
+    "data",
+    "transfer",
+    "explain",
+    "robustness",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,13 +28,24 @@ def test_analyze_sample_prints_table_and_totals(capsys: pytest.CaptureFixture) -
 def test_analyze_json_schema(capsys: pytest.CaptureFixture) -> None:
     assert main(["analyze", str(SAMPLE), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"layers", "total_params", "trainable_params", "errors", "warnings"}
+    cost = {"total_macs", "total_elementwise_ops", "weight_bytes", "peak_activation_bytes"}
+    cost |= {
+        "training_memory_bytes",
+        "batch_size",
+        "optimizer_slots",
+    }  # tests/cli/test_analyze_cost.py
+    assert set(data) == {"layers", "total_params", "trainable_params", "errors", "warnings"} | cost
     assert data["total_params"] == 61706
     assert data["layers"][1] == {
         "name": "c1",
         "type": "Conv2D",
         "output_shape": [None, 28, 28, 6],
         "params": 156,
+        "macs": 5 * 5 * 1 * 6 * 28 * 28,
+        "elementwise_ops": 2 * 28 * 28 * 6,  # bias and tanh
+        "weight_bytes": 156 * 4,
+        "activation_bytes": 28 * 28 * 6 * 4,
+        "receptive_field": {"size": [5, 5], "stride": [1, 1]},
     }
 
 
@@ -81,3 +92,12 @@ def test_main_py_runs_the_cli_in_a_fresh_process() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["total_params"] == 61706
+
+
+def test_explain_and_robustness_are_commands_of_the_program(capsys) -> None:
+    from designer import entry
+
+    for command in ("explain", "robustness"):
+        assert entry.wants_cli([command, "x"])
+        assert entry.main([command, "--help"]) == 0
+        assert f"usage: python main.py {command}" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""The Analysis dock: a table of layers (shapes with labels, learnables, issues) and the issues."""
+"""The Analysis dock: a table of layers (shapes with labels, learnables, cost, issues), sortable by
+any column, with a bar behind each layer's MACs and activation memory, and the issues."""
 
 from __future__ import annotations
 
@@ -29,13 +30,30 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.analysis import Issue, Report
+from designer.core.cost import (
+    NetworkCost,
+    changed_layers,
+    format_bytes,
+    format_count,
+    network_cost,
+    optimizer_slots,
+)
 from designer.core.diagnostics import format_shape
 from designer.core.graph import EventKind, GraphEvent
 from designer.ui.document.document import Document
+from designer.ui.panels.cost_bars import BAR_ROLE, CostBars
 
-COLUMNS = ("Name", "Type", "Activations", "Learnables", "Issues")
+COLUMNS = ("Name", "Type", "Activations", "Learnables", "MACs", "Memory", "Issues")
+# Where each column's text is in a row: its cells (name, type, activations, learnables, issues)
+# for most, its cost (MACs text, memory text, then the numbers) for MACs and Memory.
+CELL = {0: 0, 1: 1, 2: 2, 3: 3, 6: 4}
+ISSUES, MACS, MEMORY = 6, 4, 5  # columns
+NUMERIC = {3: 0, 4: 1, 5: 2}  # column -> place among the numbers of a row (after the two texts)
 NODE_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 10  # what the filter box searches: name, type, issues
+SORT_ROLE = Qt.ItemDataRole.UserRole + 11  # numbers for the numeric columns, text for the others
+# A row: node id, cells, severity, cost (MACs text, memory text, learnables, MACs, memory).
+Row = tuple[str, tuple[str, ...], str | None, tuple[str, str, int, int, int]]
 
 
 class AnalysisModel(QAbstractTableModel):
@@ -43,12 +61,15 @@ class AnalysisModel(QAbstractTableModel):
     changes only the rows of the layers it names, and those edits renamed, retyped or froze:
     dataChanged for rows kept, rows inserted or removed at their place, one layout change when
     the order itself changed; a view keeps its selection and scroll position. A report that
-    does not follow rebuilds the rows (``resets`` counts it)."""
+    does not follow rebuilds the rows (``resets`` counts it). The cost (``cost``) is brought up
+    to date with each report; the rows whose cost changed are among those it touches."""
 
     def __init__(self, document: Document) -> None:
         super().__init__()
         self.document = document
-        self.rows: list[tuple[str, tuple[str, ...], str | None]] = []  # (id, cells, severity)
+        self.rows: list[Row] = []
+        self.cost: NetworkCost | None = None
+        self.peaks = (0, 0)  # the largest MACs and activation memory of a layer: full bars
         self.resets = 0
         self._ids: list[str] = []  # the rows' node ids
         self._index: dict[str, int] = {}  # node id -> row
@@ -66,15 +87,31 @@ class AnalysisModel(QAbstractTableModel):
         edited, self._edited = self._edited, set()
         changed = report.changed if report.since == self._shown else None
         self._shown = report.serial
+        before = self.cost
+        self.cost = network_cost(
+            self.document.graph, report, *self.batch(), previous=before, edited=edited
+        )
+        touched = self.cost.touched
+        costly = touched if touched is not None else changed_layers(before, self.cost)
+        layers = self.cost.layers.values()
+        self.peaks = (
+            max((c.macs or 0 for c in layers), default=0),
+            max((c.activation_bytes or 0 for c in layers), default=0),
+        )
         old = self._ids
         if changed is None:
             self._reset(report, ids)
         elif ids is old or ids == old or self._insert_rows(report, ids) or self._remove_rows(ids):
-            self._update_rows(report, changed | edited)
-        elif not self._reorder(report, ids, changed | edited):
+            self._update_rows(report, changed | edited | costly)
+        elif not self._reorder(report, ids, changed | edited | costly):
             self._reset(report, ids)
 
-    def _row(self, report: Report, nid: str) -> tuple[str, tuple[str, ...], str | None]:
+    def batch(self) -> tuple[int, int]:
+        """(batch size, optimizer slots) from the project's training options."""
+        options = self.document.project.settings.training
+        return options.mini_batch_size, optimizer_slots(options.solver, options.momentum)
+
+    def _row(self, report: Report, nid: str) -> Row:
         node, info = self.document.graph.node(nid), report.nodes[nid]
         acts = (
             "; ".join(format_shape(s, lb) for s, lb in zip(info.shapes, info.labels, strict=False))
@@ -87,7 +124,19 @@ class AnalysisModel(QAbstractTableModel):
             else ("warning" if info.issues else None)
         )
         issues = " ".join(i.message for i in info.issues)
-        return (nid, (node.name, node.label, acts, learn, issues), severity)
+        cost = self.cost.layers.get(nid) if self.cost is not None else None
+        cells = (node.name, node.label, acts, learn, issues)
+        if cost is None:
+            return (nid, cells, severity, ("—", "—", info.params, -1, -1))
+        macs, memory = cost.macs, cost.activation_bytes
+        figures = (
+            _count(macs),
+            _bytes(memory),
+            info.params,
+            -1 if macs is None else macs,
+            -1 if memory is None else memory,
+        )
+        return (nid, cells, severity, figures)
 
     def _known(self, report: Report, ids: list[str]) -> bool:
         graph = self.document.graph
@@ -117,7 +166,7 @@ class AnalysisModel(QAbstractTableModel):
                     self.rows[row] = cells
                     changed.append(row)
         changed.sort()
-        last = len(COLUMNS) - 1
+        last = len(COLUMNS) - 1  # every column: the cost cells may have changed too
         for first, end in _runs(changed):
             self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
@@ -190,27 +239,72 @@ class AnalysisModel(QAbstractTableModel):
         return len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.InitialSortOrderRole:  # the first click: costliest first
+            numeric = section in NUMERIC
+            return Qt.SortOrder.DescendingOrder if numeric else Qt.SortOrder.AscendingOrder
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        nid, cells, severity = self.rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return cells[index.column()]
+        nid, cells, severity, figures = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return figures[column - MACS] if column in (MACS, MEMORY) else cells[CELL[column]]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column in (MACS, MEMORY):  # asked on hover: from the cost shown, no row kept
+                cost = self.cost.layers.get(nid) if self.cost is not None else None
+                return _tips(cost)[column - MACS] if cost is not None else ""
+            return cells[CELL[column]]
         if role == NODE_ROLE:
             return nid
+        if role == SORT_ROLE:
+            place = NUMERIC.get(column)
+            return figures[2 + place] if place is not None else cells[CELL[column]].lower()
+        if role == BAR_ROLE:
+            if column not in (MACS, MEMORY):
+                return None
+            value, peak = figures[3 + column - MACS], self.peaks[column - MACS]
+            return value / peak if peak > 0 and value > 0 else 0.0
         if role == SEARCH_ROLE:
             return f"{cells[0]}\n{cells[1]}\n{cells[4]}"
-        if role == Qt.ItemDataRole.ForegroundRole and severity and index.column() == 4:
+        if role == Qt.ItemDataRole.ForegroundRole and severity and column == ISSUES:
             return QColor("#c62828" if severity == "error" else "#a66f00")
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def row_of(self, node_id: str) -> int:
         """The row showing ``node_id`` or -1."""
         return self._index.get(node_id, -1)
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else (format_count(value) if value else "0")
+
+
+def _bytes(value: int | None) -> str:
+    return "?" if value is None else (format_bytes(value) if value else "0")
+
+
+def _tips(cost: Any) -> tuple[str, str]:
+    """The tooltips of a layer's MACs and memory cells."""
+    macs = "unknown" if cost.macs is None else f"{cost.macs:,}"
+    ops = "unknown" if cost.elementwise_ops is None else f"{cost.elementwise_ops:,}"
+    field = cost.receptive_field
+    seen = (
+        f"; receptive field {'×'.join(map(str, field.size))} pixels, stride "
+        f"{'×'.join(map(str, field.stride))}"
+        if field is not None
+        else ""
+    )
+    memory = "unknown" if cost.activation_bytes is None else f"{cost.activation_bytes:,} bytes"
+    return (
+        f"{macs} multiply-accumulates and {ops} element-wise operations per sample{seen}",
+        f"outputs {memory} per sample; weights {cost.weight_bytes:,} bytes",
+    )
 
 
 def _runs(rows: list[int]) -> Iterator[tuple[int, int]]:
@@ -223,13 +317,15 @@ def _runs(rows: list[int]) -> Iterator[tuple[int, int]]:
 
 
 class LayerFilter(QSortFilterProxyModel):
-    """The rows whose layer name, type or issue text contain the filter text (any case)."""
+    """The rows whose layer name, type or issue text contain the filter text (any case), sorted
+    by the column clicked (numbers as numbers) or, unsorted, in network order."""
 
     def __init__(self, model: AnalysisModel) -> None:
         super().__init__()
         self.setSourceModel(model)
         self.setFilterRole(SEARCH_ROLE)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setSortRole(SORT_ROLE)
 
 
 class AnalysisPanel(QWidget):
@@ -250,7 +346,14 @@ class AnalysisPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((120, 120, 150, 110)):
+        # Unsorted (network order) at first; a click sorts, a third click unsorts again.
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.bars = CostBars(self.table)
+        for column in (MACS, MEMORY):
+            self.table.setItemDelegateForColumn(column, self.bars)
+        for col, width in enumerate((120, 120, 150, 110, 90, 90)):
             self.table.setColumnWidth(col, width)
         self.totals = QLabel()
         self.filter = QLineEdit()
@@ -296,17 +399,17 @@ class AnalysisPanel(QWidget):
         document.analysed.connect(self.refresh)
         document.analysed.connect(self.show_data_fit)  # after refresh: its lines come last
         document.settingsChanged.connect(self.show_data_fit)
+        document.settingsChanged.connect(self._new_batch)
         if document.report is not None:
             self.refresh(document.report)
 
     def refresh(self, report: Report) -> None:
         """Show a new analysis (the issue list is rebuilt only when its issues changed)."""
+        peaks = self.model.peaks
         self.model.refresh(report)
-        self.totals.setText(
-            f"{len(self.document.graph)} layers · {report.total_params:,} parameters "
-            f"({report.trainable_params:,} trainable) · {len(report.errors)} errors · "
-            f"{len(report.warnings)} warnings"
-        )
+        if peaks != self.model.peaks:  # the full bar stands for another value: repaint them
+            self.table.viewport().update()
+        self._show_totals(report)
         shown = self._issues_shown
         if shown is not None and (report.issues is shown or report.issues == shown):
             return
@@ -318,6 +421,38 @@ class AnalysisPanel(QWidget):
             item.setToolTip(issue.message)
             item.setForeground(QColor("#c62828" if issue.severity == "error" else "#8a5a00"))
             self.issues.addItem(item)
+
+    def _show_totals(self, report: Report) -> None:
+        cost = self.model.cost
+        text = (
+            f"{len(self.document.graph)} layers · {report.total_params:,} parameters "
+            f"({report.trainable_params:,} trainable) · {len(report.errors)} errors · "
+            f"{len(report.warnings)} warnings"
+        )
+        if cost is not None and cost.layers:
+            text += (
+                f" · {format_count(cost.total_macs)} MACs · weights "
+                f"{format_bytes(cost.weight_bytes)} · peak activations "
+                f"{format_bytes(cost.peak_activation_bytes)} (batch {cost.batch_size})"
+            )
+            self.totals.setToolTip(
+                f"Per sample: {cost.total_macs:,} multiply-accumulates and "
+                f"{cost.total_elementwise_ops:,} element-wise operations. Training memory at "
+                f"batch size {cost.batch_size}: about {format_bytes(cost.training_memory_bytes)} "
+                "(weights, gradients, optimizer state and the activations kept for backprop)."
+                + (f" {len(cost.uncounted)} layers not counted." if cost.uncounted else "")
+            )
+        self.totals.setText(text)
+
+    def _new_batch(self, *_settings: Any) -> None:
+        """The training options changed: the totals for their batch size and optimizer."""
+        cost, report = self.model.cost, self.document.report
+        if cost is None or report is None:
+            return
+        batch = self.model.batch()
+        if (cost.batch_size, cost.optimizer_slots) != batch:
+            self.model.cost = cost.with_batch(*batch)
+            self._show_totals(report)
 
     def set_filter(self, text: str) -> None:
         """Show only the layers whose name, type or issues contain ``text`` (any case)."""

@@ -14,6 +14,9 @@ class InsightActions:
 
     def __init__(self, shell: Shell) -> None:
         self.activations = ActivationsActions(shell)  # a dock, hidden until asked for
+        beside = getattr(shell, "docks", {}).get("properties")
+        if beside is not None:  # a tab beside Properties: the whole height for its maps
+            shell.widget().tabifyDockWidget(beside, self.activations.dock)
         self.explain = ExplainActions(shell)
         self.robustness = RobustnessActions(shell)
         self.compression = CompressionActions(shell)

@@ -66,7 +66,7 @@ class _Unusable(Exception):
 
 def _registrars() -> list[Callable[[Any], Any]]:
     """``register(subparsers)`` of every sub-command module besides analyze, build and export."""
-    from designer.cli import data, explain, robustness, train, transfer, zoo
+    from designer.cli import compress, data, explain, robustness, train, transfer, zoo
 
     return [
         zoo.register,
@@ -75,6 +75,7 @@ def _registrars() -> list[Callable[[Any], Any]]:
         transfer.register,
         explain.register,
         robustness.register,
+        compress.register,
     ]
 
 
@@ -120,6 +121,7 @@ COMMANDS = (
     "transfer",
     "explain",
     "robustness",
+    "compress",
 )
 
 

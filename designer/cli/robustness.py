@@ -68,14 +68,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _fail(message: str, as_json: bool, out: TextIO, err: TextIO, code: int) -> int:
+def fail_with(message: str, as_json: bool, out: TextIO, err: TextIO, code: int) -> int:
     if as_json:
         print(json.dumps({"error": message}), file=out)
     print(f"error: {message}", file=err)
     return code
 
 
-def _progress(err: TextIO) -> Any:
+def terminal_progress(err: TextIO) -> Any:
     """A ProgressEvent callback: a one-line percentage on a terminal, nothing otherwise."""
     if not getattr(err, "isatty", lambda: False)():
         return None
@@ -179,8 +179,8 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
                 f"{args.step_size}"
             )
     except RobustnessError as exc:
-        return _fail(str(exc), as_json, out, err, EXIT_UNUSABLE)
-    show = _progress(err)
+        return fail_with(str(exc), as_json, out, err, EXIT_UNUSABLE)
+    show = terminal_progress(err)
     reporter = ProgressReporter(show)
     try:
         model, store, indices, preprocess = inputs(args, reporter)
@@ -201,9 +201,9 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
             examples=0,
         )
     except (ProjectError, ProjectRunError, DataError, RobustnessError) as exc:
-        return _fail(one_line(str(exc)) + unsafe_hint(exc), as_json, out, err, EXIT_UNUSABLE)
+        return fail_with(one_line(str(exc)) + unsafe_hint(exc), as_json, out, err, EXIT_UNUSABLE)
     except BuildError as exc:
-        return _fail(f"the network cannot be built: {exc}", as_json, out, err, EXIT_FAILED)
+        return fail_with(f"the network cannot be built: {exc}", as_json, out, err, EXIT_FAILED)
     except (Cancelled, KeyboardInterrupt):
         print("\ninterrupted", file=err)
         return EXIT_INTERRUPTED

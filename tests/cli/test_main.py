@@ -97,7 +97,7 @@ def test_main_py_runs_the_cli_in_a_fresh_process() -> None:
 def test_explain_and_robustness_are_commands_of_the_program(capsys) -> None:
     from designer import entry
 
-    for command in ("explain", "robustness"):
+    for command in ("explain", "robustness", "compress"):
         assert entry.wants_cli([command, "x"])
         assert entry.main([command, "--help"]) == 0
         assert f"usage: python main.py {command}" in capsys.readouterr().out

@@ -185,6 +185,9 @@ class TrainingOptions:
             d["devices"] = list(d["devices"])
         if d["metrics"] is not None:
             d["metrics"] = list(d["metrics"])
+        for key in ("adversarial_epsilon", "adversarial_ratio"):  # newer keys: at their
+            if d[key] == _DEFAULTS[key]:  # defaults, written as files were before them
+                d.pop(key)
         d["version"] = OPTIONS_VERSION
         return d
 
@@ -251,3 +254,6 @@ def _in_unit(p: list[str], name: str, value: Any, upper_open: bool) -> None:
     if not ok:
         bound = "[0, 1)" if upper_open else "[0, 1]"
         p.append(f"{name}: expected a number in {bound}, received {value!r}")
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainingOptions)}

@@ -101,3 +101,13 @@ def test_networks_that_cannot_be_attacked_are_refused_before_training():
     data = (np.zeros((8, 5), np.int32), np.zeros(8, np.int64))
     with pytest.raises(TrainingConfigError, match="numeric inputs"):
         Trainer(text, data, None, options(max_epochs=1, adversarial_epsilon=0.1)).run()
+
+
+def test_options_without_adversarial_training_are_written_as_before() -> None:
+    from designer.training.options import TrainingOptions
+
+    plain = TrainingOptions().to_dict()
+    assert "adversarial_epsilon" not in plain and "adversarial_ratio" not in plain
+    assert TrainingOptions.from_dict(plain) == TrainingOptions()
+    mixed = TrainingOptions(adversarial_epsilon=0.1, adversarial_ratio=0.25)
+    assert TrainingOptions.from_dict(mixed.to_dict()) == mixed

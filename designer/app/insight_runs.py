@@ -32,6 +32,7 @@ from designer.data.summary import DataError
 from designer.insight.activations import ActivationProbe
 from designer.insight.compression import CompressionReport, compression_report
 from designer.insight.pruning import CompressionError
+from designer.insight.robustness import numpy_batches
 from designer.insight.tflite_probe import CALIBRATION_SAMPLES, Representative
 
 #: Validation samples the report measures on at most (the TFLite interpreter is not fast).
@@ -162,21 +163,12 @@ def tflite_converter(
     return converter
 
 
-def _batches(dataset: Any) -> Any:
-    """(x, y) numpy batches of a tf.data.Dataset or a keras PyDataset."""
-    if hasattr(dataset, "as_numpy_iterator"):
-        yield from dataset.as_numpy_iterator()
-        return
-    for i in range(len(dataset)):
-        yield dataset[i]
-
-
 def take_arrays(dataset: Any, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``limit`` samples of a dataset as two arrays (x, y)."""
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     count = 0
-    for batch in _batches(dataset):
+    for batch in numpy_batches(dataset):
         x, y = batch[0], batch[1]
         if isinstance(x, dict | list | tuple) or isinstance(y, dict | list | tuple):
             raise CompressionError(

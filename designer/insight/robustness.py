@@ -306,13 +306,14 @@ def sample_arrays(
         shuffle=False,
     )
     xs, ys = [], []
-    for batch in _batches(data.validation):
+    for batch in numpy_batches(data.validation):
         xs.append(np.asarray(batch[0], np.float32))
         ys.append(np.asarray(batch[1]))
     return np.concatenate(xs), np.concatenate(ys).astype(np.int64)
 
 
-def _batches(dataset: Any) -> Any:
+def numpy_batches(dataset: Any) -> Any:
+    """(x, y) numpy batches of a tf.data.Dataset or a keras PyDataset."""
     if hasattr(dataset, "as_numpy_iterator"):
         yield from dataset.as_numpy_iterator()
         return

@@ -85,6 +85,10 @@ class LinkItem(QGraphicsItem):
             right, bottom = max(right, lx + self._label_w), max(bottom, ly + _LABEL_H)
         self._bounds = QRectF(left - 3, top - 3, right - left + 6, bottom - top + 6)
 
+    def coords(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) of :meth:`ends`, without making points (the sketch reads 10,000)."""
+        return self._ends or (0.0, 0.0, 0.0, 0.0)
+
     def ends(self) -> tuple[QPointF, QPointF]:
         """Where the link starts and ends, in scene coordinates."""
         x0, y0, x1, y1 = self._ends or (0.0, 0.0, 0.0, 0.0)

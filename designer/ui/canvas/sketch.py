@@ -51,7 +51,7 @@ class Sketch:
                 (errors if item.severity == "error" else warnings).append(square)
         self.fills = list(fills.values())
         self.badges = [(ERROR_COLOR, errors), (WARNING_COLOR, warnings)]
-        self.lines = [QLineF(*link.ends()) for link in scene.links.values()]
+        self.lines = [QLineF(*link.coords()) for link in scene.links.values()]
 
     def paint(self, painter: QPainter) -> None:
         """Links, then blocks, then issue squares."""

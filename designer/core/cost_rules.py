@@ -21,6 +21,30 @@ GLOBAL_POOL = {f"Global{kind}Pooling{d}D" for kind in ("Max", "Average") for d i
 RECURRENT_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 CONV_RECURRENT = {"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+# Families the tables below share.
+DROPOUTS = {
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianDropout",
+    "GaussianNoise",
+    "AlphaDropout",
+    "ActivityRegularization",
+}
+PADDING = {f"{kind}{d}D" for kind in ("ZeroPadding", "Cropping") for d in (1, 2, 3)}
+NORM_AND_ACTIVATION = {
+    "BatchNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "UnitNormalization",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "Softmax",
+}
 # Layers that only move, copy or pass values on (at inference): no operation at all.
 NO_OPS = {
     "Input",
@@ -32,34 +56,17 @@ NO_OPS = {
     "Concatenate",
     "Embedding",
     "Identity",
-    "Dropout",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-    "GaussianDropout",
-    "GaussianNoise",
-    "AlphaDropout",
-    "ActivityRegularization",
-    *(f"ZeroPadding{d}D" for d in (1, 2, 3)),
-    *(f"Cropping{d}D" for d in (1, 2, 3)),
+    *DROPOUTS,
+    *PADDING,
 }
 
 
 # Layers of no multiply-accumulates whatever their weights: element-wise work only.
 ELEMENTWISE = {
-    "BatchNormalization",
-    "LayerNormalization",
-    "GroupNormalization",
-    "UnitNormalization",
+    *NORM_AND_ACTIVATION,
     "RMSNormalization",
     "Normalization",
     "Rescaling",
-    "Activation",
-    "ReLU",
-    "LeakyReLU",
-    "PReLU",
-    "ELU",
-    "Softmax",
     "Masking",
     *(f"UpSampling{d}D" for d in (1, 2, 3)),
     "Resizing",
@@ -356,31 +363,14 @@ def elementwise_ops(
 
 # Layers that keep a receptive field as it is (element-wise or padding).
 KEEPS_FIELD = {
-    "BatchNormalization",
-    "LayerNormalization",
-    "GroupNormalization",
-    "UnitNormalization",
-    "Activation",
-    "ReLU",
-    "LeakyReLU",
-    "PReLU",
-    "ELU",
-    "Softmax",
-    "Dropout",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-    "GaussianDropout",
-    "GaussianNoise",
-    "AlphaDropout",
+    *NORM_AND_ACTIVATION,
+    *DROPOUTS,
+    *PADDING,
+    *MERGE,
     "Rescaling",
     "Normalization",
     "Identity",
-    "ActivityRegularization",
     "Concatenate",
-    *MERGE,
-    *(f"ZeroPadding{d}D" for d in (1, 2, 3)),
-    *(f"Cropping{d}D" for d in (1, 2, 3)),
 }
 
 

@@ -10,6 +10,7 @@ layout is the project file's (version 2, see :mod:`designer.core.project_file`):
     augmentation:  <AugmentConfig>
     training:      <TrainingOptions>
     results:       <RunResults> ({} before the first run; "history": the per-epoch curves)
+    experiment:    <ExperimentSpec> (left out when nothing varies)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from designer.data.preprocess import RESCALE_MODES, RESIZE_MODES
 from designer.data.registry import config_from_dict
 from designer.data.splits import SplitConfig
 from designer.data.summary import DataError
+from designer.training.experiment_spec import ExperimentError, ExperimentSpec
 from designer.training.options import OptionsError, TrainingOptions
 
 
@@ -274,6 +276,7 @@ class ProjectSettings:
     augmentation: AugmentConfig = field(default_factory=AugmentConfig)
     training: TrainingOptions = field(default_factory=TrainingOptions)
     results: RunResults = field(default_factory=RunResults)
+    experiment: ExperimentSpec = field(default_factory=ExperimentSpec)
 
     def replace(self, **sections: Any) -> ProjectSettings:
         """A copy with some sections replaced."""
@@ -281,7 +284,7 @@ class ProjectSettings:
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Plain data of every section (the project file's layout)."""
-        return {
+        sections = {
             "data": self.data.to_dict(),
             "preprocessing": self.preprocessing.to_dict(),
             "augmentation": {}
@@ -290,6 +293,9 @@ class ProjectSettings:
             "training": self.training.to_dict(),
             "results": self.results.to_dict(),
         }
+        if not self.experiment.empty:  # files without an experiment stay as they were
+            sections["experiment"] = self.experiment.to_dict()
+        return sections
 
     @classmethod
     def from_dict(cls, sections: dict[str, Any]) -> ProjectSettings:
@@ -321,6 +327,13 @@ def _parse_training(data: Any) -> TrainingOptions:
         raise SettingsError(f"training options: {'; '.join(problems) or exc}") from exc
 
 
+def _parse_experiment(data: Any) -> ExperimentSpec:
+    try:
+        return ExperimentSpec.from_dict(data)
+    except ExperimentError as exc:
+        raise SettingsError(f"experiment: {exc}") from exc
+
+
 # key in the file -> (title in messages, parser)
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "data": ("data", DataSection.from_dict),
@@ -328,6 +341,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "augmentation": ("augmentation", _parse_augmentation),
     "training": ("training options", _parse_training),
     "results": ("results", RunResults.from_dict),
+    "experiment": ("experiment", _parse_experiment),
 }
 
 

@@ -66,7 +66,16 @@ class _Unusable(Exception):
 
 def _registrars() -> list[Callable[[Any], Any]]:
     """``register(subparsers)`` of every sub-command module besides analyze, build and export."""
-    from designer.cli import compress, data, explain, robustness, train, transfer, zoo
+    from designer.cli import (
+        compress,
+        data,
+        experiment,
+        explain,
+        robustness,
+        train,
+        transfer,
+        zoo,
+    )
 
     return [
         zoo.register,
@@ -76,6 +85,7 @@ def _registrars() -> list[Callable[[Any], Any]]:
         explain.register,
         robustness.register,
         compress.register,
+        experiment.register,
     ]
 
 
@@ -122,6 +132,8 @@ COMMANDS = (
     "explain",
     "robustness",
     "compress",
+    "experiment",
+    "experiment-worker",
 )
 
 

@@ -52,7 +52,8 @@ from designer.core.graph import LayerGraph
 FORMAT = "network-designer-project"
 VERSION = 2
 EXTENSION = ".ndproj"
-SECTIONS = ("data", "augmentation", "preprocessing", "training", "results")
+SECTIONS = ("data", "augmentation", "preprocessing", "training", "results", "experiment")
+OPTIONAL_SECTIONS = ("experiment",)  # written only when not empty: older files stay the same
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -189,7 +190,9 @@ def payload_for(project: ProjectFile) -> dict[str, Any]:
         "graph": project.graph.to_dict(),
     }
     for section in SECTIONS:
-        data[section] = project.sections.get(section, {})
+        value = project.sections.get(section, {})
+        if value or section not in OPTIONAL_SECTIONS:
+            data[section] = value
     return data
 
 

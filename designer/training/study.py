@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,13 +56,28 @@ def storage_for(url: str, *, heartbeat: bool = True) -> optuna.storages.BaseStor
         kwargs: dict[str, Any] = {}
         if heartbeat:
             kwargs = {"heartbeat_interval": 20, "grace_period": 90}
-        with warnings.catch_warnings():  # the heartbeat is marked experimental since Optuna 2.9
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url), **kwargs)
+        return _rdb_storage(url, kwargs)
     except StudyError:
         raise
     except Exception as exc:  # SQLAlchemy, a missing driver, a locked or damaged file
         raise StudyError(f"cannot open the experiment storage {url}: {_one_line(exc)}") from exc
+
+
+def _rdb_storage(url: str, kwargs: dict[str, Any], attempts: int = 5) -> Any:
+    """An RDBStorage; tried again when another process is creating the same new database
+    at the same moment (its schema stamp then collides with ours)."""
+    import sqlalchemy.exc
+
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url), **kwargs)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
@@ -217,7 +233,7 @@ def record_of(trial: optuna.trial.FrozenTrial) -> TrialRecord:
     return TrialRecord(
         number=trial.number,
         state=trial.state.name,
-        params=dict(trial.params),
+        params=dict(trial.params or trial.system_attrs.get("fixed_params", {})),  # or queued
         value=_finite_or_none(value),
         metrics=dict(attrs.get("metrics", {})),
         seconds=seconds,

@@ -98,7 +98,10 @@ def run_trial(trial: optuna.Trial, context: TrialContext) -> float:
     start = time.perf_counter()
     try:
         run = prepare_run(project_with(context.project, params), context.epochs)
-        options = run.options.replace(checkpoint_dir=None, tensorboard_dir=None)
+        # Validation once per epoch: the pruner and the curves get a point every epoch.
+        options = run.options.replace(
+            checkpoint_dir=None, tensorboard_dir=None, validation_frequency="epoch"
+        )
         files = output_files(str(folder))
         pruning = PruningSink(trial, context.spec.objective)
         log = HistoryFileSink(files["history"], files["iterations"])

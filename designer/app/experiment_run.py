@@ -102,7 +102,36 @@ def prepare_study(project: Project, spec: ExperimentSpec, plan: ExperimentPlan) 
     study = create_study(plan.storage, plan.study, spec, str(snapshot), epochs)
     if TRIALS_FOLDER_ATTR not in study.user_attrs:
         study.set_user_attr(TRIALS_FOLDER_ATTR, str(plan.folder.resolve()))
+    if spec.strategy == "grid":
+        queue_grid(study, spec)
     return study
+
+
+def queue_grid(study: optuna.Study, spec: ExperimentSpec) -> int:
+    """Queue the grid points the study has not tried or queued yet, as many as its budget
+    leaves, so that parallel workers each take a different one (Optuna hands a queued trial
+    to one worker only); returns how many were queued."""
+    import itertools
+
+    taken = set()
+    for trial in study.get_trials(deepcopy=False):
+        if trial.user_attrs.get(INTERRUPTED):
+            continue  # queued again under another number
+        params = trial.params or trial.system_attrs.get("fixed_params", {})
+        taken.add(_key(params))
+    targets = [p.target for p in spec.parameters]
+    room = budget_of(spec) - len(taken)
+    count = 0
+    for values in itertools.product(*(p.grid_values() for p in spec.parameters)):
+        params = dict(zip(targets, values, strict=True))
+        if count < room and _key(params) not in taken:
+            study.enqueue_trial(params)
+            count += 1
+    return count
+
+
+def _key(params: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
 
 
 @dataclass

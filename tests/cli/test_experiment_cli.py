@@ -22,14 +22,14 @@ def _json(capsys) -> dict:
 
 def test_parallel_trials_a_joining_worker_a_resume_and_apply(tmp_path, capsys):
     project = dropout_project(tmp_path, name="tiny.ndproj")  # .ndproj: it can keep weights
-    space = write_space(tmp_path, strategy="random", trials=2)
+    space = write_space(tmp_path, trials=2)  # a grid of 4 points, 2 of them for now
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     common = ["--space", str(space), "--storage", storage, "--study", "lr-drop", "--json"]
 
     assert main(["experiment", str(project), "--parallel", "2", *common]) == 0
     first = _json(capsys)
     assert [t["state"] for t in first["trials"]] == ["COMPLETE", "COMPLETE"]
-    assert first["trials"][0]["params"] != first["trials"][1]["params"]  # workers differ
+    assert first["trials"][0]["params"] != first["trials"][1]["params"]  # one point each
     assert first["best"]["trial"] in (0, 1) and 0.0 <= first["best"]["value"] <= 1.0
     for trial in first["trials"]:
         assert os.path.isfile(os.path.join(trial["folder"], "model.keras"))
@@ -53,6 +53,7 @@ def test_parallel_trials_a_joining_worker_a_resume_and_apply(tmp_path, capsys):
     resumed = _json(capsys)
     assert [t["number"] for t in resumed["trials"]] == [0, 1, 2, 3]
     assert all(t["state"] == "COMPLETE" for t in resumed["trials"])
+    assert len({json.dumps(t["params"], sort_keys=True) for t in resumed["trials"]}) == 4
 
     args = ["experiment", str(project), "--apply", "best", "--with-weights", *common]
     assert main(args) == 0

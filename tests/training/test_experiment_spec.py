@@ -144,3 +144,40 @@ def test_project_keeps_its_experiment_and_refuses_a_bad_one(tmp_path):
         load_project(bad)
     with pytest.raises(SettingsError, match="experiment"):
         ProjectSettings.from_dict({"experiment": {"trials": -1}})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | st.floats() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+keys = st.sampled_from(
+    ["parameters", "strategy", "objective", "trials", "epochs", "pruner", "timeout_s", "x"]
+)
+param_keys = st.sampled_from(["target", "kind", "values", "low", "high", "step", "points"])
+hostile = st.one_of(
+    json_values,
+    st.dictionaries(keys, json_values, max_size=5),
+    st.builds(
+        lambda extra, params: {**extra, "parameters": params},
+        st.dictionaries(keys, json_values, max_size=3),
+        st.lists(st.dictionaries(param_keys, json_values, max_size=6), max_size=3),
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hostile)
+def test_any_space_file_is_read_or_refused_in_words(data):
+    try:
+        spec = ExperimentSpec.from_dict(data)
+    except ExperimentError as exc:
+        assert str(exc)
+        if data:  # (an empty value is an empty section to the project reader)
+            with pytest.raises(SettingsError):
+                ProjectSettings.from_dict({"experiment": data})
+        return
+    assert spec.validate() == []
+    assert ExperimentSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec

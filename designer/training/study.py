@@ -166,6 +166,22 @@ def open_study(url: str, name: str, worker: int | None = 0) -> tuple[optuna.Stud
     return study, spec
 
 
+def read_study(url: str, name: str) -> optuna.Study | None:
+    """The study ``name`` for reading (no heartbeat, no sampler), or None while it does not
+    exist yet (a SQLite file not yet written is not created); StudyError when the storage
+    cannot be read."""
+    if url.startswith("sqlite:///") and not os.path.exists(url.removeprefix("sqlite:///")):
+        return None
+    storage = storage_for(url, heartbeat=False)
+    try:
+        names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+        if name not in names:
+            return None
+        return optuna.load_study(study_name=name, storage=storage)
+    except Exception as exc:
+        raise StudyError(f"cannot read the study {name!r} in {url}: {_one_line(exc)}") from exc
+
+
 def suggest(trial: optuna.Trial, spec: ExperimentSpec) -> dict[str, Any]:
     """The trial's values of every parameter, by target."""
     return {p.target: _suggest_one(trial, p, spec.strategy) for p in spec.parameters}

@@ -19,6 +19,7 @@ from designer.ui.common import keras_warmup
 from designer.ui.document.commands import GraphCommand, SetSettings, Steps
 
 if TYPE_CHECKING:
+    from designer.app.experiment_apply import AppliedTrial
     from designer.app.project_run import TrainingOutcome
 
 # Events that cannot change the analysis (positions, weights).
@@ -114,6 +115,21 @@ class Document(QObject):
         )
         weights = GraphCommand(self.graph, [SetWeights(outcome.weights)], "Trained weights")
         self.push(Steps("Store training results", [weights, results]))
+
+    def apply_trial(self, applied: AppliedTrial, text: str) -> None:
+        """Put an experiment trial's values (and weights, when it carries them) into the
+        project as one undo step named ``text``."""
+        steps: list[QUndoCommand] = []
+        if applied.edits:
+            steps.append(GraphCommand(self.graph, applied.edits, "Trial values"))
+        if applied.changes.settings != self.project.settings:
+            steps.append(
+                SetSettings(
+                    self.apply_settings, self.project.settings, applied.changes.settings, text
+                )
+            )
+        if steps:
+            self.push(Steps(text, steps))
 
     def apply_settings(self, settings: ProjectSettings) -> None:
         """Install ``settings`` and tell the views (undo commands call this; edits go through

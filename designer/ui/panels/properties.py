@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -35,7 +36,10 @@ BN_FROZEN_TIP = (
 
 
 class PropertiesPanel(QScrollArea):
-    """Shows and edits the selection; every edit is an undoable command."""
+    """Shows and edits the selection; every edit is an undoable command. Right-click on a
+    parameter's name offers "Vary in Experiment…" (``varyRequested``)."""
+
+    varyRequested = Signal(str)  # an experiment target: layer.<layer name>.<parameter>
 
     def __init__(self, document: Document) -> None:
         super().__init__()
@@ -150,9 +154,22 @@ class PropertiesPanel(QScrollArea):
         editor.set_value(node.params.get(key))
         editor.changed.connect(lambda value, k=key: self._set_param(k, value))
         label = QLabel(key)
-        label.setToolTip(spec.help)
+        label.setToolTip(f"{spec.help}\n(right-click: vary in an experiment)".lstrip())
+        label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        label.customContextMenuRequested.connect(
+            lambda pos, k=key, w=label: self.parameter_menu(k).exec(w.mapToGlobal(QPoint(pos)))
+        )
         form.addRow(label, editor)
         self.editors[key] = editor
+
+    def parameter_menu(self, key: str) -> QMenu:
+        """The right-click menu of the shown layer's parameter ``key``."""
+        node = self.document.graph.node(self.node_ids[0])
+        menu = QMenu(self)
+        action = menu.addAction("Vary in Experiment…")
+        action.setStatusTip("Add this parameter to the experiment's search space")
+        action.triggered.connect(lambda: self.varyRequested.emit(f"layer.{node.name}.{key}"))
+        return menu
 
     def _build_multi(self, layout: QVBoxLayout) -> None:
         graph = self.document.graph

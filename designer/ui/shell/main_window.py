@@ -28,6 +28,7 @@ from designer.ui.common.wheel_guard import WheelGuard
 from designer.ui.common.worker import TaskRunner
 from designer.ui.data.panel import DataActions
 from designer.ui.document.document import Document
+from designer.ui.experiments.actions import ExperimentActions
 from designer.ui.export.dialog import ExportActions
 from designer.ui.gallery.start_page import GalleryActions
 from designer.ui.insight.actions import InsightActions
@@ -45,12 +46,12 @@ from designer.ui.training.actions import TrainingActions
 from designer.ui.transfer.actions import TransferActions
 
 # The window's features, installed in this order (see MainWindow.install_features).
-FEATURES = ("gallery", "data", "training", "transfer", "export", "insight")
+FEATURES = ("gallery", "data", "training", "experiments", "transfer", "export", "insight")
 
 
 class MainWindow(QMainWindow):
     """The designer window (docs/architecture.md): the canvas and the panels, and the features
-    it installs (gallery, data, training, transfer, export, insight), which it reaches as
+    it installs (gallery, data, training, experiments, transfer, export, insight), which it reaches as
     attributes."""
 
     def __init__(self, project: Project | None = None, features: Iterable[str] = FEATURES) -> None:
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.gallery: GalleryActions | None = None
         self.data: DataActions | None = None
         self.training: TrainingActions | None = None
+        self.experiments: ExperimentActions | None = None
         self.transfer: TransferActions | None = None
         self.export: ExportActions | None = None
         self.insight: InsightActions | None = None
@@ -131,6 +133,9 @@ class MainWindow(QMainWindow):
                 self.data = DataActions(self)
             elif name == "training":
                 self.training = TrainingActions(self)
+            elif name == "experiments":
+                self.install_features("training")  # its entry follows Train's in the menu
+                self.experiments = ExperimentActions(self, self.properties)
             elif name == "transfer":
                 self.install_features("training")
                 assert self.training is not None

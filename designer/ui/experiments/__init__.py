@@ -1,0 +1,1 @@
+"""The Experiment Manager: hyper-parameter sweeps defined, run, compared and applied."""

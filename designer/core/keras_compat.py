@@ -28,6 +28,12 @@ What is used, why, and what to do when Keras changes it:
     Keras' safe mode, set explicitly around every layer the designer makes: on for all of
     them, off only for a layer whose code or external graph the user consented to
     (:mod:`designer.core.layers`). If it goes, pass ``safe_mode`` to ``from_config``.
+``tensorflow_trainer_module``
+    Keras' TensorFlow trainer (``keras.src.backend.tensorflow.trainer``), whose
+    ``reduce_per_replica`` and ``TensorFlowTrainer._maybe_symbolic_build`` fail under
+    MultiWorkerMirroredStrategy (keras-team/keras#20585); :mod:`designer.training.multi_worker`
+    replaces the two. If the module or the names it checks move, see whether the upstream
+    issue is fixed and drop the fix, else find them in ``keras/src/backend/tensorflow/``.
 Operation classes (``keras.src.ops.*``)
     A functional model holds raw ``keras.ops`` calls as operation objects (``Add``,
     ``GetItem``, ``Cast`` ...) whose classes exist only under ``keras.src``. Their public name
@@ -94,6 +100,32 @@ _OP_FUNCTION_ALIASES = {
     "LayerNorm": "layer_normalization",
     "RMSNorm": "rms_normalization",
 }
+
+
+TRAINER_NAMES = (
+    "reduce_per_replica",
+    "_collective_all_reduce_multi_worker",
+    "_is_per_replica_instance",
+)
+
+
+def tensorflow_trainer_module() -> Any:
+    """Keras' TensorFlow trainer module (see the module docstring); RuntimeError naming what
+    is missing when this Keras has not the names the multi-worker fix replaces."""
+    import keras
+
+    try:
+        module = importlib.import_module(PRIVATE_PACKAGE + ".backend.tensorflow.trainer")
+    except ImportError:
+        module = None
+    missing = [n for n in TRAINER_NAMES if module is None or not hasattr(module, n)]
+    if missing or not hasattr(module, "TensorFlowTrainer"):
+        raise RuntimeError(
+            f"Multi-worker training expects Keras' TensorFlow trainer with "
+            f"{', '.join(TRAINER_NAMES)} (Keras 3.x on the TensorFlow backend), but Keras "
+            f"{keras.__version__} with the {keras.backend.backend()!r} backend has not"
+        )
+    return module
 
 
 def to_snake_case(name: str) -> str:

@@ -11,7 +11,8 @@ import keras
 
 @dataclass(frozen=True)
 class DevicePlan:
-    """Which devices a run uses and how ('default', 'one_device' or 'mirrored' strategy)."""
+    """Which devices a run uses and how ('default', 'one_device', 'mirrored' or
+    'multi_worker' strategy)."""
 
     environment: str
     strategy: str
@@ -42,11 +43,17 @@ def list_devices() -> dict[str, list[str]]:
 
 
 def plan_devices(environment: str = "auto", devices: list[str] | None = None) -> DevicePlan:
-    """Decide the devices and strategy for ``environment`` (auto, cpu, gpu, multi-gpu).
+    """Decide the devices and strategy for ``environment`` (auto, cpu, gpu, multi-gpu,
+    multi-worker).
 
     ``devices`` names devices explicitly (e.g. ``["/gpu:0", "/gpu:1"]``; with multi-gpu a
     MirroredStrategy over them, which also works over ``["/cpu:0"]`` for testing).
+    multi-worker is MultiWorkerMirroredStrategy over the cluster of TF_CONFIG
+    (:mod:`designer.training.multi_worker`); its strategy is made here, before the devices
+    are listed, as TensorFlow requires.
     """
+    if environment == "multi-worker":
+        return _plan_multi_worker()
     avail = list_devices()
     gpus = avail["gpu"]
     if environment == "auto":
@@ -85,8 +92,25 @@ def plan_devices(environment: str = "auto", devices: list[str] | None = None) ->
             f"Training on {len(chosen)} device(s) with MirroredStrategy: " + ", ".join(chosen),
         )
     raise ValueError(
-        f"Expected an execution environment among auto, cpu, gpu, multi-gpu; "
+        f"Expected an execution environment among auto, cpu, gpu, multi-gpu, multi-worker; "
         f"received {environment!r}"
+    )
+
+
+def _plan_multi_worker() -> DevicePlan:
+    from designer.training import multi_worker
+
+    multi_worker.strategy()  # MultiWorkerError (a RuntimeError) without a usable TF_CONFIG
+    role = multi_worker.worker_role()
+    avail = list_devices()
+    local = avail["gpu"] or avail["cpu"][:1]
+    return DevicePlan(
+        "multi-worker",
+        "multi_worker",
+        local,
+        avail,
+        f"Training on {role.count} workers with MultiWorkerMirroredStrategy (this is worker "
+        f"{role.index}{', the chief' if role.is_chief else ''}, on {', '.join(local)})",
     )
 
 
@@ -96,6 +120,10 @@ def make_strategy(plan: DevicePlan) -> Any:
 
     if plan.strategy == "mirrored":
         return tf.distribute.MirroredStrategy(devices=plan.devices)
+    if plan.strategy == "multi_worker":
+        from designer.training import multi_worker
+
+        return multi_worker.strategy()
     if plan.strategy == "one_device":
         return tf.distribute.OneDeviceStrategy(plan.devices[0])
     return tf.distribute.get_strategy()

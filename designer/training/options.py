@@ -16,7 +16,7 @@ SOLVERS = ("sgdm", "adam", "adamw", "rmsprop", "nadam")
 SCHEDULES = ("none", "piecewise", "cosine", "exponential")
 SHUFFLES = ("never", "once", "every-epoch")
 CLIPPINGS = ("none", "norm", "global_norm", "value")
-ENVIRONMENTS = ("auto", "cpu", "gpu", "multi-gpu")
+ENVIRONMENTS = ("auto", "cpu", "gpu", "multi-gpu", "multi-worker")
 PRECISIONS = ("none", "float16", "bfloat16")
 BACKENDS = ("tensorflow", "jax", "torch")
 LOSSES = (
@@ -89,6 +89,9 @@ class TrainingOptions:
     mixed_precision: str = "none"
     backend: str = "tensorflow"
     tensorboard_dir: str | None = None
+    # Data-parallel workers that ``train`` starts on this machine (1: train in the process;
+    # docs/multi_worker.md).
+    workers: int = 1
 
     def __post_init__(self) -> None:
         factors = {
@@ -127,6 +130,7 @@ class TrainingOptions:
         _positive_int(p, "mini_batch_size", self.mini_batch_size)
         _positive_int(p, "max_epochs", self.max_epochs)
         _positive_int(p, "checkpoint_every", self.checkpoint_every)
+        _positive_int(p, "workers", self.workers)
         if not _is_int(self.warmup_epochs) or self.warmup_epochs < 0:
             p.append(f"warmup_epochs: expected an integer >= 0, received {self.warmup_epochs!r}")
         if self.validation_frequency != "epoch":
@@ -185,8 +189,9 @@ class TrainingOptions:
             d["devices"] = list(d["devices"])
         if d["metrics"] is not None:
             d["metrics"] = list(d["metrics"])
-        for key in ("adversarial_epsilon", "adversarial_ratio"):  # newer keys: at their
-            if d[key] == _DEFAULTS[key]:  # defaults, written as files were before them
+        # Newer keys: at their defaults, written as files were before them.
+        for key in ("adversarial_epsilon", "adversarial_ratio", "workers"):
+            if d[key] == _DEFAULTS[key]:
                 d.pop(key)
         d["version"] = OPTIONS_VERSION
         return d

@@ -4,6 +4,7 @@ reporting to a sink; stop, pause and resume from any thread."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ import keras
 
 from designer.core.progress import CancelToken
 from designer.training import environment as env
+from designer.training import multi_worker
 from designer.training.adversarial import install_adversarial, remove_adversarial
 from designer.training.atomic import prepare_folders
 from designer.training.callback import ProgressCallback, TrainingControl
@@ -69,6 +71,7 @@ class Trainer:
         # The model fit() ran on: ``model`` itself, or a clone built in a strategy scope
         # or with a mixed-precision policy (its weights are copied back into ``model``).
         self.working_model: keras.Model | None = None
+        self._scratch: str | None = None  # a multi-worker non-chief's folders, removed after
 
     # -- controls ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -89,6 +92,14 @@ class Trainer:
 
         Raises :class:`TrainingConfigError` when the run cannot start.
         """
+        try:
+            return self._run()
+        finally:
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
+
+    def _run(self) -> TrainingResult:
         o = self.options
         history = HistorySink()
         sink = MultiSink(history, self.sink)
@@ -96,6 +107,10 @@ class Trainer:
         try:
             env.check_backend(o.backend)
             self.plan = env.plan_devices(o.execution_environment, o.devices)
+            if self.plan.strategy == "multi_worker":  # only the chief writes where it is told
+                self.options, self._scratch = multi_worker.chief_only_folders(o)
+                o = self.options
+                sink.sinks.append(multi_worker.StopAtSink(self.control))
             folders = prepare_folders(o)
             if o.tensorboard_dir:
                 sink.sinks.append(open_tensorboard(o.tensorboard_dir))
@@ -123,6 +138,8 @@ class Trainer:
             try:
                 with strategy.scope() if needs_clone else contextlib.nullcontext():
                     work = env.clone_for_training(self.model, policy) if needs_clone else self.model
+                    if self.plan.strategy == "multi_worker":
+                        multi_worker.broadcast_weights(work, strategy)
                     self.working_model = work
                     regularized = self._add_l2(work)
                     schedule = self._compile(work, info, train)
@@ -153,7 +170,7 @@ class Trainer:
         per_layer: dict[str, float] = {}
         for name, factor in o.l2_factors.items():
             per_layer[find_layer(model, name).name] = factor
-        done = []
+        done: list[Any] = []
         if o.l2_regularization == 0:
             return done
         for layer in model._flatten_layers(include_self=False, recursive=True):

@@ -40,6 +40,7 @@ from designer.app.experiment_params import parameter_choices, project_with
 from designer.app.experiment_run import ExperimentPlan, ExperimentRun, default_plan
 from designer.app.experiment_table import parallel_axes, write_trials_csv
 from designer.app.experiment_trial import budget_of
+from designer.core.layers import untrusted_layers
 from designer.training.experiment_spec import ExperimentError, ExperimentSpec
 from designer.training.study import (
     StudyError,
@@ -257,7 +258,8 @@ class ExperimentManagerWindow(QWidget):
         except ExperimentError as exc:
             self.problem.setText(str(exc))
             return
-        run = ExperimentRun(snapshot, spec, plan)
+        consented = not untrusted_layers(project.graph)  # code layers the user allowed here
+        run = ExperimentRun(snapshot, spec, plan, allow_unsafe=consented)
         self.run = run
         self.running = True
         self._key = None

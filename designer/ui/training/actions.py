@@ -79,7 +79,16 @@ class TrainingActions(QObject):
             return
         progress = self.progress_window()
         _raise(progress)
-        progress.start()
+        workers = self.shell.document.project.settings.training.workers
+        if workers > 1:  # N local processes, the chief's curves shown here
+            from designer.app.multi_worker_run import snapshot_trainer
+
+            maker = snapshot_trainer(self.shell.document.project, workers)
+            progress.start(make_trainer=maker, title=f"{workers} workers")
+            progress.pause_button.setEnabled(False)  # workers cannot wait in step
+            progress.pause_button.setToolTip("A multi-worker run cannot pause; Stop ends it")
+        else:
+            progress.start()
 
     def progress_window(self) -> TrainingProgressWindow:
         """The Training Progress window, made on first use (not shown)."""

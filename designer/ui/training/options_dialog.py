@@ -71,6 +71,7 @@ GROUPS: dict[str, list[str]] = {
         "seed",
         "execution_environment",
         "devices",
+        "workers",
         "mixed_precision",
         "backend",
         "tensorboard_dir",
@@ -85,7 +86,14 @@ CHOICES = {
     "mixed_precision": opt.PRECISIONS,
     "backend": opt.BACKENDS,
 }
-INTS = ("drop_period", "warmup_epochs", "mini_batch_size", "max_epochs", "checkpoint_every")
+INTS = (
+    "drop_period",
+    "warmup_epochs",
+    "mini_batch_size",
+    "max_epochs",
+    "checkpoint_every",
+    "workers",
+)
 OPTIONAL_INTS = ("validation_patience", "seed")
 BOOLS = ("restore_best", "checkpoint_best_only")
 OPTIONAL_TEXT = ("checkpoint_dir", "tensorboard_dir")
@@ -100,6 +108,8 @@ HINTS = {
     "metrics": "comma-separated, e.g. accuracy, top5_accuracy; empty = chosen from the task",
     "devices": "comma-separated device names; empty = all of the chosen environment",
     "seed": "empty = a different run each time",
+    "workers": "data-parallel worker processes on this machine (MultiWorkerMirroredStrategy, "
+    "each on a shard of the data); 1 = train in the app",
     "monitor": "metric watched by early stopping and best checkpoints",
     "adversarial_epsilon": "adversarial training: FGSM epsilon as a fraction of the value "
     "range (0.03 is about 8 of 255 grey levels); 0 = off",

@@ -248,7 +248,7 @@ class TrainingProgressWindow(QWidget):
 
     def toggle_pause(self) -> None:
         """Pause a running run, or resume a paused one."""
-        if self.trainer is None:
+        if self.trainer is None or not getattr(self.trainer, "can_pause", True):
             return
         if _paused(self.trainer):
             self.trainer.resume()

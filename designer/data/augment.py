@@ -10,6 +10,7 @@ translate_x/translate_y (RandXTranslation/RandYTranslation), fill_mode/fill_valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -105,6 +106,46 @@ class AugmentConfig(DataConfig):
             raise DataError(f"expected erasing as a probability in [0, 1], received {self.erasing}")
 
 
+def seed_sequence(base: int | None) -> Callable[[], int | None]:
+    """Successive seeds for the layers of one augmenter (None: unseeded)."""
+    count = iter(range(1_000_000))
+
+    def seed() -> int | None:
+        return None if base is None else base + 7919 * next(count)
+
+    return seed
+
+
+def photometric_layers(
+    config: AugmentConfig, channels: int, seed: Callable[[], int | None]
+) -> tuple[list[Any], list[str]]:
+    """The Keras layers that change pixel values only (brightness, contrast, hue, saturation,
+    blur, erasing), in that order, and notes on what was skipped; ``seed()`` gives each its
+    seed. Shared by the image and the box-aware augmenters."""
+    import keras
+
+    layers = keras.layers
+    photo: list[Any] = []
+    notes: list[str] = []
+    if config.brightness:
+        photo.append(layers.RandomBrightness(abs(config.brightness), seed=seed()))
+    if config.contrast:
+        photo.append(layers.RandomContrast(abs(config.contrast), seed=seed()))
+    if channels == 3:
+        if config.hue:
+            photo.append(layers.RandomHue(abs(config.hue), seed=seed()))
+        if config.saturation:
+            s = min(abs(config.saturation), 0.5)
+            photo.append(layers.RandomSaturation((0.5 - s, 0.5 + s), seed=seed()))
+    elif config.hue or config.saturation:
+        notes.append("hue and saturation are skipped for grey images")
+    if config.blur:
+        photo.append(layers.RandomGaussianBlur(1.0, 5, (0.01, float(config.blur)), seed=seed()))
+    if config.erasing:
+        photo.append(layers.RandomErasing(float(config.erasing), fill_value=0.0, seed=seed()))
+    return photo, notes
+
+
 def _scale_range(factors: tuple[float, float], widen: float = 0.0) -> tuple[float, float]:
     """Check a scale factor range (image bigger above 1); ``widen`` adds a +- zoom share."""
     lo, hi = float(factors[0]), float(factors[1])
@@ -126,16 +167,9 @@ class Augmenter:
         self.config = config
         config.validate()
         layers = keras.layers
-        base = config.seed
-        count = iter(range(1000))
-
-        def seed() -> int | None:
-            return None if base is None else base + 7919 * next(count)
-
+        seed = seed_sequence(config.seed)
         fill: dict[str, Any] = {"fill_mode": config.fill_mode, "fill_value": config.fill_value}
         geo: list[Any] = []
-        photo: list[Any] = []
-        self.notes: list[str] = []
         if config.flip_x or config.flip_y:
             mode = (
                 "horizontal_and_vertical"
@@ -159,22 +193,7 @@ class Augmenter:
                 affine[key] = getattr(config, key)
         self._affine = RandomAffine(**affine, seed=seed(), **fill) if affine else None
         self._crop = config.random_crop
-        if config.brightness:
-            photo.append(layers.RandomBrightness(abs(config.brightness), seed=seed()))
-        if config.contrast:
-            photo.append(layers.RandomContrast(abs(config.contrast), seed=seed()))
-        if channels == 3:
-            if config.hue:
-                photo.append(layers.RandomHue(abs(config.hue), seed=seed()))
-            if config.saturation:
-                s = min(abs(config.saturation), 0.5)
-                photo.append(layers.RandomSaturation((0.5 - s, 0.5 + s), seed=seed()))
-        elif config.hue or config.saturation:
-            self.notes.append("hue and saturation are skipped for grey images")
-        if config.blur:
-            photo.append(layers.RandomGaussianBlur(1.0, 5, (0.01, float(config.blur)), seed=seed()))
-        if config.erasing:
-            photo.append(layers.RandomErasing(float(config.erasing), fill_value=0.0, seed=seed()))
+        photo, self.notes = photometric_layers(config, channels, seed)
         self._noise = PixelNoise(config.noise * 255.0, seed=seed()) if config.noise else None
         self._crop_seed = seed()
         self._crops: dict[tuple[int, int], list[Any]] = {}

@@ -23,7 +23,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     inspect.add_argument(
         "path",
         metavar="PATH",
-        help="folder or file (.npz/.npy/IDX/.csv), or keras:mnist, synthetic:digits, sklearn:digits",
+        help="folder or file (.npz/.npy/IDX/.csv; a COCO, Pascal VOC or YOLO detection folder "
+        "or COCO .json), or keras:mnist, synthetic:digits, synthetic:shapes, sklearn:digits",
     )
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
     inspect.set_defaults(func=handle)

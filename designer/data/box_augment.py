@@ -126,6 +126,7 @@ def sanitize(boxes: Any, labels: Any, height: Any, width: Any) -> tuple[Any, Any
     )
     clipped = ops.stack([x1, y1, x2, y2], axis=-1)
     boxes = ops.where(keep[..., None], clipped, -ops.ones_like(clipped))
+    labels = ops.cast(labels, "int32")
     return boxes, ops.where(keep, labels, -ops.ones_like(labels))
 
 

@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from designer.data.fonts import find_fonts
 from designer.data.segmentation import default_colormap
 
-MISSED = (255, 255, 255)  # a ground-truth box that no detection found: white, dashed
+MISSED = (255, 255, 255)
+MIN_LABELLED_SIDE = 96  # pixels: smaller pictures get boxes without their class names  # a ground-truth box that no detection found: white, dashed
 
 
 def class_colours(num_classes: int) -> list[tuple[int, int, int]]:
@@ -58,6 +59,8 @@ def draw_boxes(
             _dashed_rectangle(draw, (x1, y1, x2, y2), colour, line)
         else:
             draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
+        if side < MIN_LABELLED_SIDE:  # a thumbnail: the colour says the class
+            continue
         text = name if scores is None else f"{name} {float(scores[i]):.2f}"
         left, top, right, bottom = draw.textbbox((x1, y1), text, font=font)
         lift = bottom - top + 2

@@ -98,6 +98,12 @@ def _dataset(
     backend: str,
     one_hot: bool,
 ) -> Any:
+    if store.task == "detection":  # boxes move with the pixels: Keras' box layers in tf.data
+        if backend == "pydataset":
+            raise DataError("object detection data needs the tf.data pipeline (TensorFlow)")
+        from designer.data.detection_pipeline import detection_dataset
+
+        return detection_dataset(store, indices, preprocess, batch_size, augment, shuffle, seed)
     channels = preprocess.channels or getattr(store, "channels", 3) or 3
     augmenter = build_augmenter(augment, channels) if store.is_image else None
     targets = store.targets

@@ -23,6 +23,7 @@ from designer.data.builtin import (
     open_sklearn_digits,
     open_synthetic,
 )
+from designer.data.detection import DetectionConfig, DetectionStore, find_layout
 from designer.data.imageio import IMAGE_EXTENSIONS, is_image_file, list_images, load_mask
 from designer.data.images import (
     ImageFolderConfig,
@@ -34,6 +35,7 @@ from designer.data.kerasdatasets import DATASETS, KerasDatasetConfig, open_keras
 from designer.data.npfiles import npz_keys
 from designer.data.segmentation import SegmentationConfig, SegmentationStore
 from designer.data.sequences import SequenceConfig, SequenceStore
+from designer.data.shapes import ShapesConfig, open_shapes
 from designer.data.summary import DataError
 from designer.data.tables import read_csv
 
@@ -43,6 +45,8 @@ KINDS: dict[str, tuple[type[DataConfig], Opener]] = {
     "image-folder": (ImageFolderConfig, lambda c, p: ImageFolderStore(c, p)),
     "image-regression": (ImageRegressionConfig, lambda c, p: ImageRegressionStore(c, p)),
     "segmentation": (SegmentationConfig, lambda c, p: SegmentationStore(c, p)),
+    "detection": (DetectionConfig, lambda c, p: DetectionStore(c, p)),
+    "shapes": (ShapesConfig, lambda c, p: open_shapes(c, p)),
     "numpy": (NumpyConfig, lambda c, p: open_numpy(c)),
     "idx": (IdxConfig, lambda c, p: open_idx(c)),
     "csv-table": (CsvTableConfig, lambda c, p: open_csv_table(c)),
@@ -133,6 +137,8 @@ def detect(path: str) -> DataConfig:
         return SyntheticConfig(charset=lower.split(":")[1], num_samples=2000)
     if lower in ("sklearn:digits", "builtin:sklearn-digits"):
         return SklearnDigitsConfig()
+    if lower in ("synthetic:shapes", "builtin:shapes"):
+        return ShapesConfig()
     p = Path(path)
     if not p.exists():
         raise DataError(f"expected a data folder or file at '{path}', but there is nothing there")
@@ -141,6 +147,9 @@ def detect(path: str) -> DataConfig:
         names = {d.name for d in subdirs}
         if {"images", "masks"} <= names:
             return _segmentation(p)
+        layout = find_layout(path)
+        if layout is not None:
+            return DetectionConfig(path, layout[0], layout[1])
         idx = sorted(f for f in p.iterdir() if "idx3" in f.name and "images" in f.name)
         if idx:
             return _idx_pair(idx[0])
@@ -151,6 +160,14 @@ def detect(path: str) -> DataConfig:
             f"expected one subfolder per class in '{path}', received "
             + (f"{len(loose)} images without class folders" if loose else "no subfolders")
         )
+    if lower.endswith(".json"):
+        layout = find_layout(path)
+        if layout is None:
+            raise DataError(
+                f"expected a COCO annotation file at '{path}' (an object with 'images', "
+                "'annotations' and 'categories'), received other JSON"
+            )
+        return DetectionConfig(str(p.parent), "coco", layout[1])
     if lower.endswith(".npz"):
         keys = set(npz_keys(path))
         if "lengths" in keys:
@@ -174,5 +191,6 @@ def detect(path: str) -> DataConfig:
             f"'{path}' is a single image; expected a folder with one subfolder per class"
         )
     raise DataError(
-        f"cannot tell the kind of data in '{path}'; expected a folder, .npz, .npy, IDX or .csv"
+        f"cannot tell the kind of data in '{path}'; expected a folder, .npz, .npy, IDX, .csv "
+        "or a COCO .json"
     )

@@ -62,6 +62,12 @@ class DataSummary:
     imbalance_warning: str | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Object detection only (task "detection"); other kinds keep the defaults and leave them
+    # out of ``to_dict`` and ``format_table``.
+    boxes: int = 0
+    boxes_per_class: dict[str, int] = field(default_factory=dict)
+    box_sizes: dict[str, float] = field(default_factory=dict)  # min/median/max width/height px
+    background_images: int = 0  # images without any box
 
     @property
     def corrupt_files(self) -> list[str]:
@@ -90,7 +96,14 @@ class DataSummary:
         d["sample_shape"] = list(self.sample_shape) if self.sample_shape is not None else None
         d["problems"] = [p.to_dict() for p in self.problems]
         d["corrupt_files"] = self.corrupt_files
+        if not self._has_boxes:
+            for key in DETECTION_FIELDS:
+                d.pop(key)
         return d
+
+    @property
+    def _has_boxes(self) -> bool:
+        return self.task == "detection" or self.boxes > 0
 
     def format_table(self) -> str:
         """Human-readable multi-line text for a terminal."""
@@ -108,11 +121,16 @@ class DataSummary:
             sizes = ", ".join(f"{k} ({v})" for k, v in _top(self.image_sizes, 6))
             more = len(self.image_sizes) - 6
             lines.append(f"image sizes: {sizes}" + (f" and {more} more" if more > 0 else ""))
+        if self._has_boxes:
+            lines += _box_lines(self)
         if self.classes:
             lines.append(f"classes:     {len(self.classes)}")
             width = max(len(c) for c in self.classes)
             for name in self.classes:
-                lines.append(f"  {name.ljust(width)}  {self.class_counts.get(name, 0)}")
+                count = f"{self.class_counts.get(name, 0)}"
+                if self._has_boxes:
+                    count = f"{self.boxes_per_class.get(name, 0)} boxes in {count} images"
+                lines.append(f"  {name.ljust(width)}  {count}")
         if self.imbalance_warning:
             lines.append(f"warning:     {self.imbalance_warning}")
         for note in self.notes:
@@ -125,6 +143,26 @@ class DataSummary:
         else:
             lines.append("problems:    none")
         return "\n".join(one_line(line) for line in lines)
+
+
+DETECTION_FIELDS = ("boxes", "boxes_per_class", "box_sizes", "background_images")
+
+
+def _box_lines(summary: DataSummary) -> list[str]:
+    """The table lines of a detection summary: boxes, background images, box sizes."""
+    lines = [f"boxes:       {summary.boxes}"]
+    if summary.num_samples:
+        lines[0] += f" ({summary.boxes / summary.num_samples:.2f} per image)"
+    if summary.background_images:
+        lines.append(f"background:  {summary.background_images} images without boxes")
+    s = summary.box_sizes
+    if s:
+        for axis in ("width", "height"):
+            lines.append(
+                f"box {axis}:".ljust(13) + f"{s[f'min_{axis}']:.4g} to {s[f'max_{axis}']:.4g} px "
+                f"(median {s[f'median_{axis}']:.4g})"
+            )
+    return lines
 
 
 def _top(counts: dict[str, int], n: int) -> list[tuple[str, int]]:

@@ -121,6 +121,8 @@ class AugmentPanel(QWidget):
         self.tasks = tasks
         self.preview_seed = 0
         self.samples: list[np.ndarray] = []
+        self.sample_boxes: list[tuple[np.ndarray, np.ndarray]] | None = None  # detection
+        self.class_names: list[str] = []
         self.versions = 4
         self._loading = False
         self._worker: Worker | None = None
@@ -257,9 +259,18 @@ class AugmentPanel(QWidget):
         self.description.setText("; ".join(describe_augmentation(self.config(), channels)))
 
     # ------------------------------------------------------------------ preview
-    def set_samples(self, samples: list[np.ndarray]) -> None:
-        """The images (uint8, already resized for the network) the preview augments."""
+    def set_samples(
+        self,
+        samples: list[np.ndarray],
+        boxes: list[tuple[np.ndarray, np.ndarray]] | None = None,
+        class_names: list[str] | None = None,
+    ) -> None:
+        """The images (uint8, already resized for the network) the preview augments; with
+        ``boxes`` (xyxy pixel boxes and labels per image, object detection) the boxes are
+        moved with the pixels and drawn in their class colours."""
         self.samples = [np.asarray(s) for s in samples]
+        self.sample_boxes = list(boxes) if boxes is not None else None
+        self.class_names = list(class_names or [])
         self._describe()
         self.refresh_preview()
 
@@ -285,9 +296,13 @@ class AugmentPanel(QWidget):
             self.versions,
         )
 
+        boxes, names = self.sample_boxes, self.class_names
+
         def work(reporter: ProgressReporter) -> list[list[np.ndarray]]:
             reporter(0, 1, "augmenting")
-            return preview_augmentation(config, samples, versions, seed)
+            if boxes is None:
+                return preview_augmentation(config, samples, versions, seed)
+            return boxed_previews(config, samples, boxes, names, versions, seed)
 
         self.status.setText("Computing the preview...")
         self._worker = self.tasks.start(work, self._show_preview, self._preview_failed)
@@ -314,3 +329,22 @@ class AugmentPanel(QWidget):
         self.grid.clear()
         self.status.setText(f"<span style='color:#b00020'>Cannot preview: {message}</span>")
         self.status.setToolTip(details)
+
+
+def boxed_previews(
+    config: AugmentConfig,
+    samples: list[np.ndarray],
+    boxes: list[tuple[np.ndarray, np.ndarray]],
+    class_names: list[str],
+    versions: int,
+    seed: int,
+) -> list[list[np.ndarray]]:
+    """Augmented copies of detection samples with their moved boxes drawn on them."""
+    from designer.data.box_augment import preview_box_augmentation
+    from designer.data.box_drawing import draw_boxes
+
+    rows = []
+    for image, (b, labels) in zip(samples, boxes, strict=True):
+        copies = preview_box_augmentation(config, image, b, labels, versions, seed)
+        rows.append([draw_boxes(pic, pb, pl, class_names, width=1) for pic, pb, pl in copies])
+    return rows

@@ -249,6 +249,9 @@ class DataPanel(QWidget):
             self.augment.set_samples([])
             return
         self.preview_text.setText("")
+        from designer.data.box_drawing import draw_boxes  # detection previews: on first use
+        from designer.data.detection_pipeline import resize_boxes
+
         images, captions = [], []
         count = max(2, len(store.class_names))
         config = getattr(store, "config", None)
@@ -263,12 +266,29 @@ class DataPanel(QWidget):
                 captions.append("image")
                 images.append(colorize_mask(np.asarray(y), colours))
                 captions.append("mask")
+            elif store.task == "detection":  # the boxes drawn in their class colours
+                images[-1] = draw_boxes(x, y["boxes"], y["labels"], store.class_names)
+                captions.append(store.describe_target(y))
             else:
                 captions.append(store.describe_target(y))
         self.preview_grid.set_images(images, captions)
         config = self.preprocess.config
-        raw = [x for x, _ in samples[:AUGMENT_SAMPLES]]
-        self.augment.set_samples([prepare_numpy(x, config) if config else x for x in raw])
+        chosen = samples[:AUGMENT_SAMPLES]
+        raw = [x for x, _ in chosen]
+        prepared = [prepare_numpy(x, config) if config else x for x in raw]
+        if store.task == "detection":
+            boxes = [
+                (
+                    resize_boxes(y["boxes"], x.shape[:2], p.shape[:2], config.resize_mode)
+                    if config
+                    else np.asarray(y["boxes"]),
+                    np.asarray(y["labels"]),
+                )
+                for (x, y), p in zip(chosen, prepared, strict=True)
+            ]
+            self.augment.set_samples(prepared, boxes, list(store.class_names))
+        else:
+            self.augment.set_samples(prepared)
 
     # ------------------------------------------------------------------ settings
     def update_preprocess(self) -> None:

@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
 from designer.data.arrays import CsvTableConfig, IdxConfig, NumpyConfig
 from designer.data.base import DataConfig
 from designer.data.builtin import SklearnDigitsConfig, SyntheticConfig
+from designer.data.detection import DetectionConfig
 from designer.data.images import ImageFolderConfig, ImageRegressionConfig
 from designer.data.kerasdatasets import DATASETS, KerasDatasetConfig
 from designer.data.registry import detect
 from designer.data.segmentation import SegmentationConfig
 from designer.data.sequences import SequenceConfig
+from designer.data.shapes import ShapesConfig
 from designer.data.summary import DataError
 from designer.ui.common.param_widgets import widget_row
 from designer.ui.data.colormap_editor import ColormapEditor
@@ -40,6 +42,7 @@ KIND_CHOICES: tuple[tuple[str, str, str], ...] = (
     ("image-folder", "Image folder (one subfolder per class)", "dir"),
     ("image-regression", "Images + CSV of regression targets", "file"),
     ("segmentation", "Segmentation (folder with images/ and masks/)", "dir"),
+    ("detection", "Object detection (COCO, Pascal VOC or YOLO folder)", "dir"),
     ("numpy", "Arrays (.npz, or .npy of X)", "file"),
     ("idx", "IDX files (MNIST format, images file)", "file"),
     ("csv-table", "CSV table (feature and target columns)", "file"),
@@ -47,6 +50,7 @@ KIND_CHOICES: tuple[tuple[str, str, str], ...] = (
     ("keras-dataset", "keras.datasets (MNIST, CIFAR, ...)", ""),
     ("synthetic", "Built-in synthetic digits / letters", ""),
     ("sklearn-digits", "scikit-learn digits (8x8)", ""),
+    ("shapes", "Generated shapes (object detection, COCO format)", ""),
 )
 _SECOND = {
     "image-regression": "Image folder (optional)",
@@ -208,11 +212,18 @@ class SourceForm(QWidget):
             self.class_names: kind == "segmentation",
             self.colormap: kind == "segmentation",
             self.dataset: kind == "keras-dataset",
-            self.charset: kind == "synthetic",
+            self.charset: kind in ("synthetic", "shapes"),  # the row: charset, count, size
         }
         for widget, show in visible.items():
             row_widget = widget if widget.parent() is self else widget.parentWidget()
             self.form.setRowVisible(row_widget, show)
+        self.charset.setVisible(kind != "shapes")
+        generated = self.form.labelForField(self.charset.parentWidget())
+        if generated is not None:
+            generated.setText("Images" if kind == "shapes" else "Characters")
+        if kind == "shapes" and (self.samples.value(), self.image_size.value()) == (2000, 28):
+            self.samples.setValue(200)  # the shapes' own defaults, not the digits'
+            self.image_size.setValue(128)
         label = self.form.labelForField(self.path2.parentWidget())
         if label is not None:
             label.setText(_SECOND.get(kind, "Labels"))
@@ -283,6 +294,11 @@ class SourceForm(QWidget):
             return lambda: ImageRegressionConfig(path, image_folder=path2 or None)
         if kind == "segmentation":
             return self._segmentation_builder(path, path2)
+        if kind == "detection":
+            return lambda: DetectionConfig(path)
+        if kind == "shapes":
+            samples, size = self.samples.value(), self.image_size.value()
+            return lambda: ShapesConfig(images=samples, size=size)
         if kind == "numpy":
             if not path2 and path.lower().endswith(".npy"):  # labels beside the X file
                 return lambda: dataclasses.replace(detect(path), task=task)
@@ -345,6 +361,9 @@ class SourceForm(QWidget):
             self.dataset.setCurrentText(fields["name"])
             self.subset.setCurrentText(fields["subset"])
             self.download.setChecked(bool(fields["allow_download"]))
+        if config.kind == "shapes":
+            self.samples.setValue(int(fields["images"]))
+            self.image_size.setValue(int(fields["size"]))
         if config.kind == "synthetic":
             self.charset.setCurrentText(fields["charset"])
             self.samples.setValue(int(fields["num_samples"]))

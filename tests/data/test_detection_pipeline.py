@@ -70,4 +70,6 @@ def test_the_training_data_of_a_detection_store(shapes):
 def data_validation_indices(store):
     from designer.data.splits import split_for
 
-    return split_for(SplitConfig(validation_percent=25.0, seed=0), len(store), store.labels).validation
+    return split_for(
+        SplitConfig(validation_percent=25.0, seed=0), len(store), store.labels
+    ).validation

@@ -19,27 +19,45 @@ from designer.data.preprocess import PreprocessConfig, prepare_numpy, rescale_ba
 DEFAULT_MAX_BOXES = 32
 
 
+def box_transform(
+    source_hw: tuple[int, int], target_hw: tuple[int, int], mode: str
+) -> tuple[float, float, float, float]:
+    """(sx, sy, ox, oy): a point (x, y) of a ``source_hw`` image lands at (x*sx + ox,
+    y*sy + oy) in the ``target_hw`` image that :func:`designer.data.preprocess.resize_numpy`
+    makes with ``mode`` (stretch, crop, pad)."""
+    (ih, iw), (h, w) = source_hw, target_hw
+    if mode == "stretch":
+        return w / iw, h / ih, 0.0, 0.0
+    if mode == "pad":  # keep the aspect, centre, pad the rest
+        s = min(w / iw, h / ih)
+        return s, s, (w - iw * s) / 2.0, (h - ih * s) / 2.0
+    ratio = w / h  # crop: the centred part with the target's aspect, scaled to the target
+    ch = max(1.0, min(ih, round(iw / ratio)))
+    cw = max(1.0, min(iw, round(ih * ratio)))
+    sx, sy = w / cw, h / ch
+    return sx, sy, -((iw - cw) // 2) * sx, -((ih - ch) // 2) * sy
+
+
 def resize_boxes(
     boxes: np.ndarray, source_hw: tuple[int, int], target_hw: tuple[int, int], mode: str
 ) -> np.ndarray:
-    """Map xyxy pixel boxes of a ``source_hw`` image to the ``target_hw`` image that
-    :func:`designer.data.preprocess.resize_numpy` makes with ``mode`` (stretch, crop, pad)."""
+    """Map xyxy pixel boxes of a ``source_hw`` image into its resized ``target_hw`` image."""
+    sx, sy, ox, oy = box_transform(source_hw, target_hw, mode)
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
-    (ih, iw), (h, w) = source_hw, target_hw
-    if mode == "stretch":
-        sx, sy, ox, oy = w / iw, h / ih, 0.0, 0.0
-    elif mode == "pad":  # keep the aspect, centre, pad the rest
-        s = min(w / iw, h / ih)
-        sx = sy = s
-        ox, oy = (w - iw * s) / 2.0, (h - ih * s) / 2.0
-    else:  # crop: the centred part with the target's aspect, scaled to the target
-        ratio = w / h
-        ch = max(1.0, min(ih, round(iw / ratio)))
-        cw = max(1.0, min(iw, round(ih * ratio)))
-        sx, sy = w / cw, h / ch
-        ox, oy = -((iw - cw) // 2) * sx, -((ih - ch) // 2) * sy
     boxes[:, [0, 2]] = boxes[:, [0, 2]] * sx + ox
     boxes[:, [1, 3]] = boxes[:, [1, 3]] * sy + oy
+    return boxes
+
+
+def original_boxes(
+    boxes: np.ndarray, source_hw: tuple[int, int], target_hw: tuple[int, int], mode: str
+) -> np.ndarray:
+    """The inverse of :func:`resize_boxes`: boxes found in the resized image, in the pixels
+    of the ``source_hw`` original (clipped to it)."""
+    sx, sy, ox, oy = box_transform(source_hw, target_hw, mode)
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
+    boxes[:, [0, 2]] = np.clip((boxes[:, [0, 2]] - ox) / sx, 0, source_hw[1])
+    boxes[:, [1, 3]] = np.clip((boxes[:, [1, 3]] - oy) / sy, 0, source_hw[0])
     return boxes
 
 

@@ -73,3 +73,12 @@ def data_validation_indices(store):
     return split_for(
         SplitConfig(validation_percent=25.0, seed=0), len(store), store.labels
     ).validation
+
+
+@pytest.mark.parametrize("mode", ["stretch", "pad", "crop"])
+def test_original_boxes_undo_the_resize(mode):
+    from designer.data.detection_pipeline import original_boxes
+
+    boxes = np.array([[60, 30, 140, 70], [80, 10, 120, 90]], np.float32)  # inside any crop
+    there = resize_boxes(boxes, (100, 200), (64, 64), mode)
+    np.testing.assert_allclose(original_boxes(there, (100, 200), (64, 64), mode), boxes, atol=1e-3)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import keras
 
-TASKS = ("image classification", "segmentation", "sequence", "regression")
+TASKS = ("image classification", "segmentation", "object detection", "sequence", "regression")
 # ``weights`` values that ask for the published weights (see designer.zoo.build.build_entry).
 PRETRAINED_ALIASES = ("imagenet", "pretrained", "bundled")
 

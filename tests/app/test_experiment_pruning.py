@@ -29,7 +29,7 @@ def test_median_pruner_stops_a_lagging_trial_and_bad_values_fail(tmp_path):
     )
     plan = default_plan(project, spec, parallel=1, study="pruning")
     study = prepare_study(project, spec, plan)
-    for lr, batch in ((0.01, 32), (0.01, 32), (1e-6, 32), (0.01, 0)):
+    for lr, batch in ((0.003, 32), (0.003, 32), (1e-6, 32), (0.003, 0)):
         study.enqueue_trial({"training.initial_learn_rate": lr, "training.mini_batch_size": batch})
     assert run_worker(plan.storage, plan.study, trials=4) == 4
     records = trial_records(study)

@@ -106,6 +106,15 @@ class AugmentConfig(DataConfig):
             raise DataError(f"expected erasing as a probability in [0, 1], received {self.erasing}")
 
 
+def flip_mode(config: AugmentConfig) -> str | None:
+    """RandomFlip's mode for the configured reflections, None when there are none."""
+    if config.flip_x and config.flip_y:
+        return "horizontal_and_vertical"
+    if config.flip_x or config.flip_y:
+        return "horizontal" if config.flip_x else "vertical"
+    return None
+
+
 def seed_sequence(base: int | None) -> Callable[[], int | None]:
     """Successive seeds for the layers of one augmenter (None: unseeded)."""
     count = iter(range(1_000_000))
@@ -170,12 +179,8 @@ class Augmenter:
         seed = seed_sequence(config.seed)
         fill: dict[str, Any] = {"fill_mode": config.fill_mode, "fill_value": config.fill_value}
         geo: list[Any] = []
-        if config.flip_x or config.flip_y:
-            mode = (
-                "horizontal_and_vertical"
-                if config.flip_x and config.flip_y
-                else ("horizontal" if config.flip_x else "vertical")
-            )
+        mode = flip_mode(config)
+        if mode is not None:
             geo.append(layers.RandomFlip(mode, seed=seed()))
         affine: dict[str, Any] = {}  # RandomAffine's keyword arguments
         if config.rotation:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.data.augment import AugmentConfig, photometric_layers, seed_sequence
+from designer.data.augment import AugmentConfig, flip_mode, photometric_layers, seed_sequence
 
 MIN_SIDE = 2.0  # pixels: a box narrower or lower than this after augmentation is dropped
 FORMAT = "xyxy"
@@ -45,12 +45,8 @@ class BoxAugmenter:
         fill: dict[str, Any] = {"fill_mode": "constant", "fill_value": config.fill_value}
         boxed: dict[str, Any] = {"bounding_box_format": FORMAT}
         geo: list[Any] = []
-        if config.flip_x or config.flip_y:
-            mode = (
-                "horizontal_and_vertical"
-                if config.flip_x and config.flip_y
-                else ("horizontal" if config.flip_x else "vertical")
-            )
+        mode = flip_mode(config)
+        if mode is not None:
             geo.append(layers.RandomFlip(mode, seed=seed(), **boxed))
         if config.rotation:
             geo.append(layers.RandomRotation(config.rotation / 360.0, seed=seed(), **fill, **boxed))

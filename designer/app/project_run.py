@@ -28,6 +28,7 @@ from designer.data.preprocess import PreprocessConfig
 from designer.data.registry import open_datastore
 from designer.data.splits import Split, SplitConfig, split_for
 from designer.data.summary import DataError, one_line
+from designer.training.detection_results import DetectionResult, detection_results
 from designer.training.history import TrainingResult
 from designer.training.options import OptionsError, TrainingOptions
 from designer.training.results import (
@@ -55,6 +56,7 @@ class PreparedRun:
     store: Datastore
     validation_store: Datastore | None
     validation_indices: np.ndarray
+    preprocess: PreprocessConfig | None = None
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.model, self.data, self.options))
@@ -185,23 +187,59 @@ def prepare_run(
     except DataError as exc:
         raise ProjectRunError(f"The training data cannot be used: {exc}") from exc
     _check_fit(model, data)
+    if data.task == "detection":  # the network's two outputs, trained as a detector
+        from designer.app.detection_setup import DetectionSetupError, make_detector
+
+        try:
+            model = make_detector(project, model, data.class_names)
+        except DetectionSetupError as exc:
+            raise ProjectRunError(f"The network cannot detect this data: {exc}") from exc
     if isinstance(parts, Split):
         val_store, val_idx = store, parts.validation
     else:
         val_idx = np.arange(len(val_store)) if val_store is not None else np.zeros(0, np.int64)
-    return PreparedRun(model, data, options, store, val_store, val_idx)
+    return PreparedRun(model, data, options, store, val_store, val_idx, preprocess)
 
 
-def evaluate_run(run: PreparedRun) -> ConfusionResult | RegressionResult | None:
-    """Confusion matrix (classification) or predicted-vs-true (regression) on the validation data."""
+Evaluation = ConfusionResult | RegressionResult | DetectionResult
+
+
+def evaluate_run(run: PreparedRun) -> Evaluation | None:
+    """Confusion matrix (classification), predicted-vs-true (regression) or detections with
+    their errors (detection) on the validation data."""
     val = run.data.validation
-    if val is None or run.data.num_validation == 0 or len(run.model.outputs) != 1:
+    if val is None or run.data.num_validation == 0:
+        return None
+    if run.data.task == "detection":
+        return detection_evaluation(run)
+    if len(run.model.outputs) != 1:
         return None
     if run.data.task == "classification":
         return classification_results(run.model, val, run.data.class_names)
     if run.data.task == "regression":
         return regression_results(run.model, val)
     return None
+
+
+SHOWN_IMAGES = 48  # validation images kept with their pixels for the results view
+
+
+def detection_evaluation(run: PreparedRun, shown: int = SHOWN_IMAGES) -> DetectionResult:
+    """mAP and the errors of each validation image; the ``shown`` worst keep their pixels."""
+    from designer.data.detection_pipeline import load_sample, max_boxes
+    from designer.training.detection_metrics import predict_all
+
+    truth, found = predict_all(run.model, run.data.validation)
+    result = detection_results(truth, found, run.data.class_names)
+    store = run.validation_store or run.store
+    if run.preprocess is not None:
+        count = max_boxes(store)
+        for item in result.images[:shown]:
+            if item.index < len(run.validation_indices):
+                position = int(run.validation_indices[item.index])
+                pixels = load_sample(store, position, run.preprocess, count)[0]
+                item.image = np.clip(pixels, 0, 255).astype(np.uint8)
+    return result
 
 
 def _finite(value: Any) -> Any:
@@ -245,9 +283,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def run_results(
-    result: TrainingResult, evaluation: ConfusionResult | RegressionResult | None
-) -> RunResults:
+def run_results(result: TrainingResult, evaluation: Evaluation | None) -> RunResults:
     """The results section stored in the project after a run (with its per-epoch curves)."""
     summary = {
         **result.summary(),
@@ -263,6 +299,8 @@ def run_results(
         }
     elif isinstance(evaluation, RegressionResult):
         summary["regression"] = {"rmse": _finite(evaluation.rmse), "mae": _finite(evaluation.mae)}
+    elif isinstance(evaluation, DetectionResult):
+        summary["detection"] = evaluation.to_dict()
     return RunResults.from_dict(summary)
 
 
@@ -284,10 +322,11 @@ def training_outcome(
     project: Project,
     run: PreparedRun,
     result: TrainingResult,
-    evaluation: ConfusionResult | RegressionResult | None = None,
+    evaluation: Evaluation | None = None,
 ) -> TrainingOutcome:
     """The results and trained weights of a run, to store in ``project`` (nothing changes yet)."""
-    weights = {} if result.status == "failed" else weights_from_model(project.graph, run.model)
+    network = getattr(run.model, "network", run.model)  # a GraphDetector's drawn network
+    weights = {} if result.status == "failed" else weights_from_model(project.graph, network)
     return TrainingOutcome(run_results(result, evaluation), weights)
 
 
@@ -301,7 +340,7 @@ def store_results(
     project: Project,
     run: PreparedRun,
     result: TrainingResult,
-    evaluation: ConfusionResult | RegressionResult | None = None,
+    evaluation: Evaluation | None = None,
 ) -> int:
     """Put the trained weights into the graph and the results into the project's settings;
     returns how many layers received weights (none after a failed run)."""

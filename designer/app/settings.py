@@ -11,6 +11,7 @@ layout is the project file's (version 2, see :mod:`designer.core.project_file`):
     training:      <TrainingOptions>
     results:       <RunResults> ({} before the first run; "history": the per-epoch curves)
     experiment:    <ExperimentSpec> (left out when nothing varies)
+    detection:     <DetectorSpec> (left out unless set: a detector's anchors and decoding)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from designer.data.preprocess import RESCALE_MODES, RESIZE_MODES
 from designer.data.registry import config_from_dict
 from designer.data.splits import SplitConfig
 from designer.data.summary import DataError
+from designer.training.detector_spec import DetectorSpec, DetectorSpecError
 from designer.training.experiment_spec import ExperimentError, ExperimentSpec
 from designer.training.options import OptionsError, TrainingOptions
 
@@ -178,6 +180,39 @@ def _history(value: Any) -> dict[str, list[float | None]]:
     return out
 
 
+def _detection_summary(value: Any) -> dict[str, Any]:
+    """The detection part of a run's results, checked: numbers as numbers, names as texts."""
+    data = _keys(
+        "results detection",
+        value,
+        {
+            "class_names",
+            "map50",
+            "map",
+            "per_class_ap50",
+            "images",
+            "objects",
+            "missed",
+            "false_detections",
+            "score_threshold",
+        },
+    )
+    names = data.get("class_names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SettingsError(f"results detection: expected class_names as texts, received {names!r}")
+    numbers = _metric_dict(
+        "results detection", {k: data.get(k) for k in ("map50", "map", "score_threshold")}
+    )
+    counts = {}
+    for key in ("images", "objects", "missed", "false_detections"):
+        count = data.get(key, 0)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise SettingsError(f"results detection: expected {key} >= 0, received {count!r}")
+        counts[key] = count
+    per_class = _metric_dict("results detection per_class_ap50", data.get("per_class_ap50", {}))
+    return {"class_names": list(names), **numbers, "per_class_ap50": per_class, **counts}
+
+
 @dataclass(frozen=True)
 class RunResults:
     """The summary of the last training run kept in the project (empty before the first).
@@ -202,6 +237,9 @@ class RunResults:
     )  # metric -> value, iteration, epoch
     confusion: dict[str, Any] | None = None  # class_names, matrix, precision, recall, accuracy
     regression: dict[str, float | None] | None = None  # rmse, mae
+    # class_names, map50, map, per_class_ap50, images, objects, missed, false_detections,
+    # score_threshold
+    detection: dict[str, Any] | None = None
     history: dict[str, list[float | None]] = field(default_factory=dict)  # column -> per epoch
 
     @property
@@ -260,11 +298,41 @@ class RunResults:
             raise SettingsError(
                 f"results: expected a confusion object with a matrix, received {confusion!r}"
             )
+        if data.get("detection") is not None:
+            data["detection"] = _detection_summary(data["detection"])
         data["seconds"] = numbers["seconds"] or 0.0
         data["samples_per_second"] = numbers["samples_per_second"]
         history = data.get("history")
         data["history"] = _history(history) if history is not None else {}
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class DetectionSection:
+    """The detector's settings (anchors, matching, decoding); None until set, when a
+    detection run takes the designer's defaults for the data's classes and the network's
+    input (designer.app.detection_setup)."""
+
+    spec: DetectorSpec | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is set."""
+        return self.spec is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data ({} when unset)."""
+        return self.spec.to_dict() if self.spec is not None else {}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DetectionSection:
+        """Checked section; SettingsError names what does not fit."""
+        if data in (None, {}):
+            return cls()
+        try:
+            return cls(DetectorSpec.from_dict(data))
+        except (DetectorSpecError, TypeError) as exc:
+            raise SettingsError(f"detection: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -277,6 +345,7 @@ class ProjectSettings:
     training: TrainingOptions = field(default_factory=TrainingOptions)
     results: RunResults = field(default_factory=RunResults)
     experiment: ExperimentSpec = field(default_factory=ExperimentSpec)
+    detection: DetectionSection = field(default_factory=DetectionSection)
 
     def replace(self, **sections: Any) -> ProjectSettings:
         """A copy with some sections replaced."""
@@ -295,6 +364,8 @@ class ProjectSettings:
         }
         if not self.experiment.empty:  # files without an experiment stay as they were
             sections["experiment"] = self.experiment.to_dict()
+        if not self.detection.empty:
+            sections["detection"] = self.detection.to_dict()
         return sections
 
     @classmethod
@@ -342,6 +413,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "training": ("training options", _parse_training),
     "results": ("results", RunResults.from_dict),
     "experiment": ("experiment", _parse_experiment),
+    "detection": ("detection", DetectionSection.from_dict),
 }
 
 

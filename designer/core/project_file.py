@@ -52,8 +52,17 @@ from designer.core.graph import LayerGraph
 FORMAT = "network-designer-project"
 VERSION = 2
 EXTENSION = ".ndproj"
-SECTIONS = ("data", "augmentation", "preprocessing", "training", "results", "experiment")
-OPTIONAL_SECTIONS = ("experiment",)  # written only when not empty: older files stay the same
+SECTIONS = (
+    "data",
+    "augmentation",
+    "preprocessing",
+    "training",
+    "results",
+    "experiment",
+    "detection",
+)
+# written only when not empty: older files stay the same
+OPTIONAL_SECTIONS = ("experiment", "detection")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 

@@ -32,6 +32,18 @@ from designer.training.options import TrainingOptions
 from designer.training.tasks import compile_targets, describe_outputs
 from designer.training.tensorboard import open_tensorboard
 
+# What a detector logs (designer.training.detector, detection_metrics): its losses, and the
+# COCO mAP@0.5 and mAP@[.5:.95] of the validation data at each epoch's end.
+DETECTOR_METRICS = ("loss", "box_loss", "class_loss", "map50", "map")
+DETECTOR_OUTPUTS = ("bbox_regression", "cls_logits")
+
+
+def is_detector(model: Any) -> bool:
+    """True for a GraphDetector (trained with its own losses, evaluated by mAP)."""
+    from designer.training.detector import GraphDetector
+
+    return isinstance(model, GraphDetector)
+
 
 class TrainingConfigError(ValueError):
     """The run cannot start: options, data and model do not fit together."""
@@ -132,6 +144,16 @@ class Trainer:
         policy = env.precision_policy(o.mixed_precision)
         strategy = env.make_strategy(self.plan)
         needs_clone = policy is not None or self.plan.strategy != "default"
+        if is_detector(self.model) and not o.validate_per_epoch:
+            # its mAP is measured per epoch: validate with the epoch, in the same logs
+            self.options = o = o.replace(validation_frequency="epoch")
+        if needs_clone and is_detector(self.model):
+            msg = (
+                "a detector trains on one device in full precision: set the execution "
+                "environment to auto, cpu or gpu and mixed precision off"
+            )
+            sink.on_status(StatusEvent(Status.FAILED, msg, self.iteration_offset))
+            raise TrainingConfigError(msg)
         regularized: list[Any] = []
         start = time.perf_counter()
         try:
@@ -193,11 +215,13 @@ class Trainer:
 
     def _compile(self, model: keras.Model, info: DataInfo, train: Any) -> Any:
         o = self.options
-        outputs = describe_outputs(model)
+        detector = is_detector(model)
+        outputs = [] if detector else describe_outputs(model)
         try:
-            losses, metrics = compile_targets(
-                model, o.losses, o.metrics, o.from_logits, labels_are_sparse(info, outputs)
-            )
+            if not detector:
+                losses, metrics = compile_targets(
+                    model, o.losses, o.metrics, o.from_logits, labels_are_sparse(info, outputs)
+                )
             schedule = make_schedule(o, info.steps_per_epoch)
             factors = variable_factors(model, o.lr_factors) if o.lr_factors else None
             optimizer = make_optimizer(
@@ -207,7 +231,9 @@ class Trainer:
             )
         except (ValueError, KeyError) as e:
             raise TrainingConfigError(str(e).strip("'\"")) from e
-        if len(outputs) == 1:
+        if detector:  # its own losses: box regression and classification (detector.py)
+            model.compile(optimizer=optimizer)
+        elif len(outputs) == 1:
             name = outputs[0].name
             model.compile(optimizer=optimizer, loss=losses[name], metrics=metrics[name])
         else:
@@ -215,6 +241,8 @@ class Trainer:
         return schedule
 
     def _metric_names(self, model: keras.Model) -> list[str]:
+        if is_detector(model):
+            return list(DETECTOR_METRICS)
         outs = describe_outputs(model)
         names = ["loss"]
         metrics = self.options.metrics
@@ -276,7 +304,9 @@ class Trainer:
                 total,
                 info.batch_size,
                 info.num_samples,
-                [out.name for out in describe_outputs(model)],
+                list(DETECTOR_OUTPUTS)
+                if is_detector(model)
+                else [out.name for out in describe_outputs(model)],
                 self._metric_names(model),
                 self.phase,
                 self.iteration_offset,
@@ -293,6 +323,11 @@ class Trainer:
         """Run ``fit``; returns (status, stop_reason, message)."""
         o = self.options
         callbacks: list[Any] = [callback]
+        if is_detector(model) and self.val_data is not None:  # mAP into the epoch's logs
+            from designer.training.detection_metrics import DetectionMetrics
+
+            names = model.spec.class_names or model.spec.num_classes
+            callbacks.insert(0, DetectionMetrics(self.val_data, names))
         kwargs = fit_arguments(train, o.mini_batch_size, shuffle=o.shuffle == "every-epoch")
         if self.val_data is not None and o.validate_per_epoch:
             kwargs["validation_data"] = validation_arguments(self.val_data, o.mini_batch_size)[1]

@@ -49,7 +49,43 @@ def lenet5() -> Project:
     )
 
 
+def shapes_detector() -> Project:
+    """The zoo's tiny detector on generated shapes (circles, squares, triangles), with the
+    settings of benchmarks/detection.py: 2,200 images, 200 of them for validation."""
+    from designer.core.detection_head import tag_detection_groups
+    from designer.zoo.classic.tiny_detector import build_tiny_detector_graph
+
+    g, _ = build_tiny_detector_graph((128, 128, 3), 3)
+    g.name = "tiny_detector"
+    tag_detection_groups(g)
+    auto_layout(g)
+    return Project.from_sections(
+        g,
+        "Shapes detector",
+        data={
+            "source": {"kind": "shapes", "images": 2200, "seed": 0},
+            "split": {"mode": "percent", "validation_percent": 9.1, "seed": 0},
+        },
+        augmentation={"flip_x": True, "fill_mode": "constant"},
+        training={
+            "solver": "adam",
+            "initial_learn_rate": 0.002,
+            "gradient_clipping": "norm",
+            "gradient_threshold": 10.0,
+            "l2_regularization": 0.0,
+            "weight_decay": 0.0,
+            "mini_batch_size": 16,
+            "max_epochs": 12,
+            "shuffle": "every-epoch",
+            "seed": 0,
+        },
+    )
+
+
+SAMPLE_FILES = {"lenet5.json": lenet5, "shapes_detector.json": shapes_detector}
+
 if __name__ == "__main__":
     SAMPLES.mkdir(parents=True, exist_ok=True)
-    path = save_project(lenet5(), SAMPLES / "lenet5.json")
-    print(f"wrote {path}")
+    for name, make in SAMPLE_FILES.items():
+        path = save_project(make(), SAMPLES / name)
+        print(f"wrote {path}")

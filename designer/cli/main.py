@@ -69,6 +69,7 @@ def _registrars() -> list[Callable[[Any], Any]]:
     from designer.cli import (
         compress,
         data,
+        detect,
         experiment,
         explain,
         robustness,
@@ -86,6 +87,7 @@ def _registrars() -> list[Callable[[Any], Any]]:
         robustness.register,
         compress.register,
         experiment.register,
+        detect.register,
     ]
 
 
@@ -134,6 +136,7 @@ COMMANDS = (
     "compress",
     "experiment",
     "experiment-worker",
+    "detect",
 )
 
 

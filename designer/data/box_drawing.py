@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from designer.data.fonts import find_fonts
 from designer.data.segmentation import default_colormap
 
-MISSED = (255, 255, 255)
-MIN_LABELLED_SIDE = 96  # pixels: smaller pictures get boxes without their class names  # a ground-truth box that no detection found: white, dashed
+MISSED = (255, 255, 255)  # a ground-truth box that no detection found: white, dashed
+MIN_LABELLED_SIDE = 96  # pixels: smaller pictures get boxes without their class names
 
 
 def class_colours(num_classes: int) -> list[tuple[int, int, int]]:

@@ -53,6 +53,8 @@ def _pillow_failure(path: str, exc: Exception, what: str = "image") -> DataError
         return ImageTooLarge(
             f"image '{path}' has {pixels}; expected at most {MAX_IMAGE_PIXELS:,} pixels (8192x8192)"
         )
+    if isinstance(exc, Image.UnidentifiedImageError):  # its text names a Python file object
+        return DataError(f"cannot read {what} '{path}': not an image file Pillow can identify")
     return DataError(f"cannot read {what} '{path}': {str(exc) or type(exc).__name__}")
 
 

@@ -143,6 +143,8 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     role = None
     if multi:  # before anything starts TensorFlow (building the network does)
         try:
+            from designer.cli.experiment import limit_threads  # ND_WORKER_THREADS' share
+
             limit_threads()
             multi_worker.strategy()
             role = multi_worker.worker_role()
@@ -198,13 +200,6 @@ def handle(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         print(f"error: training failed ({summary.get('stop_reason')})", file=err)
         return EXIT_FAILED
     return EXIT_OK
-
-
-def limit_threads() -> None:
-    """A local worker's share of the cores (ND_WORKER_THREADS, set by the launcher)."""
-    from designer.cli.experiment import limit_threads as limit
-
-    limit()
 
 
 def _events_stream(args: argparse.Namespace) -> IO[str] | None:

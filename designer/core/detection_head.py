@@ -388,26 +388,12 @@ def plan_detection_head(
 
 
 def add_detection_head(
-    graph: LayerGraph,
-    feature_nodes: Mapping[str, str],
-    num_classes: int,
-    fpn_filters: int = 64,
-    head_convs: int = 2,
-    head_filters: int = 64,
-    anchors_per_location: int = 9,
-    prior_probability: float = 0.01,
+    graph: LayerGraph, feature_nodes: Mapping[str, str], num_classes: int, **options: Any
 ) -> DetectionHead:
-    """Add the feature pyramid and the heads now (see :func:`plan_detection_head`)."""
-    edits, head = plan_detection_head(
-        graph,
-        feature_nodes,
-        num_classes,
-        fpn_filters,
-        head_convs,
-        head_filters,
-        anchors_per_location,
-        prior_probability,
-    )
+    """Add the feature pyramid and the heads now; ``options`` as :func:`plan_detection_head`
+    takes them (fpn_filters, head_convs, head_filters, anchors_per_location,
+    prior_probability)."""
+    edits, head = plan_detection_head(graph, feature_nodes, num_classes, **options)
     apply_edits(graph, edits)
     return head
 

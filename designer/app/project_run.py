@@ -227,7 +227,7 @@ SHOWN_IMAGES = 48  # validation images kept with their pixels for the results vi
 def detection_evaluation(run: PreparedRun, shown: int = SHOWN_IMAGES) -> DetectionResult:
     """mAP and the errors of each validation image; the ``shown`` worst keep their pixels."""
     from designer.data.detection_pipeline import load_sample, max_boxes
-    from designer.training.detection_metrics import predict_all
+    from designer.training.coco_eval import predict_all
 
     truth, found = predict_all(run.model, run.data.validation)
     result = detection_results(truth, found, run.data.class_names)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.training.detection_metrics import MAP, MAP50, coco_map
+from designer.training.coco_eval import MAP, MAP50, coco_map
 
 SCORE_THRESHOLD = 0.5
 IOU_THRESHOLD = 0.5

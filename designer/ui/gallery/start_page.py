@@ -3,7 +3,9 @@
 :class:`GalleryActions` adds File > New from Gallery... Opening a tile asks for options
 (dialogs.OptionsDialog), builds the network in a worker with progress and Cancel
 (designer.app.gallery.build_project), and hands the project to the shell's ``open_project``.
-Missing pretrained weights offer random weights or a file.
+Missing pretrained weights offer random weights or a file. Above the networks, the bundled
+sample projects (designer.app.gallery.SAMPLES: a network with its data and training options)
+open at once; File > Open Sample lists them too.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -29,157 +30,52 @@ from PySide6.QtWidgets import (
 
 from designer import zoo
 from designer.app.gallery import (
+    SAMPLES,
     BuildRequest,
     WeightsMissing,
     blank_project,
     build_project,
+    open_sample,
 )
+from designer.core.errors import ProjectError
 from designer.ui.common.shell import Shell
-from designer.ui.common.worker import run_with_progress
-from designer.ui.gallery.diagram import Schematic, SchematicView, schematic
+from designer.ui.common.worker import run_with_progress, show_error
 from designer.ui.gallery.dialogs import (
     MirrorSettingsDialog,
     OptionsDialog,
     WeightsMissingBox,
     apply_settings,
-    weights_status,
 )
-from designer.zoo.entry import TASKS, ZooEntry
-
-BLANK = "__blank__"
-TILE_W, TILE_H = 236, 178
-
-
-def human_count(count: int) -> str:
-    """1234567 -> '1.2 M', 61706 -> '61.7 k'."""
-    if count >= 1e6:
-        return f"{count / 1e6:.1f} M"
-    return f"{count / 1e3:.1f} k" if count >= 1e3 else str(count)
+from designer.ui.gallery.tiles import (
+    BLANK,
+    TILE_W,
+    Tile,
+    blank_tile,
+    entry_tile,
+    sample_tile,
+)
+from designer.zoo.entry import TASKS
 
 
-def _shape_text(shape: tuple[int | None, ...]) -> str:
-    return "x".join("?" if d is None else str(d) for d in shape)
+def open_sample_in(shell: Shell, name: str) -> bool:
+    """Open the bundled sample ``name`` in ``shell`` after asking about unsaved changes;
+    False when the user keeps the open project or the file cannot be read."""
+    if not shell.ask_to_save():
+        return False
+    try:
+        project = open_sample(name)
+    except ProjectError as exc:
+        show_error(shell.widget(), "Cannot open the sample", str(exc))
+        return False
+    shell.open_project(project, modified=False, ask=False)
+    shell.show_status(f"Opened the sample {project.name}", 5000)
+    return True
 
 
-class Tile(QFrame):
-    """One network of the gallery; click (or Enter) opens it."""
-
-    activated = Signal(str)  # entry name, or BLANK
-
-    def __init__(
-        self,
-        name: str,
-        title: str,
-        year: str,
-        lines: list[str],
-        sketch: Schematic,
-        tooltip: str = "",
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.name = name
-        self.setObjectName("tile")
-        self.setFixedSize(TILE_W, TILE_H)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(tooltip)
-        self.setStyleSheet(
-            "#tile { background: white; border: 1px solid #cfd8dc; border-radius: 6px }"
-            "#tile:hover, #tile:focus { border: 2px solid #1e88e5 }"
-            "QLabel { background: transparent; color: #455a64; font-size: 9pt }"
-        )
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 6)
-        layout.setSpacing(1)
-        layout.addWidget(SchematicView(sketch))
-        head = QHBoxLayout()
-        self.title = QLabel()
-        self.title.setStyleSheet("color: #111; font-weight: bold; font-size: 10pt")
-        year_label = QLabel(year)
-        head.addWidget(self.title, 1)
-        head.addWidget(year_label)
-        layout.addLayout(head)
-        room = TILE_W - 20 - year_label.sizeHint().width()
-        self.title.setText(
-            self.title.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, room)
-        )
-        self.title.setToolTip(title)
-        self.lines: list[QLabel] = []
-        for text in lines:
-            label = QLabel()
-            label.setText(
-                label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, TILE_W - 18)
-            )
-            layout.addWidget(label)
-            self.lines.append(label)
-        self.lines[-1].setStyleSheet("color: #263238")
-        layout.addStretch(1)
-        for child in self.findChildren(QLabel):
-            child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        """A left click opens the network."""
-        inside = self.rect().contains(event.position().toPoint())
-        if event.button() == Qt.MouseButton.LeftButton and inside:
-            self.activated.emit(self.name)
-        super().mouseReleaseEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter or Space opens the network."""
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
-            self.activated.emit(self.name)
-            return
-        super().keyPressEvent(event)
-
-
-def entry_tile(entry: ZooEntry) -> Tile:
-    """The tile of a zoo entry: schematic, name, year and figures from zoo.entry_stats."""
-    stats = zoo.entry_stats(entry.name)
-    size = f"{_shape_text(stats.input_shape)} input"
-    quality = (
-        f"top-1 {entry.imagenet_top1:.1f} %" if entry.imagenet_top1 else entry.task.capitalize()
-    )
-    source = "Bundled weights" if entry.bundled_weights else "ImageNet weights"
-    weights = (
-        f"{source} ({weights_status(entry)})" if entry.has_pretrained else "No pretrained weights"
-    )
-    tooltip = f"{entry.description}\n\n{entry.citation}" + (
-        f"\n\n{entry.notes}" if entry.notes else ""
-    )
-    lines = [
-        f"{human_count(stats.params)} parameters \u00b7 depth {stats.weighted_layers}",
-        f"{size} \u00b7 {quality}",
-        weights,
-        entry.description,
-    ]
-    return Tile(
-        entry.name,
-        entry.display_name,
-        str(entry.year),
-        lines,
-        schematic(entry.family, entry.task, stats.weighted_layers),
-        tooltip,
-    )
-
-
-def blank_tile() -> Tile:
-    """The tile that opens an empty network with one image input."""
-    from designer.core import catalog
-    from designer.ui.gallery.diagram import Block
-
-    return Tile(
-        BLANK,
-        "Blank network",
-        "",
-        [
-            "Start from an empty canvas",
-            "One image input (28x28x1)",
-            "Add layers from the Layer Library",
-            "",
-        ],
-        Schematic((Block(catalog.INPUT, 0.6),)),
-        "An empty project with one Image input",
-    )
+def _section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("color: #37474f; font-weight: bold; font-size: 10pt")
+    return label
 
 
 class StartPage(QDialog):
@@ -218,12 +114,16 @@ class StartPage(QDialog):
             self.tiles[entry.name] = entry_tile(entry)
         for tile in self.tiles.values():
             tile.activated.connect(self.open_tile)
+        self.samples: dict[str, Tile] = {s.name: sample_tile(s) for s in SAMPLES}
+        for tile in self.samples.values():
+            tile.activated.connect(self.open_sample)
         self.grid_host = QWidget()
         self.grid_host.setObjectName("gallery")
         self.grid_host.setStyleSheet("#gallery { background: #eceff1 }")
-        self.grid = QGridLayout(self.grid_host)
+        self.grid = QGridLayout()
         self.grid.setSpacing(12)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._lay_out_sections()
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.grid_host)
@@ -238,6 +138,25 @@ class StartPage(QDialog):
         self.file_dialog: QFileDialog | None = None
         self._worker: Any = None
         self.refilter()
+
+    def _lay_out_sections(self) -> None:
+        """Sample projects on top, then the grid of networks."""
+        column = QVBoxLayout(self.grid_host)
+        self.samples_title = _section_title(
+            "Sample projects: a network with its data and training options, ready to train"
+        )
+        row = QHBoxLayout()
+        row.setSpacing(12)
+        for tile in self.samples.values():
+            row.addWidget(tile)
+        row.addStretch(1)
+        self.networks_title = _section_title("Networks")
+        for part in (self.samples_title, row, self.networks_title, self.grid):
+            if isinstance(part, QLabel):
+                column.addWidget(part)
+            else:
+                column.addLayout(part)
+        column.addStretch(1)
 
     # ------------------------------------------------------------------ the grid
     def visible_names(self) -> list[str]:
@@ -266,16 +185,32 @@ class StartPage(QDialog):
         self._columns = columns
         shown = len([n for n in names if n != BLANK])
         self.count.setText(f"{shown} of {len(self.tiles) - 1} networks")
+        self._refilter_samples()
+
+    def visible_samples(self) -> list[str]:
+        """Names of the sample projects that match the search and task filter."""
+        text, task = self.search.text().strip(), self.task.currentData()
+        return [s.name for s in SAMPLES if s.matches(text, task)]
+
+    def _refilter_samples(self) -> None:
+        names = self.visible_samples()
+        for name, tile in self.samples.items():
+            tile.setVisible(name in names)
+        self.samples_title.setVisible(bool(names))
 
     def _fit_columns(self) -> int:
         width = self.scroll.viewport().width() - 24
         return max(1, width // (TILE_W + self.grid.spacing()))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Reflow the tiles when the number of columns changes."""
+        """Reflow the tiles when the number of columns changes (checked once the layout has
+        given the scroll area its new width: on the first show it has not yet)."""
         super().resizeEvent(event)
+        QTimer.singleShot(0, self._reflow)
+
+    def _reflow(self) -> None:
         if self._fit_columns() != self._columns:
-            QTimer.singleShot(0, self.refilter)
+            self.refilter()
 
     # ------------------------------------------------------------------ opening
     def open_tile(self, name: str) -> None:
@@ -289,6 +224,12 @@ class StartPage(QDialog):
         dialog.accepted.connect(lambda: self.build(dialog.request()))
         self.options_dialog = dialog
         dialog.open()
+
+    def open_sample(self, name: str) -> None:
+        """Open a bundled sample project at once (after asking about unsaved changes)."""
+        if open_sample_in(self.shell, name):
+            self.opened.emit(self.shell.document.project)
+            self.accept()
 
     def build(self, request: BuildRequest) -> None:
         """Build ``request`` in a worker with a progress dialog; then open it or ask about weights.
@@ -392,6 +333,13 @@ class GalleryActions(QObject):
         )
         self.action.triggered.connect(self.show_start_page)
         shell.menu("&File").addAction(self.action)
+        self.samples_menu = shell.menu("&File").addMenu("Open &Sample")
+        for sample in SAMPLES:
+            action = self.samples_menu.addAction(sample.title)
+            action.setStatusTip(f"Open the sample project {sample.title} (network, data, options)")
+            action.triggered.connect(
+                lambda _checked=False, name=sample.name: open_sample_in(self.shell, name)
+            )
 
     def show_start_page(self) -> StartPage:
         """Open the gallery (non-blocking)."""

@@ -1,5 +1,5 @@
-"""Transfer learning in the main window: Network > Replace Head..., the layer actions
-"Freeze Everything Up To Here" and "Unfreeze The Last N Blocks...", and Training >
+"""Transfer learning in the main window: Network > Replace Head... and Detection Head..., the
+layer actions "Freeze Everything Up To Here" and "Unfreeze The Last N Blocks...", and Training >
 Two-Phase Transfer Learning... (which trains in the training feature's progress window)."""
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ from designer.ui.common.shell import Shell
 from designer.ui.common.worker import show_error
 from designer.ui.document.commands import GraphCommand
 from designer.ui.training.actions import TrainingActions
+from designer.ui.transfer.detection import (
+    DetectionHeadDialog,
+    backbone_groups,
+    detection_classes,
+    detection_command,
+)
 from designer.ui.transfer.dialogs import ReplaceHeadDialog, TwoPhaseDialog
 
 
@@ -59,6 +65,7 @@ class TransferActions(QObject):
         super().__init__(shell.widget())
         self.shell, self.training = shell, training
         self.dialog: ReplaceHeadDialog | None = None
+        self.detection_dialog: DetectionHeadDialog | None = None
         self.run_dialog: TwoPhaseDialog | None = None
         self.trainers: list[Any] = []
         self.last_summary: dict[str, Any] | None = None
@@ -67,6 +74,12 @@ class TransferActions(QObject):
             self.replace_head,
             "&Network",
             "New output layers for your classes (transfer learning)",
+        )
+        self.detection_action = self._add(
+            "&Detection Head...",
+            self.detection_head,
+            "&Network",
+            "Replace the classification part with a feature pyramid and box and class heads",
         )
         self.freeze_action = self._add(
             "&Freeze Everything Up To Here",
@@ -133,6 +146,31 @@ class TransferActions(QObject):
         dialog.accepted.connect(accepted)
         dialog.open()
         return dialog
+
+    def detection_head(self) -> DetectionHeadDialog:
+        """Open the Detection Head dialog; OK applies its edits as one undo step."""
+        classes, note = detection_classes(self.shell.document.project)
+        dialog = DetectionHeadDialog(self.graph, classes, note, self.shell.widget())
+        self.detection_dialog = dialog
+        dialog.accepted.connect(lambda: self.apply_detection_head(dialog))
+        dialog.open()
+        return dialog
+
+    def apply_detection_head(self, dialog: DetectionHeadDialog) -> None:
+        """Apply the dialog's planned head (and the backbone group) as one undo step."""
+        head = dialog.head
+        if head is None:
+            return
+        edits = backbone_groups(self.graph, head) + dialog.edits
+        document = self.shell.document
+        document.push(detection_command(document, edits, "Detection head"))
+        document.analyse_now()
+        self.shell.select_nodes([head.class_output], center=True)
+        self.shell.show_status(
+            f"Detection head for {head.num_classes} classes: outputs bbox_regression and "
+            "cls_logits",
+            8000,
+        )
 
     def _selected(self, title: str) -> str | None:
         ids = self.shell.scene.selected_node_ids()

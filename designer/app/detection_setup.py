@@ -122,25 +122,31 @@ def make_detector(
         raise DetectionSetupError(str(exc)) from exc
 
 
+def project_class_names(project: Project, width: int) -> list[str] | None:
+    """The class names ``project``'s detector was set up for (the detection section's), else
+    last trained for, else the data source's, the first that has ``width`` names."""
+    stored = project.settings.detection.spec
+    trained = project.settings.results.detection or {}
+    source = project.settings.data.source
+    for names in (
+        stored.class_names if stored else None,
+        trained.get("class_names"),
+        getattr(source, "class_names", None),
+    ):
+        if names and len(names) == width:
+            return [str(n) for n in names]
+    return None
+
+
 def project_detector(project: Project) -> GraphDetector:
-    """The project's network (with its weights) as a detector for the classes it was set up
-    or last trained for (the detection section's, else the last run's, else the data
-    source's; unnamed when none fits the class head)."""
+    """The project's network (with its weights) as a detector for the classes of
+    :func:`project_class_names` (unnamed when none fits the class head)."""
     from designer.core.build import BuildError, build_model
 
     try:
         network = build_model(project.graph)
     except BuildError as exc:
         raise DetectionSetupError(f"The network has errors:\n{exc}") from exc
-    stored = project.settings.detection.spec
-    names: Sequence[str] | None = stored.class_names if stored and stored.class_names else None
-    trained = project.settings.results.detection
-    if names is None and trained and trained.get("class_names"):
-        names = list(trained["class_names"])
-    source = project.settings.data.source
-    if names is None and source is not None:
-        names = getattr(source, "class_names", None) or None
     found = detection_outputs(network)
-    if names is not None and found is not None and len(names) != int(found[1].shape[-1]):
-        names = None
+    names = project_class_names(project, int(found[1].shape[-1])) if found is not None else None
     return make_detector(project, network, names)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from designer.app.project import Project
 from designer.core.graph import LayerGraph
 from designer.core.progress import ProgressEvent, ProgressReporter
 from designer.export.formats import target_path
@@ -18,6 +19,8 @@ from designer.training.options import TrainingOptions
 
 if TYPE_CHECKING:  # Keras is imported when an export runs, not with the window
     import keras
+
+    from designer.app.settings import ProjectSettings
 
 # Project solver names (MATLAB style) -> keras.optimizers names for the generated script.
 OPTIMIZERS = {
@@ -77,10 +80,37 @@ def codegen_training(options: TrainingOptions, model: keras.Model) -> dict[str, 
     }
 
 
+def detector_for_export(network: keras.Model, project: Project, fmt: str) -> tuple[Any, str]:
+    """What to export for ``network``: for a detector network and a format that gets the
+    decoding (savedmodel, onnx), the GraphDetector with the project's detection settings;
+    otherwise the network, with a note when a detector network could not be wrapped."""
+    from designer.app.detection_setup import detection_outputs, make_detector, project_class_names
+    from designer.export.detection_export import FORMATS
+
+    try:
+        found = detection_outputs(network) if fmt in FORMATS else None
+    except (AttributeError, ValueError):  # a model without known outputs: export says why
+        found = None
+    if found is None:
+        return network, ""
+    try:
+        return make_detector(
+            project, network, project_class_names(project, int(found[1].shape[-1]))
+        ), ""
+    except (ValueError, ImportError) as exc:  # a plain export must not fail on the settings
+        return network, f"exported the raw detector outputs only, without decoding: {exc}"
+
+
 def run_export(
-    request: ExportRequest, graph: LayerGraph, training: TrainingOptions, reporter: ProgressReporter
+    request: ExportRequest,
+    graph: LayerGraph,
+    training: TrainingOptions,
+    reporter: ProgressReporter,
+    settings: ProjectSettings | None = None,
 ) -> ExportOutcome:
-    """Build the model from ``graph`` and export it as ``request`` says (in a worker thread)."""
+    """Build the model from ``graph`` and export it as ``request`` says (in a worker thread);
+    with the project's ``settings``, a detector network is exported with its decoding
+    (:func:`detector_for_export`); without them, its raw outputs alone."""
     from designer.core.build import build_model
     from designer.export import export_model
 
@@ -93,9 +123,12 @@ def run_export(
     section = codegen_training(training, model) if request.include_training else None
     if request.fmt == "python" and not request.weights_file:
         return ExportOutcome(write_script_only(model, request.target(), section))
+    target, note = model, ""
+    if settings is not None:
+        target, note = detector_for_export(model, Project(graph, settings=settings), request.fmt)
     try:
         report = export_model(
-            model,
+            target,
             request.fmt,
             request.out,
             opset=request.opset if request.fmt == "onnx" else None,
@@ -105,7 +138,9 @@ def run_export(
             training=section,
         )
     except VerificationError as exc:  # ran but disagreed: show its numbers, in red
+        exc.report.warnings.extend([note] if note else [])
         return ExportOutcome(exc.report, str(exc))
+    report.warnings.extend([note] if note else [])
     return ExportOutcome(report)
 
 

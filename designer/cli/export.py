@@ -12,6 +12,7 @@ from designer.export.formats import FORMATS, MAX_OPSET, MIN_OPSET
 if TYPE_CHECKING:
     import keras
 
+    from designer.app.project import Project
     from designer.core.progress import ProgressEvent
 
 EXIT_OK = 0
@@ -65,12 +66,48 @@ def _json_option(text: str | None, what: str) -> dict | None:
     return value
 
 
-def run_export(model: keras.Model, args: argparse.Namespace, stream: TextIO | None = None) -> int:
-    """Export ``model`` as the parsed ``args`` say, print the report; 0 only if it passed."""
+def _export_target(
+    model: keras.Model, args: argparse.Namespace, project: Project | None
+) -> tuple[keras.Model, str]:
+    """``model``, or the GraphDetector around it when it is a detector network: with the
+    detection settings of ``project``, else of the project file ``args.path`` (neither:
+    the network)."""
+    from designer.app.detection_setup import detection_outputs
+    from designer.app.export_job import detector_for_export
+    from designer.export.detection_export import FORMATS
+
+    try:
+        if args.format not in FORMATS or detection_outputs(model) is None:
+            return model, ""
+    except (AttributeError, ValueError):  # no known outputs: export_model says why
+        return model, ""
+    if project is None:
+        if not getattr(args, "path", None):
+            return model, ""  # no project, no detection settings: the raw outputs
+        from designer.app.files import open_path
+
+        try:
+            project = open_path(args.path, allow_unsafe=getattr(args, "unsafe", False))
+        except Exception as exc:  # the model was built from it: the detector settings failed
+            return model, f"exported the raw detector outputs only, without decoding: {exc}"
+    return detector_for_export(model, project, args.format)
+
+
+def run_export(
+    model: keras.Model,
+    args: argparse.Namespace,
+    stream: TextIO | None = None,
+    project: Project | None = None,
+) -> int:
+    """Export ``model`` as the parsed ``args`` say, print the report; 0 only if it passed.
+    A detector network is exported with the decoding (savedmodel, onnx) set up by the
+    detection settings of ``project`` (read from ``args.path`` when not given; neither:
+    the raw outputs alone)."""
     from designer.export.exporter import export_model
     from designer.export.report import ExportError, VerificationError
 
     out = stream or sys.stdout
+    model, note = _export_target(model, args, project)
     as_json = getattr(args, "json", False)
 
     def progress(event: ProgressEvent) -> None:
@@ -90,6 +127,7 @@ def run_export(model: keras.Model, args: argparse.Namespace, stream: TextIO | No
             data=_json_option(getattr(args, "data_json", None), "--data-json"),
         )
     except VerificationError as exc:
+        exc.report.warnings.extend([note] if note else [])
         _print(exc.report.to_dict() | {"error": str(exc)}, exc.report.summary(), as_json, out)
         if not as_json:
             print(f"error: {exc}", file=out)
@@ -97,6 +135,7 @@ def run_export(model: keras.Model, args: argparse.Namespace, stream: TextIO | No
     except ExportError as exc:
         _print({"error": str(exc), "passed": False}, f"error: {exc}", as_json, out)
         return EXIT_ERROR
+    report.warnings.extend([note] if note else [])
     _print(report.to_dict(), report.summary(), as_json, out)
     return EXIT_OK if report.passed else EXIT_CHECK_FAILED
 

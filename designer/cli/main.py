@@ -57,7 +57,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"not exported: {exc}", file=sys.stderr)
         return EXIT_ERRORS
-    return run_export(model, args)
+    return run_export(model, args, project=project)
 
 
 class _Unusable(Exception):

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from designer.core.progress import CancelToken, ProgressCallback, ProgressReporter
-from designer.export import onnx_export, tf_formats, tflite_export
+from designer.export import detection_export, onnx_export, tf_formats, tflite_export
 from designer.export.formats import FORMATS, RUNTIMES, target_path
 from designer.export.memory import check_memory
 from designer.export.report import ExportError, ExportReport, VerificationError
@@ -46,8 +46,15 @@ def export_model(
     with Keras; otherwise ExportError (VerificationError when it ran but disagreed) is raised.
     ``opset`` applies to onnx, ``int8`` to tflite, ``training``/``data`` to python.
     ``cancel`` is checked between steps (designer.core.progress.Cancelled, nothing written).
+    A detector (a GraphDetector) exports its network; savedmodel adds a ``detect`` signature
+    and onnx the files for the numpy decoding step, both checked against its predict
+    (designer.export.detection_export).
     """
     fmt = str(fmt).lower()
+    detector = model if detection_export.is_detector(model) else None
+    if detector is not None:
+        model = detector.network
+        detector = detector if fmt in detection_export.FORMATS else None
     if fmt not in FORMATS:
         raise ExportError(f"Expected a format among {list(FORMATS)}, but received {fmt!r}.")
     check_model(model)
@@ -70,7 +77,16 @@ def export_model(
         staged = tmp / target.name
         report(0, steps, f"writing {fmt}", force=True)
         start = time.perf_counter()
-        notes = _write(model, fmt, staged, opset=opset, int8=int8, training=training, data=data)
+        notes = _write(
+            model,
+            fmt,
+            staged,
+            opset=opset,
+            int8=int8,
+            training=training,
+            data=data,
+            detector=detector,
+        )
         seconds = time.perf_counter() - start
         extras = [p for p in tmp.iterdir() if p != staged]
         result = ExportReport(
@@ -93,6 +109,8 @@ def export_model(
                     f"largest difference is {v.max_abs_diff:.3g}; nothing was written.",
                     result,
                 )
+            if detector is not None:
+                _check_detections(detector, fmt, staged, result)
         report(steps - 1, steps, "moving into place", force=True)
         for extra in extras:
             move_into_place(extra, target.parent / extra.name)
@@ -104,6 +122,8 @@ def export_model(
 def _write(model: keras.Model, fmt: str, path: Path, **options: Any) -> list[str]:
     """Write the artefact for ``fmt`` at ``path``; return notes for the report."""
     try:
+        if options.get("detector") is not None:
+            return detection_export.write(options["detector"], fmt, path, options["opset"])
         if fmt == "keras":
             return tf_formats.write_keras(model, path)
         if fmt == "savedmodel":
@@ -124,6 +144,28 @@ def _write(model: keras.Model, fmt: str, path: Path, **options: Any) -> list[str
             f"Expected model {model.name!r} to export as {fmt}, but {type(exc).__name__}: "
             f"{str(exc)[:1000]}"
         ) from exc
+
+
+def _check_detections(detector: keras.Model, fmt: str, path: Path, result: ExportReport) -> None:
+    """Compare the artefact's decoded detections with the detector's predict; note the
+    outcome in ``result``, and raise VerificationError when they disagree."""
+    try:
+        outcome = detection_export.check(detector, fmt, path, VERIFY_BATCH)
+    except ExportError:
+        raise
+    except Exception as exc:  # runtimes raise their own types
+        raise ExportError(
+            f"Expected the {fmt} export's detections to run, but {type(exc).__name__}: "
+            f"{str(exc)[:1000]}"
+        ) from exc
+    result.warnings.append(outcome.note())
+    if not outcome.passed:
+        raise VerificationError(
+            f"Expected the {fmt} export's detections to match the detector's predict, but "
+            f"{outcome.problem or 'boxes or scores differ beyond the tolerance'}; "
+            "nothing was written.",
+            result,
+        )
 
 
 def run_artefact(

@@ -11,7 +11,7 @@ KerasHub's RetinaNetObjectDetector, comes from KerasHub.
   by the number of positive anchors; they are logged apart as ``box_loss`` and
   ``class_loss`` (and ``val_...``).
 - ``predict`` decodes the deltas against the anchors and keeps the best boxes with
-  KerasHub's ``NonMaxSuppression``: ``{"boxes", "confidence", "labels", "num_detections"}``,
+  KerasHub's ``NonMaxSuppression`` (on TensorFlow its padded NMS: :func:`graph_safe_nms`): ``{"boxes", "confidence", "labels", "num_detections"}``,
   boxes in pixels in ``bounding_box_format`` (padding rows: -1).
 
 Data: ``x`` images (batch, height, width, channels) as the network expects them (0..1 for
@@ -104,6 +104,52 @@ def _force_matching(matcher: Any) -> Any:
     )
 
 
+def graph_safe_nms(**settings: Any) -> Any:
+    """KerasHub's NonMaxSuppression layer with ``settings``; on TensorFlow it runs
+    TensorFlow's own ``non_max_suppression_padded``, the code KerasHub ported.
+
+    The port picks each 512-box tile's boxes with ``cast(linspace(...), int32)``; traced (as
+    in ``predict``, the mAP callback or a SavedModel) on TensorFlow 2.21, linspace gives
+    64.99999 for 65 and so on, and the candidates ranked 65, 69, 73, ... by score (48 of the
+    first 512) are never kept. Eagerly it is right; other backends keep KerasHub's layer."""
+    import keras_hub
+
+    if keras.backend.backend() != "tensorflow":
+        return keras_hub.layers.NonMaxSuppression(**settings)
+    import tensorflow as tf
+    from keras_hub.src.layers.modeling.non_max_supression import mask_invalid_detections
+
+    class PaddedNonMaxSuppression(keras_hub.layers.NonMaxSuppression):
+        def call(self, box_prediction: Any, class_prediction: Any, images: Any = None) -> Any:
+            del images
+            boxes = keras.utils.bounding_boxes.convert_format(
+                box_prediction, source=self.bounding_box_format, target="yxyx"
+            )
+            probs = ops.sigmoid(class_prediction) if self.from_logits else class_prediction
+            confidence = ops.max(probs, axis=-1)
+            idx, valid = tf.image.non_max_suppression_padded(
+                boxes,
+                confidence,
+                self.max_detections,
+                iou_threshold=self.iou_threshold,
+                score_threshold=self.confidence_threshold,
+                pad_to_max_output_size=True,
+                canonicalized_coordinates=True,
+            )
+            boxes = ops.take_along_axis(boxes, idx[..., None], axis=1)
+            found = {
+                "boxes": keras.utils.bounding_boxes.convert_format(
+                    boxes, source="yxyx", target=self.bounding_box_format
+                ),
+                "confidence": ops.take_along_axis(confidence, idx, axis=1),
+                "labels": ops.argmax(ops.take_along_axis(probs, idx[..., None], axis=1), axis=-1),
+                "num_detections": valid,
+            }
+            return mask_invalid_detections(found)
+
+    return PaddedNonMaxSuppression(**settings)
+
+
 @keras.saving.register_keras_serializable(package="designer")
 class GraphDetector(keras.Model):
     """A RetinaNet-style detector around a functional network drawn in the designer."""
@@ -137,7 +183,7 @@ class GraphDetector(keras.Model):
         )
         if s.force_match:
             self.label_encoder.box_matcher = _force_matching(self.label_encoder.box_matcher)
-        self.prediction_decoder = keras_hub.layers.NonMaxSuppression(
+        self.prediction_decoder = graph_safe_nms(
             bounding_box_format=s.bounding_box_format,
             from_logits=True,
             iou_threshold=s.iou_threshold,

@@ -227,7 +227,8 @@ class ExportDialog(QDialog):
         progress.setValue(0)
         self.progress = progress
         graph = self.shell.document.graph.copy()  # the worker never sees later edits
-        training = self.shell.document.settings.training
+        settings = self.shell.document.settings  # a detector is exported with its decoding
+        training = settings.training
 
         def on_progress(event: ProgressEvent) -> None:
             frac = event.fraction
@@ -237,7 +238,7 @@ class ExportDialog(QDialog):
             progress.setLabelText(event.message or "Exporting…")
 
         self.worker = self.shell.tasks.start(
-            lambda reporter: run_export(request, graph, training, reporter),
+            lambda reporter: run_export(request, graph, training, reporter, settings),
             on_done=self._done,
             on_error=self._failed,
             on_progress=on_progress,

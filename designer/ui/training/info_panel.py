@@ -16,6 +16,7 @@ from designer.training.events import (
     format_seconds,
     status_sentence,
 )
+from designer.ui.training.plots import MAP50, is_detection, is_percent
 
 if TYPE_CHECKING:
     from designer.app.settings import RunResults
@@ -25,6 +26,8 @@ STORED_NOTE = (
     "Results of the last run, as stored in the project; the project keeps the final and best "
     "values, not the curves: train again to see them."
 )
+
+MAP_TITLES = {MAP50: "mAP@0.5", "map": "mAP@[.5:.95]"}  # a detector's metrics, by name
 
 FIELDS = (
     ("start", "Start time"),
@@ -104,6 +107,8 @@ class TrainingInfoPanel(QWidget):
         self.labels["max_iterations"].setText(str(self.total or "?"))
         if info.device:
             self.labels["hardware"].setText(info.device)
+        if is_detection(info.metrics):  # the trainer validates a detector with each epoch
+            self.labels["validation"].setText("every epoch (mAP is measured per epoch)")
 
     def set_point(self, point: IterationPoint) -> None:
         """Counters from the latest iteration."""
@@ -172,7 +177,7 @@ class TrainingInfoPanel(QWidget):
         for key, value in values.items():
             if value is None or not math.isfinite(value):
                 shown = "NaN"
-            elif key.endswith("accuracy"):
+            elif is_percent(key):
                 shown = f"{100 * value:.2f} %"
             else:
                 shown = f"{value:.4g}"
@@ -182,6 +187,6 @@ class TrainingInfoPanel(QWidget):
 
 
 def _title(key: str) -> str:
-    if key.startswith("val_"):
-        return "Validation " + key[4:].replace("_", " ")
-    return "Training " + key.replace("_", " ")
+    name = key.removeprefix("val_")
+    name = MAP_TITLES.get(name, name.replace("_", " "))
+    return ("Validation " if key.startswith("val_") else "Training ") + name

@@ -1,4 +1,6 @@
-"""The two curves of the Training Progress window: accuracy (or RMSE) above, loss below.
+"""The two curves of the Training Progress window: accuracy (or RMSE) above, loss below; for a
+detector, its validation mAP above (measured per epoch only) and its loss with the box and
+class losses below.
 
 Per plot: the raw per-iteration values as a faint line, an exponentially smoothed line, the
 validation points joined by a dashed line, dotted vertical lines at epoch ends, a labelled
@@ -22,10 +24,25 @@ from PySide6.QtWidgets import QWidget
 MAX_POINTS = 2000  # points drawn per line at most
 MAX_EPOCH_LINES = 50
 SMOOTHING = 0.7  # weight of the previous smoothed value
+MAP50 = "map50"  # a detector's headline metric: COCO mAP at IoU 0.5 (0..1), per epoch
+
+
+def is_detection(names: Sequence[str]) -> bool:
+    """Whether metric names (a run's, or a stored history's columns) are a detector's."""
+    return MAP50 in names or f"val_{MAP50}" in names
+
+
+def is_percent(key: str) -> bool:
+    """Whether a metric (``val_`` or not) is a share shown in percent: accuracies, mAPs."""
+    name = key.removeprefix("val_")
+    return name.endswith("accuracy") or name in (MAP50, "map")
 
 
 def pick_metric(names: list[str]) -> str | None:
-    """The metric plotted above the loss: an accuracy, else an RMSE/MAE, else None."""
+    """The metric plotted above the loss: a detector's mAP@0.5, an accuracy, else an
+    RMSE/MAE, else None."""
+    if is_detection(names):
+        return MAP50
     for suffix in ("accuracy", "rmse", "mae"):
         for name in names:
             if name.endswith(suffix) and not name.startswith("val_"):
@@ -39,6 +56,8 @@ def metric_label(name: str | None) -> tuple[str, float]:
         return "", 1.0
     if name.endswith("accuracy"):
         return "Accuracy (%)", 100.0
+    if name == MAP50:
+        return "mAP (%)", 100.0
     return name.upper() if name.endswith(("rmse", "mae")) else name, 1.0
 
 
@@ -157,8 +176,63 @@ class _Curve:
         self.final_text.setPos(x, y)
 
 
+class _Series:
+    """One more metric in a plot, in its own colour: the smoothed training values as a line,
+    the validation values as a dashed line with points (a detector's box and class losses,
+    its mAP@[.5:.95])."""
+
+    def __init__(
+        self, plot: pg.PlotItem, key: str, name: str, colour: str, symbol: str, scale: float = 1.0
+    ) -> None:
+        self.key, self.name, self.scale = key, name, scale
+        self.train = pg.PlotDataItem(pen=pg.mkPen(colour, width=1.5))
+        self.val = pg.PlotDataItem(
+            pen=pg.mkPen(colour, width=1.2, style=Qt.PenStyle.DashLine),
+            symbol=symbol,
+            symbolSize=6,
+            symbolBrush=colour,
+            symbolPen=colour,
+        )
+        for item in (self.train, self.val):
+            plot.addItem(item)  # unnamed: the plot's legend lists it only for a detector
+
+    def legend(self, trained: bool) -> list[tuple[pg.PlotDataItem, str]]:
+        """The legend entries: the training line (when there is one) and the validation."""
+        entries = [(self.train, f"{self.name.capitalize()} (smoothed)")] if trained else []
+        return [*entries, (self.val, f"Validation {self.name}")]
+
+    def clear(self) -> None:
+        self.train.setData([], [])
+        self.val.setData([], [])
+
+    def update_from(self, snap: dict[str, Any]) -> int:
+        """Draw from a RecordingSink snapshot; returns the points drawn."""
+        x, drawn = snap["iteration"], 0
+        y = snap["metrics"].get(self.key)
+        if y is not None and len(x):
+            sx, sy = decimate(x, smooth(y) * self.scale, peaks=False)
+            self.train.setData(sx, sy, connect="finite")
+            drawn += len(sx)
+        val = snap["val_metrics"].get(self.key)
+        if val is not None and len(snap["val_iteration"]):
+            self.val.setData(snap["val_iteration"], val * self.scale, connect="finite")
+            drawn += len(val)
+        return drawn
+
+    def show_history(self, x: np.ndarray, history: Mapping[str, Sequence[float | None]]) -> int:
+        """Draw a stored run's per-epoch values; returns the points drawn."""
+        drawn = 0
+        for item, key in ((self.train, self.key), (self.val, f"val_{self.key}")):
+            if key in history:
+                y = _column(history[key]) * self.scale
+                known = np.isfinite(x) & np.isfinite(y)
+                item.setData(x[known], y[known])
+                drawn += int(known.sum())
+        return drawn
+
+
 class TrainingPlots(pg.GraphicsLayoutWidget):
-    """Accuracy/RMSE and loss plots fed with RecordingSink snapshots."""
+    """Accuracy/RMSE (or a detector's mAP) and loss plots fed with RecordingSink snapshots."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,6 +253,16 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.bottom.addLegend(offset=(-10, 10), labelTextColor="k")
         self.metric_curve = _Curve(self.top, "#0072BD", "#9ccbec", (1.0, -0.1))
         self.loss_curve = _Curve(self.bottom, "#D95319", "#f2b9a0", (1.0, 1.1))
+        # a detector's other lines: mAP@[.5:.95] above, its two losses below
+        self.map_series = _Series(self.top, "map", "mAP@[.5:.95]", "#0072BD", "s", 100.0)
+        self.box_series = _Series(self.bottom, "box_loss", "box loss", "#77AC30", "t")
+        self.class_series = _Series(self.bottom, "class_loss", "class loss", "#7E2F8E", "d")
+        self.series: list[_Series] = []  # those of the current run
+        # An unseen line at 0 over the iterations so far: with a point per epoch only, the mAP
+        # plot still spans them as the loss does (the two share the x axis, and either one's
+        # automatic range would otherwise clip the other's), and its range starts at 0.
+        self.span = pg.PlotDataItem(pen=pg.mkPen(0, 0, 0, 0))
+        self.top.addItem(self.span)
         self.epoch_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._epochs_marked: list[int] = []
         self.phase_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
@@ -193,15 +277,46 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.top.setVisible(self.metric is not None)
         for plot in (self.top, self.bottom):
             plot.setLabel("bottom", "Iteration")
-        if self.scale == 100.0:
+        detector = self.metric == MAP50
+        if self.scale == 100.0 and not detector:
             self.top.setYRange(0, 100, padding=0.02)
-        else:
+        else:  # a detector's early mAPs are a few percent: from 0 to the highest one
             self.top.enableAutoRange(axis="y")
+        # a detector's mAP rises from 0 at the left: its legend goes upper left
+        self.top.legend.setOffset((10, 10) if detector else (-10, -10))
         self.metric_curve.clear()
         self.loss_curve.clear()
+        lines = [self.map_series, self.box_series, self.class_series]
+        self.series = lines if detector else []
+        for series in lines:
+            series.clear()
+        self.span.setData([], [])
+        self._fill_legends()
         self._remove_epoch_lines()
         self._epochs_marked.clear()
         self.mark_phases([])
+
+    def _fill_legends(self) -> None:
+        """Name the lines in the legends: as always, or a detector's mAPs and losses."""
+        top, loss = self.metric_curve, self.loss_curve
+        if self.series:
+            top_entries = [(top.val, "Validation mAP@0.5"), *self.map_series.legend(False)]
+            bottom_entries = [
+                (loss.raw, "Training loss"),
+                (loss.smooth, "Smoothed training loss"),
+                (loss.val, "Validation loss"),
+                *self.box_series.legend(True),
+                *self.class_series.legend(True),
+            ]
+        else:
+            top_entries, bottom_entries = _plain_legend(top), _plain_legend(loss)
+        for plot, entries in ((self.top, top_entries), (self.bottom, bottom_entries)):
+            legend = plot.legend
+            if [(sample.item, label.text) for sample, label in legend.items] != entries:
+                legend.clear()
+                legend.setColumnCount(2 if len(entries) > 4 else 1)
+                for item, name in entries:
+                    legend.addItem(item, name)
 
     def _remove_epoch_lines(self) -> None:
         for plot, line in self.epoch_lines:
@@ -212,26 +327,40 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         """Redraw from a RecordingSink snapshot."""
         x = snap["iteration"]
         drawn = 0
-        pairs = [(self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"))]
-        if self.metric is not None and self.metric in snap["metrics"]:
-            pairs.append(
-                (
-                    self.metric_curve,
-                    snap["metrics"][self.metric] * self.scale,
-                    _scaled(snap["val_metrics"].get(self.metric), self.scale),
-                )
-            )
-        for curve, y, val in pairs:
-            if len(x):
-                rx, ry = decimate(x, y)
+        for curve, y, val, scale in self._pairs(snap):
+            if y is not None and len(x):
+                rx, ry = decimate(x, y * scale)
                 curve.raw.setData(rx, ry, connect="finite")
-                sx, sy = decimate(x, smooth(y), peaks=False)
+                sx, sy = decimate(x, smooth(y * scale), peaks=False)
                 curve.smooth.setData(sx, sy, connect="finite")
                 drawn += len(rx) + len(sx)
             if val is not None and len(snap["val_iteration"]):
-                curve.val.setData(snap["val_iteration"], val, connect="finite")
+                curve.val.setData(snap["val_iteration"], val * scale, connect="finite")
                 drawn += len(val)
+        for series in self.series:
+            drawn += series.update_from(snap)
+        self._span(x)
         self.points_drawn = drawn
+
+    def _span(self, x: np.ndarray) -> None:
+        """A detector's mAP plot spans the iterations ``x`` and starts at 0."""
+        known = x[np.isfinite(x)]
+        if self.series and len(known):
+            self.span.setData([known[0], known[-1]], [0.0, 0.0])
+
+    def _pairs(
+        self, snap: dict[str, Any]
+    ) -> list[tuple[_Curve, np.ndarray | None, np.ndarray | None, float]]:
+        """(curve, training values, validation values, scale) per plot with values (a
+        detector's mAP has validation values only)."""
+        pairs: list[tuple[_Curve, np.ndarray | None, np.ndarray | None, float]] = [
+            (self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"), 1.0)
+        ]
+        metric = self.metric
+        if metric is not None and (metric in snap["metrics"] or metric in snap["val_metrics"]):
+            train, val = snap["metrics"].get(metric), snap["val_metrics"].get(metric)
+            pairs.append((self.metric_curve, train, val, self.scale))
+        return pairs
 
     def mark_epochs(self, ends: list[int]) -> None:
         """Dotted vertical lines at the given epoch-end iterations (at most 50, evenly spread)."""
@@ -276,20 +405,10 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     def show_final(self, snap: dict[str, Any]) -> None:
         """Mark the last validation value of each plot (or the last smoothed training value)."""
-        pairs = [(self.loss_curve, snap["loss"], snap["val_metrics"].get("loss"), 1.0)]
-        if self.metric is not None and self.metric in snap["metrics"]:
-            pairs.append(
-                (
-                    self.metric_curve,
-                    snap["metrics"][self.metric],
-                    snap["val_metrics"].get(self.metric),
-                    self.scale,
-                )
-            )
-        for curve, y, val, scale in pairs:
+        for curve, y, val, scale in self._pairs(snap):
             if val is not None and len(val) and math.isfinite(val[-1]):
                 xv, yv = snap["val_iteration"][-1], val[-1] * scale
-            elif len(y):
+            elif y is not None and len(y):
                 xv, yv = snap["iteration"][-1], smooth(y)[-1] * scale
             else:
                 continue
@@ -321,6 +440,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                 if last is not None:
                     curve.mark_final(*last, scale)
                     break
+        for series in self.series:
+            drawn += series.show_history(x, history)
+        self._span(x)
         self.points_drawn = drawn
         self.mark_epochs([int(v) for v in x if math.isfinite(v)] if x_key == "iteration" else [])
 
@@ -352,8 +474,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             painter.end()
 
 
-def _scaled(values: np.ndarray | None, scale: float) -> np.ndarray | None:
-    return None if values is None else values * scale
+def _plain_legend(curve: _Curve) -> list[tuple[pg.PlotDataItem, str]]:
+    """The legend entries of a classification or regression plot."""
+    return [(curve.raw, "Training"), (curve.smooth, "Smoothed training"), (curve.val, "Validation")]
 
 
 def _column(values: Sequence[float | None]) -> np.ndarray:

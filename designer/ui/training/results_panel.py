@@ -1,6 +1,8 @@
 """Results after training: final and best metrics, the confusion matrix with per-class
 precision and recall (click a cell to see its examples), a grid of validation samples with
-predicted and true labels (errors first), and for regression a predicted-vs-true scatter."""
+predicted and true labels (errors first), for regression a predicted-vs-true scatter, and for
+a detector its mAP and the validation images with their boxes (errors first; click one to
+see it large)."""
 
 from __future__ import annotations
 
@@ -26,15 +28,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.data.box_drawing import draw_boxes
+from designer.training.detection_results import DetectionResult, ImageDetections
 from designer.training.events import status_sentence
 from designer.training.history import TrainingResult
 from designer.training.results import ConfusionResult, RegressionResult
+from designer.ui.training.plots import is_percent
 
 if TYPE_CHECKING:
     from designer.app.settings import RunResults
 
 MAX_SAMPLES = 64  # thumbnails shown at once
 THUMB = 56
+DETECTION_THUMB = 160  # px: boxes and their labels drawn at this size still read
+DETECTION_LARGE = 384  # px: the clicked image, large
+NOT_KEPT = "The images are shown after training in this session."
 
 
 def array_to_pixmap(image: np.ndarray, size: int = THUMB) -> QPixmap:
@@ -56,6 +64,127 @@ def array_to_pixmap(image: np.ndarray, size: int = THUMB) -> QPixmap:
     )
 
 
+def detection_picture(item: ImageDetections, class_names: list[str], size: int) -> np.ndarray:
+    """``item``'s image resized to ``size`` with its boxes: detections in class colours with
+    their scores, false detections labelled "false", missed objects dashed in white."""
+    from PIL import Image
+
+    pixels = np.asarray(item.image if item.image is not None else np.zeros((size, size, 3)))
+    pixels = np.clip(pixels, 0, 255).astype(np.uint8)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    height, width = pixels.shape[:2]
+    factor = size / max(height, width, 1)
+    shape = (max(1, round(width * factor)), max(1, round(height * factor)))
+    picture = np.asarray(
+        Image.fromarray(pixels).convert("RGB").resize(shape, Image.Resampling.BILINEAR)
+    )
+    false = np.isin(np.arange(len(item.labels)), item.false)
+    missed = np.isin(np.arange(len(item.truth_labels)), item.missed)
+    found = (item.boxes[~false], item.labels[~false], item.scores[~false], class_names)
+    wrong = (
+        item.boxes[false],
+        item.labels[false],
+        item.scores[false],
+        _named("false", class_names),
+    )
+    lost = (
+        item.truth_boxes[missed],
+        item.truth_labels[missed],
+        None,
+        _named("missed", class_names),
+    )
+    # missed objects first: a false detection (often of the wrong class) keeps its label on top
+    for dashed, (boxes, labels, scores, names) in ((True, lost), (False, found), (False, wrong)):
+        if len(labels):
+            scaled = np.asarray(boxes, "float64") * factor
+            picture = draw_boxes(picture, scaled, labels, names, scores, [dashed] * len(labels))
+    return picture
+
+
+def _named(word: str, class_names: list[str]) -> list[str]:
+    return [f"{word} {name}" for name in class_names]
+
+
+def detection_caption(item: ImageDetections) -> str:
+    """A thumbnail's short text: what it got wrong, or that it found every object."""
+    if not item.errors:
+        return f"all {len(item.truth_labels)} found"
+    parts = [f"{len(item.missed)} missed"] * bool(item.missed)
+    return ", ".join(parts + [f"{len(item.false)} false"] * bool(item.false))
+
+
+def detection_errors(item: ImageDetections, class_names: list[str]) -> list[str]:
+    """One line per object missed and per false detection of ``item`` (after a headline)."""
+    found = len(item.truth_labels) - len(item.missed)
+    lines = [f"Validation image {item.index + 1}: {found} of {len(item.truth_labels)} found"]
+    for j in item.missed:
+        lines.append(
+            f"missed {_name(class_names, item.truth_labels[j])} at {_where(item.truth_boxes[j])}"
+        )
+    for i in item.false:
+        name = _name(class_names, item.labels[i])
+        lines.append(f"false {name} ({item.scores[i]:.2f}) at {_where(item.boxes[i])}")
+    return lines
+
+
+def _name(class_names: list[str], label: Any) -> str:
+    label = int(label)
+    return class_names[label] if 0 <= label < len(class_names) else f"class {label}"
+
+
+def _where(box: np.ndarray) -> str:
+    x1, y1, x2, y2 = (round(float(v)) for v in box)
+    return f"({x1}, {y1})-({x2}, {y2})"
+
+
+def detection_summary(summary: dict[str, Any]) -> str:
+    """The headline of a detector's validation (:meth:`DetectionResult.to_dict`'s form)."""
+    per_class = ", ".join(
+        f"{name} {_fmt('map50', ap)}" for name, ap in summary.get("per_class_ap50", {}).items()
+    )
+    lines = [
+        f"Validation mAP@0.5 {_fmt('map50', summary.get('map50'))}, mAP@[.5:.95] "
+        f"{_fmt('map', summary.get('map'))} on {summary.get('images', 0)} images",
+        f"AP@0.5 per class: {per_class or '-'}",
+        f"{summary.get('objects', 0)} objects: {summary.get('missed', 0)} missed, "
+        f"{summary.get('false_detections', 0)} false detections at score "
+        f"&ge; {summary.get('score_threshold', 0.5):g}",
+    ]
+    return "<br>".join(lines)
+
+
+class DetectionView(QWidget):
+    """One validation image of a detector, large, with the list of its errors."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("Click an image to see it here, large")
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumSize(QSize(DETECTION_THUMB, DETECTION_THUMB))
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.caption)
+        self.shown: ImageDetections | None = None
+
+    def show_image(self, item: ImageDetections | None, class_names: list[str]) -> None:
+        """Show ``item`` large (or nothing)."""
+        self.shown = item
+        self.picture.clear()
+        if item is None or item.image is None:
+            self.caption.setText("")
+            return
+        picture = detection_picture(item, class_names, DETECTION_LARGE)
+        self.picture.setPixmap(array_to_pixmap(picture, DETECTION_LARGE))
+        self.caption.setText("<br>".join(detection_errors(item, class_names)))
+
+
 class ResultsPanel(QWidget):
     """Shows what a finished run produced; fill it with :meth:`show_results`."""
 
@@ -73,6 +202,7 @@ class ResultsPanel(QWidget):
         self.samples.setResizeMode(QListView.ResizeMode.Adjust)
         self.samples.setGridSize(QSize(THUMB + 40, THUMB + 40))
         self.samples.setMovement(QListView.Movement.Static)
+        self.samples.itemClicked.connect(self._sample_clicked)
         self.samples_title = QLabel("Validation samples")
         self.all_button = QPushButton("All samples (errors first)")
         self.all_button.clicked.connect(self.show_all_samples)
@@ -102,6 +232,8 @@ class ResultsPanel(QWidget):
         self.views = QStackedWidget()
         self.views.addWidget(matrix_box)
         self.views.addWidget(self.scatter)
+        self.detection_view = DetectionView()
+        self.views.addWidget(self.detection_view)
         splitter = QSplitter()
         splitter.addWidget(self.views)
         splitter.addWidget(sample_box)
@@ -110,9 +242,10 @@ class ResultsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(splitter, 1)
-        self.evaluation: ConfusionResult | RegressionResult | None = None
+        self.evaluation: ConfusionResult | RegressionResult | DetectionResult | None = None
         self._store: Any = None
         self._indices: np.ndarray = np.zeros(0, np.int64)
+        self._shown_images: list[ImageDetections] = []  # a detector's, in the grid's order
 
     # -- filling ----------------------------------------------------------------------
     def show_results(self, result: TrainingResult | None, evaluation: Any, run: Any = None) -> None:
@@ -125,6 +258,9 @@ class ResultsPanel(QWidget):
             self._indices = np.asarray(run.validation_indices)
         self.summary.setText(summary_text(result, evaluation))
         self.samples.clear()
+        detection = isinstance(evaluation, DetectionResult)
+        self._thumb_size(DETECTION_THUMB if detection else THUMB)
+        self.all_button.setVisible(not detection)
         if isinstance(evaluation, ConfusionResult):
             self.views.setCurrentWidget(self.matrix_box)
             self._fill_matrix(evaluation)
@@ -133,6 +269,9 @@ class ResultsPanel(QWidget):
             self.views.setCurrentWidget(self.scatter)
             self._fill_scatter(evaluation)
             self.samples_title.setText("")
+        elif isinstance(evaluation, DetectionResult):
+            self.views.setCurrentWidget(self.detection_view)
+            self._fill_detections(evaluation)
         else:
             self.matrix.clear()
             self.matrix.setRowCount(0)
@@ -140,7 +279,7 @@ class ResultsPanel(QWidget):
 
     def show_stored(self, stored: RunResults) -> None:
         """Show the results a project keeps of its last run: the summary and the confusion
-        matrix (its samples are not kept)."""
+        matrix or the detector's mAP (its samples and images are not kept)."""
         result = TrainingResult(
             status=stored.status or "",
             stop_reason=stored.stop_reason or "",
@@ -160,6 +299,43 @@ class ResultsPanel(QWidget):
         if stored.regression:
             rmse, mae = (_fmt("", stored.regression.get(k)) for k in ("rmse", "mae"))
             self.summary.setText(f"{self.summary.text()}<br>Validation RMSE {rmse}, MAE {mae}")
+        if stored.detection:
+            self.summary.setText(f"{self.summary.text()}<br>{detection_summary(stored.detection)}")
+            self.views.setCurrentWidget(self.detection_view)
+            self.detection_view.show_image(None, [])
+            self.detection_view.title.setText("")
+            self.samples_title.setText(NOT_KEPT)
+            self.all_button.hide()
+
+    def _thumb_size(self, size: int) -> None:
+        self.samples.setIconSize(QSize(size, size))
+        self.samples.setGridSize(QSize(size + (16 if size > THUMB else 40), size + 40))
+
+    def _fill_detections(self, result: DetectionResult) -> None:
+        """The validation images with their boxes (worst first), the worst one large."""
+        shown = [im for im in result.images if im.image is not None][:MAX_SAMPLES]
+        wrong = sum(1 for im in result.images if im.errors)
+        self.samples_title.setText(
+            f"Validation images: {wrong} with errors of {len(result.images)}, errors first "
+            "(dashed: missed objects)"
+        )
+        for row, image in enumerate(shown):
+            item = QListWidgetItem(detection_caption(image))
+            item.setData(Qt.ItemDataRole.UserRole, row)
+            item.setForeground(QBrush(QColor("#c00000" if image.errors else "#0a7a0a")))
+            item.setToolTip("\n".join(detection_errors(image, result.class_names)))
+            picture = detection_picture(image, result.class_names, DETECTION_THUMB)
+            item.setIcon(QIcon(array_to_pixmap(picture, DETECTION_THUMB)))
+            self.samples.addItem(item)
+        self._shown_images = shown
+        self.detection_view.title.setText("Click an image to see it here, large")
+        self.detection_view.show_image(shown[0] if shown else None, result.class_names)
+
+    def _sample_clicked(self, item: QListWidgetItem) -> None:
+        """A detector's thumbnail, clicked: show that image large."""
+        if isinstance(self.evaluation, DetectionResult):
+            row = int(item.data(Qt.ItemDataRole.UserRole))
+            self.detection_view.show_image(self._shown_images[row], self.evaluation.class_names)
 
     def _fill_matrix(self, cm: ConfusionResult) -> None:
         n = len(cm.class_names)
@@ -298,12 +474,14 @@ def summary_text(result: TrainingResult | None, evaluation: Any) -> str:
         )
     elif isinstance(evaluation, RegressionResult):
         lines.append(f"Validation RMSE {evaluation.rmse:.4g}, MAE {evaluation.mae:.4g}")
+    elif isinstance(evaluation, DetectionResult):
+        lines.append(detection_summary(evaluation.to_dict()))
     return "<br>".join(lines)
 
 
 def _fmt(key: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "NaN"
-    if key.endswith("accuracy"):
+    if is_percent(key):
         return f"{100 * value:.2f}%"
     return f"{value:.4g}"

@@ -45,6 +45,7 @@ def cache_key(node: Node, input_shapes: list[Shape], input_dtypes: list[str]) ->
         repr(node.port_args),
         repr(sorted(node.call_kwargs.items())),
         repr(sorted(node.const_args.items())),
+        json.dumps(node.call_args, sort_keys=True) if node.call_args is not None else None,
     )
 
 
@@ -139,7 +140,7 @@ def _evaluate(
     shapes, dtypes, labels = inputs
     missed = False
     if node.type == "Model":
-        result = _analyze_group(node, shapes)
+        result = _analyze_group(graph.group_network(nid), shapes)
     else:
         key = cache_key(node, shapes, dtypes)
         cached = cache.get(key)
@@ -260,10 +261,9 @@ def _gather_inputs(
 ) -> tuple[list[Shape], list[str], list[str]] | None:
     """Input shapes of ``node`` by port, or None (with an issue) when they are not usable;
     ``links`` are the links into it when the caller has them already."""
-    spec = node.spec
     links = graph.inputs_of(node.id) if links is None else links
     ports = [link.port for link in links]
-    lo, hi = spec.min_inputs, spec.max_inputs
+    lo, hi = node.input_range
     if not links:
         info.issues.append(
             Issue(
@@ -281,7 +281,7 @@ def _gather_inputs(
                 "error",
                 node.id,
                 "unconnected_input",
-                f"input {missing + 1} ({spec.input_label(missing)}) of "
+                f"input {missing + 1} ({node.input_label(missing)}) of "
                 f"{node.label} '{node.name}' is not connected",
             )
         )
@@ -452,9 +452,8 @@ def count(weights: list[Any]) -> int:
     return sum(math.prod(w.shape) for w in weights)
 
 
-def _analyze_group(node: Node, shapes: list[Shape]) -> LayerResult:
+def _analyze_group(sub: LayerGraph | None, shapes: list[Shape]) -> LayerResult:
     """A nested network: its own analysis, checked against the shapes it receives."""
-    sub = node.subgraph
     if sub is None:
         return LayerResult((), (), 0, 0, ("invalid_param", "the group has no layers"))
     report = analyze(sub)
@@ -477,13 +476,14 @@ def _analyze_group(node: Node, shapes: list[Shape]) -> LayerResult:
             )
     out_shapes: list[Shape] = []
     out_dtypes: list[str] = []
-    for nid in report.outputs:
+    for nid, port in sub.output_tensors():
         info = report.nodes[nid]
-        if info.shape is None:
+        chosen = range(len(info.shapes)) if port is None else [port]
+        if not info.shapes or max(chosen, default=0) >= len(info.shapes):
             message = f"its output layer '{sub.node(nid).name}' gives no output"
             return LayerResult((), (), 0, 0, ("group_error", message))
-        out_shapes.append(info.shape)
-        out_dtypes.append(info.dtypes[0])
+        out_shapes += [info.shapes[i] for i in chosen]
+        out_dtypes += [info.dtypes[i] for i in chosen]
     return LayerResult(
         tuple(out_shapes),
         tuple(out_dtypes),

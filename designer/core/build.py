@@ -9,6 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from designer.core import structure
 from designer.core import weights as wts
 from designer.core.analysis import Issue, LayerResult, analyze, cache_key, count, layer_cache
 from designer.core.catalog import spec_for_class, type_name_for_class
@@ -70,14 +71,37 @@ def build_model(graph: LayerGraph, *, check: bool = True) -> keras.Model:
         inputs = [outputs[link.src][link.src_port] for link in graph.inputs_of(nid)]
         outputs[nid] = flatten_outputs(call_layer(layer, node, inputs))
     model_inputs = [outputs[nid][0] for nid in graph.input_nodes()]
-    model_outputs = [t for nid in graph.output_nodes() for t in outputs[nid]]
     model = keras.Model(
-        inputs=model_inputs[0] if len(model_inputs) == 1 else model_inputs,
-        outputs=model_outputs[0] if len(model_outputs) == 1 else model_outputs,
+        inputs=_nested(graph, "inputs", model_inputs),
+        outputs=_nested(graph, "outputs", _output_tensors(graph, outputs)),
         name=_model_name(graph.name),
     )
     restore_weights(graph, layers)
     return model
+
+
+def _output_tensors(graph: LayerGraph, outputs: dict[str, list[Any]]) -> list[Any]:
+    """The network's output tensors in order (:meth:`LayerGraph.output_tensors`)."""
+    tensors = []
+    for nid, port in graph.output_tensors():
+        made = outputs[nid]
+        if port is not None and port >= len(made):
+            node = graph.node(nid)
+            message = (
+                f"'{node.name}' has {len(made)} output(s); output {port + 1} is a network output"
+            )
+            raise BuildError([Issue("error", nid, "bad_output", message)], graph)
+        tensors += made if port is None else [made[port]]
+    return tensors
+
+
+def _nested(graph: LayerGraph, key: str, tensors: list[Any]) -> Any:
+    """The model's inputs or outputs as the imported model nested them (a dict, a list of
+    one), while the recorded structure still fits; else one tensor or a list."""
+    template = graph.io_structure.get(key)
+    if template is not None and structure.port_count(template) == len(tensors):
+        return structure.decode(template, tensors)
+    return tensors[0] if len(tensors) == 1 else tensors
 
 
 def _model_name(name: str) -> str:
@@ -98,16 +122,26 @@ def restore_weights(graph: LayerGraph, layers: dict[str, Any]) -> int:
                     target.assign(value)
             else:
                 layer.set_weights(wts.weight_arrays(source))
+            finish_state(layer)
             restored += 1
         except ValueError:
             pass  # the input size changed, so the old weights no longer fit: keep fresh ones
     return restored
 
 
+def finish_state(layer: Any) -> None:
+    """Let layers whose working state derives from their variables derive it again, as Keras
+    does after loading them: an adapted Normalization computes with constants made from its
+    mean and variance variables (``finalize_state``), not with the variables themselves."""
+    for sub in layer._flatten_layers():
+        if isinstance(sub, keras.layers.Normalization):
+            sub.finalize_state()
+
+
 # ---------------------------------------------------------------------- model -> graph
 def graph_from_model(model: keras.Model, *, keep_weights: bool = True) -> LayerGraph:
     """A LayerGraph for any Sequential or functional model, nested models as group nodes."""
-    functional = _as_functional(model)
+    functional = as_functional(model)
     graph = LayerGraph()
     graph.name = model.name
     tensors: dict[int, tuple[str, int]] = {}  # id(KerasTensor) -> (node id, output index)
@@ -118,7 +152,7 @@ def graph_from_model(model: keras.Model, *, keep_weights: bool = True) -> LayerG
             nid = graph.add_node(_input_node(graph, layer))
             tensors[id(tensor)] = (nid, 0)
             owners[id(layer)] = nid
-        for knode in _ordered_nodes(functional):
+        for knode in call_events(functional):
             layer = knode.operation
             if isinstance(layer, keras.layers.InputLayer):
                 if id(layer) not in owners:
@@ -130,11 +164,38 @@ def graph_from_model(model: keras.Model, *, keep_weights: bool = True) -> LayerG
             for index, out in enumerate(knode.outputs):
                 tensors[id(out)] = (node.id, index)
             _seed_analysis(graph, node, knode, ports)
-        graph.set_output_order([tensors[id(t)][0] for t in functional.outputs])
+        graph.set_output_order([list(tensors[id(t)]) for t in functional.outputs])
+        graph.io_structure = _io_structure(functional)
     return graph
 
 
-def _as_functional(model: Any) -> Any:
+def _io_structure(functional: Any) -> dict[str, Any]:
+    """Templates of how ``functional`` nests its inputs and outputs, where that is not the
+    plain form (one tensor, or a flat list of several)."""
+    found = {}
+    for key, flat in (("inputs", functional.inputs), ("outputs", functional.outputs)):
+        nested = getattr(functional, f"_{key}_struct", None)
+        leaves: list[Any] = []
+
+        def port_of(value: Any, leaves: list[Any] = leaves) -> int | None:
+            if not _is_keras_tensor(value):
+                return None
+            leaves.append(value)
+            return len(leaves) - 1
+
+        try:
+            template = structure.encode(nested, port_of)
+        except structure.StructureError:
+            continue
+        plain = {"port": 0} if len(flat) == 1 else [{"port": i} for i in range(len(flat))]
+        same = len(leaves) == len(flat) and all(a is b for a, b in zip(leaves, flat, strict=True))
+        if same and template != plain:
+            found[key] = template
+    return found
+
+
+def as_functional(model: Any) -> Any:
+    """The functional graph of a Sequential or functional model (ImportModelError else)."""
     if isinstance(model, keras.Sequential):
         functional = getattr(model, "_functional", None)
         if functional is None:
@@ -151,7 +212,7 @@ def _as_functional(model: Any) -> Any:
     return model
 
 
-def _ordered_nodes(model: Any) -> list[Any]:
+def call_events(model: Any) -> list[Any]:
     """The model's call events, inputs first (deepest depth first)."""
     by_depth = model._nodes_by_depth
     ordered = []
@@ -192,6 +253,7 @@ def _layer_node(
         }
         type_name = type_name_for_class(type(layer))
         spec_for_class(type(layer), config)  # registers a generic spec for uncurated classes
+        config.update(_adapted_vocabulary(layer, config))
         node = Node(graph.new_id(), type_name, graph.unique_name(layer.name), config)
         if keep_weights and getattr(layer, "weights", None):
             wts.attach(node, wts.LayerWeights(layer))
@@ -200,57 +262,40 @@ def _layer_node(
     return node
 
 
+def _adapted_vocabulary(layer: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The vocabulary (and idf weights) of an adapted StringLookup, IntegerLookup or
+    TextVectorization as parameters: Keras keeps an adapted vocabulary out of ``get_config``
+    (a ``.keras`` file holds it as an asset), so a layer made from the config alone would
+    know no token."""
+    lookups = (
+        keras.layers.StringLookup,
+        keras.layers.IntegerLookup,
+        keras.layers.TextVectorization,
+    )
+    if not isinstance(layer, lookups) or config.get("vocabulary") is not None:
+        return {}
+    vocabulary = to_plain(layer.get_vocabulary(include_special_tokens=False))
+    if not vocabulary:
+        return {}
+    found: dict[str, Any] = {"vocabulary": vocabulary}
+    if config.get("output_mode") == "tf_idf" and config.get("idf_weights") is None:
+        lookup = getattr(layer, "_lookup_layer", layer)  # TextVectorization holds a lookup
+        weights = np.asarray(lookup.idf_weights_const)  # special tokens' weights first
+        found["idf_weights"] = to_plain(weights[len(weights) - len(vocabulary) :])
+    return found
+
+
 def _connect_arguments(
     graph: LayerGraph, node: Node, knode: Any, tensors: dict[int, tuple[str, int]]
 ) -> list[Any]:
     """Turn the tensors a call received into links, recording how they were passed;
     returns the tensors in port order."""
-    args, kwargs = knode.arguments.args, dict(knode.arguments.kwargs)
-    is_tensor = _is_keras_tensor
-    ports: list[Any] = []
-    port_args: list[str] = []
-    const_args: dict[str, Any] = {}
-    if (
-        len(args) == 1
-        and isinstance(args[0], list | tuple)
-        and args[0]
-        and all(is_tensor(a) for a in args[0])
-    ):
-        ports, style = list(args[0]), "list"
-        port_args = [""] * len(ports)
+    args = list(knode.arguments.args)
+    kwargs = {k: v for k, v in knode.arguments.kwargs.items() if v is not None}  # mask=None
+    if _simple_call(args, kwargs) and _fits(node, args, kwargs):
+        ports = _record_simple_call(node, args, kwargs)
     else:
-        for index, arg in enumerate(args):
-            if is_tensor(arg):
-                ports.append(arg)
-                port_args.append("")
-            elif _is_plain(arg):
-                const_args[str(index)] = arg
-            else:
-                raise ImportModelError(
-                    f"layer '{node.name}' receives a positional argument of type "
-                    f"{type(arg).__name__}; the designer can represent tensors and plain values"
-                )
-        style = "args" if len(ports) + len(const_args) > 1 else "single"
-    call_kwargs = {}
-    for key, value in kwargs.items():
-        if is_tensor(value):
-            ports.append(value)
-            port_args.append(key)
-        elif value is None:
-            continue  # Keras records mask=None and the like: the default anyway
-        elif _is_plain(value):
-            call_kwargs[key] = to_plain(value)
-        else:
-            raise ImportModelError(
-                f"layer '{node.name}' receives '{key}' as {type(value).__name__}; expected a "
-                f"tensor or a plain value"
-            )
-    node.call_kwargs = call_kwargs
-    node.const_args = const_args
-    if any(port_args):
-        node.port_args = port_args
-    if style != node.spec.call_style and not (style == "single" and node.type == "Model"):
-        node.call_style = style
+        ports = _record_structured_call(node, args, kwargs)
     for port, tensor in enumerate(ports):
         try:
             src, src_port = tensors[id(tensor)]
@@ -260,6 +305,81 @@ def _connect_arguments(
                 f"model (a constant or an outside tensor)"
             ) from None
         graph.add_trusted_link(src, node.id, port, src_port)
+    return ports
+
+
+def _simple_call(args: list[Any], kwargs: dict[str, Any]) -> bool:
+    """Whether a call is one list of tensors, or tensors and plain constants side by side:
+    the forms a node holds without a structure (:func:`_record_simple_call`)."""
+    if len(args) == 1 and _is_tensor_list(args[0]):
+        return all(_is_keras_tensor(v) or _is_plain(v) for v in kwargs.values())
+    return all(_is_keras_tensor(v) or _is_plain(v) for v in (*args, *kwargs.values()))
+
+
+def _fits(node: Node, args: list[Any], kwargs: dict[str, Any]) -> bool:
+    """Whether the layer type's ports take as many inputs (tensors and positional constants)
+    as the call passes (a layer the catalog does not know may take more; its call is then
+    kept as a structure)."""
+    count = sum(map(_is_keras_tensor, keras.tree.flatten([args, kwargs])))
+    count += sum(not (_is_keras_tensor(a) or _is_tensor_list(a)) for a in args)  # constants
+    lo, hi = node.spec.min_inputs, node.spec.max_inputs
+    return count >= lo and (hi is None or count <= hi)
+
+
+def _is_tensor_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and all(map(_is_keras_tensor, value))
+
+
+def _record_simple_call(node: Node, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """Record a :func:`_simple_call` on ``node`` (style, constants, keyword ports)."""
+    ports: list[Any] = []
+    port_args: list[str] = []
+    if len(args) == 1 and _is_tensor_list(args[0]):
+        ports, style = list(args[0]), "list"
+        port_args = [""] * len(ports)
+    else:
+        for index, arg in enumerate(args):
+            if _is_keras_tensor(arg):
+                ports.append(arg)
+                port_args.append("")
+            else:
+                node.const_args[str(index)] = arg
+        style = "args" if len(ports) + len(node.const_args) > 1 else "single"
+    for key, value in kwargs.items():
+        if _is_keras_tensor(value):
+            ports.append(value)
+            port_args.append(key)
+        else:
+            node.call_kwargs[key] = to_plain(value)
+    if any(port_args):
+        node.port_args = port_args
+    if style != node.spec.call_style and not (style == "single" and node.type == "Model"):
+        node.call_style = style
+    return ports
+
+
+def _record_structured_call(node: Node, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """Record a call with nested arguments (``x[:, 0]``, ``initial_state=[h, c]``) as a
+    template with a port per tensor (:mod:`designer.core.structure`); plain keyword values
+    stay ``call_kwargs``."""
+    ports: list[Any] = []
+
+    def port_of(value: Any) -> int | None:
+        if not _is_keras_tensor(value):
+            return None
+        ports.append(value)
+        return len(ports) - 1
+
+    structured = {k: v for k, v in kwargs.items() if not _is_plain(v)}
+    node.call_kwargs = {k: to_plain(v) for k, v in kwargs.items() if k not in structured}
+    try:
+        encoded = [structure.encode(a, port_of, f"argument {i + 1}") for i, a in enumerate(args)]
+        named = {k: structure.encode(v, port_of, f"'{k}'") for k, v in structured.items()}
+    except structure.StructureError as exc:
+        raise ImportModelError(
+            f"layer '{node.name}' cannot be kept as it is called: {exc}"
+        ) from None
+    node.call_args = structure.call_template(encoded, named)
     return ports
 
 

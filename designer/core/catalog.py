@@ -68,6 +68,7 @@ class Curated:
 _F = ("filters", "kernel_size", "strides", "padding", "activation")
 _P = ("pool_size", "strides", "padding")
 _R = ("units", "activation", "return_sequences", "dropout")
+_QVK = ("query", "value", "key")
 _M2 = (2, MANY)
 _LSTM = {
     "module": "keras.layers",
@@ -137,6 +138,21 @@ CURATED: dict[str, Curated] = {
         inputs=(2, 3),
         call_style="args",
         input_names=("query", "value", "key"),
+    ),
+    "GroupQueryAttention": Curated(
+        ATTN,
+        ("head_dim", "num_query_heads", "num_key_value_heads"),
+        {"head_dim": 16, "num_query_heads": 4, "num_key_value_heads": 2},
+        inputs=(2, 3),
+        call_style="args",
+        input_names=("query", "value", "key"),
+    ),
+    # Attention layers that take [query, value] or [query, value, key] as one list.
+    "Attention": Curated(
+        ATTN, ("use_scale", "score_mode"), inputs=(2, 3), call_style="list", input_names=_QVK
+    ),
+    "AdditiveAttention": Curated(
+        ATTN, ("use_scale",), inputs=(2, 3), call_style="list", input_names=_QVK
     ),
     "Add": Curated(MERGE, (), inputs=_M2, call_style="list"),
     "Subtract": Curated(MERGE, (), inputs=(2, 2), call_style="list"),

@@ -266,8 +266,9 @@ def _evaluate(
         shapes.append(src.shapes[link.src_port] if src is not None and ok else None)
         up = layers.get(link.src)
         fields.append(up.receptive_field if up is not None else None)
-    if node.subgraph is not None:
-        return layer_cost(node, info, shapes, fields)
+    group = graph.group_network(node.id) if node.type == "Model" else None
+    if group is not None:  # a group, or a second call of a shared one
+        return layer_cost(node, info, shapes, fields, group)
     key = (
         node.params_key(),
         tuple(shapes),
@@ -277,6 +278,7 @@ def _evaluate(
         info.non_trainable,
         tuple(fields),
         tuple(node.port_args) if node.port_args else None,
+        repr(node.call_args),
     )
     cache: dict[tuple, LayerCost] = graph.derived.setdefault(_CACHE_KEY, {})
     cost = cache.get(key)
@@ -449,16 +451,19 @@ def layer_cost(
     info: NodeInfo,
     inputs: list[Shape | None],
     fields: list[ReceptiveField | None],
+    group: LayerGraph | None = None,
 ) -> LayerCost:
-    """The cost of one layer from its analysis and its inputs' shapes and receptive fields."""
+    """The cost of one layer from its analysis and its inputs' shapes and receptive fields
+    (``group``: the network of a group node, when not its own, shared)."""
     outputs = info.shapes
     sizes = [_dtype_bytes(d) for d in info.dtypes]
     per_output = [elements(s) for s in outputs]
     known = [n * b for n, b in zip(per_output, sizes, strict=False) if n is not None]
     activation = sum(known) if len(known) == len(outputs) and outputs else None
     output_bytes = tuple((n or 0) * b for n, b in zip(per_output, sizes, strict=False))
-    if node.type == "Model" and node.subgraph is not None:
-        return _group_cost(node, info, activation, output_bytes)
+    group = group or node.subgraph
+    if node.type == "Model" and group is not None:
+        return _group_cost(group, node, info, activation, output_bytes)
     kind = node.type
     given = [s for s in inputs if s is not None]
     if len(given) < len(inputs):
@@ -488,12 +493,14 @@ def layer_cost(
 
 
 def _group_cost(
-    node: Node, info: NodeInfo, activation: int | None, output_bytes: tuple[int, ...]
+    sub: LayerGraph,
+    node: Node,
+    info: NodeInfo,
+    activation: int | None,
+    output_bytes: tuple[int, ...],
 ) -> LayerCost:
     """A nested network: the sums of its layers (kept with the subgraph: only the weights of a
     group are edited in place, and they do not change its cost)."""
-    sub = node.subgraph
-    assert sub is not None
     inner: NetworkCost | None = sub.derived.get(_GROUP_KEY)
     if inner is None:
         from designer.core.analysis import analyze

@@ -192,6 +192,28 @@ def network_issues(
                 )
     for nid in real_outputs:
         issues.extend(_softmax_warnings(graph, graph.node(nid), infos))
+    issues.extend(_missing_outputs(graph, infos))
+    return issues
+
+
+def _missing_outputs(graph: LayerGraph, infos: dict[str, NodeInfo]) -> list[Any]:
+    """Errors for recorded network outputs (output i of a layer) that the layer no longer has."""
+    from designer.core.analysis import Issue
+
+    issues = []
+    for nid, port in graph.output_tensors():
+        shapes = infos[nid].shapes if nid in infos else []
+        if port is not None and shapes and port >= len(shapes):
+            node = graph.node(nid)
+            issues.append(
+                Issue(
+                    "error",
+                    nid,
+                    "bad_output",
+                    f"output {port + 1} of {node.label} '{node.name}' is a network output, "
+                    f"but the layer has {len(shapes)} output(s) now",
+                )
+            )
     return issues
 
 

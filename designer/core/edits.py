@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from designer.core.errors import GraphError
-from designer.core.graph import LayerGraph, Link, NodeRecord, Pos, node_from_dict
+from designer.core.graph import LayerGraph, Link, Node, NodeRecord, Pos, node_from_dict
 from designer.core.groups import collapse_group, expand_group
 from designer.core.node import check_pos
 
@@ -367,10 +367,21 @@ def copy_layers(graph: LayerGraph, node_ids: list[str]) -> dict[str, Any]:
         if lk.src in wanted and lk.dst in wanted
     ]
     return {
-        "nodes": [n.to_dict() for n in nodes],
+        "nodes": [_clip_item(graph, n, wanted) for n in nodes],
         "links": links,
         "weights": {n.id: (n.weights, n.weights_sig) for n in nodes if n.weights is not None},
     }
+
+
+def _clip_item(graph: LayerGraph, node: Node, wanted: set[str]) -> dict[str, Any]:
+    """A node's clipboard data; a second call of a shared sub-model whose first call is not
+    copied carries that sub-model's network (the copy becomes a sub-model of its own)."""
+    item = node.to_dict()
+    if node.shared_with is not None and node.shared_with not in wanted:
+        sub = graph.group_network(node.id)
+        if sub is not None:
+            item["subgraph"] = sub.to_dict()
+    return item
 
 
 def plan_paste(
@@ -391,10 +402,11 @@ def plan_paste(
         node.name = graph.unique_name(node.name, taken)
         taken.add(node.name)
         node.pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
-        node.shared_with = None
         node.weights, node.weights_sig = clip.get("weights", {}).get(old_id, (None, None))
         mapping[old_id] = node.id
         records.append(NodeRecord(node, []))
+    for record in records:  # calls of a layer copied with it share the copy, others none
+        record.node.shared_with = mapping.get(record.node.shared_with or "")
     try:
         links = [Link(mapping[s], mapping[d], port, sp) for s, d, port, sp in clip["links"]]
     except (KeyError, TypeError, ValueError):

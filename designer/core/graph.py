@@ -25,6 +25,7 @@ from designer.core.errors import (
     SelfLinkError,
     UnknownNodeError,
 )
+from designer.core.graph_outputs import GraphOutputs, OutputEntry
 from designer.core.names import NameBook
 from designer.core.node import (
     SAME_STRUCTURE,
@@ -46,6 +47,7 @@ from designer.core.node import (
     whole_number,
 )
 from designer.core.params import short_repr
+from designer.core.structure import StructureError, check_template
 
 __all__ = [
     "EventKind",
@@ -64,7 +66,7 @@ Observer = Callable[[GraphEvent], None]
 _NUMBERED_ID = re.compile(r"n(\d{1,18})")
 
 
-class LayerGraph:
+class LayerGraph(GraphOutputs):
     """A network of layers; see the module docstring."""
 
     def __init__(self) -> None:
@@ -77,7 +79,10 @@ class LayerGraph:
         self._pending: list[GraphEvent] = []
         self._topo: list[str] | None = None
         self._ranks = Ranks(self._g)  # a topological order kept edit by edit: cheap cycle checks
-        self._output_order: list[str] = []  # node ids, when the output order matters
+        self._outputs: list[OutputEntry] = []  # the outputs, when their order matters
+        # How an imported model nests its inputs and outputs (dicts, tuples): "inputs" and
+        # "outputs" templates (designer.core.structure) over the flat tensors.
+        self.io_structure: dict[str, Any] = {}
         self.name = "network"
         # Caches of data derived from the graph (the analysis keeps its per-layer results
         # here); not part of the document: never saved, copied or compared.
@@ -184,22 +189,17 @@ class LayerGraph:
         with their ``src_port``), for algorithms such as layouts and cycle searches."""
         return self._g.copy(as_view=True)
 
-    @property
-    def output_order(self) -> list[str]:
-        """Node ids of the outputs whose order matters (an imported model's); see
-        :meth:`set_output_order`."""
-        return list(self._output_order)
+    def group_network(self, node_id: str) -> LayerGraph | None:
+        """The nested network of group ``node_id``: its own, or, for a second call of a
+        shared sub-model, the network of the group it calls again."""
+        node = self.node(node_id)
+        if node.subgraph is None and node.shared_with in self._nodes:
+            return self._nodes[node.shared_with].subgraph
+        return node.subgraph
 
     def input_nodes(self) -> list[str]:
         """Ids of Input layers in insertion order."""
         return [n.id for n in self._nodes.values() if n.type == "Input"]
-
-    def output_nodes(self) -> list[str]:
-        """Ids of the network outputs: nodes whose output no other layer uses, plus those
-        named in ``output_order`` (an imported model may output an inner tensor too)."""
-        sinks = [nid for nid in self._nodes if self._g.out_degree(nid) == 0]
-        ordered = [nid for nid in self._output_order if nid in self._nodes]
-        return ordered + [nid for nid in sinks if nid not in ordered]
 
     def free_port(self, node_id: str) -> int:
         """The lowest unconnected input port of ``node_id``."""
@@ -293,7 +293,8 @@ class LayerGraph:
         node = self.node(node_id)
         links = self.inputs_of(node_id) + self.outputs_of(node_id)
         index = list(self._nodes).index(node_id)
-        out = self._output_order.index(node_id) if node_id in self._output_order else None
+        ports = tuple(port for nid, port in self._outputs if nid == node_id)
+        out = self.output_order.index(node_id) if ports else None
         with self.batch():
             for link in links:
                 self.disconnect(link.src, link.dst, link.port)
@@ -302,9 +303,9 @@ class LayerGraph:
             self._names.release(node.name)
             self._ranks.remove(node_id)
             if out is not None:
-                self.set_output_order([n for n in self._output_order if n != node_id])
+                self.set_output_order([[n, p] for n, p in self._outputs if n != node_id])
             self._emit(EventKind.REMOVED, node_id, name=node.name)
-        return NodeRecord(node, links, index, out)
+        return NodeRecord(node, links, index, out, ports)
 
     def restore(self, record: NodeRecord) -> None:
         """Undo :meth:`remove`: the same node with the same id, links and place."""
@@ -314,17 +315,14 @@ class LayerGraph:
         """Put removed nodes back (in their places in the node and output orders), then all
         their links, once each; all or nothing (a refusal takes back what it put in)."""
         added: list[str] = []
-        outputs_before = list(self._output_order)
+        outputs_before = list(self._outputs)
         with self.batch():
             try:
                 for record in sorted(records, key=lambda r: (r.index is None, r.index or 0)):
                     added.append(self.add_node(record.node, record.index))
                 outputs = [r for r in records if r.output_index is not None]
                 if outputs:
-                    order = list(self._output_order)
-                    for record in sorted(outputs, key=lambda r: r.output_index or 0):
-                        order.insert(record.output_index or 0, record.node.id)
-                    self.set_output_order(order)
+                    self.set_output_order(self._outputs_with(outputs))
                 links = {(lk.src, lk.dst, lk.port): lk for r in records for lk in r.links}
                 for link in sorted(links.values(), key=lambda lk: (lk.dst, lk.port)):
                     if link.src in self._nodes and link.dst in self._nodes:
@@ -332,7 +330,7 @@ class LayerGraph:
             except GraphError:
                 for node_id in reversed(added):
                     self.remove(node_id)
-                self._output_order = outputs_before
+                self._outputs = outputs_before
                 raise
 
     def check_link(self, src: str, dst: str, port: int | None = None, src_port: int = 0) -> int:
@@ -343,8 +341,8 @@ class LayerGraph:
         src_port = whole_number(src_port, f"an output of '{source.name}'", PortError, None)
         if src == dst:
             raise SelfLinkError(f"cannot connect '{source.name}' to itself")
-        spec = target.spec
-        if spec.max_inputs == 0:
+        _, most = target.input_range
+        if most == 0:
             raise PortError(
                 f"{target.label} '{target.name}' takes no inputs; it starts the network"
             )
@@ -355,8 +353,7 @@ class LayerGraph:
             )
         if port is None:
             port = self.free_port(dst)
-        if port < 0 or (spec.max_inputs is not None and port >= spec.max_inputs):
-            most = spec.max_inputs
+        if port < 0 or (most is not None and port >= most):
             raise PortError(
                 f"{target.label} '{target.name}' has {most} input{'s' if most != 1 else ''}; "
                 f"received a link to input {short_repr(port + 1)}"
@@ -482,19 +479,6 @@ class LayerGraph:
         self._emit(EventKind.WEIGHTS, node_id)
         return old
 
-    def set_output_order(self, order: list[str] | tuple[str, ...]) -> list[str]:
-        """Fix the order of these outputs (ids of nodes in the graph); returns the old order."""
-        if not isinstance(order, list | tuple):
-            raise EditValueError(
-                f"an output order expects a list of layer ids; received {short_repr(order)}"
-            )
-        unknown = [nid for nid in order if nid not in self]
-        if unknown:
-            raise UnknownNodeError(unknown[0])
-        old, self._output_order = list(self._output_order), list(dict.fromkeys(order))
-        self._emit(EventKind.OUTPUTS, None, old=old, new=list(self._output_order))
-        return old
-
     def replace(self, node_id: str, type_name: str, **params: Any) -> NodeRecord:
         """Change a layer's type in place, keeping its id, name, position and the links that
         fit the new type; returns the old state for :meth:`restore_replaced`."""
@@ -510,6 +494,7 @@ class LayerGraph:
             node.type, node.params, node._key = type_name, values, None
             node.call_style = None
             node.call_kwargs = {}
+            node.call_args = None
             if type_name != "Model":
                 node.subgraph = None  # a layer of another type holds no nested network
             self._emit(EventKind.REPLACED, node_id, old_type=before.node.type, new_type=type_name)
@@ -532,12 +517,18 @@ class LayerGraph:
     # ----------------------------------------------------------------- plain data
     def to_dict(self) -> dict[str, Any]:
         """The graph as plain data (no weights)."""
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "nodes": [n.to_dict() for n in self._nodes.values()],
             "links": [[lk.src, lk.dst, lk.port, lk.src_port] for lk in self.links()],
-            "outputs": list(self._output_order),
+            "outputs": self.output_order,
         }
+        plain = self._plain_outputs()
+        if plain != data["outputs"]:
+            data["output_ports"] = plain
+        if self.io_structure:
+            data["structure"] = dict(self.io_structure)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerGraph:
@@ -558,7 +549,13 @@ class LayerGraph:
                     f"{short_repr(link)}"
                 )
             graph.connect(*link)
-        graph._output_order = [n for n in outputs if n in graph]
+        ports = data.get("output_ports")
+        order = outputs if ports is None else _list(data, "output_ports")
+        try:
+            graph._outputs = graph._entries([o for o in order if _first(o) in graph])
+        except EditValueError as exc:
+            raise GraphError(f"a network's outputs: {exc}") from None
+        graph.io_structure = _io_structure(data.get("structure"))
         return graph
 
     def copy(self) -> LayerGraph:
@@ -573,6 +570,25 @@ class LayerGraph:
         return isinstance(other, LayerGraph) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _first(item: Any) -> Any:
+    """The layer id of an output entry (an id, or an [id, output] pair)."""
+    return item[0] if isinstance(item, list | tuple) and item else item
+
+
+def _io_structure(value: Any) -> dict[str, Any]:
+    """A stored ``structure`` of a network's inputs and outputs, checked."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not set(value) <= {"inputs", "outputs"}:
+        raise GraphError(
+            f"a network's structure expects 'inputs' and 'outputs'; received {short_repr(value)}"
+        )
+    try:
+        return {k: check_template(v, f"the network's {k}") for k, v in value.items()}
+    except StructureError as exc:
+        raise GraphError(str(exc)) from None
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:

@@ -24,10 +24,11 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
     """Replace group node ``node_id`` by its layers, wired to the outer network."""
     group = graph.node(node_id)
     sub = group.subgraph
+    _check_unshared(graph, group)
     if group.type != "Model" or sub is None:
         raise GraphError(f"'{group.name}' is a {group.label}, not a group of layers")
     inputs = {lk.port: lk for lk in graph.inputs_of(node_id)}
-    sub_inputs, sub_outputs = sub.input_nodes(), sub.output_nodes()
+    sub_inputs, sub_outputs = sub.input_nodes(), _output_list(sub)
     if sorted(inputs) != list(range(len(sub_inputs))):
         raise GraphError(
             f"connect all {len(sub_inputs)} inputs of '{group.name}' before expanding it"
@@ -68,10 +69,38 @@ def expand_group(graph: LayerGraph, node_id: str) -> Expansion:
                 graph.connect(mapping[link.src], mapping[link.dst], link.port, link.src_port)
         for link in outgoing:
             inner = sub_outputs[link.src_port] if link.src_port < len(sub_outputs) else None
-            if inner is None or inner not in mapping:
+            if inner is None or inner[0] not in mapping:
                 raise GraphError(f"output {link.src_port + 1} of '{group.name}' has no layer")
-            graph.connect(mapping[inner], link.dst, link.port, 0)
+            graph.connect(mapping[inner[0]], link.dst, link.port, inner[1])
     return Expansion(record, list(mapping.values()))
+
+
+def _check_unshared(graph: LayerGraph, group: Node) -> None:
+    """GraphError when ``group`` is a sub-model called more than once (shared weights):
+    expanding one call would make its layers separate from the other calls'."""
+    owner = group.shared_with or group.id
+    calls = [n.name for n in graph.nodes if n.id == owner or n.shared_with == owner]
+    if group.type == "Model" and len(calls) > 1:
+        raise GraphError(
+            f"'{group.name}' is one sub-model called {len(calls)} times ({', '.join(calls)}) "
+            f"with shared weights; expanding one call would split it from the others"
+        )
+
+
+def _output_list(sub: LayerGraph) -> list[tuple[str, int]]:
+    """The group's outputs, one (inner layer, output index) per output of the group node;
+    an inner layer giving all its outputs counts each (from the last analysis)."""
+    from designer.core.analysis import analyze
+
+    found: list[tuple[str, int]] = []
+    report = None
+    for nid, port in sub.output_tensors():
+        if port is None:
+            report = report or analyze(sub)
+            found += [(nid, i) for i in range(max(1, len(report.nodes[nid].shapes)))]
+        else:
+            found.append((nid, port))
+    return found
 
 
 def _takes_training(node: Node) -> bool:
@@ -138,7 +167,7 @@ def collapse_group(
             sub.add_trusted_link(lk.src, lk.dst, lk.port, lk.src_port)
         elif lk.dst in inside:
             sub.add_trusted_link(input_ids[(lk.src, lk.src_port)], lk.dst, lk.port, 0)
-    sub.set_output_order([nid for nid, _ in exits])
+    sub.set_output_order([list(pair) for pair in exits])
     positions = [graph.node(n).pos for n in members]
     pos = (min(p[0] for p in positions), min(p[1] for p in positions))
     with graph.batch():

@@ -13,9 +13,10 @@ with Keras' safe mode on. A file naming such a layer is not consent: readers che
 from __future__ import annotations
 
 import hashlib
+import inspect
 from typing import TYPE_CHECKING, Any
 
-from designer.core import keras_compat
+from designer.core import keras_compat, structure
 from designer.core.errors import ProjectError
 from designer.core.graph import LayerGraph, Node
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import keras
 
 _TRUSTED: set[str] = set()  # fingerprints of the unsafe layers the user consented to
+_TAKES_TRAINABLE: dict[type, bool] = {}  # class -> whether its constructor takes trainable=
 _CODE = "__lambda__"  # Keras' class_name of a serialized Python function (bytecode)
 _GRAPH = "TFSMLayer"
 
@@ -37,9 +39,24 @@ def layer_config(node: Node) -> dict[str, Any]:
     import keras
 
     config = {**node.params, "name": node.name}
-    if issubclass(node.spec.keras_class, keras.Layer):
+    cls = node.spec.keras_class
+    if issubclass(cls, keras.Layer) and _takes_trainable(cls):
         config["trainable"] = node.trainable
     return config
+
+
+def _takes_trainable(cls: type) -> bool:
+    """Whether ``cls(trainable=...)`` is accepted: Discretization, for one, takes no other
+    keyword than its own (make_layer sets ``trainable`` on the made layer anyway)."""
+    if cls not in _TAKES_TRAINABLE:
+        try:
+            parameters = list(inspect.signature(cls).parameters.values())
+        except (TypeError, ValueError):
+            parameters = []
+        _TAKES_TRAINABLE[cls] = not parameters or any(
+            p.name == "trainable" or p.kind is p.VAR_KEYWORD for p in parameters
+        )
+    return _TAKES_TRAINABLE[cls]
 
 
 def _unsafe_content(value: Any) -> str | None:
@@ -107,6 +124,12 @@ def _unsafe_nodes(graph: LayerGraph, prefix: str = "") -> list[tuple[str, Node, 
     return found
 
 
+def unsafe_layers(graph: LayerGraph) -> list[str]:
+    """Names (``group/layer`` inside groups) of the layers that hold code or an outside graph,
+    consented to or not."""
+    return [name for name, _, _ in _unsafe_nodes(graph)]
+
+
 def trust(graph: LayerGraph) -> int:
     """Record the user's consent for every unsafe layer in ``graph`` (groups included), as
     they are now; returns how many there are."""
@@ -157,6 +180,9 @@ def make_layer(node: Node) -> keras.Layer:
 def call_layer(layer: Any, node: Node, inputs: list[Any]) -> Any:
     """Call ``layer`` on ``inputs`` (ordered by port) the way ``node`` says."""
     kwargs = dict(node.call_kwargs)
+    if node.call_args is not None:
+        args, named = structure.decode_call(node.call_args, inputs)
+        return layer(*args, **named, **kwargs)
     if node.const_args:
         inputs = _with_constants(inputs, node.const_args)
         return layer(*inputs, **kwargs)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
+from designer.core import structure
 from designer.core.catalog import LayerSpec, spec_for_type
 from designer.core.errors import EditValueError, GraphError, LayerNameError, UnknownLayerType
 from designer.core.keras_compat import to_snake_case
@@ -78,6 +79,7 @@ class Node:
     call_style: str | None = None  # overrides the spec's "single" / "list" / "args"
     port_args: list[str] | None = None  # keyword names of the ports, when passed by keyword
     const_args: dict[str, Any] = field(default_factory=dict)  # positional constants by index
+    call_args: dict[str, Any] | None = None  # a structured call (designer.core.structure)
     shared_with: str | None = None  # id of the node whose Keras layer this one reuses
     subgraph: LayerGraph | None = None  # a nested network (group node), kept collapsed
     group: str | None = None  # name of the group this node was expanded from
@@ -94,6 +96,23 @@ class Node:
     def label(self) -> str:
         """The short type name shown to people ("add" for the operation "keras.ops:add")."""
         return self.type.rsplit(":", 1)[-1]
+
+    @property
+    def input_range(self) -> tuple[int, int | None]:
+        """(fewest, most) input ports: fixed by a structured call, else the spec's."""
+        if self.call_args is not None:
+            count = structure.call_ports(self.call_args)
+            return count, count
+        spec = self.spec
+        return spec.min_inputs, spec.max_inputs
+
+    def input_label(self, port: int) -> str:
+        """The name of input port ``port`` (``"initial_state[0]"`` in a structured call)."""
+        if self.call_args is not None:
+            labels = structure.call_labels(self.call_args, self.spec.input_names)
+            if port < len(labels):
+                return labels[port]
+        return self.spec.input_label(port)
 
     @property
     def style(self) -> str:
@@ -130,12 +149,23 @@ class Node:
             data["trainable"] = False
         if tuple(self.lr_factors) != (1.0, 1.0):
             data["lr_factors"] = list(self.lr_factors)
-        for key in ("call_kwargs", "const_args", "call_style", "port_args", "shared_with", "group"):
+        for key in _CALL_FIELDS:
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.subgraph is not None:
             data["subgraph"] = self.subgraph.to_dict()
         return data
+
+
+_CALL_FIELDS = (
+    "call_kwargs",
+    "const_args",
+    "call_args",
+    "call_style",
+    "port_args",
+    "shared_with",
+    "group",
+)
 
 
 class EventKind(str, Enum):
@@ -197,6 +227,7 @@ class NodeRecord:
     links: list[Link]
     index: int | None = None  # position in the node order
     output_index: int | None = None  # position in the graph's output order, if it had one
+    output_ports: tuple[int | None, ...] = ()  # its outputs among the graph's (None: all)
 
 
 def check_lr_factors(weights: Any, bias: Any) -> tuple[float, float]:
@@ -227,6 +258,11 @@ def check_node(node: Node) -> None:
                 f"layer '{node.name}' {what} expect plain data (finite numbers, text, lists, "
                 f"dictionaries); received {short_repr(problem[1])} at {problem[0] or 'the top'}"
             )
+    if node.call_args is not None:
+        try:
+            structure.check_call(node.call_args, f"layer '{node.name}' call_args")
+        except structure.StructureError as exc:
+            raise EditValueError(str(exc)) from None
 
 
 CALL_STYLES = (None, "single", "list", "args")
@@ -266,6 +302,7 @@ def node_from_dict(item: Any) -> Node:
     node.lr_factors = check_lr_factors(*_pair(item.get("lr_factors", (1.0, 1.0)), where))
     node.call_kwargs = plain_value(_field(item, "call_kwargs", dict, {}, where), where)
     node.const_args = plain_value(_field(item, "const_args", dict, {}, where), where)
+    node.call_args = _call_args(item.get("call_args"), where)
     node.call_style = item.get("call_style")
     if node.call_style not in CALL_STYLES:
         raise GraphError(
@@ -283,6 +320,16 @@ def node_from_dict(item: Any) -> Node:
     if "subgraph" in item:
         node.subgraph = LayerGraph.from_dict(_field(item, "subgraph", dict, {}, where))
     return node
+
+
+def _call_args(value: Any, where: str) -> dict[str, Any] | None:
+    """A stored structured call, checked (GraphError naming the layer), or None."""
+    if value is None:
+        return None
+    try:
+        return structure.check_call(value, f"{where} call_args")
+    except structure.StructureError as exc:
+        raise GraphError(str(exc)) from None
 
 
 def _field(item: dict[str, Any], key: str, kind: type, default: Any, where: str) -> Any:

@@ -60,9 +60,10 @@ SECTIONS = (
     "results",
     "experiment",
     "detection",
+    "custom_code",
 )
 # written only when not empty: older files stay the same
-OPTIONAL_SECTIONS = ("experiment", "detection")
+OPTIONAL_SECTIONS = ("experiment", "detection", "custom_code")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 

@@ -10,7 +10,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from designer.core import catalog
 from designer.core.diagnostics import format_shape
 from designer.core.layout import BLOCK_H, BLOCK_W
 from designer.ui.canvas.links import LinkItem
@@ -182,18 +181,15 @@ class NodeItem(QGraphicsItem):
                 self._tip = tip
                 self.setToolTip(tip)
         n_out = max(1, len(info.shapes)) if info is not None and info.shapes else 1
-        self._set_ports(spec, n_inputs if n_inputs is not None else 1, n_out)
+        self._set_ports(node, n_inputs if n_inputs is not None else 1, n_out)
         self.update()
 
-    def _set_ports(self, spec: catalog.LayerSpec, connected: int, n_out: int) -> None:
-        if spec.max_inputs == 0:
-            n_in = 0
-        elif spec.max_inputs is None:
-            n_in = max(spec.min_inputs, connected + 1)
-        else:
-            n_in = spec.max_inputs
-        if len(self.inputs) != n_in:
-            self.inputs = [Port(self, True, i, spec.input_label(i)) for i in range(n_in)]
+    def _set_ports(self, node: Node, connected: int, n_out: int) -> None:
+        lo, hi = node.input_range  # a structured call (initial_state=[h, c]) fixes its own
+        n_in = max(lo, connected + 1) if hi is None else hi
+        labels = [node.input_label(i) for i in range(n_in)]
+        if [port.label for port in self.inputs] != labels:
+            self.inputs = [Port(self, True, i, label) for i, label in enumerate(labels)]
         if len(self.outputs) != n_out:
             self.outputs = [Port(self, False, i, f"output {i + 1}") for i in range(n_out)]
         for ports, y in ((self.inputs, 0.0), (self.outputs, BLOCK_H)):

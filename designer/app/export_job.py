@@ -13,7 +13,7 @@ from designer.app.project import Project
 from designer.core.graph import LayerGraph
 from designer.core.progress import ProgressEvent, ProgressReporter
 from designer.export.formats import target_path
-from designer.export.report import ExportError, ExportReport, VerificationError
+from designer.export.report import ExportError, ExportReport, Reference, VerificationError
 from designer.export.staging import check_writable
 from designer.training.options import TrainingOptions
 
@@ -101,16 +101,90 @@ def detector_for_export(network: keras.Model, project: Project, fmt: str) -> tup
         return network, f"exported the raw detector outputs only, without decoding: {exc}"
 
 
+def original_reference(
+    source: Path | None, graph: LayerGraph | None = None, allow_unsafe: bool = False
+) -> tuple[Reference | None, str]:
+    """The model in the file a project was imported from (``source``), for its exports to be
+    checked against, and a note; None (and why, in the note) when there is no such file, it
+    no longer loads, or the network ``graph`` (when given) was edited since it was opened."""
+    if source is None:
+        return None, ""
+    from designer.app.files import load_model_file
+
+    try:
+        original = load_model_file(source, allow_unsafe)
+    except Exception as exc:  # whatever stops it loading, the export can still be checked
+        return None, (
+            f"compared with the designer's build: {source.name} could not be reloaded ({exc})"
+        )
+    if graph is not None and not same_network(graph, original):
+        return None, (
+            f"compared with the designer's build, not with {source.name}: the network was "
+            "edited after it was opened"
+        )
+    return Reference(original, f"the original model file {source.name!r}"), ""
+
+
+def same_network(graph: LayerGraph, model: keras.Model) -> bool:
+    """True when ``graph`` is still what importing ``model`` gives: the same layers, links,
+    parameters and weights (positions on the canvas aside)."""
+    from designer.core.build import graph_from_model
+
+    try:
+        fresh = graph_from_model(model)
+    except Exception:  # a model that no longer imports is not the network being exported
+        return False
+    if _layout_free(fresh.to_dict()) != _layout_free(graph.to_dict()):
+        return False
+    return all(_same_weights(a, b) for a, b in zip(_nodes(fresh), _nodes(graph), strict=True))
+
+
+def _layout_free(data: Any) -> Any:
+    """Graph data without the canvas positions of its nodes (groups included)."""
+    if isinstance(data, dict):
+        return {k: _layout_free(v) for k, v in data.items() if k != "pos"}
+    if isinstance(data, list):
+        return [_layout_free(v) for v in data]
+    return data
+
+
+def _nodes(graph: LayerGraph) -> list[Any]:
+    """The nodes of ``graph`` and of its groups, depth first."""
+    found = []
+    for node in graph.nodes:
+        found.append(node)
+        if node.subgraph is not None:
+            found += _nodes(node.subgraph)
+    return found
+
+
+def _same_weights(a: Any, b: Any) -> bool:
+    """True when two nodes hold equal weight arrays (or none)."""
+    import numpy as np
+
+    from designer.core.weights import weight_arrays
+
+    left, right = weight_arrays(a.weights), weight_arrays(b.weights)
+    if left is None or right is None:
+        return left is right
+    return len(left) == len(right) and all(
+        x.shape == y.shape and np.array_equal(x, y) for x, y in zip(left, right, strict=True)
+    )
+
+
 def run_export(
     request: ExportRequest,
     graph: LayerGraph,
     training: TrainingOptions,
     reporter: ProgressReporter,
     settings: ProjectSettings | None = None,
+    source: Path | None = None,
 ) -> ExportOutcome:
     """Build the model from ``graph`` and export it as ``request`` says (in a worker thread);
     with the project's ``settings``, a detector network is exported with its decoding
-    (:func:`detector_for_export`); without them, its raw outputs alone."""
+    (:func:`detector_for_export`); without them, its raw outputs alone. With the model file
+    the project was imported from (``source``), the export is checked against that original
+    while the network is unchanged (:func:`original_reference`)."""
     from designer.core.build import build_model
     from designer.export import export_model
 
@@ -126,6 +200,8 @@ def run_export(
     target, note = model, ""
     if settings is not None:
         target, note = detector_for_export(model, Project(graph, settings=settings), request.fmt)
+    reference, reference_note = original_reference(source, graph) if request.verify else (None, "")
+    notes = [n for n in (note, reference_note) if n]
     try:
         report = export_model(
             target,
@@ -136,11 +212,12 @@ def run_export(
             verify=request.verify,
             progress=forward,
             training=section,
+            reference=reference,
         )
     except VerificationError as exc:  # ran but disagreed: show its numbers, in red
-        exc.report.warnings.extend([note] if note else [])
+        exc.report.warnings.extend(notes)
         return ExportOutcome(exc.report, str(exc))
-    report.warnings.extend([note] if note else [])
+    report.warnings.extend(notes)
     return ExportOutcome(report)
 
 

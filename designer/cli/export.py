@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from designer.app.project import Project
     from designer.core.progress import ProgressEvent
+    from designer.export.report import Reference
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -98,16 +99,20 @@ def run_export(
     args: argparse.Namespace,
     stream: TextIO | None = None,
     project: Project | None = None,
+    reference: Reference | None = None,
+    notes: tuple[str, ...] = (),
 ) -> int:
     """Export ``model`` as the parsed ``args`` say, print the report; 0 only if it passed.
     A detector network is exported with the decoding (savedmodel, onnx) set up by the
     detection settings of ``project`` (read from ``args.path`` when not given; neither:
-    the raw outputs alone)."""
+    the raw outputs alone). With ``reference`` (the original of a rebuilt ``model``) the
+    artefact is checked against it; ``notes`` go into the report's warnings."""
     from designer.export.exporter import export_model
     from designer.export.report import ExportError, VerificationError
 
     out = stream or sys.stdout
     model, note = _export_target(model, args, project)
+    extra = [n for n in (note, *notes) if n]
     as_json = getattr(args, "json", False)
 
     def progress(event: ProgressEvent) -> None:
@@ -125,9 +130,10 @@ def run_export(
             progress=progress,
             training=_json_option(getattr(args, "training_json", None), "--training-json"),
             data=_json_option(getattr(args, "data_json", None), "--data-json"),
+            reference=reference,
         )
     except VerificationError as exc:
-        exc.report.warnings.extend([note] if note else [])
+        exc.report.warnings.extend(extra)
         _print(exc.report.to_dict() | {"error": str(exc)}, exc.report.summary(), as_json, out)
         if not as_json:
             print(f"error: {exc}", file=out)
@@ -135,7 +141,7 @@ def run_export(
     except ExportError as exc:
         _print({"error": str(exc), "passed": False}, f"error: {exc}", as_json, out)
         return EXIT_ERROR
-    report.warnings.extend([note] if note else [])
+    report.warnings.extend(extra)
     _print(report.to_dict(), report.summary(), as_json, out)
     return EXIT_OK if report.passed else EXIT_CHECK_FAILED
 

@@ -8,15 +8,23 @@ and called several times; nested models get their own ``build_*`` function.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
 from typing import Any
 
 import keras
 
-from designer.export.pyrender import Names, Source, is_serialized_object, render, statement
-from designer.export.report import ExportError
+from designer.export.codegen_custom import CodegenError, CustomCode
+from designer.export.pyrender import (
+    Names,
+    Source,
+    is_serialized_object,
+    public_class,
+    render,
+    statement,
+)
+
+__all__ = ["CodegenError", "FunctionWriter", "layer_constructor", "op_function"]
 
 #: Identifiers the generated script uses itself; layer variables never take them.
 RESERVED = {
@@ -35,10 +43,6 @@ RESERVED = {
     "data",
     "self",
 }
-
-
-class CodegenError(ExportError):
-    """The model holds something that cannot be written as Keras code."""
 
 
 def _key(tensor: Any) -> tuple[int, int, int]:
@@ -82,8 +86,9 @@ def _required_params(cls: type) -> tuple[list[str], list[str]]:
     return positional, keyword_only
 
 
-def layer_constructor(layer: keras.layers.Layer, imports: set[str]) -> tuple[str, list[str], dict]:
-    """(callable source, positional args source, keyword args) that re-create ``layer``."""
+def layer_constructor(layer: keras.layers.Layer, custom: CustomCode) -> tuple[str, list[str], dict]:
+    """(callable source, positional args source, keyword args) that re-create ``layer``; a
+    custom class (and custom objects in its configuration) is imported or re-created."""
     cls = type(layer)
     if isinstance(layer, keras.layers.Lambda):
         raise CodegenError(
@@ -92,14 +97,8 @@ def layer_constructor(layer: keras.layers.Layer, imports: set[str]) -> tuple[str
         )
     if getattr(keras.layers, cls.__name__, None) is cls:
         func = f"layers.{cls.__name__}"
-    elif _importable(cls):
-        imports.add(f"from {cls.__module__} import {cls.__name__}")
-        func = cls.__name__
     else:
-        raise CodegenError(
-            f"Expected a layer class importable by the generated code, but layer {layer.name!r} "
-            f"is {cls.__module__}.{cls.__name__}; move it to an importable module."
-        )
+        func = custom.name_for(cls, f"layer {layer.name!r}")
     config = layer.get_config()
     positional, keyword_only = _required_params(cls)
     required = [p for p in positional + keyword_only if p in config]
@@ -107,23 +106,12 @@ def layer_constructor(layer: keras.layers.Layer, imports: set[str]) -> tuple[str
         keys = _non_default_keys(cls, config, required)
     else:
         keys = [k for k in config if k not in required and k != "name"]
-    source = {k: _inner_layer_source(v, imports) for k, v in config.items()}
+    source = {k: config_source(v, custom, f"layer {layer.name!r}") for k, v in config.items()}
     args = [render(source[p]) for p in positional]
     kwargs = {p: source[p] for p in keyword_only}
     kwargs.update((k, source[k]) for k in config if k in keys)
     kwargs["name"] = layer.name
     return func, args, kwargs
-
-
-def _importable(cls: type) -> bool:
-    """True when ``from <cls.__module__> import <cls.__name__>`` gives back ``cls``."""
-    if cls.__module__ in ("__main__", "builtins") or "<locals>" in cls.__qualname__:
-        return False
-    try:
-        module = importlib.import_module(cls.__module__)
-    except Exception:  # any import failure means the generated code could not import it
-        return False
-    return getattr(module, cls.__name__, None) is cls
 
 
 def _resolve(path: str) -> Any:
@@ -218,13 +206,40 @@ def _materialise(value: Any) -> Any:
     return keras.saving.deserialize_keras_object(value) if _is_layer_config(value) else value
 
 
-def _inner_layer_source(value: Any, imports: set[str]) -> Any:
-    """Constructor source (only non-default arguments) for a wrapped layer's config."""
-    if not _is_layer_config(value):
+def config_source(value: Any, custom: CustomCode, what: str) -> Any:
+    """A configuration value with each wrapped layer as its constructor source (only
+    non-default arguments) and each custom object (a regulariser of the user's own) as a
+    call of its class, which ``custom`` imports or re-creates."""
+    if isinstance(value, list | tuple):
+        return type(value)(config_source(v, custom, what) for v in value)
+    if not isinstance(value, dict):
         return value
-    func, args, kwargs = layer_constructor(_materialise(value), imports)
-    parts = args + [f"{k}={render(v)}" for k, v in kwargs.items()]
-    return Source(f"{func}({', '.join(parts)})")
+    if _is_layer_config(value):
+        func, args, kwargs = layer_constructor(_materialise(value), custom)
+        parts = args + [f"{k}={render(v)}" for k, v in kwargs.items()]
+        return Source(f"{func}({', '.join(parts)})")
+    if is_serialized_object(value) and public_class(value.get("module"), value["class_name"]):
+        return value
+    if is_serialized_object(value) and value.get("registered_name"):
+        return _custom_object(value, custom, what)
+    return {k: config_source(v, custom, what) for k, v in value.items()}
+
+
+def _custom_object(value: dict[str, Any], custom: CustomCode, what: str) -> Source:
+    """``L1Reg(c=0.1)`` for the serialized custom object ``value`` (from_config when the class
+    has its own)."""
+    cls = keras.saving.get_registered_object(value["registered_name"])
+    if cls is None:
+        raise CodegenError(
+            f"Expected the custom object {value['registered_name']!r} of {what} to be known, "
+            "but no class is registered under that name; load the code that defines it first."
+        )
+    name = custom.name_for(cls, f"{what} ({value['class_name']})")
+    config = config_source(value["config"], custom, what)
+    if "from_config" in vars(cls) and isinstance(config, dict):
+        return Source(f"{name}.from_config({render(config)})")
+    kwargs = ", ".join(f"{k}={render(v)}" for k, v in config.items())
+    return Source(f"{name}({kwargs})")
 
 
 def input_statement(prefix: str, tensor: Any, name: str, indent: int = 4) -> str:
@@ -314,7 +329,7 @@ class FunctionWriter:
     """Writes ``build_*`` functions for a model and every model nested in it."""
 
     def __init__(self) -> None:
-        self.imports: set[str] = set()
+        self.custom = CustomCode()
         self.functions: list[str] = []
         self.function_names = Names(RESERVED)
         self._built: dict[int, str] = {}
@@ -345,7 +360,7 @@ class FunctionWriter:
         """Constructor call of a layer, or the builder call of a nested model."""
         if isinstance(layer, keras.Model):
             return self.builder(layer), [], {}
-        return layer_constructor(layer, self.imports)
+        return layer_constructor(layer, self.custom)
 
     def _sequential_body(self, model: keras.Sequential) -> list[str]:
         """``return keras.Sequential([...], name=...)`` lines."""
@@ -421,6 +436,9 @@ class FunctionWriter:
         """``x = keras.ops.add(x, 3.0)`` for a raw keras.ops call node."""
         op = node.operation
         func, config = op_function(op)
+        if func == "keras.ops.get_item" and len(node.arguments.args) == 2:
+            tensor, key = node.arguments.args
+            return f"    {target}{self._structure(tensor, tensors)}[{self._index(key, tensors)}]"
         try:
             args = [self._structure(a, tensors) for a in node.arguments.args]
             kwargs: dict[str, Any] = {
@@ -435,6 +453,20 @@ class FunctionWriter:
                 f"Expected keras.ops arguments that can be written as Python literals, but "
                 f"operation {op.name!r} ({type(op).__name__}) got {exc}; wrap it in a layer."
             ) from exc
+
+    def _index(self, key: Any, tensors: dict) -> str:
+        """Subscript source for a tensor slice: ``:, 1:4``, ``..., None``, ``0``."""
+        if isinstance(key, tuple):
+            return ", ".join(self._index(k, tensors) for k in key) or "()"
+        if isinstance(key, slice):
+            parts = [
+                "" if v is None else self._structure(v, tensors)
+                for v in (key.start, key.stop, key.step)
+            ]
+            return ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
+        if key is Ellipsis:
+            return "..."
+        return self._structure(key, tensors)
 
     def _call_args(self, node: Any, tensors: dict) -> str:
         """Source of the arguments a node was called with (tensors as variable names)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,17 @@ import numpy as np
 
 from designer.core.progress import CancelToken, ProgressCallback, ProgressReporter
 from designer.export import detection_export, onnx_export, tf_formats, tflite_export
+from designer.export.constructs import check_convertible
 from designer.export.formats import FORMATS, RUNTIMES, target_path
 from designer.export.memory import check_memory
-from designer.export.report import ExportError, ExportReport, VerificationError
+from designer.export.report import (
+    ExportError,
+    ExportReport,
+    Reference,
+    Verification,
+    VerificationError,
+    rebuild_text,
+)
 from designer.export.signature import (
     check_model,
     input_names,
@@ -39,6 +48,7 @@ def export_model(
     cancel: CancelToken | None = None,
     training: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    reference: Reference | None = None,
 ) -> ExportReport:
     """Export ``model`` as ``fmt`` to ``out``, verify it, and return an ExportReport.
 
@@ -48,7 +58,8 @@ def export_model(
     ``cancel`` is checked between steps (designer.core.progress.Cancelled, nothing written).
     A detector (a GraphDetector) exports its network; savedmodel adds a ``detect`` signature
     and onnx the files for the numpy decoding step, both checked against its predict
-    (designer.export.detection_export).
+    (designer.export.detection_export). With ``reference`` (the model the user opened, when
+    ``model`` is the designer's rebuild of it) the artefact must agree with that original.
     """
     fmt = str(fmt).lower()
     detector = model if detection_export.is_detector(model) else None
@@ -68,6 +79,8 @@ def export_model(
         )
     if fmt == "onnx":
         onnx_export.check_opset(opset)
+    if fmt in ("onnx", "tflite"):
+        check_convertible(model, fmt)
     check_memory(model, fmt)
     target, warnings = target_path(fmt, out)
     report = ProgressReporter(progress, cancel)
@@ -100,15 +113,10 @@ def export_model(
         if verify:
             report(1, steps, f"checking the {fmt} export with {RUNTIMES[fmt]}", force=True)
             start = time.perf_counter()
-            result.verification = verify_artefact(model, fmt, staged, int8=int8)
+            result.verification = verify_artefact(model, fmt, staged, int8, reference)
             result.verify_seconds = time.perf_counter() - start
             if not result.verification.passed:
-                v = result.verification
-                raise VerificationError(
-                    f"Expected the {fmt} export to match Keras within {v.tolerance:.3g}, but the "
-                    f"largest difference is {v.max_abs_diff:.3g}; nothing was written.",
-                    result,
-                )
+                raise VerificationError(failure_message(fmt, result.verification), result)
             if detector is not None:
                 _check_detections(detector, fmt, staged, result)
         report(steps - 1, steps, "moving into place", force=True)
@@ -179,16 +187,29 @@ def run_artefact(
     if fmt == "onnx":
         return onnx_export.run_onnx(path, xs, input_names(model))
     if fmt == "tflite":
-        return tflite_export.run_tflite(path, xs, input_names(model))
+        return tflite_export.run_tflite(path, xs, input_names(model), output_names(model))
     from designer.export.codegen import run_python
 
     return run_python(path, xs)
 
 
-def verify_artefact(model: keras.Model, fmt: str, path: Path, int8: bool = False):
-    """Run Keras and the artefact on the same random batch and compare (a Verification)."""
+def verify_artefact(
+    model: keras.Model,
+    fmt: str,
+    path: Path,
+    int8: bool = False,
+    reference: Reference | None = None,
+) -> Verification:
+    """Run the artefact and Keras on the same random batch and compare (a Verification):
+    Keras is ``reference``'s original model when given (and how far ``model``, its rebuild,
+    is from that original is measured too), else ``model`` itself."""
     xs = random_batch(model, VERIFY_BATCH)
-    reference = keras_outputs(model, xs)
+    if reference is None:
+        expected = keras_outputs(model, xs)
+        rebuild, problem = None, ""
+    else:
+        expected = original_outputs(reference.model, model, xs)
+        rebuild, problem = _rebuild_diff(expected, model, xs)
     try:
         actual = run_artefact(model, fmt, path, xs)
     except ExportError:
@@ -198,5 +219,55 @@ def verify_artefact(model: keras.Model, fmt: str, path: Path, int8: bool = False
             f"Expected the {fmt} export to load and run with {RUNTIMES[fmt]}, "
             f"but {type(exc).__name__}: {str(exc)[:1000]}"
         ) from exc
-    note = "dynamic-range int8 weights: looser tolerance" if int8 else ""
-    return compare(reference, actual, RUNTIMES[fmt], int8=int8, note=note)
+    notes = ["dynamic-range int8 weights: looser tolerance" if int8 else "", problem]
+    note = "; ".join(n for n in notes if n)
+    try:
+        result = compare(expected, actual, RUNTIMES[fmt], int8=int8, note=note)
+    except ExportError as exc:
+        if reference is None:
+            raise
+        also = f"; {problem}" if problem else ""
+        raise ExportError(f"{exc} (compared with {reference.label}{also})") from exc
+    if reference is None:
+        return result
+    return dataclasses.replace(result, reference=reference.label, rebuild_diff=rebuild)
+
+
+def original_outputs(
+    original: keras.Model, model: keras.Model, xs: list[np.ndarray]
+) -> list[np.ndarray]:
+    """``original``'s outputs on the batch made for ``model`` (its rebuild), in ``model``'s
+    order: inputs and outputs are matched by name when both models name them alike."""
+    names, theirs = input_names(model), input_names(original)
+    if sorted(names) == sorted(theirs):
+        xs = [xs[names.index(n)] for n in theirs]
+    outs = keras_outputs(original, xs)
+    names, theirs = output_names(model), output_names(original)
+    if sorted(names) == sorted(theirs) and len(outs) == len(theirs):
+        outs = [outs[theirs.index(n)] for n in names]
+    return outs
+
+
+def _rebuild_diff(
+    expected: list[np.ndarray], model: keras.Model, xs: list[np.ndarray]
+) -> tuple[float | None, str]:
+    """How far the rebuild ``model`` is from the original's ``expected`` outputs; a phrase
+    instead when they cannot even be compared (another count or shape of outputs)."""
+    try:
+        return compare(expected, keras_outputs(model, xs), "rebuilt Keras").max_abs_diff, ""
+    except ExportError as exc:
+        return None, f"the designer's rebuild does not match it either: {exc}"
+
+
+def failure_message(fmt: str, v: Verification) -> str:
+    """Why a verified export was not put in place, naming what it was compared with."""
+    text = (
+        f"Expected the {fmt} export to match {v.reference or 'Keras'} within "
+        f"{v.tolerance:.3g}, but the largest difference is {v.max_abs_diff:.3g}"
+    )
+    if v.rebuild_diff is not None and v.rebuild_diff > v.tolerance:
+        text += (
+            f"{rebuild_text(v)}: the network was not rebuilt faithfully from the file, so the "
+            "export follows the rebuild, not the original"
+        )
+    return text + "; nothing was written."

@@ -32,7 +32,9 @@ import onnx
 import tensorflow as tf
 from tensorflow.core.framework import graph_pb2, node_def_pb2
 
+from designer.export.constructs import layer_of
 from designer.export.formats import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+from designer.export.onnx_tables import Tables, attach_tables
 from designer.export.report import ExportError
 from designer.export.signature import frozen_function, input_specs, output_names
 
@@ -50,20 +52,25 @@ def check_opset(opset: int | None) -> int:
     return opset
 
 
-def frozen_graph(model: keras.Model) -> tuple[graph_pb2.GraphDef, list[str], list[str]]:
-    """The model's inference graph with variables and captured tensors as constants."""
-    frozen = frozen_function(model)
+def frozen_graph(
+    model: keras.Model,
+) -> tuple[graph_pb2.GraphDef, list[str], list[str], Tables]:
+    """The model's inference graph with variables and captured tensors as constants, and the
+    contents of the string lookup tables it holds (:mod:`designer.export.onnx_tables`)."""
+    frozen = frozen_function(model, fmt="onnx")
     graph_def = frozen.graph.as_graph_def()
     inputs = [t.name for t in frozen.inputs if t.dtype != tf.resource]
     outputs = [t.name for t in frozen.outputs]
     leftover = [
         n.name for n in graph_def.node if n.op == "Placeholder" and f"{n.name}:0" not in inputs
     ]
+    tables = attach_tables(graph_def, leftover, model)
+    leftover = [name for name in leftover if name.encode() not in tables]
     if leftover:
         raise ExportError(
             f"Expected only the model inputs as placeholders after freezing, but {leftover} remain."
         )
-    return graph_def, inputs, outputs
+    return graph_def, inputs, outputs, tables
 
 
 def strip_xla(graph_def: graph_pb2.GraphDef) -> int:
@@ -140,7 +147,7 @@ def _quiet_logs():
 
 def _convert(model: keras.Model, opset: int, tf2onnx) -> tuple[onnx.ModelProto, list[str]]:
     """The conversion proper (see :func:`convert`)."""
-    graph_def, inputs, outputs = frozen_graph(model)
+    graph_def, inputs, outputs, tables = frozen_graph(model)
     notes = []
     if strip_xla(graph_def):
         notes.append("inlined XLA-compiled functions (grouped convolutions)")
@@ -161,6 +168,7 @@ def _convert(model: keras.Model, opset: int, tf2onnx) -> tuple[onnx.ModelProto, 
             input_names=inputs,
             output_names=outputs,
             tensors_to_rename=rename,
+            initialized_tables=tables,
         )
     check_supported(proto, model)
     if proto.ByteSize() >= 2**31 - 1:
@@ -184,25 +192,6 @@ def check_supported(proto: onnx.ModelProto, model: keras.Model) -> None:
             "Expected every operation to have an ONNX equivalent, but these could not be "
             f"converted: {listed}{more}."
         )
-
-
-def layer_of(node_name: str, model: keras.Model) -> str:
-    """The innermost Keras layer whose name appears in a TensorFlow node name."""
-    names = set()
-    stack = [model]
-    while stack:
-        current = stack.pop()
-        for layer in getattr(current, "layers", []):
-            names.add(layer.name)
-            stack.append(layer)
-    found = "?"
-    for part in node_name.split("/"):
-        base = part.rsplit("_", 1)[0] if part.rsplit("_", 1)[-1].isdigit() else part
-        if part in names:
-            found = part
-        elif base in names:
-            found = base
-    return found
 
 
 def write_onnx(model: keras.Model, path: Path, opset: int | None = None) -> list[str]:

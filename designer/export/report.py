@@ -31,10 +31,25 @@ class Verification:
     #: Largest absolute Keras output value: shows how much a passed check says (outputs that
     #: all but vanish, as in some randomly initialised deep networks, agree trivially).
     output_scale: float = 0.0
+    #: What the artefact was compared with, when not the exported model itself (""): the
+    #: user's original model, e.g. "the original model file 'net.keras'".
+    reference: str = ""
+    #: Largest difference between the exported (rebuilt) model and the original, when the
+    #: artefact was compared with an original; None otherwise.
+    rebuild_diff: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for JSON."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The model an export must agree with when it is not the exported model itself: the
+    model loaded from the file the user opened (the exported one is the designer's rebuild)."""
+
+    model: Any
+    label: str  # e.g. "the original model file 'net.keras'"
 
 
 @dataclass
@@ -86,11 +101,20 @@ class ExportReport:
                 f"check:    {verdict}: max |difference| {v.max_abs_diff:.3g} "
                 f"(tolerance {v.tolerance:.3g}, {v.runtime}, batch {v.batch_size})"
             )
+            if v.reference:
+                lines.append(f"          compared with {v.reference}{rebuild_text(v)}")
             if v.note:
                 lines.append(f"          {v.note}")
         lines.extend(f"warning:  {w}" for w in self.warnings)
         lines.extend(f"also:     {p}" for p in self.extra_files)
         return "\n".join(lines)
+
+
+def rebuild_text(v: Verification) -> str:
+    """``"; the designer's rebuild differs from it by 1.17"`` (or "" when not measured)."""
+    if v.rebuild_diff is None:
+        return ""
+    return f"; the designer's rebuild differs from it by {v.rebuild_diff:.3g}"
 
 
 def human_size(n: int) -> str:

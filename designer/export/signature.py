@@ -11,7 +11,24 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from designer.export.constructs import all_layers, check_stateless
 from designer.export.report import ExportError
+from designer.export.script_check import keras_outputs, model_input
+
+__all__ = [
+    "FREE_DIM",
+    "check_model",
+    "frozen_function",
+    "input_names",
+    "input_specs",
+    "keras_outputs",
+    "model_input",
+    "output_names",
+    "random_batch",
+    "safe_name",
+    "serving_function",
+    "string_pool",
+]
 
 #: Size used for dimensions other than the batch that the model leaves open (e.g. time steps).
 FREE_DIM = 8
@@ -75,33 +92,42 @@ def input_specs(model: keras.Model, batch: int | None = None) -> list[tf.TensorS
 
 
 def random_batch(model: keras.Model, batch_size: int = 2, seed: int = 0) -> list[np.ndarray]:
-    """A reproducible random batch for every input: floats in [0, 1), integers in {0, 1}."""
+    """A reproducible random batch for every input: floats in [0, 1), integers in {0, 1},
+    strings drawn from the vocabularies of the model's lookup layers (some words if none)."""
     rng = np.random.default_rng(seed)
     arrays = []
     for t in model.inputs:
         shape = (batch_size, *(FREE_DIM if d is None else int(d) for d in t.shape[1:]))
-        dtype = np.dtype(tf.as_dtype(t.dtype).as_numpy_dtype)
-        if np.issubdtype(dtype, np.integer):
-            arrays.append(rng.integers(0, 2, size=shape).astype(dtype))
-        elif dtype == np.bool_:
+        dtype = tf.as_dtype(t.dtype)
+        if dtype == tf.string:
+            arrays.append(rng.choice(string_pool(model), size=shape).astype(np.str_))
+        elif dtype.is_integer:
+            arrays.append(rng.integers(0, 2, size=shape).astype(dtype.as_numpy_dtype))
+        elif dtype.is_bool:
             arrays.append(rng.integers(0, 2, size=shape).astype(bool))
         else:
-            arrays.append(rng.random(shape).astype(dtype))
+            arrays.append(rng.random(shape).astype(dtype.as_numpy_dtype))
     return arrays
 
 
-def model_input(model: keras.Model, xs: list[Any]) -> Any:
-    """Arrange flat inputs the way the model expects them (a tensor, a list or a dict)."""
-    struct = getattr(model, "_inputs_struct", None)
-    if isinstance(struct, (dict, list, tuple)):
-        return keras.tree.pack_sequence_as(struct, list(xs))  # model.inputs is flatten(struct)
-    return xs[0] if len(xs) == 1 else list(xs)
-
-
-def keras_outputs(model: keras.Model, xs: list[np.ndarray]) -> list[np.ndarray]:
-    """The model's outputs on ``xs`` in inference mode, flattened to a list of arrays."""
-    out = model(model_input(model, xs), training=False)
-    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in keras.tree.flatten(out)]
+def string_pool(model: keras.Model) -> list[str]:
+    """Words for string inputs: the string vocabularies of the model's layers and, unless a
+    lookup refuses unknown words (no OOV index), one word outside them, as a user's data has;
+    a few plain words when no layer has a vocabulary."""
+    words: set[str] = set()
+    unknown_ok = True
+    for layer in all_layers(model):
+        try:
+            vocabulary = layer.get_vocabulary() if hasattr(layer, "get_vocabulary") else []
+        except Exception:  # an unadapted lookup layer has none yet
+            vocabulary = []
+        words |= {
+            w for w in map(str, vocabulary) if w and w != str(getattr(layer, "oov_token", ""))
+        }
+        unknown_ok = unknown_ok and getattr(layer, "num_oov_indices", 1) > 0
+    if not words:
+        return ["the", "a", "model", "unseen"]
+    return sorted(words)[:64] + (["unseen"] if unknown_ok else [])
 
 
 def serving_function(model: keras.Model) -> Callable[..., list[tf.Tensor]]:
@@ -114,13 +140,16 @@ def serving_function(model: keras.Model) -> Callable[..., list[tf.Tensor]]:
     return serve
 
 
-def frozen_function(model: keras.Model, batch: int | None = None) -> Any:
+def frozen_function(model: keras.Model, batch: int | None = None, fmt: str | None = None) -> Any:
     """The inference ConcreteFunction with every variable and captured tensor as a constant.
 
     Real inputs only (captures are constants after freezing), a dynamic batch unless ``batch``
-    is given, control flow kept (While loops of recurrent layers stay loops).
+    is given, control flow kept (While loops of recurrent layers stay loops). For a format
+    ``fmt`` (onnx, tflite), a layer that writes a variable in call() is refused first, by name.
     """
     concrete = serving_function(model).get_concrete_function(*input_specs(model, batch))
+    if fmt is not None:
+        check_stateless(concrete, model, fmt)
     return convert_variables_to_constants_v2(
         concrete, lower_control_flow=False, aggressive_inlining=True
     )

@@ -8,6 +8,7 @@ converting the function with its variables frozen into constants gives the right
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import keras
@@ -15,8 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from designer.core.quiet import quiet_tensorflow
+from designer.export.constructs import all_layers, string_table
 from designer.export.report import ExportError
 from designer.export.signature import frozen_function
+from designer.export.tf_formats import SERVING_KEY, write_savedmodel
 
 
 def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:
@@ -26,9 +29,17 @@ def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:
     to become TFLite builtins, so on failure the batch is fixed to 1 (the usual TFLite shape).
     """
     notes: list[str] = []
+    tables = [layer.name for layer in all_layers(model) if string_table(layer) is not None]
+    if tables:
+        return _convert_saved_model(model, int8), [
+            f"converted through a SavedModel: TFLite keeps the vocabulary of {tables} in its "
+            "builtin hash-table operations"
+        ]
     with quiet_tensorflow():
         try:
-            data = _converter(frozen_function(model), int8).convert()
+            data = _converter(frozen_function(model, fmt="tflite"), int8).convert()
+        except ExportError:
+            raise
         except Exception as first:  # the converter raises ConverterError and others
             try:
                 data = _converter(frozen_function(model, batch=1), int8).convert()
@@ -42,6 +53,25 @@ def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:
                 "run one sample at a time"
             )
     return data, notes
+
+
+def _convert_saved_model(model: keras.Model, int8: bool) -> bytes:
+    """The TFLite flatbuffer of ``model`` converted from its SavedModel, which keeps lookup
+    tables as tables (a frozen function leaves them as unfed placeholders)."""
+    with tempfile.TemporaryDirectory(prefix="nd-tflite-") as tmp, quiet_tensorflow():
+        write_savedmodel(model, Path(tmp) / "model")
+        converter = tf.lite.TFLiteConverter.from_saved_model(
+            str(Path(tmp) / "model"), signature_keys=[SERVING_KEY]
+        )
+        if int8:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        try:
+            return converter.convert()
+        except Exception as exc:  # the converter raises ConverterError and others
+            raise ExportError(
+                f"Expected TFLite builtin operations for every layer of model {model.name!r}, "
+                f"but the converter said: {_short(exc)}"
+            ) from exc
 
 
 def _converter(frozen, int8: bool):
@@ -66,15 +96,22 @@ def write_tflite(model: keras.Model, path: Path, int8: bool = False) -> list[str
     return notes
 
 
-def run_tflite(path: Path, xs: list[np.ndarray], in_names: list[str]) -> list[np.ndarray]:
+def run_tflite(
+    path: Path, xs: list[np.ndarray], in_names: list[str], out_names: list[str] | None = None
+) -> list[np.ndarray]:
     """Load a ``.tflite`` file with the TFLite interpreter and run it on ``xs``.
 
-    A model converted with a fixed batch of 1 is run one sample at a time.
+    A model converted with a fixed batch of 1 is run one sample at a time; one converted from
+    a SavedModel (inputs named by its signature) through its ``serving_default`` signature.
     """
     with quiet_tensorflow():
         interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=os.cpu_count())
     inputs = {d["name"].split(":")[0]: d for d in interpreter.get_input_details()}
     missing = [n for n in in_names if n not in inputs]
+    if missing and SERVING_KEY in interpreter.get_signature_list():
+        runner = interpreter.get_signature_runner(SERVING_KEY)
+        result = runner(**{n: _tflite_value(x) for n, x in zip(in_names, xs, strict=True)})
+        return [np.asarray(result[n]) for n in (out_names or sorted(result))]
     if missing:
         raise ExportError(f"Expected TFLite inputs {in_names}, but the model has {sorted(inputs)}.")
     fixed_batch = any(int(inputs[n]["shape_signature"][0]) == 1 for n in in_names)
@@ -91,6 +128,11 @@ def run_tflite(path: Path, xs: list[np.ndarray], in_names: list[str]) -> list[np
     # Outputs of a frozen function are Identity, Identity_1, ...: sort by that number.
     outputs.sort(key=lambda d: _identity_number(d["name"]))
     return [interpreter.get_tensor(d["index"]).copy() for d in outputs]
+
+
+def _tflite_value(x: np.ndarray) -> np.ndarray:
+    """``x`` as the interpreter takes it: strings as bytes."""
+    return np.char.encode(x, "utf-8") if x.dtype.kind == "U" else x
 
 
 def _identity_number(name: str) -> int:

@@ -19,13 +19,13 @@ def _ops(path: str) -> set[str]:
 def test_normalization_constants_are_frozen_not_inputs() -> None:
     inp = keras.Input((4, 4, 3), name="pixels")
     out = keras.layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 4.0, 9.0])(inp)
-    graph_def, inputs, _ = frozen_graph(keras.Model(inp, out))
+    graph_def, inputs, _, _ = frozen_graph(keras.Model(inp, out))
     assert inputs == ["pixels:0"]
     assert [n.name for n in graph_def.node if n.op == "Placeholder"] == ["pixels"]
 
 
 def test_grouped_conv_and_exact_gelu_are_rewritten(tricky) -> None:
-    graph_def, _, _ = frozen_graph(tricky)
+    graph_def, _, _, _ = frozen_graph(tricky)
     assert any(n.op == "StatefulPartitionedCall" for n in graph_def.node)
     assert strip_xla(graph_def) > 0
     assert strip_xla(graph_def) == 0  # idempotent

@@ -205,3 +205,23 @@ def test_default_folder_is_the_projects_or_documents_or_home(tmp_path: Path, mon
     assert default_folder(None) == tmp_path / "Documents"
     assert default_folder(SAMPLE) == tmp_path / "Documents"
     assert default_folder(tmp_path / "work" / "net.ndproj") == tmp_path / "work"
+
+
+def test_an_opened_model_file_is_exported_against_the_original(
+    window, qtbot, tmp_path: Path
+) -> None:
+    import keras
+
+    from designer.app.files import open_path
+
+    inp = keras.Input((4,), name="x")
+    keras.Model(inp, keras.layers.Dense(2, name="out")(inp), name="tiny").save(tmp_path / "t.keras")
+    window.set_project(open_path(tmp_path / "t.keras"))
+    window.install_features("export")
+    dialog = open_dialog(window, qtbot)
+    export_through_dialog(dialog, qtbot, "onnx", tmp_path / "tiny.onnx")
+    assert dialog.status_text == "passed: the export matches the original model file 't.keras'"
+    assert "vs the original model file 't.keras'; the designer's rebuild differs from it by 0" in (
+        dialog.fields["diff"].text()
+    )
+    window.document.mark_saved()

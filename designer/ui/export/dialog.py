@@ -32,7 +32,7 @@ from designer.core.progress import ProgressEvent
 from designer.export import ExportError, ExportReport
 from designer.export.formats import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, SUFFIXES
 from designer.export.naming import file_stem, weights_name
-from designer.export.report import human_size
+from designer.export.report import Verification, human_size, rebuild_text
 from designer.ui.common.dialog_action import DialogAction
 from designer.ui.common.shell import Shell
 
@@ -229,6 +229,7 @@ class ExportDialog(QDialog):
         graph = self.shell.document.graph.copy()  # the worker never sees later edits
         settings = self.shell.document.settings  # a detector is exported with its decoding
         training = settings.training
+        source = getattr(self.shell.document.project, "source_model", None)  # the original
 
         def on_progress(event: ProgressEvent) -> None:
             frac = event.fraction
@@ -238,7 +239,7 @@ class ExportDialog(QDialog):
             progress.setLabelText(event.message or "Exporting…")
 
         self.worker = self.shell.tasks.start(
-            lambda reporter: run_export(request, graph, training, reporter, settings),
+            lambda reporter: run_export(request, graph, training, reporter, settings, source),
             on_done=self._done,
             on_error=self._failed,
             on_progress=on_progress,
@@ -326,7 +327,7 @@ class ExportDialog(QDialog):
             f"{report.seconds:.2f} s to write, {report.verify_seconds:.2f} s to check"
         )
         v = report.verification
-        self.fields["diff"].setText("not checked" if v is None else f"{v.max_abs_diff:.3g}")
+        self.fields["diff"].setText("not checked" if v is None else _difference_text(v))
         self.fields["tolerance"].setText("—" if v is None else f"{v.tolerance:.3g} ({v.runtime})")
         warnings = list(report.warnings) + [f"also wrote {p}" for p in report.extra_files]
         if v is not None and v.note:
@@ -335,7 +336,7 @@ class ExportDialog(QDialog):
         if v is None:
             text, colour = "exported (not verified)", "#8a6d00"
         elif v.passed and not failed_message:
-            text, colour = "passed: the export matches Keras", GREEN
+            text, colour = f"passed: the export matches {v.reference or 'Keras'}", GREEN
         else:
             text, colour = failed_message or "FAILED: the export differs from Keras", RED
         self.status_label.setText(text)
@@ -345,6 +346,14 @@ class ExportDialog(QDialog):
     def status_text(self) -> str:
         """The status line shown in the result area."""
         return self.status_label.text()
+
+
+def _difference_text(v: Verification) -> str:
+    """``2.2e-06`` or, against an original, ``2.2e-06 (vs the original model file 'a.keras';
+    the designer's rebuild differs from it by 1.17)``."""
+    if not v.reference:
+        return f"{v.max_abs_diff:.3g}"
+    return f"{v.max_abs_diff:.3g} (vs {v.reference}{rebuild_text(v)})"
 
 
 class ExportActions(DialogAction):

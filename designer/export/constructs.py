@@ -1,0 +1,167 @@
+"""What ONNX and TFLite cannot hold, found before converting, said per layer and construct.
+
+A converter meeting one of these fails with a raw message far from the cause (a placeholder
+left after freezing, a resource of the wrong type, "neither a custom op nor a flex op"), so
+they are looked for first: layers that keep a lookup table (StringLookup, IntegerLookup,
+TextVectorization), and layers that change their state in ``call`` (a variable assigned, a
+random SeedGenerator advanced), found in the traced inference graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from designer.export.report import ExportError
+
+FORMAT_NAMES = {"onnx": "ONNX", "tflite": "TFLite"}
+
+#: Layers that keep a vocabulary in a TensorFlow hash table, and what they do with it.
+TABLE_LAYERS = {
+    "StringLookup": "keeps a vocabulary table",
+    "IntegerLookup": "keeps a vocabulary table",
+    "TextVectorization": "splits text and keeps a vocabulary table",
+}
+#: Where each format stands with such a table.
+TABLE_LIMITS = {
+    "onnx": "that the ONNX conversion cannot express (only a StringLookup giving indices "
+    "becomes an ONNX CategoryMapper)",
+    "tflite": "that TFLite runs only with TensorFlow (Flex) operations, outside its builtins "
+    "(only a StringLookup giving indices maps to its hash-table operations)",
+}
+TABLE_ADVICE = (
+    "export to SavedModel or .keras, or move the lookup out of the model (turn the strings "
+    "or values into indices before calling it)"
+)
+#: TensorFlow operations that write a variable: a layer changing its state in call().
+STATE_OPS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
+STATE_PREFIXES = ("ResourceScatter", "ResourceStrided")
+STATE_ADVICE = (
+    "export to SavedModel or .keras, or make call() pure (apply the change to the weights "
+    "once before exporting, and draw no random numbers at inference)"
+)
+
+
+def all_layers(model: keras.Model) -> Iterator[keras.layers.Layer]:
+    """Every layer of ``model``, those of nested models included (each once)."""
+    seen: set[int] = set()
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop(0)
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        yield layer
+        stack.extend(getattr(layer, "layers", []))
+
+
+def layer_of(node_name: str, model: keras.Model) -> str:
+    """The innermost Keras layer whose name appears in a TensorFlow node name."""
+    names = {layer.name for layer in all_layers(model)}
+    found = "?"
+    for part in node_name.split("/"):
+        base = part.rsplit("_", 1)[0] if part.rsplit("_", 1)[-1].isdigit() else part
+        if part in names:
+            found = part
+        elif base in names:
+            found = base
+    return found
+
+
+def _describe(name: str, model: keras.Model) -> str:
+    """``layer 'lookup' (StringLookup)`` for a layer name of ``model``."""
+    for layer in all_layers(model):
+        if layer.name == name:
+            return f"layer {name!r} ({type(layer).__name__})"
+    return f"layer {name!r}" if name != "?" else "an operation outside any layer"
+
+
+def _refuse(fmt: str, model: keras.Model, problems: list[str]) -> None:
+    """Raise ExportError listing ``problems`` (sentences), if any."""
+    if problems:
+        raise ExportError(
+            f"Expected model {model.name!r} to convert to {FORMAT_NAMES[fmt]}, but "
+            + "; ".join(dict.fromkeys(problems))
+            + "."
+        )
+
+
+def check_convertible(model: keras.Model, fmt: str) -> None:
+    """Raise ExportError naming each layer whose construct ``fmt`` (onnx, tflite) cannot hold."""
+    problems = [
+        f"{_describe(layer.name, model)} {_table_use(layer)} {TABLE_LIMITS[fmt]}: {TABLE_ADVICE}"
+        for layer in all_layers(model)
+        if type(layer).__name__ in TABLE_LAYERS and string_table(layer) is None
+    ]
+    _refuse(fmt, model, problems)
+
+
+def _table_use(layer: keras.layers.Layer) -> str:
+    """What a lookup layer does with its table: ``keeps a vocabulary table (output_mode
+    'multi_hot')``."""
+    mode = getattr(layer, "output_mode", "int")
+    return TABLE_LAYERS[type(layer).__name__] + (
+        f" (output_mode {mode!r})" if mode != "int" else ""
+    )
+
+
+def string_table(layer: Any) -> Any:
+    """The fixed string -> int64 TensorFlow table a StringLookup layer (with a vocabulary,
+    not inverted, giving indices) looks strings up in, or None: ONNX holds it as a
+    CategoryMapper, TFLite as its builtin hash-table operations."""
+    table = getattr(layer, "lookup_table", None)
+    dtypes = (getattr(table, "key_dtype", None), getattr(table, "value_dtype", None))
+    if type(layer).__name__ != "StringLookup" or dtypes != (tf.string, tf.int64):
+        return None
+    if getattr(layer, "output_mode", "int") != "int":
+        return None
+    return table if hasattr(table, "export") else None
+
+
+def _graph_nodes(graph_def: Any) -> Iterator[Any]:
+    """The nodes of a GraphDef and of every function in its library (loop bodies...)."""
+    yield from graph_def.node
+    for function in graph_def.library.function:
+        yield from function.node_def
+
+
+def _is_state_op(op: str) -> bool:
+    return op in STATE_OPS or op.startswith(STATE_PREFIXES)
+
+
+def check_stateless(concrete: Any, model: keras.Model, fmt: str) -> None:
+    """Raise ExportError naming each layer whose traced inference graph (``concrete``, a
+    ConcreteFunction) writes a variable: ``fmt`` holds fixed weights only."""
+    variables = _captured_variables(concrete, model)
+    problems = []
+    for node in _graph_nodes(concrete.graph.as_graph_def()):
+        if not _is_state_op(node.op):
+            continue
+        written = variables.get(node.input[0].split(":")[0].lstrip("^"), "") if node.input else ""
+        if "seed_generator" in written:
+            what = "draws random numbers with a SeedGenerator, whose seed it advances on every call"
+        else:
+            target = f" {written!r}" if written else ""
+            what = f"writes its variable{target} when called ({node.op}, e.g. an assign in call())"
+        problems.append(
+            f"{_describe(layer_of(node.name, model), model)} {what}, and {FORMAT_NAMES[fmt]} "
+            f"holds fixed weights only: {STATE_ADVICE}"
+        )
+    _refuse(fmt, model, problems)
+
+
+def _captured_variables(concrete: Any, model: keras.Model) -> dict[str, str]:
+    """Placeholder name in the traced graph -> path of the model variable it captures."""
+    paths = {}
+    for variable in model.variables:
+        handle = getattr(getattr(variable, "value", None), "handle", None)
+        if handle is not None:
+            paths[id(handle)] = variable.path
+    return {
+        internal.name.split(":")[0]: paths[id(external)]
+        for external, internal in concrete.graph.captures
+        if id(external) in paths
+    }

@@ -3,7 +3,9 @@
 ``network-designer [ARGS]``, ``python -m designer [ARGS]`` and ``python main.py [ARGS]`` all
 call :func:`launch` (logging, then :func:`main`): a known sub-command (``analyze``, ``build``, ...) or ``-h``/``--help`` runs
 the command line (:mod:`designer.cli`); anything else, no arguments included, opens the GUI
-(``[PROJECT] [--screenshot FILE.png] [--no-start-page]``).
+(``[PROJECT] [--screenshot FILE.png] [--no-start-page] [--custom-objects FILE.py]...
+[--trust-custom-code]``: the custom code files run before the window opens, as on the command
+line, where passing them is the user's consent).
 
 Both sides are imported inside :func:`main` only, so the command line never loads Qt. This is
 the top of the layering (above ui and cli; see docs/architecture.md), the one module outside
@@ -17,6 +19,7 @@ import sys
 
 HELP_FLAGS = ("-h", "--help")
 VERBOSE = "--verbose"  # anywhere on the command line: native libraries' logs on the terminal
+CUSTOM_OBJECTS, TRUST_CODE = "--custom-objects", "--trust-custom-code"
 
 
 def wants_cli(argv: list[str]) -> bool:
@@ -37,9 +40,51 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
             code = exc.code
             return code if isinstance(code, int) else (0 if code is None else 2)
-    from designer.ui.app import run_gui
+    argv, files, trust = split_code_options(argv)
+    from designer.ui.app import parse_gui_args, run_gui
 
+    if not run_code_options(files, parse_gui_args(argv).project if trust else None):
+        return 2
     return int(run_gui(argv))
+
+
+def run_code_options(files: list[str], project: str | None) -> bool:
+    """Run the ``--custom-objects`` files, then (with ``--trust-custom-code``) the code files
+    that ``project`` lists; False, after saying why on stderr, when one cannot run."""
+    from pathlib import Path
+
+    from designer.app.custom_code import listed_files, load_custom_code, peek_project
+    from designer.core.errors import ProjectError
+
+    payload = peek_project(Path(project)) if project else None
+    listed = listed_files(payload, Path(project)) if payload and project else []
+    try:
+        for file in [*files, *listed]:
+            if not file:
+                raise ProjectError(
+                    f"{CUSTOM_OBJECTS} expects a Python file: {CUSTOM_OBJECTS} FILE.py"
+                )
+            load_custom_code(file)
+    except ProjectError as exc:  # CustomCodeError: the file, the line and the error
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def split_code_options(argv: list[str]) -> tuple[list[str], list[str], bool]:
+    """The GUI's arguments without ``--custom-objects FILE.py`` (also ``=FILE.py``) and
+    ``--trust-custom-code``; the files named, and whether the flag was given."""
+    rest: list[str] = []
+    files: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        if arg == CUSTOM_OBJECTS:
+            files.append(next(items, ""))
+        elif arg.startswith(CUSTOM_OBJECTS + "="):
+            files.append(arg.split("=", 1)[1])
+        elif arg != TRUST_CODE:
+            rest.append(arg)
+    return rest, files, TRUST_CODE in argv
 
 
 def launch(argv: list[str] | None = None) -> int:

@@ -4,7 +4,10 @@ Model files are untrusted input like project files: what they are is said plainl
 empty or truncated file, not a zip), a ``.keras`` zip is measured before Keras unpacks it, and
 its configuration is read with limits and searched for layers that run code or an outside graph
 (a Lambda function, a TFSMLayer): those need the user's consent (``allow_unsafe``), Keras' safe
-mode otherwise. Opening a SavedModel folder is the user's consent for that folder.
+mode otherwise. Opening a SavedModel folder is the user's consent for that folder. A model that
+uses custom classes no loaded code defines is refused naming them (UnknownClassesError), and one
+opened with loaded custom code remembers its files in the project
+(:mod:`designer.app.custom_code`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from designer.app import custom_code
+from designer.app.custom_code import UnknownClassesError, unknown_classes, unknown_message
 from designer.app.h5_probe import refuse_if_hdf5_hangs
 from designer.app.project import EXTENSION, Project, ProjectError, load_project
+from designer.app.settings import CustomCodeSection
 from designer.core.file_checks import ZIP_ERRORS, check_archive, parse_json, read_member, reason
 from designer.core.layers import UnsafeModelError, trust
 from designer.core.layout import auto_layout
@@ -23,6 +29,7 @@ from designer.resources import RESOURCES_DIR
 
 __all__ = [
     "MODEL_SUFFIXES",
+    "UnknownClassesError",
     "UnsafeModelError",
     "describe_unsafe",
     "is_model_path",
@@ -46,12 +53,13 @@ def load_model_file(path: str | Path, allow_unsafe: bool = False) -> Any:
     return _load_model(Path(path), allow_unsafe)[0]
 
 
-def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str]]:
-    """The model and what Keras warned about while loading it (weights it could not restore)."""
+def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str], list[Path]]:
+    """The model, what Keras warned about while loading it (weights it could not restore) and
+    the loaded custom code files that define classes it uses."""
     import keras
 
     if (path / "saved_model.pb").exists():
-        return saved_model_as_keras(path), []
+        return saved_model_as_keras(path), [], []
     config = _model_config(path)
     unsafe = describe_unsafe(config)
     if unsafe and not allow_unsafe:
@@ -59,11 +67,21 @@ def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str]]:
             f"{path.name} contains code that runs when it is loaded: {'; '.join(unsafe)}. Open "
             f"it only if you trust its source"
         )
+    unknown = unknown_classes(config)
+    if any(custom_code.is_certain(name) for name in unknown):
+        raise UnknownClassesError(unknown_message(path.name, unknown), unknown)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = keras.saving.load_model(path, compile=False, safe_mode=not allow_unsafe)
+            model = keras.saving.load_model(
+                path,
+                compile=False,
+                safe_mode=not allow_unsafe,
+                custom_objects=custom_code.custom_objects() or None,
+            )
     except Exception as exc:  # Keras' loaders raise anything on a damaged file
+        if unknown:  # legacy names that Keras did not know either
+            raise UnknownClassesError(unknown_message(path.name, unknown), unknown) from exc
         if "safe_mode" in str(exc):
             raise UnsafeModelError(
                 f"{path.name} contains code that Keras' safe mode refuses: {reason(exc)}"
@@ -72,7 +90,7 @@ def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str]]:
             f"{path.name} is damaged or not a Keras model Network Designer can read: {reason(exc)}"
         ) from exc
     notes = [f"Keras, loading {path.name}: {reason(w.message)}" for w in caught]
-    return model, list(dict.fromkeys(notes))
+    return model, list(dict.fromkeys(notes)), custom_code.code_files_for(config)
 
 
 def _model_config(path: Path) -> Any:
@@ -251,12 +269,33 @@ def import_notes(graph: Any) -> list[str]:
     return notes
 
 
-def open_path(path: str | Path, allow_unsafe: bool = False) -> Project:
+def round_trip_notes(model: Any, graph: Any) -> list[str]:
+    """The round-trip check of an opened model as import notes: none when the rebuilt
+    network computes what the file's model computes. A mismatch is a note, not a refusal,
+    so that the user keeps the model and sees which layer to look at."""
+    from designer.core.fidelity import check_import
+
+    report = check_import(model, graph)
+    if report.ok and not report.message:
+        return []
+    if report.skipped:
+        return [f"Round-trip check skipped: {report.message}"]
+    return [
+        f"Round-trip check FAILED: {report.message}. The network as shown does not compute "
+        f"what {model.name} computes; check that layer before training or exporting"
+    ]
+
+
+def open_path(
+    path: str | Path, allow_unsafe: bool = False, trust_code: bool | None = None
+) -> Project:
     """A project from a project file or a Keras model file; raises ProjectError (its
-    UnsafeModelError for code or an outside graph, unless ``allow_unsafe``)."""
+    UnsafeModelError for code or an outside graph, unless ``allow_unsafe``; its
+    UnknownClassesError for custom classes no loaded code defines). A project's listed custom
+    code runs only with ``trust_code`` (see :func:`~designer.app.project.load_project`)."""
     path = Path(path)
     if is_model_path(path):
-        model, notes = _load_model(path, allow_unsafe)
+        model, notes, code = _load_model(path, allow_unsafe)
         try:
             project = project_from_model(model, path.stem)
         except ProjectError:
@@ -266,9 +305,12 @@ def open_path(path: str | Path, allow_unsafe: bool = False) -> Project:
                 f"{path.name}: the network cannot be shown as layers: {reason(exc)}"
             ) from exc
         project.import_notes[:0] = notes
+        _remember_code(project, code)
         if allow_unsafe or (path / "saved_model.pb").exists():
             trust(project.graph)  # the user opened it knowing: its layers may be made again
+        project.import_notes += round_trip_notes(model, project.graph)
         project.path = None  # an imported model is saved as a new project file
+        project.source_model = path  # its exports are checked against this original
         return project
     if not path.exists():
         raise ProjectError(f"cannot open {path}: no such file")
@@ -282,7 +324,14 @@ def open_path(path: str | Path, allow_unsafe: bool = False) -> Project:
             f"cannot open {path.name}: expected a project ({EXTENSION}, .json) or a Keras model "
             f"(.keras, .h5)"
         )
-    return load_project(path, allow_unsafe)
+    return load_project(path, allow_unsafe, trust_code)
+
+
+def _remember_code(project: Project, files: list[Path]) -> None:
+    """List the custom code files a model needs in its new project's settings."""
+    if files:
+        section = CustomCodeSection(tuple(str(f) for f in files))
+        project.settings = project.settings.replace(custom_code=section)
 
 
 def default_folder(saved: str | Path | None) -> Path:

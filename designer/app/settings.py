@@ -12,6 +12,8 @@ layout is the project file's (version 2, see :mod:`designer.core.project_file`):
     results:       <RunResults> ({} before the first run; "history": the per-epoch curves)
     experiment:    <ExperimentSpec> (left out when nothing varies)
     detection:     <DetectorSpec> (left out unless set: a detector's anchors and decoding)
+    custom_code:   {"files": ["layers.py", ...]} (left out when none: custom layer code, by
+                   path; relative to the project file in the file, absolute in memory)
 """
 
 from __future__ import annotations
@@ -335,6 +337,45 @@ class DetectionSection:
             raise SettingsError(f"detection: {exc}") from exc
 
 
+MAX_CODE_FILES = 64
+
+
+@dataclass(frozen=True)
+class CustomCodeSection:
+    """The custom layer code files a project needs (by path, never their content), in the
+    order they are run; see :mod:`designer.app.custom_code`."""
+
+    files: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when the project lists no code."""
+        return not self.files
+
+    def with_file(self, path: str) -> CustomCodeSection:
+        """This section with ``path`` added (unchanged when it is listed already)."""
+        return self if path in self.files else CustomCodeSection((*self.files, path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data ({} when empty)."""
+        return {"files": list(self.files)} if self.files else {}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CustomCodeSection:
+        """Checked section; SettingsError names what does not fit."""
+        data = _keys("custom code", data or {}, {"files"})
+        files = data.get("files", [])
+        if not isinstance(files, list) or len(files) > MAX_CODE_FILES:
+            raise SettingsError(
+                f"custom code: expected a list of up to {MAX_CODE_FILES} file paths, received "
+                f"{type(files).__name__}"
+            )
+        for item in files:
+            if not isinstance(item, str) or not item or "\0" in item or len(item) > 4096:
+                raise SettingsError(f"custom code: expected a file path, received {item!r:.80}")
+        return cls(tuple(dict.fromkeys(files)))
+
+
 @dataclass(frozen=True)
 class ProjectSettings:
     """Every settings section of a project."""
@@ -346,6 +387,7 @@ class ProjectSettings:
     results: RunResults = field(default_factory=RunResults)
     experiment: ExperimentSpec = field(default_factory=ExperimentSpec)
     detection: DetectionSection = field(default_factory=DetectionSection)
+    custom_code: CustomCodeSection = field(default_factory=CustomCodeSection)
 
     def replace(self, **sections: Any) -> ProjectSettings:
         """A copy with some sections replaced."""
@@ -366,6 +408,8 @@ class ProjectSettings:
             sections["experiment"] = self.experiment.to_dict()
         if not self.detection.empty:
             sections["detection"] = self.detection.to_dict()
+        if not self.custom_code.empty:
+            sections["custom_code"] = self.custom_code.to_dict()
         return sections
 
     @classmethod
@@ -414,6 +458,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "results": ("results", RunResults.from_dict),
     "experiment": ("experiment", _parse_experiment),
     "detection": ("detection", DetectionSection.from_dict),
+    "custom_code": ("custom code", CustomCodeSection.from_dict),
 }
 
 

@@ -12,14 +12,53 @@ EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
 
 UNSAFE_HELP = (
-    "allow layers that run code or an outside graph (Lambda, TFSMLayer, unknown custom "
-    "classes); only for files you trust"
+    "allow layers that run code or an outside graph (Lambda, TFSMLayer); only for files you "
+    "trust (custom classes need their code: --custom-objects)"
+)
+CUSTOM_OBJECTS_HELP = (
+    "run this Python file first, to register the custom Keras classes (layers, regularisers, "
+    "...) that the model or project uses; repeatable. It runs as Python code with your "
+    "permissions: passing it is your consent"
+)
+TRUST_CODE_HELP = (
+    "run the custom layer code files that the project lists (Python code that runs with "
+    "your permissions); without it, such a project is refused unless --custom-objects "
+    "supplies its classes"
 )
 
 
 def add_unsafe_argument(parser: argparse.ArgumentParser) -> None:
-    """The ``--unsafe`` flag: the user's consent to code in the file, as Keras' safe_mode."""
+    """The consent options of a command that reads a model or project: ``--unsafe`` (code in
+    the file, as Keras' safe_mode), ``--custom-objects FILE.py`` (repeatable: custom classes'
+    code, run before the command) and ``--trust-custom-code`` (the code a project lists)."""
     parser.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
+    parser.add_argument(
+        "--custom-objects",
+        action="append",
+        metavar="FILE.py",
+        dest="custom_objects",
+        help=CUSTOM_OBJECTS_HELP,
+    )
+    parser.add_argument("--trust-custom-code", action="store_true", help=TRUST_CODE_HELP)
+
+
+add_consent_arguments = add_unsafe_argument  # the same options, by what they are
+
+
+def load_command_code(args: argparse.Namespace) -> bool | None:
+    """Run the ``--custom-objects`` files (CustomCodeError says what failed; what each
+    registered goes to stderr); returns the consent for a project's listed code: True with
+    --trust-custom-code, False (open without it if possible) after --custom-objects, else None."""
+    from designer.app.custom_code import load_custom_code
+
+    files = getattr(args, "custom_objects", None) or []
+    for file in files:
+        code = load_custom_code(file)
+        names = ", ".join(code.names) or "nothing"
+        print(f"custom code {code.path.name}: registered {names}", file=sys.stderr)
+    if getattr(args, "trust_custom_code", False):
+        return True
+    return False if files else None
 
 
 def _open(args: argparse.Namespace) -> Any:
@@ -47,7 +86,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """`export PATH --format F --out OUT`: build, export, reload and compare with Keras."""
+    """`export PATH --format F --out OUT`: build, export, reload and compare with Keras: with
+    the model in PATH itself when PATH is a model file (the build is the designer's rebuild)."""
+    from designer.app.export_job import original_reference
     from designer.cli.export import run_export
     from designer.core.build import BuildError, build_model
 
@@ -57,7 +98,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"not exported: {exc}", file=sys.stderr)
         return EXIT_ERRORS
-    return run_export(model, args, project=project)
+    source = project.source_model if getattr(args, "verify", True) else None
+    reference, note = original_reference(source, allow_unsafe=getattr(args, "unsafe", False))
+    return run_export(model, args, project=project, reference=reference, notes=(note,))
 
 
 class _Unusable(Exception):
@@ -150,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_UNUSABLE
+    from designer.app.custom_code import consent_to_code
+
     try:
-        return int(handler(args))
+        with consent_to_code(load_command_code(args)):
+            return int(handler(args))
     except (ProjectError, _Unusable) as exc:
         print(f"error: {exc}{unsafe_hint(exc)}", file=sys.stderr)
         return EXIT_UNUSABLE

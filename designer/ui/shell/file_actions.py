@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QLockFile, QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from designer.app.files import UnsafeModelError, default_folder, open_path
+from designer.app.custom_code import CustomCodeConsentError
+from designer.app.files import (
+    UnknownClassesError,
+    UnsafeModelError,
+    default_folder,
+    open_path,
+)
 from designer.app.project import (
     EXTENSION,
     UNTITLED,
@@ -31,6 +37,7 @@ from designer.app.project import (
 from designer.core.graph import LayerGraph
 from designer.resources import RESOURCES_DIR
 from designer.ui.common.worker import show_error
+from designer.ui.shell.custom_code import CustomCodeController, ask_to_run
 
 if TYPE_CHECKING:
     from designer.ui.shell.main_window import MainWindow
@@ -139,6 +146,7 @@ class FileController:
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self.recovery = RecoveryStore()
+        self.custom_code = CustomCodeController(window)  # File > Load Custom Layer Code...
 
     @property
     def document(self):
@@ -188,10 +196,14 @@ class FileController:
             return False
         path = Path(path)
         try:
-            project = self._with_consent(lambda unsafe: open_path(path, unsafe), interactive)
+            project = self._with_consent(
+                lambda unsafe, code: open_path(path, unsafe, code), interactive
+            )
         except ProjectError as exc:
             if not interactive:
                 raise
+            if isinstance(exc, UnknownClassesError):  # File > Load Custom Layer Code offers
+                self.custom_code.failed_open = path  # to open it again
             show_error(self.window, "Cannot open", str(exc))
             return False
         if project is None:
@@ -208,25 +220,36 @@ class FileController:
         return True
 
     def _with_consent(
-        self, load: Callable[[bool], Project], interactive: bool = True
+        self, load: Callable[[bool, bool | None], Project], interactive: bool = True
     ) -> Project | None:
-        """``load(False)``; if the file holds code or an outside graph, ask, then ``load(True)``
-        (None when the user declines)."""
-        try:
-            return load(False)
-        except UnsafeModelError as exc:
-            if not interactive:
-                raise
-            answer = QMessageBox.warning(
-                self.window,
-                "File contains code",
-                f"{exc}.\n\nOpen it anyway?",
-                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Open:
-                return None
-            return load(True)
+        """``load(unsafe, trust_code)``, first with neither; if the file holds code or an outside
+        graph, or lists custom layer code, ask, then load again with the answer (None when the
+        user declines the file's code)."""
+        unsafe, code = False, None
+        while True:
+            try:
+                return load(unsafe, code)
+            except UnsafeModelError as exc:
+                if not interactive or unsafe:
+                    raise
+                if not self._allow_unsafe(exc):
+                    return None
+                unsafe = True
+            except CustomCodeConsentError as exc:
+                if not interactive or code is not None:
+                    raise
+                code = ask_to_run(self.window, exc.files)
+
+    def _allow_unsafe(self, exc: UnsafeModelError) -> bool:
+        """Ask whether to open a file with code or an outside graph."""
+        answer = QMessageBox.warning(
+            self.window,
+            "File contains code",
+            f"{exc}.\n\nOpen it anyway?",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Open
 
     def show_import_report(self, path: Path, notes: list[str]) -> QMessageBox:
         """A non-blocking report of what the import could not show as ordinary layers."""
@@ -344,7 +367,9 @@ class FileController:
         recovered = False
         if answer == QMessageBox.StandardButton.Yes:
             try:
-                project = self._with_consent(lambda unsafe: load_project(newest, unsafe))
+                project = self._with_consent(
+                    lambda unsafe, code: load_project(newest, unsafe, code)
+                )
                 if project is not None:
                     project.path = None
                     self.window.set_project(project, modified=True)

@@ -63,6 +63,16 @@ def build_menus(window: MainWindow) -> tuple[QToolBar, QMenu]:
     add_action(window, "save", "&Save", files.save, std.Save, f)
     add_action(window, "save_as", "Save &As...", files.save_as, "Ctrl+Shift+S", f)
     window.menu(f).addSeparator()
+    add_action(
+        window,
+        "load_custom_code",
+        "Load Custom &Layer Code...",
+        files.custom_code.load_dialog,
+        None,
+        f,
+        "Run a Python file that defines custom Keras classes (asks first: it runs code)",
+    )
+    window.menu(f).addSeparator()
     add_action(window, "quit", "&Quit", window.close, std.Quit, f)
     _undo_actions(window, e)
     window.menu(e).addSeparator()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import optuna
 
+from designer.app.custom_code import loaded_code
 from designer.app.experiment_trial import TRIALS_FOLDER_ATTR, WORKER_ATTR, budget_of
 from designer.app.project import Project, save_project
 from designer.core.progress import CancelToken
@@ -207,6 +208,8 @@ class ExperimentRun:
             command += ["--timeout", f"{max(deadline - time.monotonic(), 1.0):.1f}"]
         if self.allow_unsafe:
             command.append("--unsafe")
+        for code in loaded_code():  # the custom layer code this process was given runs there too
+            command += ["--custom-objects", str(code.path)]
         with open(log, "ab") as out:
             process = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, env=self._env(index)

@@ -110,6 +110,8 @@ def layer_constructor(layer: keras.layers.Layer, custom: CustomCode) -> tuple[st
     args = [render(source[p]) for p in positional]
     kwargs = {p: source[p] for p in keyword_only}
     kwargs.update((k, source[k]) for k in config if k in keys)
+    if kwargs.get("bin_boundaries") is not None:  # Discretization refuses both
+        kwargs.pop("num_bins", None)
     kwargs["name"] = layer.name
     return func, args, kwargs
 

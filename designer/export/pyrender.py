@@ -52,6 +52,10 @@ def render(value: Any, indent: int = 0) -> str:
         value = value.item()
     if value is None or isinstance(value, bool):
         return repr(value)
+    if value is Ellipsis:  # x[..., 0] in an operation's arguments
+        return "..."
+    if isinstance(value, slice):
+        return f"slice({render(value.start)}, {render(value.stop)}, {render(value.step)})"
     if isinstance(value, int):
         return repr(value)
     if isinstance(value, float):

@@ -137,8 +137,11 @@ def copy_model(model: Any) -> Any:
     """An independent copy of ``model`` with its weights."""
     import keras
 
+    from designer.core.build import finish_state
+
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
+    finish_state(clone)  # an adapted Normalization computes with constants made from them
     return clone
 
 

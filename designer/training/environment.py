@@ -8,6 +8,8 @@ from typing import Any
 
 import keras
 
+from designer.core.build import finish_state
+
 
 @dataclass(frozen=True)
 class DevicePlan:
@@ -182,4 +184,5 @@ def clone_for_training(model: keras.Model, policy: str | None) -> keras.Model:
 
     clone = keras.models.clone_model(model, clone_function=clone_layer)
     clone.set_weights(model.get_weights())
+    finish_state(clone)  # an adapted Normalization computes with constants made from them
     return clone

@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from designer.core.build import finish_state
 from designer.core.progress import CancelToken
 from designer.training import environment as env
 from designer.training import multi_worker
@@ -181,6 +182,7 @@ class Trainer:
                 v.regularizer = None
         if needs_clone:
             self.model.set_weights(work.get_weights())
+            finish_state(self.model)
         out = self._result(result, history, callback, info, time.perf_counter() - start)
         out.folders = folders
         return out

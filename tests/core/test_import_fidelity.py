@@ -368,3 +368,16 @@ def test_removing_and_restoring_an_output_keeps_its_tensors() -> None:
     assert graph.output_tensors() == [(lstm.id, 0), (dense.id, 0)]
     graph.set_output_order(old)
     assert graph.output_tensors() == before
+
+
+def test_a_clone_for_training_keeps_an_adapted_normalization() -> None:
+    """The trainer's clone (mixed precision, strategies) sets the weights: the adapted
+    Normalization must compute with them, not with mean 0 and variance 1."""
+    from designer.training.environment import clone_for_training
+
+    norm = keras.layers.Normalization()
+    norm.adapt(np.random.default_rng(0).normal(5.0, 3.0, (100, 4)))
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(norm(inputs)))
+    x = np.ones((2, 4), "float32")
+    np.testing.assert_allclose(clone_for_training(model, None)(x), model(x), atol=1e-6)

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import keras
+import numpy as np
 
 from designer.export.codegen_custom import CodegenError, CustomCode
 from designer.export.pyrender import (
@@ -21,6 +22,7 @@ from designer.export.pyrender import (
     is_serialized_object,
     public_class,
     render,
+    render_array,
     statement,
 )
 
@@ -257,15 +259,41 @@ def input_statement(prefix: str, tensor: Any, name: str, indent: int = 4) -> str
     return statement(prefix, "keras.Input", [], kwargs, indent=indent)
 
 
-def _as_source(struct: Any, tensors: dict) -> Any:
-    """``struct`` with every symbolic tensor replaced by its variable name as Source."""
+def _dtype_name(value: Any) -> str | None:
+    """``"float32"`` for a dtype object (``np.float32``, ``np.dtype("int32")``, a backend
+    dtype such as ``tf.float32``), None for anything else."""
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return keras.backend.standardize_dtype(value)
+    if type(value).__name__ == "DType" and hasattr(value, "as_numpy_dtype"):
+        return keras.backend.standardize_dtype(value)
+    return None
+
+
+def _constant(value: Any, indent: int) -> Any:
+    """A constant argument as ``render`` can write it: an array or a constant backend tensor
+    (or variable) as an ``np.array(..., dtype=...)`` literal, a dtype as its name."""
+    name = _dtype_name(value)
+    if name is not None:
+        return name
+    if isinstance(value, np.generic):  # a numpy scalar: render() writes it as a number
+        return value
+    if isinstance(value, np.ndarray) or (
+        hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype")
+    ):
+        return Source(render_array(keras.ops.convert_to_numpy(value), indent))
+    return value
+
+
+def _as_source(struct: Any, tensors: dict, indent: int = 4) -> Any:
+    """``struct`` with every symbolic tensor replaced by its variable name as Source, and
+    every constant array or tensor by its ``np.array`` literal."""
     if isinstance(struct, keras.KerasTensor):
         return Source(tensors[_key(struct)])
     if isinstance(struct, (list, tuple)):
-        return type(struct)(_as_source(s, tensors) for s in struct)
+        return type(struct)(_as_source(s, tensors, indent) for s in struct)
     if isinstance(struct, dict):
-        return {k: _as_source(v, tensors) for k, v in struct.items()}
-    return struct
+        return {k: _as_source(v, tensors, indent) for k, v in struct.items()}
+    return _constant(struct, indent)
 
 
 class _Graph:
@@ -426,13 +454,12 @@ class FunctionWriter:
         lines = [] if model.trainable else ["    model.trainable = False"]
         return lines + ["    return model"]
 
-    def _structure(self, struct: Any, tensors: dict) -> str:
-        """Source for a (nested) structure of symbolic tensors, as variable names."""
+    def _structure(self, struct: Any, tensors: dict, indent: int = 4) -> str:
+        """Source for a (nested) structure of symbolic tensors, as variable names, and
+        constants (arrays as ``np.array`` literals split at ``indent`` when long)."""
         if isinstance(struct, keras.KerasTensor):
             return tensors[_key(struct)]
-        if isinstance(struct, (list, tuple, dict)):
-            return render(_as_source(struct, tensors))
-        return render(struct)
+        return render(_as_source(struct, tensors, indent))
 
     def _op_statement(self, node: Any, target: str, tensors: dict) -> str:
         """``x = keras.ops.add(x, 3.0)`` for a raw keras.ops call node."""
@@ -442,13 +469,13 @@ class FunctionWriter:
             tensor, key = node.arguments.args
             return f"    {target}{self._structure(tensor, tensors)}[{self._index(key, tensors)}]"
         try:
-            args = [self._structure(a, tensors) for a in node.arguments.args]
+            args = [self._structure(a, tensors, 8) for a in node.arguments.args]
             kwargs: dict[str, Any] = {
-                k: Source(self._structure(v, tensors))
+                k: Source(self._structure(v, tensors, 8))
                 for k, v in node.arguments.kwargs.items()
                 if v is not None
             }
-            kwargs.update(config)
+            kwargs.update((k, _as_source(v, tensors, 8)) for k, v in config.items())
             return statement(target, func, args, kwargs)
         except TypeError as exc:  # a constant render() cannot write (a slice, an object)
             raise CodegenError(

@@ -82,6 +82,62 @@ def render(value: Any, indent: int = 0) -> str:
     )
 
 
+def _scalar(value: Any, kind: str, dtype: np.dtype) -> str:
+    """Source of one element of an array: floats in their dtype's shortest exact form."""
+    if kind == "f" and math.isfinite(value) and dtype.itemsize <= 4:
+        return str(dtype.type(value))  # float32 0.1 as 0.1, not 0.10000000149011612
+    return render(value)
+
+
+def _elements(value: Any, kind: str, dtype: np.dtype) -> Any:
+    """``value.tolist()`` with every element as source text (nested lists kept)."""
+    if isinstance(value, list):
+        return [_elements(v, kind, dtype) for v in value]
+    return _scalar(value, kind, dtype)
+
+
+def _nested(items: Any, indent: int, room: int) -> str:
+    """A nested list of element sources on one line when it fits in ``room`` characters,
+    else one row per line (elements filled to the line length), indented by ``indent``."""
+    if not isinstance(items, list):
+        return str(items)
+    one_line = f"[{', '.join(_nested(i, indent, room) for i in items)}]"
+    if len(one_line) <= room or not items:
+        return one_line
+    pad = " " * (indent + 4)
+    if isinstance(items[0], list):
+        rows = [f"{pad}{_nested(i, indent + 4, MAX_LINE - indent - 5)}," for i in items]
+    else:
+        rows, line = [], ""
+        for item in items:
+            if line and len(pad) + len(line) + len(item) + 2 > MAX_LINE:
+                rows.append(f"{pad}{line.rstrip()}")
+                line = ""
+            line += f"{item}, "
+        rows.append(f"{pad}{line.rstrip()}")
+    return "[\n" + "\n".join(rows) + "\n" + " " * indent + "]"
+
+
+def render_array(value: Any, indent: int = 0) -> str:
+    """``np.array([[1.0, 2.0]], dtype="float32")`` for a numpy array (or anything
+    ``np.asarray`` takes: a backend tensor), split over lines indented by ``indent`` when
+    it is too long. The dtype is kept, so ``keras.ops`` sees an array, not a Python list."""
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(
+            f"Expected a numeric or boolean array, but received one of {array.dtype} values"
+        )
+    items = _elements(array.tolist(), kind, array.dtype)
+    dtype = f"dtype={render(str(array.dtype))}"
+    one_line = f"np.array({_nested(items, indent, MAX_LINE)}, {dtype})"
+    if "\n" not in one_line and indent + len(one_line) <= MAX_LINE:
+        return one_line
+    pad = " " * (indent + 4)
+    body = _nested(items, indent + 4, MAX_LINE - indent - 5)
+    return f"np.array(\n{pad}{body},\n{pad}{dtype},\n{' ' * indent})"
+
+
 def is_serialized_object(value: dict[str, Any]) -> bool:
     """True for a dict produced by keras.saving.serialize_keras_object for an object."""
     return "class_name" in value and "config" in value and isinstance(value["config"], dict)

@@ -15,7 +15,7 @@ SOURCE = "examples/audio/transformer_asr.py"
 TITLE = "Automatic Speech Recognition with Transformer"
 
 
-@keras.saving.register_keras_serializable(package="corpus")
+@keras.saving.register_keras_serializable(package="corpus_asr")
 class TokenEmbedding(layers.Layer):
     def __init__(self, num_vocab=1000, maxlen=100, num_hid=64, **kwargs):
         super().__init__(**kwargs)
@@ -36,7 +36,7 @@ class TokenEmbedding(layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="corpus")
+@keras.saving.register_keras_serializable(package="corpus_asr")
 class SpeechFeatureEmbedding(layers.Layer):
     def __init__(self, num_hid=64, maxlen=100, **kwargs):
         super().__init__(**kwargs)
@@ -56,7 +56,7 @@ class SpeechFeatureEmbedding(layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="corpus")
+@keras.saving.register_keras_serializable(package="corpus_asr")
 class TransformerEncoder(layers.Layer):
     def __init__(self, embed_dim, num_heads, feed_forward_dim, rate=0.1, **kwargs):
         super().__init__(**kwargs)
@@ -89,7 +89,7 @@ class TransformerEncoder(layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="corpus")
+@keras.saving.register_keras_serializable(package="corpus_asr")
 class TransformerDecoder(layers.Layer):
     def __init__(self, embed_dim, num_heads, feed_forward_dim, dropout_rate=0.1, **kwargs):
         super().__init__(**kwargs)

@@ -54,9 +54,10 @@ class CustomCodeError(ProjectError):
 class UnknownClassesError(ProjectError):
     """A model or project names custom classes that no loaded code defines."""
 
-    def __init__(self, message: str, classes: list[str]) -> None:
+    def __init__(self, message: str, classes: list[str], config: Any = None) -> None:
         super().__init__(message)
         self.classes = classes
+        self.config = config  # the model file's configuration, when it was read
 
 
 class CustomCodeConsentError(ProjectError):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from designer.app.project import Project
+from designer.app.project import Project, ProjectError
 from designer.core.graph import LayerGraph
 from designer.core.progress import ProgressEvent, ProgressReporter
 from designer.export.formats import target_path
@@ -101,6 +101,49 @@ def detector_for_export(network: keras.Model, project: Project, fmt: str) -> tup
         return network, f"exported the raw detector outputs only, without decoding: {exc}"
 
 
+def network_to_export(
+    graph: LayerGraph, source: Path | None, allow_unsafe: bool = False
+) -> tuple[keras.Model, str]:
+    """The model an export writes, and a note: the designer's build of ``graph``; for a
+    read-only network (parts the designer cannot rebuild, :mod:`designer.app.read_only`) the
+    model in the file it was opened from, itself. BuildError or ExportError say why not."""
+    from designer.core.build import build_model
+    from designer.core.unrepresented import read_only_reason
+
+    why = read_only_reason(graph)
+    if why is None:
+        return build_model(graph), ""
+    if source is None:
+        raise ExportError(f"the network cannot be exported: it was {why}")
+    from designer.app.files import load_model_file
+
+    try:
+        original = load_model_file(source, allow_unsafe)
+    except ProjectError as exc:
+        raise ExportError(f"{source.name} cannot be exported: {exc}") from exc
+    if not hasattr(original, "_nodes_by_depth"):  # a subclassed model: give it its inputs
+        original = _with_inputs(original, graph)
+    return original, f"exported {source.name} itself: the network is read-only"
+
+
+def _with_inputs(model: keras.Model, graph: LayerGraph) -> keras.Model:
+    """A functional model calling the subclassed ``model`` on the inputs ``graph`` shows
+    for it (those it was built for), so that exporters see its inputs."""
+    import keras
+
+    inputs = []
+    for nid in graph.input_nodes():
+        node = graph.node(nid)
+        shape = tuple(node.params["shape"])
+        inputs.append(keras.Input(shape=shape, dtype=node.params.get("dtype"), name=node.name))
+    if not inputs:
+        raise ExportError(
+            f"'{model.name}' cannot be exported: it is a subclassed model whose input shape "
+            "the file does not say; build it on an input before saving it"
+        )
+    return keras.Model(inputs, model(*inputs), name=model.name)
+
+
 def original_reference(
     source: Path | None, graph: LayerGraph | None = None, allow_unsafe: bool = False
 ) -> tuple[Reference | None, str]:
@@ -185,11 +228,10 @@ def run_export(
     (:func:`detector_for_export`); without them, its raw outputs alone. With the model file
     the project was imported from (``source``), the export is checked against that original
     while the network is unchanged (:func:`original_reference`)."""
-    from designer.core.build import build_model
     from designer.export import export_model
 
     reporter(0, 0, "building the model", force=True)
-    model = build_model(graph)
+    model, read_only_note = network_to_export(graph, source)
 
     def forward(event: ProgressEvent) -> None:
         reporter(event.done, event.total, event.message, force=True)
@@ -200,8 +242,9 @@ def run_export(
     target, note = model, ""
     if settings is not None:
         target, note = detector_for_export(model, Project(graph, settings=settings), request.fmt)
-    reference, reference_note = original_reference(source, graph) if request.verify else (None, "")
-    notes = [n for n in (note, reference_note) if n]
+    checked = request.verify and not read_only_note  # a read-only export is the original
+    reference, reference_note = original_reference(source, graph) if checked else (None, "")
+    notes = [n for n in (note, reference_note, read_only_note) if n]
     try:
         report = export_model(
             target,

@@ -25,6 +25,7 @@ from designer.app.settings import CustomCodeSection
 from designer.core.file_checks import ZIP_ERRORS, check_archive, parse_json, read_member, reason
 from designer.core.layers import UnsafeModelError, trust
 from designer.core.layout import auto_layout
+from designer.core.unrepresented import UNREPRESENTED
 from designer.resources import RESOURCES_DIR
 
 __all__ = [
@@ -69,7 +70,7 @@ def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str], list[Pa
         )
     unknown = unknown_classes(config)
     if any(custom_code.is_certain(name) for name in unknown):
-        raise UnknownClassesError(unknown_message(path.name, unknown), unknown)
+        raise UnknownClassesError(unknown_message(path.name, unknown), unknown, config)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -81,7 +82,7 @@ def _load_model(path: Path, allow_unsafe: bool) -> tuple[Any, list[str], list[Pa
             )
     except Exception as exc:  # Keras' loaders raise anything on a damaged file
         if unknown:  # legacy names that Keras did not know either
-            raise UnknownClassesError(unknown_message(path.name, unknown), unknown) from exc
+            raise UnknownClassesError(unknown_message(path.name, unknown), unknown, config) from exc
         if "safe_mode" in str(exc):
             raise UnsafeModelError(
                 f"{path.name} contains code that Keras' safe mode refuses: {reason(exc)}"
@@ -260,7 +261,7 @@ def import_notes(graph: Any) -> list[str]:
         elif node.shared_with is not None:
             owner = graph.node(node.shared_with).name
             notes.append(f"'{node.name}' calls the layer of '{owner}' again (shared weights)")
-        elif not node.spec.curated and node.type != "Input":
+        elif not node.spec.curated and node.type not in ("Input", UNREPRESENTED):
             what = "SavedModel graph" if node.type == "TFSMLayer" else node.type
             notes.append(
                 f"'{node.name}' ({what}) is kept as an opaque block: it builds, trains "
@@ -287,19 +288,35 @@ def round_trip_notes(model: Any, graph: Any) -> list[str]:
 
 
 def open_path(
-    path: str | Path, allow_unsafe: bool = False, trust_code: bool | None = None
+    path: str | Path,
+    allow_unsafe: bool = False,
+    trust_code: bool | None = None,
+    read_only_ok: bool = False,
 ) -> Project:
     """A project from a project file or a Keras model file; raises ProjectError (its
     UnsafeModelError for code or an outside graph, unless ``allow_unsafe``; its
     UnknownClassesError for custom classes no loaded code defines). A project's listed custom
-    code runs only with ``trust_code`` (see :func:`~designer.app.project.load_project`)."""
+    code runs only with ``trust_code`` (see :func:`~designer.app.project.load_project`).
+
+    With ``read_only_ok``, a model file whose network cannot be represented (custom classes
+    not loaded, a subclassed model, a part no graph form holds) opens read-only instead
+    (:mod:`designer.app.read_only`): ``project.read_only`` then says why."""
+    from designer.app import read_only
+
     path = Path(path)
     if is_model_path(path):
-        model, notes, code = _load_model(path, allow_unsafe)
+        try:
+            model, notes, code = _load_model(path, allow_unsafe)
+        except UnknownClassesError as exc:
+            if not read_only_ok or exc.config is None:
+                raise
+            return read_only.project_from_config(path, exc)
         try:
             project = project_from_model(model, path.stem)
         except ProjectError:
-            raise
+            if not read_only_ok:
+                raise
+            project = read_only.project_with_unrepresented(model, path.stem)
         except Exception as exc:  # a model Keras loaded but whose layers cannot be shown
             raise ProjectError(
                 f"{path.name}: the network cannot be shown as layers: {reason(exc)}"
@@ -308,7 +325,8 @@ def open_path(
         _remember_code(project, code)
         if allow_unsafe or (path / "saved_model.pb").exists():
             trust(project.graph)  # the user opened it knowing: its layers may be made again
-        project.import_notes += round_trip_notes(model, project.graph)
+        if not project.read_only:  # a read-only network is the file's model itself
+            project.import_notes += round_trip_notes(model, project.graph)
         project.path = None  # an imported model is saved as a new project file
         project.source_model = path  # its exports are checked against this original
         return project

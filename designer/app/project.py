@@ -41,6 +41,7 @@ class Project:
     path: Path | None = None  # the file it was read from or last saved to
     import_notes: list[str] = field(default_factory=list)  # shown after opening; not saved
     source_model: Path | None = None  # the model file it was imported from; not saved
+    read_only: str | None = None  # why it cannot be edited or saved (designer.app.read_only)
 
     @classmethod
     def from_sections(
@@ -92,7 +93,12 @@ def project_bytes(project: Project) -> bytes:
 
 def save_project(project: Project, path: str | Path) -> Path:
     """Write ``project`` to ``path`` atomically (a .json path: plain JSON, no weights); the
-    project's own ``path`` is left as it is (the caller decides whether it moved)."""
+    project's own ``path`` is left as it is (the caller decides whether it moved); a
+    read-only project is refused (it holds parts a project file cannot)."""
+    if project.read_only:
+        raise ProjectError(
+            f"{project.name} cannot be saved as a project: it was {project.read_only}"
+        )
     return write_project_file(project.file_contents(path), path)
 
 

@@ -46,7 +46,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from designer.core.analysis import analyze
     from designer.core.cost import network_cost, optimizer_slots
 
-    project = open_path(args.path, allow_unsafe=getattr(args, "unsafe", False))
+    unsafe = getattr(args, "unsafe", False)
+    project = open_path(args.path, allow_unsafe=unsafe, read_only_ok=True)
     graph = project.graph
     report = analyze(graph)
     options = project.settings.training
@@ -55,7 +56,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     )
     cost = network_cost(graph, report, batch, optimizer_slots(options.solver, options.momentum))
     if args.json:
-        print(json.dumps(summary(graph, report, cost), indent=1))
+        data = summary(graph, report, cost)
+        if project.read_only:
+            data["read_only"] = project.read_only
+        print(json.dumps(data, indent=1))
     else:
         print_table(graph, report, cost)
         for note in project.import_notes:
@@ -96,6 +100,7 @@ def print_table(graph: Any, report: Any, cost: Any) -> None:
     """The table view: one line per layer, then the totals, errors and warnings."""
     from designer.core.cost import format_bytes, format_count
     from designer.core.diagnostics import format_shape
+    from designer.core.unrepresented import read_only_reason
 
     table = [("Name", "Type", "Output shape", "Params", "MACs", "Memory")]
     for nid in graph.topological_order():
@@ -132,7 +137,10 @@ def print_table(graph: Any, report: Any, cost: Any) -> None:
             print(f"\n{title} ({len(issues)}):")
             for issue in issues:
                 print(f"  - {issue.message}")
-    if report.ok:
+    read_only = read_only_reason(graph)
+    if read_only:
+        print(f"\nRead-only: the network was {read_only}.")
+    elif report.ok:
         print("\nNo errors: the network can be built.")
 
 

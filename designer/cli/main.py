@@ -61,10 +61,11 @@ def load_command_code(args: argparse.Namespace) -> bool | None:
     return False if files else None
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, read_only_ok: bool = False) -> Any:
     from designer.app.files import open_path
 
-    return open_path(args.path, allow_unsafe=getattr(args, "unsafe", False))
+    unsafe = getattr(args, "unsafe", False)
+    return open_path(args.path, allow_unsafe=unsafe, read_only_ok=read_only_ok)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -88,18 +89,22 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """`export PATH --format F --out OUT`: build, export, reload and compare with Keras: with
     the model in PATH itself when PATH is a model file (the build is the designer's rebuild)."""
-    from designer.app.export_job import original_reference
+    from designer.app.export_job import network_to_export, original_reference
     from designer.cli.export import run_export
-    from designer.core.build import BuildError, build_model
+    from designer.core.build import BuildError
+    from designer.export.report import ExportError
 
-    project = _open(args)
+    project = _open(args, read_only_ok=True)
+    unsafe = getattr(args, "unsafe", False)
     try:
-        model = build_model(project.graph)
-    except BuildError as exc:
+        model, read_only_note = network_to_export(project.graph, project.source_model, unsafe)
+    except (BuildError, ExportError) as exc:
         print(f"not exported: {exc}", file=sys.stderr)
         return EXIT_ERRORS
+    if read_only_note:  # the original model itself: it is its own reference
+        return run_export(model, args, project=project, notes=(read_only_note,))
     source = project.source_model if getattr(args, "verify", True) else None
-    reference, note = original_reference(source, allow_unsafe=getattr(args, "unsafe", False))
+    reference, note = original_reference(source, allow_unsafe=unsafe)
     return run_export(model, args, project=project, reference=reference, notes=(note,))
 
 

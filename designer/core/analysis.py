@@ -28,6 +28,8 @@ from designer.core import diagnostics, keras_compat
 from designer.core.graph import LayerGraph, Link, Node
 from designer.core.layers import call_layer, flatten_outputs, make_layer
 from designer.core.report import Issue, LayerResult, NodeInfo, Report, Shape
+from designer.core.unrepresented import ERROR_CODE as UNREPRESENTED_CODE
+from designer.core.unrepresented import is_unrepresented, unrepresented_message
 
 _CACHE_KEY = "analysis"  # in LayerGraph.derived
 _EAGER_LIMIT = 1 << 22  # elements (16 MB of float32): simply initialised, as build does
@@ -134,6 +136,9 @@ def _evaluate(
         info.labels = [diagnostics.input_labels(shape)]
         return info, False, []
     links = graph.inputs_of(nid)
+    if not links and is_unrepresented(node):  # a part whose inputs the file did not say
+        info.issues.append(Issue("error", nid, UNREPRESENTED_CODE, unrepresented_message(node)))
+        return info, False, links
     inputs = _gather_inputs(graph, node, infos, info, links)
     if inputs is None:
         return info, False, links
@@ -323,6 +328,8 @@ def _gather_inputs(
 
 def compute_layer(node: Node, shapes: list[Shape], dtypes: list[str]) -> LayerResult:
     """Ask Keras for the output shapes and weight counts of ``node`` on these inputs."""
+    if is_unrepresented(node):  # what it computes is known only from the opened model
+        return LayerResult((), (), 0, 0, (UNREPRESENTED_CODE, unrepresented_message(node)))
     try:
         layer = make_layer(node)
     except Exception as exc:

@@ -550,6 +550,14 @@ def known_specs() -> list[LayerSpec]:
         return [spec for name, spec in _SPECS.items() if _is_plain_name(name)]
 
 
+def register_spec(spec: LayerSpec) -> LayerSpec:
+    """Make ``spec`` the spec of its type name (a designer-made type such as
+    :data:`designer.core.unrepresented.UNREPRESENTED`)."""
+    with _lock:
+        _SPECS[spec.type_name] = spec
+    return spec
+
+
 def add_known_specs(specs: list[LayerSpec]) -> None:
     """Take specs read from a store (each unless one of its type is known already)."""
     with _lock:

@@ -120,7 +120,7 @@ def explain(node: Node, code: str, message: str, in_shapes: list[Shape]) -> str:
         return f"{who} cannot combine inputs of shapes {got}: {message}"
     if code == "invalid_param":
         return f"{who} has an invalid parameter value: {message}"
-    if code in ("incompatible_shapes", "input_count", "group_error"):
+    if code in ("incompatible_shapes", "input_count", "group_error", "unrepresentable"):
         return f"{who}: {message}"
     return f"{who} cannot process input {got}: {message}"
 

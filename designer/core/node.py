@@ -20,6 +20,7 @@ from designer.core.catalog import LayerSpec, spec_for_type
 from designer.core.errors import EditValueError, GraphError, LayerNameError, UnknownLayerType
 from designer.core.keras_compat import to_snake_case
 from designer.core.params import ParamError, finite_float, json_problem, plain_value, short_repr
+from designer.core.unrepresented import UNREPRESENTED
 
 if TYPE_CHECKING:
     from designer.core.graph import LayerGraph
@@ -95,6 +96,8 @@ class Node:
     @property
     def label(self) -> str:
         """The short type name shown to people ("add" for the operation "keras.ops:add")."""
+        if self.type == UNREPRESENTED:  # the class it stands for ("TransformerBlock")
+            return re.split(r"[>:.]", str(self.params.get("class_name", "?")))[-1]
         return self.type.rsplit(":", 1)[-1]
 
     @property

@@ -98,18 +98,24 @@ def test_an_error_in_the_file_is_a_dialog(window, qtbot, monkeypatch, tmp_path) 
     assert not is_loaded(broken) and window.document.settings.custom_code.files == ()
 
 
-def test_a_model_refused_for_unknown_classes_opens_after_the_code(
+def test_a_model_without_its_code_opens_read_only_then_in_full_after_the_code(
     window, qtbot, monkeypatch, custom
 ) -> None:
+    assert window.files.open(custom["models"][0], ask=False)
+    reason = window.document.read_only
+    assert reason and custom["name"] in reason and "Load Custom Layer Code" in reason
+    assert window.read_only_banner.isVisible()
+    assert custom["name"] in window.read_only_banner.text()
+    assert custom["name"] in window.files.import_report.informativeText()
+    window.files.import_report.close()
+    assert not window.document.modified  # nothing to save: it cannot be saved
     seen: list[dict] = []
-    answer_boxes([Button.Ok], seen)
-    assert not window.files.open(custom["models"][0], ask=False)
-    assert custom["name"] in seen[0]["text"] and "Load Custom Layer Code" in seen[0]["text"]
     choose_file(monkeypatch, custom["code"])
     answer_boxes([Button.Yes, Button.Open], seen)
     window.actions_by_name["load_custom_code"].trigger()
-    assert "could not be opened" in seen[2]["text"]
+    assert "could not be opened in full" in seen[1]["text"]
     project = window.document.project
+    assert project.read_only is None and not window.read_only_banner.isVisible()
     assert custom["name"] in [node.type for node in project.graph.nodes]
     assert project.settings.custom_code.files == (str(custom["code"]),)
 

@@ -16,7 +16,7 @@ from designer.core.graph import EventKind, GraphEvent, LayerGraph
 from designer.core.live_analysis import LiveAnalysis
 from designer.core.report import Report
 from designer.ui.common import keras_warmup
-from designer.ui.document.commands import GraphCommand, SetSettings, Steps
+from designer.ui.document.commands import GraphCommand, MoveNodes, SetSettings, Steps
 
 if TYPE_CHECKING:
     from designer.app.experiment_apply import AppliedTrial
@@ -38,6 +38,7 @@ class Document(QObject):
     graphChanged = Signal(object)  # GraphEvent
     settingsChanged = Signal(object)  # the new ProjectSettings
     modifiedChanged = Signal(bool)
+    refused = Signal(str)  # an edit of a read-only network was refused: why
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -137,9 +138,19 @@ class Document(QObject):
         self.project.settings = settings
         self.settingsChanged.emit(settings)
 
-    def push(self, command: QUndoCommand) -> None:
-        """Run an undoable edit."""
+    @property
+    def read_only(self) -> str | None:
+        """Why the open network cannot be edited (:mod:`designer.app.read_only`), or None."""
+        return self.project.read_only
+
+    def push(self, command: QUndoCommand) -> bool:
+        """Run an undoable edit; False (and ``refused`` says why) when the network is
+        read-only and the edit is more than moving blocks."""
+        if self.read_only and not isinstance(command, MoveNodes):
+            self.refused.emit(f"Not changed: the network was {self.read_only}")
+            return False
         self.undo_stack.push(command)
+        return True
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         self.live.note(event)  # first: a view may ask for the analysis while it reacts

@@ -189,9 +189,13 @@ class PropertiesPanel(QScrollArea):
     # ------------------------------------------------------------------ edits -> commands
     def _push(self, command: Any) -> bool:
         try:
-            self.document.push(command)
+            done = self.document.push(command)
         except GraphError as exc:
             self.error_label.setText(str(exc))
+            self._refresh_values()
+            return False
+        if not done:  # a read-only network: the editors show its values again
+            self.error_label.setText("Read-only: this network cannot be edited")
             self._refresh_values()
             return False
         self.error_label.setText("")
@@ -292,7 +296,9 @@ class PropertiesPanel(QScrollArea):
         names = lambda ids: ", ".join(graph.node(i).name for i in ids if i in graph) or "none"  # noqa: E731
         errors = "".join(f"<li>{i.message}</li>" for i in report.errors[:12])
         status = (
-            "<span style='color:#2e7d32'>No errors: the network can be built.</span>"
+            "<span style='color:#8a6d00'>Read-only: shown and analysed, not rebuilt.</span>"
+            if self.document.read_only
+            else "<span style='color:#2e7d32'>No errors: the network can be built.</span>"
             if report.ok
             else f"<span style='color:#c62828'>{len(report.errors)} error(s):</span>"
             f"<ul>{errors}</ul>"

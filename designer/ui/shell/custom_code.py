@@ -90,7 +90,7 @@ class CustomCodeController:
         answer = QMessageBox.question(
             self.window,
             "Open again",
-            f"{failed.name} could not be opened because custom classes were missing. Open it "
+            f"{failed.name} could not be opened in full because custom classes were missing. Open it "
             f"again now?",
             QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Open,

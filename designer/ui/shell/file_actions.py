@@ -197,7 +197,8 @@ class FileController:
         path = Path(path)
         try:
             project = self._with_consent(
-                lambda unsafe, code: open_path(path, unsafe, code), interactive
+                lambda unsafe, code: open_path(path, unsafe, code, read_only_ok=True),
+                interactive,
             )
         except ProjectError as exc:
             if not interactive:
@@ -209,9 +210,12 @@ class FileController:
         if project is None:
             return False
         imported = project.path is None
-        self.window.set_project(project, modified=imported)
+        self.window.set_project(project, modified=imported and not project.read_only)
         self.add_recent(path)
-        if imported:
+        if project.read_only:
+            self.custom_code.failed_open = path  # loading its code offers to open it again
+            self.window.statusBar().showMessage(f"Opened {path.name} read-only", 8000)
+        elif imported:
             self.window.statusBar().showMessage(
                 f"Imported {path.name}: {len(project.graph)} layers; save it as a project", 8000
             )
@@ -276,7 +280,16 @@ class FileController:
         return self._write(Path(path))
 
     def save_as(self) -> bool:
-        """Ask for a file name and save."""
+        """Ask for a file name and save (a read-only network: say why not)."""
+        if self.document.read_only:
+            show_error(
+                self.window,
+                "Cannot save",
+                f"{self.document.project.name} cannot be saved as a project: it was "
+                f"{self.document.read_only}. Export it (File > Export), or load its code "
+                f"and open the model file again.",
+            )
+            return False
         suggested = str(Path(self._last_dir()) / f"{self.document.project.name}{EXTENSION}")
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Save project", suggested, f"Project (*{EXTENSION});;JSON project (*.json)"

@@ -41,6 +41,7 @@ from designer.ui.panels.quickadd import QuickAddPopup
 from designer.ui.shell.edit_actions import EditController
 from designer.ui.shell.file_actions import FileController
 from designer.ui.shell.menus import APP_NAME, MENUS, build_menus, fill_recent_menu
+from designer.ui.shell.read_only_banner import ReadOnlyBanner, with_banner
 from designer.ui.shell.window_state import default_layout, restore_window, save_window
 from designer.ui.training.actions import TrainingActions
 from designer.ui.transfer.actions import TransferActions
@@ -60,7 +61,8 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self)
         self.scene = GraphScene(self.document)
         self.view = GraphView(self.scene)
-        self.setCentralWidget(self.view)
+        self.read_only_banner = ReadOnlyBanner()
+        self.setCentralWidget(with_banner(self.read_only_banner, self.view))
         self.edits = EditController(self)
         self.files = FileController(self)
         self.menus: dict[str, QMenu] = {}
@@ -241,6 +243,8 @@ class MainWindow(QMainWindow):
     def set_project(self, project: Project, modified: bool = False) -> None:
         """Show ``project`` (no questions asked)."""
         self.document.set_project(project, modified)
+        self.read_only_banner.show_reason(project.read_only)
+        self.library.setEnabled(not project.read_only)  # a read-only network is not edited
         self.update_title()
         self.view.fit_readable()  # the input end at a zoom where block text can be read
         self._show_zoom(self.view.zoom)
@@ -268,6 +272,7 @@ class MainWindow(QMainWindow):
         self.document.projectChanged.connect(self.update_title)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.document.refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.scene.collapseRequested.connect(self.edits.collapse)
         self.view.addRequested.connect(lambda t, p, pos: self.edits.add_layer(t, p, pos))
         self.view.quickAddRequested.connect(self._quick_add_at)

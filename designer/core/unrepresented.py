@@ -1,0 +1,105 @@
+"""Layers the designer can show but not represent: the parts of a model opened read-only.
+
+A model whose every layer the graph can hold opens as an editable network. One that has a
+part it cannot hold (a subclassed model, a layer fed by a constant tensor from outside the
+model, a call whose arguments no template keeps, a custom class whose code is not loaded)
+still opens: that part becomes one block of type :data:`UNREPRESENTED`, whose parameters are
+the class it stands for and why it is not represented, and the project is read-only (it is
+shown, analysed where the opened model said what the part computes, screenshotted and
+exported from the original file, but not edited, saved, built or trained).
+
+No Qt, no Keras.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from designer.core.catalog import OTHER, LayerSpec, register_spec
+
+if TYPE_CHECKING:
+    from designer.core.graph import LayerGraph
+    from designer.core.node import Node
+
+UNREPRESENTED = "designer:unrepresented"
+ERROR_CODE = "unrepresentable"
+
+
+class NotRepresentedError(Exception):
+    """A Keras layer was asked of a block that stands for a part the designer cannot make."""
+
+
+class _NotMade:
+    """The "class" of an unrepresented block: making it says why it cannot be made."""
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        raise NotRepresentedError(
+            f"{config.get('class_name', 'this layer')} is not represented in the designer: "
+            f"{config.get('reason', 'it cannot be rebuilt')}"
+        )
+
+
+SPEC = register_spec(
+    LayerSpec(
+        type_name=UNREPRESENTED,
+        resolved_class=_NotMade,
+        category=OTHER,
+        params={},
+        primary=("reason",),
+        help="A part of an opened model that the designer shows but cannot rebuild.",
+        min_inputs=0,
+        max_inputs=None,
+        call_style="args",
+        curated=False,
+        class_path=UNREPRESENTED,
+    )
+)
+
+
+def unrepresented_params(class_name: str, reason: str) -> dict[str, str]:
+    """The parameters of a block standing for a ``class_name`` layer, not represented for
+    ``reason`` (a sentence that names the construct and says what to do)."""
+    return {"class_name": class_name, "reason": reason}
+
+
+def fix_ports(node: Node, count: int) -> None:
+    """Give an unrepresented block exactly the ``count`` input ports the call had."""
+    node.call_args = {"args": [{"port": i} for i in range(count)], "kwargs": {}}
+
+
+def is_unrepresented(node: Node) -> bool:
+    """Whether ``node`` stands for a part the designer cannot rebuild."""
+    return node.type == UNREPRESENTED
+
+
+def unrepresented_message(node: Node) -> str:
+    """Why ``node`` has no analysis or build of its own, and what to do."""
+    return f"not represented in the designer: {node.params.get('reason', 'it cannot be rebuilt')}"
+
+
+def unrepresented_nodes(graph: LayerGraph, prefix: str = "") -> list[tuple[str, Node]]:
+    """Every unrepresented block, in groups too, with its path ("tower/block")."""
+    found = []
+    for node in graph.nodes:
+        path = f"{prefix}{node.name}"
+        if is_unrepresented(node):
+            found.append((path, node))
+        elif node.subgraph is not None:
+            found += unrepresented_nodes(node.subgraph, f"{path}/")
+    return found
+
+
+def describe(path: str, node: Node) -> str:
+    """One sentence for an unrepresented block: which layer, what class, why, what to do."""
+    return f"'{path}' ({node.params.get('class_name', '?')}): {node.params.get('reason', '')}"
+
+
+def read_only_reason(graph: LayerGraph) -> str | None:
+    """Why a network opened read-only (one sentence per unrepresented part), or None."""
+    parts = unrepresented_nodes(graph)
+    if not parts:
+        return None
+    listed = "; ".join(describe(path, node) for path, node in parts[:5])
+    more = f"; and {len(parts) - 5} more" if len(parts) > 5 else ""
+    return f"opened read-only: {len(parts)} part(s) cannot be represented: {listed}{more}"

@@ -68,6 +68,7 @@ STAGES = (
     "python",
     "python-run",
     "screenshot",
+    "no-code",
 )
 REBUILD_RTOL = 1e-5  # relative to each output's largest absolute value
 FREE_DIM = 8  # size for dimensions the model leaves open (the product uses 8 too)
@@ -707,6 +708,38 @@ def stage_screenshot(subject: Subject) -> str:
     return f"{png.name} {size[0]}x{size[1]}, {png.stat().st_size / 1024:.0f} KB{note}"
 
 
+def stage_no_code(subject: Subject) -> str:
+    """A model with custom classes, analysed in a fresh process without their code: it must
+    open read-only (not be refused), with Keras' totals whenever every custom layer's output
+    shape is recorded in the file (a custom layer that ends the network has none)."""
+    path = _needs_file(subject)
+    if not subject.entry.custom_objects:
+        raise StageSkipped("no custom classes")
+    command = [sys.executable, str(repo_root() / "main.py"), "analyze", str(path), "--json"]
+    proc = subprocess.run(
+        command,
+        cwd=repo_root(),
+        env=_fresh_env(),
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    data = _json_or_none(proc.stdout)
+    if proc.returncode not in (0, 1) or not isinstance(data, dict):
+        raise _cli_failure(proc.returncode, proc.stdout, proc.stderr, data)
+    if not data.get("read_only"):
+        raise StageFailure("opened without its code but not read-only")
+    if data["errors"]:
+        ends = "; ".join(str(e["message"])[:80] for e in data["errors"][:2])
+        if not all("its class is not loaded" in str(e["message"]) for e in data["errors"]):
+            raise StageFailure(f"read-only, but other errors: {ends}")
+        return f"read-only, {len(data['layers'])} layers; unknown output shape: {ends}"
+    total, want = int(data["total_params"]), int(subject.model.count_params())
+    if total != want:
+        raise StageFailure(f"read-only, {total:,} parameters; Keras counts {want:,}")
+    return f"read-only, {len(data['layers'])} layers, {total:,} parameters as Keras counts"
+
+
 STAGE_FUNCTIONS: dict[str, Callable[[Subject], str]] = {
     "keras": stage_keras,
     "rebuild": stage_rebuild,
@@ -716,6 +749,7 @@ STAGE_FUNCTIONS: dict[str, Callable[[Subject], str]] = {
     "python": stage_python,
     "python-run": stage_python_run,
     "screenshot": stage_screenshot,
+    "no-code": stage_no_code,
 }
 
 

@@ -4,11 +4,12 @@ Nine representative models of tests/corpus (flag ``fast=True``: a Sequential CNN
 Transformer with its adapted Normalization, siamese towers, a Transformer text classifier with
 custom layers, seq2seq LSTMs, the VAE encoder, keras.ops slicing, an adapted Normalization and a
 legacy tf.keras ``.h5``) through the stages keras, rebuild, analyze and onnx of
-tests/corpus/stages.py (the whole corpus and all stages: ``python benchmarks/corpus.py``).
+tests/corpus/stages.py, and no-code for those with custom classes (the whole corpus and all
+stages: ``python benchmarks/corpus.py``).
 
-What fails today is marked ``xfail(strict=True)`` with the failure in :data:`XFAIL`, so the suite
-stays green while the failures are known, and a fix turns its mark into an XPASS failure:
-remove the line from :data:`XFAIL` when that happens.
+A stated exception (tests.corpus.EXCEPTIONS: a construct the format cannot hold, refused by
+name) is marked ``xfail(strict=True)``, so a fix turns its mark into an XPASS failure: remove
+it from EXCEPTIONS when that happens.
 """
 
 from __future__ import annotations
@@ -19,16 +20,13 @@ import h5py
 import keras
 import pytest
 
-from tests.corpus import BY_NAME, CATEGORIES, ENTRIES, legacy_h5, select
+from tests.corpus import BY_NAME, CATEGORIES, ENTRIES, EXCEPTIONS, legacy_h5, select
 from tests.corpus.stages import prepare, run_stage
 
-FAST_STAGES = ("keras", "rebuild", "analyze", "onnx")
+FAST_STAGES = ("keras", "rebuild", "analyze", "onnx", "no-code")
 
 #: (model, stage) -> why it does not pass (the fixes of issue 17 removed the others).
-XFAIL: dict[tuple[str, str], str] = {
-    ("vae_encoder", "onnx"): "refused by name: the Sampling layer's SeedGenerator changes "
-    "state in call, which ONNX cannot hold (docs/corpus.md lists it as an exception)",
-}
+XFAIL: dict[tuple[str, str], str] = EXCEPTIONS  # the stated exceptions (docs/corpus.md)
 
 
 def _params() -> list[object]:

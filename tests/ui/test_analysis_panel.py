@@ -168,3 +168,40 @@ def test_long_issue_sentences_wrap_and_are_whole_in_the_tooltip(window, qtbot) -
     assert issues.wordWrap()
     line = issues.fontMetrics().height()
     assert issues.visualItemRect(item).height() >= 2 * line  # on several lines, not cut
+
+
+def test_a_combined_graph_and_settings_step_checks_the_data_against_the_new_graph(window) -> None:
+    """The settings half of one undo step must not read the analysis of the graph before its
+    graph half (the output layer it removed): the dock analyses first."""
+    import dataclasses
+    from pathlib import Path
+
+    from designer.app.project import load_project
+    from designer.core import edits as ed
+    from designer.ui.document.commands import GraphCommand, SetSettings, Steps
+
+    sample = Path(__file__).resolve().parents[2] / "designer/resources/samples/lenet5.json"
+    project = load_project(sample)
+    window.set_project(project)
+    document = window.document
+    output = document.graph.find("output")
+    feeding = document.graph.inputs_of(output.id)[0].src
+    training = dataclasses.replace(project.settings.training, max_epochs=3)
+    step = Steps(
+        "Remove the output and change the epochs",
+        [
+            GraphCommand(document.graph, [ed.RemoveLayers((output.id,))], "Remove"),
+            SetSettings(
+                document.apply_settings,
+                project.settings,
+                project.settings.replace(training=training),
+                "Epochs",
+            ),
+        ],
+    )
+    document.push(step)  # raised UnknownNodeError in the dock before
+    assert document.report.outputs == [feeding]
+    lines = [window.analysis.issues.item(i).text() for i in range(window.analysis.issues.count())]
+    assert any("gives" in line and "values" in line for line in lines), lines
+    document.undo_stack.undo()
+    assert document.current_report().outputs == [output.id]

@@ -158,6 +158,14 @@ class Document(QObject):
         if event.kind not in _NO_ANALYSIS:
             self._timer.start()
 
+    def current_report(self) -> Report | None:
+        """The report of the graph as it is now: analysed at once when an edit is still
+        waiting for the coalesced analysis (a view reacting to the settings half of a
+        combined graph + settings step must not read the report of the graph before it)."""
+        if self._timer.isActive() and not keras_warmup.waiting():
+            return self.analyse_now()
+        return self.report
+
     def analyse_now(self, *, full: bool = False) -> Report:
         """Analyse the graph immediately and emit ``analysed`` (after the Keras warm-up, which
         calls this when it ends, while one runs). Only what the edits since the last analysis

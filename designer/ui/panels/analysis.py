@@ -499,7 +499,7 @@ class AnalysisPanel(QWidget):
         while last >= 0 and self.issues.item(last).data(fit_role):
             self.issues.takeItem(last)
             last -= 1
-        report = self.document.report
+        report = self.document.current_report()
         for issue in data_network_issues(self.document.project, report) if report else []:
             item = QListWidgetItem(f"{issue_mark(issue.severity)} {issue.message}")
             item.setData(NODE_ROLE, issue.node)

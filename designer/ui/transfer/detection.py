@@ -149,21 +149,6 @@ def backbone_groups(graph: LayerGraph, head: DetectionHead) -> list[Edit]:
     return [SetGroups(tuple((n.id, BACKBONE_GROUP) for n in kept))]
 
 
-class _Analyse(QUndoCommand):
-    """A step part that analyses the graph at once, both ways: the views that follow the
-    settings step read the report of the graph as it is then, not the one before the edits."""
-
-    def __init__(self, document: Any) -> None:
-        super().__init__("Analyse")
-        self.document = document
-
-    def redo(self) -> None:
-        self.document.analyse_now()
-
-    def undo(self) -> None:
-        self.document.analyse_now()
-
-
 def detection_command(document: Any, edits: list[Edit], text: str) -> QUndoCommand:
     """The edits as one undo step, clearing the project's detector settings (anchors and
     classes of the old head) in the same step when they are set."""
@@ -173,7 +158,7 @@ def detection_command(document: Any, edits: list[Edit], text: str) -> QUndoComma
         return graph_step
     cleared = settings.replace(detection=DetectionSection())
     clear = SetSettings(document.apply_settings, settings, cleared, text)
-    return Steps(text, [graph_step, _Analyse(document), clear])
+    return Steps(text, [graph_step, clear])
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:

@@ -90,6 +90,19 @@ def keras_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def forget_loaded_code():
+    """The test starts and ends with only the custom layer code loaded before it (use it with
+    ``pytestmark = pytest.mark.usefixtures("forget_loaded_code")``)."""
+    from designer.app.custom_code import loaded_code, unload_custom_code
+
+    before = {code.path for code in loaded_code()}
+    yield
+    for code in loaded_code():
+        if code.path not in before:
+            unload_custom_code(code.path)
+
+
+@pytest.fixture
 def digits_folder(tmp_path: Path) -> Path:
     """60 synthetic digits in one subfolder per class (6 per class), 28x28 grey PNG."""
     from designer.data.synthetic import write_image_folder

@@ -21,9 +21,7 @@ from designer.app.custom_code import (
     UnknownClassesError,
     is_loaded,
     load_custom_code,
-    loaded_code,
     unknown_classes,
-    unload_custom_code,
 )
 from designer.app.files import open_path
 from designer.app.project import load_project, project_bytes, save_project
@@ -111,14 +109,7 @@ def custom(tmp_path_factory) -> dict:
     return make_custom_model(tmp_path_factory.mktemp("custom"), (".keras", ".h5"))
 
 
-@pytest.fixture(autouse=True)
-def forget_loaded_code():
-    """Each test starts and ends with only the code loaded before it."""
-    before = {code.path for code in loaded_code()}
-    yield
-    for code in loaded_code():
-        if code.path not in before:
-            unload_custom_code(code.path)
+pytestmark = pytest.mark.usefixtures("forget_loaded_code")
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])

@@ -25,8 +25,6 @@ from hypothesis import strategies as st
 from designer.app.custom_code import (
     UnknownClassesError,
     load_custom_code,
-    loaded_code,
-    unload_custom_code,
 )
 from designer.app.export_job import network_to_export
 from designer.app.files import open_path
@@ -114,13 +112,7 @@ def made(tmp_path_factory) -> dict:
     return {"folder": folder, "code": code, "package": package, "counts": counts}
 
 
-@pytest.fixture(autouse=True)
-def forget_loaded_code():
-    before = {code.path for code in loaded_code()}
-    yield
-    for code in loaded_code():
-        if code.path not in before:
-            unload_custom_code(code.path)
+pytestmark = pytest.mark.usefixtures("forget_loaded_code")
 
 
 # ----------------------------------------------------------------- custom classes not loaded

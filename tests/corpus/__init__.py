@@ -180,16 +180,8 @@ _ASSIGN = (
 # calls an exception that passes stale (remove it then).
 EXCEPTIONS: dict[tuple[str, str], str] = {
     **{
-        (model, "onnx"): _LOOKUP.format(fmt=_ONNX_TABLE)
-        for model in (
-            "string_lookup",
-            "text_vectorization",
-            "feature_space",
-            "preprocessing_inputs",
-        )
-    },
-    **{
-        (model, "tflite"): _LOOKUP.format(fmt=_TFLITE_TABLE)
+        (model, fmt): _LOOKUP.format(fmt=why)
+        for fmt, why in (("onnx", _ONNX_TABLE), ("tflite", _TFLITE_TABLE))
         for model in (
             "string_lookup",
             "text_vectorization",

@@ -671,6 +671,18 @@ def stage_python_run(subject: Subject) -> str:
     return f"{loaded}; {summary}"
 
 
+def _run_fresh(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """``command`` in a fresh process at the repository root, its output captured."""
+    return subprocess.run(
+        command,
+        cwd=repo_root(),
+        env=_fresh_env(),
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+
+
 def stage_screenshot(subject: Subject) -> str:
     path = _needs_file(subject)
     png = subject.workdir / f"{subject.entry.name}.png"
@@ -683,14 +695,7 @@ def stage_screenshot(subject: Subject) -> str:
             note = f" (with --custom-objects {subject.entry.file.name})"
         else:
             note = " (custom classes; main.py analyze --help lists no --custom-objects)"
-    proc = subprocess.run(
-        command,
-        cwd=repo_root(),
-        env=_fresh_env(),
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-    )
+    proc = _run_fresh(command)
     if proc.returncode != 0:
         raise StageFailure(
             f"exit {proc.returncode}: {_tail(proc.stderr) or _tail(proc.stdout)}{note}",
@@ -715,14 +720,8 @@ def stage_no_code(subject: Subject) -> str:
     path = _needs_file(subject)
     if not subject.entry.custom_objects:
         raise StageSkipped("no custom classes")
-    command = [sys.executable, str(repo_root() / "main.py"), "analyze", str(path), "--json"]
-    proc = subprocess.run(
-        command,
-        cwd=repo_root(),
-        env=_fresh_env(),
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
+    proc = _run_fresh(
+        [sys.executable, str(repo_root() / "main.py"), "analyze", str(path), "--json"]
     )
     data = _json_or_none(proc.stdout)
     if proc.returncode not in (0, 1) or not isinstance(data, dict):

@@ -11,20 +11,13 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from designer.app.custom_code import is_loaded, loaded_code, unload_custom_code
+from designer.app.custom_code import is_loaded
 from tests.app.test_custom_code import make_custom_model, write_custom_project
 
 Button = QMessageBox.StandardButton
 
 
-@pytest.fixture(autouse=True)
-def forget_loaded_code():
-    """Each test starts and ends with only the code loaded before it."""
-    before = {code.path for code in loaded_code()}
-    yield
-    for code in loaded_code():
-        if code.path not in before:
-            unload_custom_code(code.path)
+pytestmark = pytest.mark.usefixtures("forget_loaded_code")
 
 
 @pytest.fixture(scope="module")

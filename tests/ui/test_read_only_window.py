@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from designer.app.custom_code import loaded_code, unload_custom_code
 from designer.app.project import Project
 from designer.ui.document.commands import MoveNodes, RemoveNodes
 from tests.app.test_custom_code import make_custom_model
@@ -19,13 +18,7 @@ def custom(tmp_path_factory) -> dict:
     return make_custom_model(tmp_path_factory.mktemp("ui-read-only"))
 
 
-@pytest.fixture(autouse=True)
-def forget_loaded_code():
-    before = {code.path for code in loaded_code()}
-    yield
-    for code in loaded_code():
-        if code.path not in before:
-            unload_custom_code(code.path)
+pytestmark = pytest.mark.usefixtures("forget_loaded_code")
 
 
 def test_a_read_only_network_says_why_refuses_edits_and_saving(

@@ -325,7 +325,7 @@ def _node_for(
 def _blocked(
     graph: LayerGraph, name: str, class_name: str, reason: str, cfg: dict[str, Any]
 ) -> Node:
-    params = unrepresented_params(class_name, reason)
+    params = unrepresented_params(name, class_name, reason)
     node = Node(graph.new_id(), UNREPRESENTED, graph.unique_name(name), params)
     node.trainable = bool(cfg.get("trainable", True))
     return node

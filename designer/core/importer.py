@@ -226,7 +226,7 @@ def layer_node(
 
 def unrepresented_node(graph: LayerGraph, layer: Any, reason: str) -> Node:
     """A block standing for ``layer``, which the graph cannot hold for ``reason``."""
-    params = unrepresented_params(type_name_for_class(type(layer)), reason)
+    params = unrepresented_params(layer.name, type_name_for_class(type(layer)), reason)
     node = Node(graph.new_id(), UNREPRESENTED, graph.unique_name(layer.name), params)
     node.trainable = bool(getattr(layer, "trainable", True))
     return node

@@ -57,10 +57,12 @@ SPEC = register_spec(
 )
 
 
-def unrepresented_params(class_name: str, reason: str) -> dict[str, str]:
-    """The parameters of a block standing for a ``class_name`` layer, not represented for
-    ``reason`` (a sentence that names the construct and says what to do)."""
-    return {"class_name": class_name, "reason": reason}
+def unrepresented_params(layer: str, class_name: str, reason: str) -> dict[str, str]:
+    """The parameters of a block standing for the layer named ``layer`` of class
+    ``class_name``, not represented for ``reason`` (a sentence that names the construct and
+    says what to do). The layer's name keeps two such blocks apart in the analysis cache:
+    their results come from the opened model, not from their parameters."""
+    return {"layer": layer, "class_name": class_name, "reason": reason}
 
 
 def fix_ports(node: Node, count: int) -> None:

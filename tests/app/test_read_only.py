@@ -84,7 +84,8 @@ mix = code.Mix(3, name="mix")
 a, b = mix(h), mix(keras.layers.Dense(5, name="d2")(h))  # shared: one set of weights
 sub_in = keras.Input((3,))
 sub = keras.Model(sub_in, keras.layers.Dense(3, name="inner")(sub_in), name="sub")
-joined = keras.layers.Concatenate(name="join")([sub(a), b])
+wide = code.Mix(4, name="mix4")(h)  # the same class on the same input: another output
+joined = keras.layers.Concatenate(name="join")([sub(a), b, wide])
 custom = keras.Model(x, keras.layers.Dense(2, name="out")(joined), name="custom")
 custom.save(f"{folder}/custom.keras")
 tower = code.Tower(name="tower")
@@ -126,13 +127,15 @@ def test_a_model_without_its_code_opens_read_only_from_its_configuration(made) -
     assert "--custom-objects FILE.py" in project.read_only
     graph = project.graph
     blocks = [node for node in graph.nodes if node.type == UNREPRESENTED]
-    assert [b.name for b in blocks] == ["mix", "mix_call"]  # the shared call too
+    assert sorted(b.name for b in blocks) == ["mix", "mix4", "mix_call"]  # shared call too
+    blocks = [graph.find("mix"), graph.find("mix_call")]
     assert blocks[1].shared_with == blocks[0].id and blocks[0].label == "Mix"
     assert graph.find("sub").type == "Model"  # the nested functional model is a group
     report = analyze(graph)
     assert report.ok, [i.message for i in report.errors]
     assert report.total_params == made["counts"]["custom"]  # Mix's weights read from the file
     assert report.nodes[graph.find("mix").id].shapes == [(None, 3)]
+    assert report.nodes[graph.find("mix4").id].shapes == [(None, 4)]  # not mix's result
     assert report.nodes[graph.find("out").id].shapes == [(None, 2)]
 
 

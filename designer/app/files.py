@@ -299,8 +299,9 @@ def open_path(
     code runs only with ``trust_code`` (see :func:`~designer.app.project.load_project`).
 
     With ``read_only_ok``, a model file whose network cannot be represented (custom classes
-    not loaded, a subclassed model, a part no graph form holds) opens read-only instead
-    (:mod:`designer.app.read_only`): ``project.read_only`` then says why."""
+    not loaded, a subclassed model, a part no graph form holds), or a project file whose
+    custom classes are not loaded, opens read-only instead (:mod:`designer.app.read_only`):
+    ``project.read_only`` then says why."""
     from designer.app import read_only
 
     path = Path(path)
@@ -342,7 +343,12 @@ def open_path(
             f"cannot open {path.name}: expected a project ({EXTENSION}, .json) or a Keras model "
             f"(.keras, .h5)"
         )
-    return load_project(path, allow_unsafe, trust_code)
+    try:
+        return load_project(path, allow_unsafe, trust_code)
+    except UnknownClassesError as exc:
+        if not read_only_ok:
+            raise
+        return read_only.project_file_without_code(path, exc, allow_unsafe)
 
 
 def _remember_code(project: Project, files: list[Path]) -> None:

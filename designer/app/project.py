@@ -8,6 +8,7 @@ and save projects through :func:`load_project` and :func:`save_project`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,10 @@ def save_project(project: Project, path: str | Path) -> Path:
 
 
 def load_project(
-    path: str | Path, allow_unsafe: bool = False, trust_code: bool | None = None
+    path: str | Path,
+    allow_unsafe: bool = False,
+    trust_code: bool | None = None,
+    graph_filter: Callable[[Any], Any] | None = None,
 ) -> Project:
     """Read a project file; ProjectError for a missing, damaged, invalid or future file, and
     UnsafeModelError for layers that run code or an outside graph (unless ``allow_unsafe``).
@@ -111,17 +115,19 @@ def load_project(
 
     Custom layer code the project lists runs only with ``trust_code`` (None: the command
     line's :func:`~designer.app.custom_code.code_consent`; still None: CustomCodeConsentError
-    names the files); a network whose custom classes are missing is refused, naming them."""
+    names the files); a network whose custom classes are missing is refused, naming them.
+    ``graph_filter`` changes the network's data before it is read (the read-only view of
+    :mod:`designer.app.read_only` puts stand-ins for those classes)."""
     path = Path(path)
     trust = custom_code.code_consent() if trust_code is None else trust_code
     try:
-        contents = read_project_file(path, allow_unsafe)
+        contents = read_project_file(path, allow_unsafe, graph_filter)
     except UnsafeModelError:
         raise
     except ProjectError:
         if not _code_ran(path, trust):
             raise
-        contents = read_project_file(path, allow_unsafe)
+        contents = read_project_file(path, allow_unsafe, graph_filter)
     sections = _absolute_paths(contents.sections, path.resolve().parent)
     try:
         settings = ProjectSettings.from_dict(sections)

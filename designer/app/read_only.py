@@ -11,7 +11,10 @@ Two cases (see :mod:`designer.core.unrepresented`):
   layers Keras knows analysed and the unknown classes as blocks with the shapes and weight
   counts the file records. Nothing can be exported until the code is loaded.
 
-Either project has ``read_only`` set (why, in one sentence per part) and cannot be saved.
+* A project file whose custom classes are not loaded: :func:`project_file_without_code`
+  shows those layers as blocks, the rest as saved.
+
+Each project has ``read_only`` set (why, in one sentence per part) and cannot be saved.
 """
 
 from __future__ import annotations
@@ -76,6 +79,31 @@ def project_from_config(path: Path, error: UnknownClassesError) -> Project:
         f"its weights: the layers Keras knows are analysed, the custom ones keep the shapes "
         f"and weight counts the file records"
     ]
+    return project
+
+
+def project_file_without_code(
+    path: Path, error: UnknownClassesError, allow_unsafe: bool = False
+) -> Project:
+    """A read-only project of the project file ``path`` whose network needs the classes of
+    ``error``: those layers are blocks (with their links), the rest as saved. The file is
+    not changed, and the project cannot be saved over it."""
+    from designer.app.project import load_project
+    from designer.core.unrepresented import stand_in_graph
+
+    reason = f"its class is not loaded. {OPTION_HINT}"
+    unknown = set(error.classes)
+    project = load_project(
+        path,
+        allow_unsafe,
+        trust_code=False,  # the code did not run, or was declined: it stays so
+        graph_filter=lambda data: stand_in_graph(data, unknown, reason),
+    )
+    project.read_only = read_only_reason(project.graph)
+    if project.read_only is None:
+        raise error
+    project.path = None  # never saved over the file it came from
+    project.import_notes.insert(0, f"{error}. Until then {path.name} is shown read-only")
     return project
 
 

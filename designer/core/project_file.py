@@ -333,26 +333,34 @@ def _running(pid: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- loading
-def read_project_file(path: str | Path, allow_unsafe: bool = False) -> ProjectFile:
+def read_project_file(
+    path: str | Path,
+    allow_unsafe: bool = False,
+    graph_filter: Callable[[Any], Any] | None = None,
+) -> ProjectFile:
     """Read and migrate a project file; raises ProjectError for a missing, damaged or future
     file, and its UnsafeModelError for layers that run code or an outside graph unless
     ``allow_unsafe`` (the user's consent, then recorded). The sections come back as plain
-    data in the current layout, unchecked; ``notes`` say what had to be left out."""
+    data in the current layout, unchecked; ``notes`` say what had to be left out.
+    ``graph_filter`` changes the network's plain data before it is read (stand-ins for layers
+    whose classes are not loaded, :func:`designer.core.unrepresented.stand_in_graph`)."""
     path = Path(path)
     clean_stale_temporaries(path)
     try:
         with path.open("rb") as handle:
             zipped = handle.read(2) == b"PK"
             if zipped:
-                return _read_zip(path, handle, allow_unsafe)
+                return _read_zip(path, handle, allow_unsafe, graph_filter)
             handle.seek(0)
             raw = handle.read()
     except OSError as exc:
         raise ProjectError(f"cannot open {path}: {exc.strerror or exc}") from exc
-    return _contents(path, parse_json(raw, path.name), None, allow_unsafe)
+    return _contents(path, parse_json(raw, path.name), None, allow_unsafe, graph_filter)
 
 
-def _read_zip(path: Path, handle: Any, allow_unsafe: bool) -> ProjectFile:
+def _read_zip(
+    path: Path, handle: Any, allow_unsafe: bool, graph_filter: Callable[[Any], Any] | None
+) -> ProjectFile:
     size = os.fstat(handle.fileno()).st_size
     try:
         archive = zipfile.ZipFile(handle)
@@ -361,11 +369,15 @@ def _read_zip(path: Path, handle: Any, allow_unsafe: bool) -> ProjectFile:
     with archive:
         check_archive(archive, path.name, size)
         payload = parse_json(read_member(archive, "project.json", path.name), path.name)
-        return _contents(path, payload, archive, allow_unsafe)
+        return _contents(path, payload, archive, allow_unsafe, graph_filter)
 
 
 def _contents(
-    path: Path, payload: Any, archive: zipfile.ZipFile | None, allow_unsafe: bool
+    path: Path,
+    payload: Any,
+    archive: zipfile.ZipFile | None,
+    allow_unsafe: bool,
+    graph_filter: Callable[[Any], Any] | None = None,
 ) -> ProjectFile:
     if not isinstance(payload, dict):
         raise ProjectError(f"{path.name} is not a project file: expected a JSON object")
@@ -381,6 +393,8 @@ def _contents(
     if not isinstance(name, str):
         raise ProjectError(f"{path.name}: expected the project name as a text, received {name!r}")
     graph_data = payload.get("graph", {})
+    if graph_filter is not None:
+        graph_data = graph_filter(graph_data)
     try:
         check_graph_data(graph_data)
         graph = LayerGraph.from_dict(graph_data)

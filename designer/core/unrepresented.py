@@ -13,6 +13,7 @@ No Qt, no Keras.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from designer.core.catalog import OTHER, LayerSpec, register_spec
@@ -67,7 +68,11 @@ def unrepresented_params(layer: str, class_name: str, reason: str) -> dict[str, 
 
 def fix_ports(node: Node, count: int) -> None:
     """Give an unrepresented block exactly the ``count`` input ports the call had."""
-    node.call_args = {"args": [{"port": i} for i in range(count)], "kwargs": {}}
+    node.call_args = _ports(count)
+
+
+def _ports(count: int) -> dict[str, Any]:
+    return {"args": [{"port": i} for i in range(count)], "kwargs": {}}
 
 
 def is_unrepresented(node: Node) -> bool:
@@ -105,3 +110,48 @@ def read_only_reason(graph: LayerGraph) -> str | None:
     listed = "; ".join(describe(path, node) for path, node in parts[:5])
     more = f"; and {len(parts) - 5} more" if len(parts) > 5 else ""
     return f"opened read-only: {len(parts)} part(s) cannot be represented: {listed}{more}"
+
+
+def stand_in_graph(graph_data: Any, unknown: set[str], reason: str) -> Any:
+    """A project file's network data with every layer that needs a class in ``unknown``
+    (its type, or a custom object in its parameters) replaced by an unrepresented block with
+    the same id, name, position and links; other data is returned as it is."""
+    if not isinstance(graph_data, dict) or not isinstance(graph_data.get("nodes"), list):
+        return graph_data
+    links = graph_data.get("links")
+    ports: dict[Any, int] = {}
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, list | tuple) and len(link) == 4 and isinstance(link[1], str):
+            ports[link[1]] = ports.get(link[1], 0) + 1
+    nodes = []
+    for node in graph_data["nodes"]:
+        if isinstance(node, dict) and _needs(node, unknown):
+            node = _stand_in(node, ports.get(node.get("id"), 0), reason)
+        elif isinstance(node, dict) and isinstance(node.get("subgraph"), dict):
+            node = {**node, "subgraph": stand_in_graph(node["subgraph"], unknown, reason)}
+        nodes.append(node)
+    return {**graph_data, "nodes": nodes}
+
+
+def _needs(node: dict[str, Any], unknown: set[str]) -> bool:
+    if node.get("type") in unknown:
+        return True
+    text = json.dumps(node.get("params"), default=str)
+    return any(json.dumps(name) in text for name in unknown)
+
+
+def _stand_in(node: dict[str, Any], count: int, reason: str) -> dict[str, Any]:
+    name = str(node.get("name", "layer"))
+    kind = str(node.get("type", "?"))
+    stand_in = {
+        "id": node.get("id"),
+        "type": UNREPRESENTED,
+        "name": name,
+        "params": unrepresented_params(name, kind, reason),
+        "pos": node.get("pos", [0, 0]),
+        "call_args": _ports(count),
+    }
+    for key in ("trainable", "shared_with"):
+        if key in node:
+            stand_in[key] = node[key]
+    return stand_in

@@ -295,3 +295,61 @@ def test_the_export_job_of_a_read_only_network_writes_the_original(made, tmp_pat
     assert any("read-only" in warning for warning in outcome.report.warnings)
     again = keras.saving.load_model(tmp_path / "again.keras")
     assert again.count_params() == made["counts"]["tower"]
+
+
+# ----------------------------------------------------------------- project files
+def test_a_project_whose_code_is_missing_opens_read_only_and_the_file_is_untouched(
+    tmp_path,
+) -> None:
+    from tests.app.test_custom_code import write_custom_project
+
+    made = write_custom_project(tmp_path)
+    made["code"].unlink()  # the listed file moved away: its class cannot be loaded
+    before = made["project"].read_bytes()
+    with pytest.raises(UnknownClassesError):
+        open_path(made["project"], trust_code=False)
+    project = open_path(made["project"], trust_code=False, read_only_ok=True)
+    assert project.read_only and f"'scale' ({made['name']})" in project.read_only
+    block = project.graph.find("scale")
+    assert block.type == UNREPRESENTED and block.input_range == (1, 1)
+    assert [link.src for link in project.graph.inputs_of(block.id)] == ["n1"]
+    assert project.path is None  # Save never writes over the project it came from
+    with pytest.raises(ProjectError, match="cannot be saved"):
+        save_project(project, made["project"])
+    assert made["project"].read_bytes() == before
+
+
+PLAIN = st.recursive(
+    st.none() | st.integers(-2, 5) | st.text(max_size=3) | st.sampled_from(["n1", "x>Y"]),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    nodes=st.lists(
+        st.fixed_dictionaries(
+            {"id": st.sampled_from(["n1", "n2"]), "type": st.sampled_from(["Dense", "x>Y"])},
+            optional={"params": PLAIN, "name": PLAIN, "pos": PLAIN, "subgraph": PLAIN},
+        )
+        | PLAIN,
+        max_size=4,
+    ),
+    links=PLAIN,
+)
+def test_stand_ins_take_any_network_data_and_replace_only_unknown_layers(nodes, links) -> None:
+    from designer.core.unrepresented import stand_in_graph
+
+    data = {"nodes": nodes, "links": links}
+    changed = stand_in_graph(data, {"x>Y"}, "not loaded")
+    assert len(changed["nodes"]) == len(nodes)
+    for old, new in zip(nodes, changed["nodes"], strict=True):
+        if not isinstance(old, dict):
+            assert new == old  # not a layer: left for the reader to refuse
+        elif old.get("type") == "x>Y":
+            assert new["type"] == UNREPRESENTED and new["id"] == old["id"]
+        elif '"x>Y"' not in json.dumps(old.get("params"), default=str):
+            assert new.get("type") == old.get("type")  # a layer Keras knows stays itself

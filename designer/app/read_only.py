@@ -108,9 +108,9 @@ def project_file_without_code(
 
 
 def weight_counts(path: Path, config: dict[str, Any]) -> dict[str, int]:
-    """The number of weight values each top-level layer of the model ``config`` has in a
-    ``.keras`` file's weights (by layer name); empty when the file has none or they cannot
-    be read. Keras files a layer's weights under its class name in snake_case, numbered in
+    """The number of weight values each layer of the model ``config`` has in a ``.keras``
+    file's weights (by layer path: "encoder/block" in a nested model); empty when the file
+    has none or they cannot be read. Keras files a layer's weights under its class name in snake_case, numbered in
     the order of the model's layers ("dense", "dense_1")."""
     import h5py
 
@@ -123,16 +123,34 @@ def weight_counts(path: Path, config: dict[str, Any]) -> dict[str, int]:
             data = archive.read("model.weights.h5")
         with h5py.File(io.BytesIO(data), "r") as weights:
             layers = weights.get("layers")
-            if layers is None:
-                return {}
-            sizes = {name: _values(layers[name]) for name in layers}
+            return {} if layers is None else _counts(config, _sizes(layers), "")
     except (OSError, KeyError, ValueError, *ZIP_ERRORS):
         return {}
+
+
+def _sizes(group: Any) -> dict[str, Any]:
+    """{weights group name: (its number of values, the group)} of a ``layers`` group."""
+    return {name: (_values(group[name]), group[name]) for name in group}
+
+
+def _counts(config: dict[str, Any], sizes: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The counts of one model's layers by path, nested models' layers too."""
+    import h5py
+
     entries = [e for e in config.get("layers", []) if isinstance(e, dict)]
     keys = _group_names(entries, skip_inputs=False)
     if not set(keys).issubset(sizes):  # a Sequential files no group for its input
         keys = _group_names(entries, skip_inputs=True)
-    return {name: sizes.get(key, 0) for key, name in keys.items()}
+    found: dict[str, int] = {}
+    by_name = {str(e.get("name") or e.get("config", {}).get("name", "")): e for e in entries}
+    for key, name in keys.items():
+        size, group = sizes.get(key, (0, None))
+        found[prefix + name] = size
+        nested = by_name.get(name, {}).get("config")
+        inner = group.get("layers") if isinstance(group, h5py.Group) else None
+        if isinstance(nested, dict) and isinstance(nested.get("layers"), list) and inner:
+            found.update(_counts(nested, _sizes(inner), f"{prefix}{name}/"))
+    return found
 
 
 def _group_names(entries: list[dict[str, Any]], skip_inputs: bool) -> dict[str, str]:

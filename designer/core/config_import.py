@@ -23,6 +23,8 @@ from designer.core.unrepresented import UNREPRESENTED, fix_ports, unrepresented_
 
 _TENSOR = "__keras_tensor__"
 _NESTED = ("Functional", "Sequential", "Model")
+# how a configuration is read: (unknown classes, weight counts, path prefix, shapes seen)
+_Reader = tuple[dict[str, str], dict[str, int], str, dict[tuple[str, int, int], Any]]
 
 
 @dataclass
@@ -41,17 +43,22 @@ def graph_from_config(
     config: dict[str, Any],
     unknown: dict[str, str],
     weight_counts: dict[str, int] | None = None,
+    *,
+    prefix: str = "",
+    output_shapes: list[Any] | None = None,
 ) -> LayerGraph:
     """The graph of a functional or Sequential model ``config`` (a ``get_config()`` /
     config.json ``config`` section). ``unknown`` maps the class names no code defines to the
     reason shown on their blocks; ``weight_counts`` gives the weights a layer has in the file
-    (by layer name). ImportModelError when the configuration is not one of a model."""
+    (by layer path: "encoder/block" inside a nested model). A nested model is read with its
+    ``prefix`` and the ``output_shapes`` its caller recorded for its outputs.
+    ImportModelError when the configuration is not one of a model."""
     counts = weight_counts or {}
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ImportModelError("the model's configuration lists no layers")
     if "input_layers" in config:
-        return _functional(config, unknown, counts)
-    return _sequential(config, unknown, counts)
+        return _functional(config, unknown, counts, prefix, output_shapes or [])
+    return _sequential(config, unknown, counts, prefix)
 
 
 def graph_of_unknown_model(entry: dict[str, Any], reason: str) -> LayerGraph:
@@ -78,15 +85,22 @@ def graph_of_unknown_model(entry: dict[str, Any], reason: str) -> LayerGraph:
     return graph
 
 
-def _functional(config: dict[str, Any], unknown: dict[str, str], counts: dict[str, int]) -> Any:
+def _functional(
+    config: dict[str, Any],
+    unknown: dict[str, str],
+    counts: dict[str, int],
+    prefix: str,
+    output_shapes: list[Any],
+) -> Any:
     graph = LayerGraph()
     graph.name = str(config.get("name", "model"))
     tensors: dict[int, tuple[str, int]] = {}
     made: dict[tuple[str, int, int], keras.KerasTensor] = {}  # keras_history -> tensor
     entries = [e for e in config["layers"] if isinstance(e, dict)]
     seen_shapes = _output_shapes(entries)
-    for history in _histories(config.get("output_layers")):  # outputs no layer receives
-        seen_shapes.setdefault(_key(history), None)
+    for i, history in enumerate(_histories(config.get("output_layers"))):  # as the caller saw
+        given = output_shapes[i] if i < len(output_shapes) else None
+        seen_shapes.setdefault(_key(history), given)
     with graph.batch():
         pending = [(e, i) for e in entries for i in range(max(1, len(_calls(e))))]
         owners: dict[str, str] = {}
@@ -100,17 +114,20 @@ def _functional(config: dict[str, Any], unknown: dict[str, str], counts: dict[st
                     continue
                 pending.remove(item)
                 progress = True
-                _add_call(graph, entry, index, call, unknown, made, tensors, owners)
-                _seed_outputs(graph, entry, index, made, tensors, seen_shapes, counts)
+                reader = (unknown, counts, prefix, seen_shapes)
+                _add_call(graph, entry, index, call, reader, made, tensors, owners)
+                _seed_outputs(graph, entry, index, made, tensors, seen_shapes, counts, prefix)
             if not progress:
                 raise ImportModelError("the model's configuration links layers in a cycle")
         graph.set_output_order(
-            [list(tensors[id(made[_key(h)])]) for h in _histories(config["output_layers"])]
+            [list(tensors[id(_made(made, _key(h)))]) for h in _histories(config["output_layers"])]
         )
     return graph
 
 
-def _sequential(config: dict[str, Any], unknown: dict[str, str], counts: dict[str, int]) -> Any:
+def _sequential(
+    config: dict[str, Any], unknown: dict[str, str], counts: dict[str, int], prefix: str
+) -> Any:
     graph = LayerGraph()
     graph.name = str(config.get("name", "sequential"))
     previous: str | None = None
@@ -118,7 +135,7 @@ def _sequential(config: dict[str, Any], unknown: dict[str, str], counts: dict[st
         for entry in config["layers"]:
             if not isinstance(entry, dict):
                 continue
-            node = _node_for(graph, entry, unknown)
+            node = _node_for(graph, entry, (unknown, counts, prefix, {}), [])
             graph.add_node(node)
             if previous is not None and node.type != "Input":
                 graph.add_trusted_link(previous, node.id, 0)
@@ -140,6 +157,19 @@ def _histories(value: Any) -> list[list[Any]]:
     if isinstance(value, list):
         return [h for v in value for h in _histories(v)]
     return []
+
+
+def _made(made: dict[tuple[str, int, int], Any], history: tuple[str, int, int]) -> Any:
+    """The tensor a keras_history names. Keras numbers a nested model's calls from its own
+    first call, so a reference can name call 1 of a model this configuration calls once:
+    then that one call's tensor is meant (KeyError when there is no such layer output)."""
+    if history in made:
+        return made[history]
+    name, _index, output = history
+    calls = {index for (other, index, k) in made if other == name and k == output}
+    if len(calls) != 1:
+        raise KeyError(history)
+    return made[(name, calls.pop(), output)]
 
 
 def _section(entry: dict[str, Any], key: str) -> dict[str, Any]:
@@ -164,7 +194,7 @@ def _ready(call: dict[str, Any], made: dict[tuple[str, int, int], Any]) -> bool:
     """Whether every tensor a call receives has been made."""
     found: list[tuple[str, int, int]] = []
     _walk(call, found)
-    return all(h in made for h in found)
+    return all(h in made or (h[0], 0, h[2]) in made for h in found)
 
 
 def _walk(value: Any, found: list[tuple[str, int, int]]) -> None:
@@ -183,7 +213,7 @@ def _materialise(value: Any, made: dict[tuple[str, int, int], Any]) -> Any:
     """A call's recorded arguments with the tensors it received in place of their records."""
     history = _tensor_history(value)
     if history is not None:
-        return made[history]
+        return _made(made, history)
     if isinstance(value, dict):
         return {k: _materialise(v, made) for k, v in value.items()}
     if isinstance(value, list):
@@ -217,7 +247,7 @@ def _add_call(
     entry: dict[str, Any],
     index: int,
     call: dict[str, Any] | None,
-    unknown: dict[str, str],
+    reader: _Reader,
     made: dict[tuple[str, int, int], Any],
     tensors: dict[int, tuple[str, int]],
     owners: dict[str, str],
@@ -229,7 +259,10 @@ def _add_call(
         node = Node(graph.new_id(), first.type, graph.unique_name(f"{name}_call"), first.params)
         node.shared_with = first.id
     else:
-        node = _node_for(graph, entry, unknown)
+        seen = reader[3]
+        outputs = sorted(k for (other, i, k) in seen if other == name and i == index)
+        hint = [seen.get((name, index, k)) for k in range(max(outputs) + 1 if outputs else 0)]
+        node = _node_for(graph, entry, reader, hint)
     args = _materialise(call.get("args", []), made) if call else []
     kwargs = _materialise(call.get("kwargs", {}), made) if call else {}
     event = _Call(tuple(args), {k: v for k, v in kwargs.items() if v is not None})
@@ -262,6 +295,7 @@ def _seed_outputs(
     tensors: dict[int, tuple[str, int]],
     seen: dict[tuple[str, int, int], Any],
     counts: dict[str, int],
+    prefix: str,
 ) -> None:
     """Make the tensors a layer's call gives (their shapes as recorded where later calls
     received them); for an unrepresented block, put those shapes into the analysis cache."""
@@ -282,7 +316,7 @@ def _seed_outputs(
         results.append(tensor)
     known = all(seen.get((name, index, k)) is not None for k in range(count))
     if node.type == UNREPRESENTED and ports and known:
-        weights = counts.get(name, 0)  # a shared call's count is the analysis' to drop
+        weights = counts.get(prefix + name, 0)  # a shared call's: the analysis drops it
         trainable, frozen = (weights, 0) if node.trainable else (0, weights)
         key = cache_key(node, [tuple(t.shape) for t in ports], [str(t.dtype) for t in ports])
         layer_cache(graph)[key] = LayerResult(
@@ -293,13 +327,12 @@ def _seed_outputs(
         )
 
 
-def _node_for(
-    graph: LayerGraph,
-    entry: dict[str, Any],
-    unknown: dict[str, str],
-) -> Node:
-    """The node for one layer entry: an Input, a group for a nested model, a layer made from
-    its configuration, or an unrepresented block for a class no code defines."""
+def _node_for(graph: LayerGraph, entry: dict[str, Any], reader: _Reader, hint: list[Any]) -> Node:
+    """The node for one layer entry: an Input, a group for a nested model (its outputs'
+    shapes as its caller recorded them: ``hint``), a layer made from its configuration, or an
+    unrepresented block for a class no code defines. ``reader``: (unknown classes, weight
+    counts, path prefix, shapes seen)."""
+    unknown, counts, prefix, _seen = reader
     cfg = _section(entry, "config")
     name = str(entry.get("name") or cfg.get("name") or "layer")
     class_name = str(entry.get("registered_name") or entry.get("class_name") or "?")
@@ -311,7 +344,8 @@ def _node_for(
         if key in unknown:
             return _blocked(graph, name, class_name, unknown[str(key)], cfg)
     if entry.get("class_name") in _NESTED and isinstance(cfg.get("layers"), list):
-        sub = graph_from_config(cfg, unknown)
+        inner = f"{prefix}{name}/"
+        sub = graph_from_config(cfg, unknown, counts, prefix=inner, output_shapes=hint)
         return Node(graph.new_id(), "Model", graph.unique_name(name), {}, subgraph=sub)
     plain = {k: v for k, v in entry.items() if k != "inbound_nodes"}
     try:

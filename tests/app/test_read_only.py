@@ -83,7 +83,8 @@ h = keras.layers.Dense(5, name="d1")(x)
 mix = code.Mix(3, name="mix")
 a, b = mix(h), mix(keras.layers.Dense(5, name="d2")(h))  # shared: one set of weights
 sub_in = keras.Input((3,))
-sub = keras.Model(sub_in, keras.layers.Dense(3, name="inner")(sub_in), name="sub")
+inner = keras.layers.Dense(3, name="inner")(sub_in)
+sub = keras.Model(sub_in, code.Mix(3, name="inner_mix")(inner), name="sub")  # a nested block
 wide = code.Mix(4, name="mix4")(h)  # the same class on the same input: another output
 joined = keras.layers.Concatenate(name="join")([sub(a), b, wide])
 custom = keras.Model(x, keras.layers.Dense(2, name="out")(joined), name="custom")
@@ -128,9 +129,12 @@ def test_a_model_without_its_code_opens_read_only_from_its_configuration(made) -
     graph = project.graph
     blocks = [node for node in graph.nodes if node.type == UNREPRESENTED]
     assert sorted(b.name for b in blocks) == ["mix", "mix4", "mix_call"]  # shared call too
+    assert "'sub/inner_mix'" in project.read_only  # blocks inside groups are listed too
     blocks = [graph.find("mix"), graph.find("mix_call")]
     assert blocks[1].shared_with == blocks[0].id and blocks[0].label == "Mix"
     assert graph.find("sub").type == "Model"  # the nested functional model is a group
+    nested = graph.find("sub").subgraph
+    assert nested is not None and nested.find("inner_mix").type == UNREPRESENTED
     report = analyze(graph)
     assert report.ok, [i.message for i in report.errors]
     assert report.total_params == made["counts"]["custom"]  # Mix's weights read from the file

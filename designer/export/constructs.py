@@ -27,10 +27,16 @@ TABLE_LAYERS = {
 }
 #: Where each format stands with such a table.
 TABLE_LIMITS = {
-    "onnx": "that the ONNX conversion cannot express (only a StringLookup giving indices "
+    "onnx": "that the ONNX conversion cannot express (only a StringLookup's string table "
     "becomes an ONNX CategoryMapper)",
     "tflite": "that TFLite runs only with TensorFlow (Flex) operations, outside its builtins "
-    "(only a StringLookup giving indices maps to its hash-table operations)",
+    "(a StringLookup giving indices or one-hot maps to its hash-table operations; multi-hot, "
+    "count and tf-idf need the DenseBincount Flex operation)",
+}
+#: The StringLookup output modes each format holds (the table, then the encoding's ops).
+TABLE_MODES = {
+    "onnx": ("int", "one_hot", "multi_hot", "count", "tf_idf"),
+    "tflite": ("int", "one_hot"),
 }
 TABLE_ADVICE = (
     "export to SavedModel or .keras, or move the lookup out of the model (turn the strings "
@@ -94,7 +100,7 @@ def check_convertible(model: keras.Model, fmt: str) -> None:
     problems = [
         f"{_describe(layer.name, model)} {_table_use(layer)} {TABLE_LIMITS[fmt]}: {TABLE_ADVICE}"
         for layer in all_layers(model)
-        if type(layer).__name__ in TABLE_LAYERS and string_table(layer) is None
+        if type(layer).__name__ in TABLE_LAYERS and string_table(layer, fmt) is None
     ]
     _refuse(fmt, model, problems)
 
@@ -108,15 +114,16 @@ def _table_use(layer: keras.layers.Layer) -> str:
     )
 
 
-def string_table(layer: Any) -> Any:
+def string_table(layer: Any, fmt: str) -> Any:
     """The fixed string -> int64 TensorFlow table a StringLookup layer (with a vocabulary,
-    not inverted, giving indices) looks strings up in, or None: ONNX holds it as a
-    CategoryMapper, TFLite as its builtin hash-table operations."""
+    not inverted, in an output mode ``fmt`` holds: :data:`TABLE_MODES`) looks strings up in,
+    or None: ONNX holds it as a CategoryMapper, TFLite as its builtin hash-table
+    operations."""
     table = getattr(layer, "lookup_table", None)
     dtypes = (getattr(table, "key_dtype", None), getattr(table, "value_dtype", None))
     if type(layer).__name__ != "StringLookup" or dtypes != (tf.string, tf.int64):
         return None
-    if getattr(layer, "output_mode", "int") != "int":
+    if getattr(layer, "output_mode", "int") not in TABLE_MODES[fmt]:
         return None
     return table if hasattr(table, "export") else None
 

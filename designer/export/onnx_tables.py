@@ -28,7 +28,7 @@ def attach_tables(
     tables: Tables = {}
     for node in graph_def.node:
         table = (
-            string_table(layers.get(layer_of(node.name, model)))
+            string_table(layers.get(layer_of(node.name, model)), "onnx")
             if node.name in placeholders
             else None
         )

@@ -29,7 +29,9 @@ def convert(model: keras.Model, int8: bool = False) -> tuple[bytes, list[str]]:
     to become TFLite builtins, so on failure the batch is fixed to 1 (the usual TFLite shape).
     """
     notes: list[str] = []
-    tables = [layer.name for layer in all_layers(model) if string_table(layer) is not None]
+    tables = [
+        layer.name for layer in all_layers(model) if string_table(layer, "tflite") is not None
+    ]
     if tables:
         return _convert_saved_model(model, int8), [
             f"converted through a SavedModel: TFLite keeps the vocabulary of {tables} in its "

@@ -328,13 +328,34 @@ def test_lookups_onnx_and_tflite_cannot_hold_are_refused_by_name(tmp_path: Path)
         with pytest.raises(ExportError) as caught:
             export_model(model, fmt, tmp_path / f"text.{fmt}")
         message = str(caught.value)
-        assert "layer 'hot' (StringLookup) keeps a vocabulary table (output_mode 'multi_hot')" in (
-            message
+        hot_refused = (
+            "layer 'hot' (StringLookup) keeps a vocabulary table (output_mode 'multi_hot')"
         )
+        assert (hot_refused in message) == (fmt == "tflite")  # ONNX holds multi-hot
         assert "layer 'vectorize' (TextVectorization) splits text" in message
         assert "export to SavedModel or .keras, or move the lookup out of the model" in message
     assert list(tmp_path.iterdir()) == []
     assert export_model(model, "savedmodel", tmp_path / "text_sm").passed
+
+
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count", "tf_idf"])
+def test_string_lookup_encodings_export_where_the_format_holds_them(tmp_path, mode) -> None:
+    """Every encoding to ONNX (the table as a CategoryMapper, then plain operations); one-hot
+    to TFLite too (multi-hot, count and tf-idf need the DenseBincount Flex operation)."""
+    shape = (1,) if mode == "one_hot" else (3,)
+    words = keras.Input(shape, dtype="string", name="words")
+    extra = {"idf_weights": [1.0, 2.0, 0.5]} if mode == "tf_idf" else {}
+    lookup = keras.layers.StringLookup(
+        vocabulary=["cat", "dog", "fish"], output_mode=mode, name="lookup", **extra
+    )
+    model = keras.Model(words, keras.layers.Dense(2, name="head")(lookup(words)))
+    report = export_model(model, "onnx", tmp_path / "encoded.onnx")
+    assert report.passed and report.verification.max_abs_diff < 1e-5, report.summary()
+    if mode == "one_hot":
+        assert export_model(model, "tflite", tmp_path / "encoded.tflite").passed
+    else:
+        with pytest.raises(ExportError, match="DenseBincount"):
+            export_model(model, "tflite", tmp_path / "encoded.tflite")
 
 
 def test_layers_that_change_state_in_call_are_refused_by_name(tmp_path: Path) -> None:

@@ -158,8 +158,8 @@ BY_NAME: dict[str, Entry] = {entry.name: entry for entry in ENTRIES}
 
 
 _LOOKUP = (
-    "keeps a vocabulary lookup table (StringLookup / IntegerLookup / TextVectorization with "
-    "one-hot, multi-hot, count or tf-idf output): {fmt}. The export is refused naming the "
+    "keeps a vocabulary table that is not a StringLookup's string table (an IntegerLookup, "
+    "TextVectorization's text splitting): {fmt}. The export is refused naming the "
     "layer; export to SavedModel or .keras, or do the lookup before the model"
 )
 _ONNX_TABLE = "ONNX has no operator tf2onnx converts such a table to"
@@ -183,7 +183,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         (model, fmt): _LOOKUP.format(fmt=why)
         for fmt, why in (("onnx", _ONNX_TABLE), ("tflite", _TFLITE_TABLE))
         for model in (
-            "string_lookup",
             "text_vectorization",
             "feature_space",
             "preprocessing_inputs",

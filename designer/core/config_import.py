@@ -10,6 +10,7 @@ their weight counts are read from the file's weights when it has them (``weight_
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -352,7 +353,10 @@ def _node_for(graph: LayerGraph, entry: dict[str, Any], reader: _Reader, hint: l
         layer = keras.saving.deserialize_keras_object(plain, safe_mode=True)
         node = layer_node(graph, layer, {}, keep_weights=False)
     except Exception as exc:  # a class Keras knows but cannot make from this configuration
-        return _blocked(graph, name, class_name, f"Keras cannot make it: {reason(exc)}", cfg)
+        text = json.dumps(cfg, default=str)
+        needed = [n for n in unknown if json.dumps(n) in text]  # a custom regulariser...
+        why = f"its settings use {needed[0]}: {unknown[needed[0]]}" if needed else ""
+        return _blocked(graph, name, class_name, why or f"Keras cannot make it: {reason(exc)}", cfg)
     return node
 
 

@@ -58,6 +58,17 @@ class Mix(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="{package}")
+class Penalty(keras.regularizers.Regularizer):
+    """A custom regulariser: a custom object inside a Keras layer's settings."""
+
+    def __call__(self, weights):
+        return 0.01 * keras.ops.sum(keras.ops.abs(weights))
+
+    def get_config(self):
+        return {{}}
+
+
+@keras.saving.register_keras_serializable(package="{package}")
 class Tower(keras.Model):
     """A subclassed model: its graph is Python code, not data."""
 
@@ -79,7 +90,7 @@ code = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(code)
 folder = sys.argv[2]
 x = keras.Input((4,), name="x")
-h = keras.layers.Dense(5, name="d1")(x)
+h = keras.layers.Dense(5, name="d1", kernel_regularizer=code.Penalty())(x)
 mix = code.Mix(3, name="mix")
 a, b = mix(h), mix(keras.layers.Dense(5, name="d2")(h))  # shared: one set of weights
 sub_in = keras.Input((3,))
@@ -128,7 +139,8 @@ def test_a_model_without_its_code_opens_read_only_from_its_configuration(made) -
     assert "--custom-objects FILE.py" in project.read_only
     graph = project.graph
     blocks = [node for node in graph.nodes if node.type == UNREPRESENTED]
-    assert sorted(b.name for b in blocks) == ["mix", "mix4", "mix_call"]  # shared call too
+    assert sorted(b.name for b in blocks) == ["d1", "mix", "mix4", "mix_call"]  # shared too
+    assert f"'d1' (Dense): its settings use {made['package']}>Penalty" in project.read_only
     assert "'sub/inner_mix'" in project.read_only  # blocks inside groups are listed too
     blocks = [graph.find("mix"), graph.find("mix_call")]
     assert blocks[1].shared_with == blocks[0].id and blocks[0].label == "Mix"

@@ -313,3 +313,15 @@ __all__ = [
     "to_snake_case",
     "uninitialized_variables",
 ]
+
+
+def encode_categorical_inputs(inputs: Any, output_mode: str, depth: int, dtype: Any) -> Any:
+    """Indices encoded as the lookup layers encode them (one-hot, multi-hot, count), with
+    TensorFlow operations: the function IndexLookup itself calls, so that a layer computing
+    a lookup another way (designer.export.lowering) encodes it identically."""
+    from keras.src.backend import tensorflow as tf_backend
+    from keras.src.utils.numerical_utils import encode_categorical_inputs as encode
+
+    return encode(
+        inputs, output_mode=output_mode, depth=depth, dtype=dtype, backend_module=tf_backend
+    )

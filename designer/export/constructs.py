@@ -27,11 +27,12 @@ TABLE_LAYERS = {
 }
 #: Where each format stands with such a table.
 TABLE_LIMITS = {
-    "onnx": "that the ONNX conversion cannot express (only a StringLookup's string table "
-    "becomes an ONNX CategoryMapper)",
+    "onnx": "that the ONNX conversion cannot express (a StringLookup's string table becomes "
+    "an ONNX CategoryMapper, an IntegerLookup without a mask token becomes comparisons)",
     "tflite": "that TFLite runs only with TensorFlow (Flex) operations, outside its builtins "
-    "(a StringLookup giving indices or one-hot maps to its hash-table operations; multi-hot, "
-    "count and tf-idf need the DenseBincount Flex operation)",
+    "(a StringLookup giving indices or one-hot maps to its hash-table operations, such an "
+    "IntegerLookup without a mask token to comparisons; multi-hot, count and tf-idf need the "
+    "DenseBincount Flex operation)",
 }
 #: The StringLookup output modes each format holds (the table, then the encoding's ops).
 TABLE_MODES = {
@@ -42,6 +43,21 @@ TABLE_ADVICE = (
     "export to SavedModel or .keras, or move the lookup out of the model (turn the strings "
     "or values into indices before calling it)"
 )
+#: Layers whose TensorFlow operations a format has no equivalent for: (layer class, output
+#: modes or None for any) -> {format: what is missing}.
+OPERATION_LIMITS: dict[tuple[str, tuple[str, ...] | None], dict[str, str]] = {
+    ("HashedCrossing", None): {
+        "onnx": "crosses features with TensorFlow's SparseCross (a FarmHash of the pair), "
+        "which has no ONNX operator",
+        "tflite": "crosses features with TensorFlow's SparseCross (a FarmHash of the pair), "
+        "which TFLite runs only as a Flex operation",
+    },
+    ("CategoryEncoding", ("multi_hot", "count")): {
+        "tflite": "encodes with TensorFlow's DenseBincount, which TFLite runs only as a Flex "
+        "operation",
+    },
+}
+OPERATION_ADVICE = "export to SavedModel or .keras, or compute it before the model"
 #: TensorFlow operations that write a variable: a layer changing its state in call().
 STATE_OPS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
 STATE_PREFIXES = ("ResourceScatter", "ResourceStrided")
@@ -102,7 +118,21 @@ def check_convertible(model: keras.Model, fmt: str) -> None:
         for layer in all_layers(model)
         if type(layer).__name__ in TABLE_LAYERS and string_table(layer, fmt) is None
     ]
+    problems += [
+        f"{_describe(layer.name, model)} {missing}: {OPERATION_ADVICE}"
+        for layer in all_layers(model)
+        if (missing := _missing_operation(layer, fmt))
+    ]
     _refuse(fmt, model, problems)
+
+
+def _missing_operation(layer: keras.layers.Layer, fmt: str) -> str | None:
+    """What ``fmt`` lacks for ``layer`` (:data:`OPERATION_LIMITS`), or None."""
+    mode = getattr(layer, "output_mode", None)
+    for (kind, modes), limits in OPERATION_LIMITS.items():
+        if type(layer).__name__ == kind and (modes is None or mode in modes) and fmt in limits:
+            return limits[fmt]
+    return None
 
 
 def _table_use(layer: keras.layers.Layer) -> str:

@@ -14,6 +14,7 @@ from designer.core.progress import CancelToken, ProgressCallback, ProgressReport
 from designer.export import detection_export, onnx_export, tf_formats, tflite_export
 from designer.export.constructs import check_convertible
 from designer.export.formats import FORMATS, RUNTIMES, target_path
+from designer.export.lowering import lower_for_conversion
 from designer.export.memory import check_memory
 from designer.export.report import (
     ExportError,
@@ -79,8 +80,10 @@ def export_model(
         )
     if fmt == "onnx":
         onnx_export.check_opset(opset)
+    converted, lowered = model, []  # what the converter gets: lookups as comparisons
     if fmt in ("onnx", "tflite"):
-        check_convertible(model, fmt)
+        converted, lowered = lower_for_conversion(model, fmt)
+        check_convertible(converted, fmt)
     check_memory(model, fmt)
     target, warnings = target_path(fmt, out)
     report = ProgressReporter(progress, cancel)
@@ -90,8 +93,8 @@ def export_model(
         staged = tmp / target.name
         report(0, steps, f"writing {fmt}", force=True)
         start = time.perf_counter()
-        notes = _write(
-            model,
+        notes = lowered + _write(
+            converted,
             fmt,
             staged,
             opset=opset,

@@ -103,13 +103,22 @@ def describe(path: str, node: Node) -> str:
 
 
 def read_only_reason(graph: LayerGraph) -> str | None:
-    """Why a network opened read-only (one sentence per unrepresented part), or None."""
+    """Why a network opened read-only, or None: the parts that cannot be represented, those
+    with the same reason (classes whose code is not loaded) named together."""
     parts = unrepresented_nodes(graph)
     if not parts:
         return None
-    listed = "; ".join(describe(path, node) for path, node in parts[:5])
-    more = f"; and {len(parts) - 5} more" if len(parts) > 5 else ""
-    return f"opened read-only: {len(parts)} part(s) cannot be represented: {listed}{more}"
+    by_reason: dict[str, list[str]] = {}
+    for path, node in parts:
+        named = f"'{path}' ({node.params.get('class_name', '?')})"
+        by_reason.setdefault(str(node.params.get("reason", "")), []).append(named)
+    sentences = []
+    for why, names in list(by_reason.items())[:5]:
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        sentences.append(f"{shown}: {why}")
+    more = f"; and {len(by_reason) - 5} other reasons" if len(by_reason) > 5 else ""
+    count = f"{len(parts)} part{'s' if len(parts) != 1 else ''}"
+    return f"opened read-only: {count} cannot be represented: {'; '.join(sentences)}{more}"
 
 
 def stand_in_graph(graph_data: Any, unknown: set[str], reason: str) -> Any:

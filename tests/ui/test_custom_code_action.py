@@ -116,12 +116,16 @@ def test_a_model_without_its_code_opens_read_only_then_in_full_after_the_code(
 def test_a_project_listing_code_asks_before_running_it(window, qtbot, tmp_path) -> None:
     made = write_custom_project(tmp_path)
     seen: list[dict] = []
-    answer_boxes([Button.No, Button.Ok], seen, made["code"])
-    assert not window.files.open(made["project"], ask=False)
+    answer_boxes([Button.No], seen, made["code"])
+    assert window.files.open(made["project"], ask=False)  # declined: shown read-only
     assert "This project uses custom layer code from" in seen[0]["text"]
     assert str(made["code"]) in seen[0]["text"] and "Run it?" in seen[0]["text"]
-    assert made["name"] in seen[1]["text"] and not is_loaded(made["code"])
+    assert not is_loaded(made["code"])
+    assert made["name"] in (window.document.read_only or "")
+    assert window.read_only_banner.isVisible()
+    window.files.import_report.close()
     answer_boxes([Button.Yes], seen, made["code"])
     assert window.files.open(made["project"], ask=False)
-    assert not seen[2]["loaded"] and is_loaded(made["code"])
+    assert not seen[1]["loaded"] and is_loaded(made["code"])
+    assert window.document.read_only is None
     assert window.document.project.settings.custom_code.files == (str(made["code"]),)

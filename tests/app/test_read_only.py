@@ -370,3 +370,27 @@ def test_stand_ins_take_any_network_data_and_replace_only_unknown_layers(nodes, 
             assert new["type"] == UNREPRESENTED and new["id"] == old["id"]
         elif '"x>Y"' not in json.dumps(old.get("params"), default=str):
             assert new.get("type") == old.get("type")  # a layer Keras knows stays itself
+
+
+@keras.saving.register_keras_serializable(package="ndtest_read_only")
+class _Scaled(keras.layers.Layer):
+    """Called with an argument no template keeps (a Fraction)."""
+
+    def call(self, x, factor=None):
+        return x * float(factor)
+
+
+def test_a_call_no_template_keeps_is_one_block_naming_the_construct() -> None:
+    from fractions import Fraction
+
+    x = keras.Input((3,), name="x")
+    y = keras.layers.Dense(2, name="head")(_Scaled(name="scaled")(x, factor=Fraction(1, 2)))
+    model = keras.Model(x, y)
+    with pytest.raises(ImportModelError, match="'scaled' cannot be kept as it is called"):
+        graph_from_model(model)
+    graph = graph_from_model(model, allow_unrepresented=True)
+    block = graph.find("scaled")
+    assert block.type == UNREPRESENTED and "pass it tensors, lists" in block.params["reason"]
+    report = analyze(graph)
+    assert report.ok and report.nodes[graph.find("head").id].shapes == [(None, 2)]
+    assert report.total_params == model.count_params()

@@ -22,6 +22,7 @@ from designer.app.project import Project, load_project
 from designer.app.project_run import epoch_history, prepare_run
 from designer.training.events import EpochSummary, MultiSink, TrainingSink
 from designer.training.experiment_spec import ExperimentSpec
+from designer.training.file_lock import exclusive
 from designer.training.study import (
     FOLDER_ATTR,
     PROJECT_ATTR,
@@ -192,14 +193,30 @@ def run_worker(
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
-        study.optimize(
-            lambda trial: run_trial(trial, context),
-            n_trials=1,
-            catch=(Exception,),
-            callbacks=[lambda s, t: on_trial(t)] if on_trial else None,
-        )
+        frozen = _one_trial(study, context)
+        if on_trial is not None:
+            on_trial(frozen)
         ran += 1
     return ran
+
+
+CLAIM_LOCK = ".claim.lock"  # in the trials folder: the workers of one machine take turns
+
+
+def _one_trial(study: optuna.Study, context: TrialContext) -> optuna.trial.FrozenTrial:
+    """Take the next trial (a queued grid point first) and run it. Taking one is done under
+    a lock shared by the workers on this machine: with SQLite, Optuna's "queued -> running"
+    is not atomic between processes, and two workers took the same grid point (one then
+    failed with "Cannot tell a COMPLETE trial" and the other point stayed queued)."""
+    with exclusive(context.folder / CLAIM_LOCK):
+        trial = study.ask()
+    try:
+        value = run_trial(trial, context)
+    except optuna.TrialPruned:
+        return study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    except Exception:  # run_trial recorded the reason on the trial
+        return study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    return study.tell(trial, value)
 
 
 def budget_of(spec: ExperimentSpec) -> int:

@@ -27,7 +27,15 @@ from designer.core.project_file import (
     writer_info,
 )
 
-__all__ = ["EXTENSION", "Project", "ProjectError", "load_project", "project_bytes", "save_project"]
+__all__ = [
+    "EXTENSION",
+    "Project",
+    "ProjectError",
+    "load_project",
+    "project_bytes",
+    "save_project",
+    "save_refusal",
+]
 
 UNTITLED = "untitled"  # the name of a project nobody has named yet
 
@@ -96,11 +104,17 @@ def save_project(project: Project, path: str | Path) -> Path:
     """Write ``project`` to ``path`` atomically (a .json path: plain JSON, no weights); the
     project's own ``path`` is left as it is (the caller decides whether it moved); a
     read-only project is refused (it holds parts a project file cannot)."""
-    if project.read_only:
-        raise ProjectError(
-            f"{project.name} cannot be saved as a project: it was {project.read_only}"
-        )
+    refusal = save_refusal(project)
+    if refusal:
+        raise ProjectError(refusal)
     return write_project_file(project.file_contents(path), path)
+
+
+def save_refusal(project: Project) -> str | None:
+    """Why ``project`` cannot be saved as a project file (it is read-only), or None."""
+    if not project.read_only:
+        return None
+    return f"{project.name} cannot be saved as a project: it was {project.read_only}"
 
 
 def load_project(

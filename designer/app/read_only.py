@@ -31,6 +31,7 @@ from designer.core.layout import auto_layout
 from designer.core.unrepresented import read_only_reason
 
 EDIT_HINT = "it can be viewed, analysed and exported, not edited, saved or trained"
+NOT_LOADED = f"its class is not loaded. {OPTION_HINT}"  # the reason on a missing class's block
 
 
 def project_with_unrepresented(model: Any, name: str) -> Project:
@@ -59,12 +60,11 @@ def project_from_config(path: Path, error: UnknownClassesError) -> Project:
     config = error.config
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
         raise error
-    reason = f"its class is not loaded. {OPTION_HINT}"
-    unknown = dict.fromkeys(error.classes, reason)
+    unknown = dict.fromkeys(error.classes, NOT_LOADED)
     whole = [config.get("registered_name"), config.get("class_name")]
     try:
         if any(name in unknown for name in whole):  # the model's own class: one block
-            graph = graph_of_unknown_model(config, reason)
+            graph = graph_of_unknown_model(config, NOT_LOADED)
         else:
             counts = weight_counts(path, config["config"])
             graph = graph_from_config(config["config"], unknown, counts)
@@ -91,13 +91,12 @@ def project_file_without_code(
     from designer.app.project import load_project
     from designer.core.unrepresented import stand_in_graph
 
-    reason = f"its class is not loaded. {OPTION_HINT}"
     unknown = set(error.classes)
     project = load_project(
         path,
         allow_unsafe,
         trust_code=False,  # the code did not run, or was declined: it stays so
-        graph_filter=lambda data: stand_in_graph(data, unknown, reason),
+        graph_filter=lambda data: stand_in_graph(data, unknown, NOT_LOADED),
     )
     project.read_only = read_only_reason(project.graph)
     if project.read_only is None:
@@ -110,8 +109,8 @@ def project_file_without_code(
 def weight_counts(path: Path, config: dict[str, Any]) -> dict[str, int]:
     """The number of weight values each layer of the model ``config`` has in a ``.keras``
     file's weights (by layer path: "encoder/block" in a nested model); empty when the file
-    has none or they cannot be read. Keras files a layer's weights under its class name in snake_case, numbered in
-    the order of the model's layers ("dense", "dense_1")."""
+    has none or they cannot be read. Keras files a layer's weights under its class name in
+    snake_case, numbered in the order of the model's layers ("dense", "dense_1")."""
     import h5py
 
     if path.suffix.lower() != ".keras":

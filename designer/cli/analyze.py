@@ -61,7 +61,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             data["read_only"] = project.read_only
         print(json.dumps(data, indent=1))
     else:
-        print_table(graph, report, cost)
+        print_table(graph, report, cost, project.read_only)
         for note in project.import_notes:
             print(f"note: {note}")
     return EXIT_OK if report.ok else EXIT_ERRORS
@@ -96,11 +96,11 @@ def _no_cost() -> dict[str, Any]:
     return dict.fromkeys(keys)
 
 
-def print_table(graph: Any, report: Any, cost: Any) -> None:
-    """The table view: one line per layer, then the totals, errors and warnings."""
+def print_table(graph: Any, report: Any, cost: Any, read_only: str | None = None) -> None:
+    """The table view: one line per layer, then the totals, errors and warnings, and why the
+    network is ``read_only`` (:mod:`designer.app.read_only`) when it is."""
     from designer.core.cost import format_bytes, format_count
     from designer.core.diagnostics import format_shape
-    from designer.core.unrepresented import read_only_reason
 
     table = [("Name", "Type", "Output shape", "Params", "MACs", "Memory")]
     for nid in graph.topological_order():
@@ -137,7 +137,6 @@ def print_table(graph: Any, report: Any, cost: Any) -> None:
             print(f"\n{title} ({len(issues)}):")
             for issue in issues:
                 print(f"  - {issue.message}")
-    read_only = read_only_reason(graph)
     if read_only:
         print(f"\nRead-only: the network was {read_only}.")
     elif report.ok:

@@ -24,8 +24,25 @@ from designer.core.unrepresented import UNREPRESENTED, fix_ports, unrepresented_
 
 _TENSOR = "__keras_tensor__"
 _NESTED = ("Functional", "Sequential", "Model")
-# how a configuration is read: (unknown classes, weight counts, path prefix, shapes seen)
-_Reader = tuple[dict[str, str], dict[str, int], str, dict[tuple[str, int, int], Any]]
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """How one model's configuration is read: the classes no code defines (with the reason
+    for their blocks), the file's weight counts by layer path, this model's path prefix
+    ("encoder/" inside a nested one), and the (shape, dtype) each tensor was recorded with
+    where a call received it (by keras_history)."""
+
+    unknown: dict[str, str]
+    counts: dict[str, int]
+    prefix: str
+    seen: dict[tuple[str, int, int], Any]
+
+    def outputs_of(self, name: str, index: int) -> list[Any]:
+        """The recorded (shape, dtype) of each output of call ``index`` of layer ``name``
+        (None where no call received it); one output when none was recorded."""
+        found = [k for (other, i, k) in self.seen if other == name and i == index]
+        return [self.seen.get((name, index, k)) for k in range(max(found) + 1 if found else 1)]
 
 
 @dataclass
@@ -59,7 +76,7 @@ def graph_from_config(
         raise ImportModelError("the model's configuration lists no layers")
     if "input_layers" in config:
         return _functional(config, unknown, counts, prefix, output_shapes or [])
-    return _sequential(config, unknown, counts, prefix)
+    return _sequential(config, _Reader(unknown, counts, prefix, {}))
 
 
 def graph_of_unknown_model(entry: dict[str, Any], reason: str) -> LayerGraph:
@@ -98,10 +115,11 @@ def _functional(
     tensors: dict[int, tuple[str, int]] = {}
     made: dict[tuple[str, int, int], keras.KerasTensor] = {}  # keras_history -> tensor
     entries = [e for e in config["layers"] if isinstance(e, dict)]
-    seen_shapes = _output_shapes(entries)
+    seen = _output_shapes(entries)
     for i, history in enumerate(_histories(config.get("output_layers"))):  # as the caller saw
         given = output_shapes[i] if i < len(output_shapes) else None
-        seen_shapes.setdefault(_key(history), given)
+        seen.setdefault(_key(history), given)
+    reader = _Reader(unknown, counts, prefix, seen)
     with graph.batch():
         pending = [(e, i) for e in entries for i in range(max(1, len(_calls(e))))]
         owners: dict[str, str] = {}
@@ -115,9 +133,8 @@ def _functional(
                     continue
                 pending.remove(item)
                 progress = True
-                reader = (unknown, counts, prefix, seen_shapes)
-                _add_call(graph, entry, index, call, reader, made, tensors, owners)
-                _seed_outputs(graph, entry, index, made, tensors, seen_shapes, counts, prefix)
+                node, ports = _add_call(graph, entry, index, call, reader, made, tensors, owners)
+                _seed_outputs(graph, node, ports, _entry_name(entry), index, reader, made, tensors)
             if not progress:
                 raise ImportModelError("the model's configuration links layers in a cycle")
         graph.set_output_order(
@@ -126,9 +143,7 @@ def _functional(
     return graph
 
 
-def _sequential(
-    config: dict[str, Any], unknown: dict[str, str], counts: dict[str, int], prefix: str
-) -> Any:
+def _sequential(config: dict[str, Any], reader: _Reader) -> Any:
     graph = LayerGraph()
     graph.name = str(config.get("name", "sequential"))
     previous: str | None = None
@@ -136,7 +151,7 @@ def _sequential(
         for entry in config["layers"]:
             if not isinstance(entry, dict):
                 continue
-            node = _node_for(graph, entry, (unknown, counts, prefix, {}), [])
+            node = _node_for(graph, entry, reader, [])
             graph.add_node(node)
             if previous is not None and node.type != "Input":
                 graph.add_trusted_link(previous, node.id, 0)
@@ -171,6 +186,11 @@ def _made(made: dict[tuple[str, int, int], Any], history: tuple[str, int, int]) 
     if len(calls) != 1:
         raise KeyError(history)
     return made[(name, calls.pop(), output)]
+
+
+def _entry_name(entry: dict[str, Any]) -> str:
+    """The name of a layer entry (a config.json ``layers`` item)."""
+    return str(entry.get("name") or _section(entry, "config").get("name") or "layer")
 
 
 def _section(entry: dict[str, Any], key: str) -> dict[str, Any]:
@@ -252,18 +272,16 @@ def _add_call(
     made: dict[tuple[str, int, int], Any],
     tensors: dict[int, tuple[str, int]],
     owners: dict[str, str],
-) -> None:
-    """Add the node of one call of a layer entry, linked to the tensors it receives."""
-    name = str(entry.get("name") or entry.get("config", {}).get("name", "layer"))
+) -> tuple[Node, list[Any]]:
+    """Add the node of one call of a layer entry, linked to the tensors it receives; returns
+    it and those tensors (by port)."""
+    name = _entry_name(entry)
     if index > 0 and name in owners:  # a shared layer called again
         first = graph.node(owners[name])
         node = Node(graph.new_id(), first.type, graph.unique_name(f"{name}_call"), first.params)
         node.shared_with = first.id
     else:
-        seen = reader[3]
-        outputs = sorted(k for (other, i, k) in seen if other == name and i == index)
-        hint = [seen.get((name, index, k)) for k in range(max(outputs) + 1 if outputs else 0)]
-        node = _node_for(graph, entry, reader, hint)
+        node = _node_for(graph, entry, reader, reader.outputs_of(name, index))
     args = _materialise(call.get("args", []), made) if call else []
     kwargs = _materialise(call.get("kwargs", {}), made) if call else {}
     event = _Call(tuple(args), {k: v for k, v in kwargs.items() if v is not None})
@@ -285,39 +303,35 @@ def _add_call(
         tensor = keras.KerasTensor(shape, dtype=node.params.get("dtype", "float32"))
         made[(name, index, 0)] = tensor
         tensors[id(tensor)] = (node.id, 0)
-    graph.derived.setdefault("config_calls", {})[(name, index)] = (node.id, ports)
+    return node, ports
 
 
 def _seed_outputs(
     graph: LayerGraph,
-    entry: dict[str, Any],
+    node: Node,
+    ports: list[Any],
+    name: str,
     index: int,
+    reader: _Reader,
     made: dict[tuple[str, int, int], Any],
     tensors: dict[int, tuple[str, int]],
-    seen: dict[tuple[str, int, int], Any],
-    counts: dict[str, int],
-    prefix: str,
 ) -> None:
-    """Make the tensors a layer's call gives (their shapes as recorded where later calls
-    received them); for an unrepresented block, put those shapes into the analysis cache."""
-    name = str(entry.get("name") or entry.get("config", {}).get("name", "layer"))
-    node_id, ports = graph.derived["config_calls"][(name, index)]
-    node = graph.node(node_id)
+    """Make the tensors call ``index`` of layer ``name`` (``node``, which received ``ports``)
+    gives, their shapes as recorded where later calls received them; for an unrepresented
+    block, put those shapes into the analysis cache."""
     if node.type == "Input":
         return
-    outputs = sorted(k[2] for k in seen if k[0] == name and k[1] == index)
-    count = max(outputs) + 1 if outputs else 1
+    recorded = reader.outputs_of(name, index)
     results = []
-    for k in range(count):
-        recorded = seen.get((name, index, k))
-        shape, dtype = recorded if recorded is not None else ((), "float32")
+    for k, one in enumerate(recorded):
+        shape, dtype = one if one is not None else ((), "float32")
         tensor = keras.KerasTensor(shape, dtype=dtype)
         made[(name, index, k)] = tensor
-        tensors[id(tensor)] = (node_id, k)
+        tensors[id(tensor)] = (node.id, k)
         results.append(tensor)
-    known = all(seen.get((name, index, k)) is not None for k in range(count))
+    known = all(one is not None for one in recorded)
     if node.type == UNREPRESENTED and ports and known:
-        weights = counts.get(prefix + name, 0)  # a shared call's: the analysis drops it
+        weights = reader.counts.get(reader.prefix + name, 0)  # a shared call's: analysis drops
         trainable, frozen = (weights, 0) if node.trainable else (0, weights)
         key = cache_key(node, [tuple(t.shape) for t in ports], [str(t.dtype) for t in ports])
         layer_cache(graph)[key] = LayerResult(
@@ -331,11 +345,10 @@ def _seed_outputs(
 def _node_for(graph: LayerGraph, entry: dict[str, Any], reader: _Reader, hint: list[Any]) -> Node:
     """The node for one layer entry: an Input, a group for a nested model (its outputs'
     shapes as its caller recorded them: ``hint``), a layer made from its configuration, or an
-    unrepresented block for a class no code defines. ``reader``: (unknown classes, weight
-    counts, path prefix, shapes seen)."""
-    unknown, counts, prefix, _seen = reader
+    unrepresented block for a class no code defines."""
+    unknown = reader.unknown
     cfg = _section(entry, "config")
-    name = str(entry.get("name") or cfg.get("name") or "layer")
+    name = _entry_name(entry)
     class_name = str(entry.get("registered_name") or entry.get("class_name") or "?")
     if entry.get("class_name") == "InputLayer":
         shape = cfg.get("batch_shape") or cfg.get("batch_input_shape") or [None]
@@ -345,8 +358,8 @@ def _node_for(graph: LayerGraph, entry: dict[str, Any], reader: _Reader, hint: l
         if key in unknown:
             return _blocked(graph, name, class_name, unknown[str(key)], cfg)
     if entry.get("class_name") in _NESTED and isinstance(cfg.get("layers"), list):
-        inner = f"{prefix}{name}/"
-        sub = graph_from_config(cfg, unknown, counts, prefix=inner, output_shapes=hint)
+        inner = f"{reader.prefix}{name}/"
+        sub = graph_from_config(cfg, unknown, reader.counts, prefix=inner, output_shapes=hint)
         return Node(graph.new_id(), "Model", graph.unique_name(name), {}, subgraph=sub)
     plain = {k: v for k, v in entry.items() if k != "inbound_nodes"}
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from designer.core.unrepresented import ERROR_CODE as UNREPRESENTED_CODE
+
 if TYPE_CHECKING:
     from designer.core.analysis import NodeInfo
     from designer.core.graph import LayerGraph, Node
@@ -120,7 +122,7 @@ def explain(node: Node, code: str, message: str, in_shapes: list[Shape]) -> str:
         return f"{who} cannot combine inputs of shapes {got}: {message}"
     if code == "invalid_param":
         return f"{who} has an invalid parameter value: {message}"
-    if code in ("incompatible_shapes", "input_count", "group_error", "unrepresentable"):
+    if code in ("incompatible_shapes", "input_count", "group_error", UNREPRESENTED_CODE):
         return f"{who}: {message}"
     return f"{who} cannot process input {got}: {message}"
 

@@ -300,21 +300,6 @@ def class_for_type_name(type_name: str) -> type | None:
     return None
 
 
-__all__ = [
-    "PRIVATE_PACKAGE",
-    "SafeModeScope",
-    "StatelessScope",
-    "class_for_type_name",
-    "is_private_path",
-    "make_node_key",
-    "op_class",
-    "op_function_name",
-    "public_type_name",
-    "to_snake_case",
-    "uninitialized_variables",
-]
-
-
 def encode_categorical_inputs(inputs: Any, output_mode: str, depth: int, dtype: Any) -> Any:
     """Indices encoded as the lookup layers encode them (one-hot, multi-hot, count), with
     TensorFlow operations: the function IndexLookup itself calls, so that a layer computing
@@ -325,3 +310,19 @@ def encode_categorical_inputs(inputs: Any, output_mode: str, depth: int, dtype: 
     return encode(
         inputs, output_mode=output_mode, depth=depth, dtype=dtype, backend_module=tf_backend
     )
+
+
+__all__ = [
+    "PRIVATE_PACKAGE",
+    "SafeModeScope",
+    "StatelessScope",
+    "class_for_type_name",
+    "encode_categorical_inputs",
+    "is_private_path",
+    "make_node_key",
+    "op_class",
+    "op_function_name",
+    "public_type_name",
+    "to_snake_case",
+    "uninitialized_variables",
+]

@@ -34,7 +34,8 @@ TABLE_LIMITS = {
     "IntegerLookup without a mask token to comparisons; multi-hot, count and tf-idf need the "
     "DenseBincount Flex operation)",
 }
-#: The StringLookup output modes each format holds (the table, then the encoding's ops).
+#: The lookup output modes each format holds: those a StringLookup's table (or an IntegerLookup
+#: or Discretization written as comparisons, designer.export.lowering) may be encoded with.
 TABLE_MODES = {
     "onnx": ("int", "one_hot", "multi_hot", "count", "tf_idf"),
     "tflite": ("int", "one_hot"),

@@ -16,34 +16,24 @@ def exclusive(path: str | Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _lock(fd)
+        _set(fd, locked=True)
         try:
             yield
         finally:
-            _unlock(fd)
+            _set(fd, locked=False)
     finally:
         os.close(fd)
 
 
-def _lock(fd: int) -> None:
+def _set(fd: int, locked: bool) -> None:
+    """Take (waiting for other holders) or release the lock of the open file ``fd``."""
     try:
         import fcntl
     except ImportError:  # Windows
         import msvcrt
 
         os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
+        mode = msvcrt.LK_LOCK if locked else msvcrt.LK_UNLCK  # type: ignore[attr-defined]
+        msvcrt.locking(fd, mode, 1)  # type: ignore[attr-defined]
         return
-    fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-def _unlock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-        return
-    fcntl.flock(fd, fcntl.LOCK_UN)
+    fcntl.flock(fd, fcntl.LOCK_EX if locked else fcntl.LOCK_UN)

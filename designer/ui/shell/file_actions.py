@@ -33,6 +33,7 @@ from designer.app.project import (
     ProjectError,
     load_project,
     save_project,
+    save_refusal,
 )
 from designer.core.graph import LayerGraph
 from designer.resources import RESOURCES_DIR
@@ -281,14 +282,10 @@ class FileController:
 
     def save_as(self) -> bool:
         """Ask for a file name and save (a read-only network: say why not)."""
-        if self.document.read_only:
-            show_error(
-                self.window,
-                "Cannot save",
-                f"{self.document.project.name} cannot be saved as a project: it was "
-                f"{self.document.read_only}. Export it (File > Export), or load its code "
-                f"and open the model file again.",
-            )
+        refusal = save_refusal(self.document.project)
+        if refusal:
+            advice = "Export it (File > Export), or load its code and open the model file again."
+            show_error(self.window, "Cannot save", f"{refusal}. {advice}")
             return False
         suggested = str(Path(self._last_dir()) / f"{self.document.project.name}{EXTENSION}")
         path, _ = QFileDialog.getSaveFileName(

@@ -37,19 +37,8 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.corpus import ENTRIES, EXCEPTIONS, Entry, select  # noqa: E402
+from tests.corpus import ENTRIES, EXCEPTIONS, STAGES, Entry, select  # noqa: E402
 
-STAGES = (
-    "keras",
-    "rebuild",
-    "analyze",
-    "onnx",
-    "tflite",
-    "python",
-    "python-run",
-    "screenshot",
-    "no-code",
-)  # tests.corpus.stages.STAGES, without importing Keras in the parent process
 DEFAULT_TIMEOUT = 900  # seconds per model, all its stages together
 CELL_LIMIT = 160
 NOTES = Path(__file__).with_name("corpus_notes.md")  # hand-written: before/after, exceptions

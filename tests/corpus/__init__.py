@@ -73,6 +73,20 @@ def _e(name: str, module: str, category: str, **kw: Any) -> Entry:
     return Entry(name, prefix + module, category, **kw)
 
 
+# The stages of tests/corpus/stages.py, in order (here, so that the harness's parent process
+# lists them without importing Keras).
+STAGES = (
+    "keras",
+    "rebuild",
+    "analyze",
+    "onnx",
+    "tflite",
+    "python",
+    "python-run",
+    "screenshot",
+    "no-code",
+)
+
 C = {"custom_objects": True}
 
 ENTRIES: list[Entry] = [

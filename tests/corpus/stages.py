@@ -57,19 +57,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from tests.corpus import Entry
+from tests.corpus import STAGES, Entry
 
-STAGES = (
-    "keras",
-    "rebuild",
-    "analyze",
-    "onnx",
-    "tflite",
-    "python",
-    "python-run",
-    "screenshot",
-    "no-code",
-)
 REBUILD_RTOL = 1e-5  # relative to each output's largest absolute value
 FREE_DIM = 8  # size for dimensions the model leaves open (the product uses 8 too)
 BATCH = 2
